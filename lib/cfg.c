@@ -1,0 +1,412 @@
+/* cfg: YAML/JSON config into json-c, dotted sections, --set overrides. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "err.h"
+#include "js.h"
+
+#define CFG_MAX_BYTES ((size_t)64 << 20)
+#define CFG_MAX_DEPTH 64
+
+static int
+is_int(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n && (s[0] == '-' || s[0] == '+'))
+		i++;
+	if (i == n)
+		return 0;
+	for (; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+is_float(const char *s, size_t n)
+{
+	size_t i = 0;
+	int dig = 0, dot = 0, exp = 0;
+
+	if (n && (s[0] == '-' || s[0] == '+'))
+		i++;
+	for (; i < n; i++) {
+		char c = s[i];
+		if (isdigit((unsigned char)c))
+			dig = 1;
+		else if (c == '.' && !dot && !exp)
+			dot = 1;
+		else if ((c == 'e' || c == 'E') && dig && !exp) {
+			exp = 1;
+			if (i + 1 < n && (s[i + 1] == '-' || s[i + 1] == '+'))
+				i++;
+			if (i + 1 >= n)
+				return 0;
+		} else
+			return 0;
+	}
+	return dig && (dot || exp);
+}
+
+static int
+word(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && strncasecmp(s, w, n) == 0;
+}
+
+json_object *
+cfg_scalar(const char *s, size_t n, int quoted)
+{
+	char tmp[64];
+
+	if (quoted)
+		return json_object_new_string_len(s, (int)n);
+	if (n == 0 || word(s, n, "null") || word(s, n, "~"))
+		return NULL;
+	if (word(s, n, "true") || word(s, n, "yes") || word(s, n, "on"))
+		return json_object_new_boolean(1);
+	if (word(s, n, "false") || word(s, n, "no") || word(s, n, "off"))
+		return json_object_new_boolean(0);
+	if (n < sizeof tmp && (is_int(s, n) || is_float(s, n))) {
+		memcpy(tmp, s, n);
+		tmp[n] = '\0';
+		if (is_int(s, n)) {
+			errno = 0;
+			long long v = strtoll(tmp, NULL, 10);
+			if (errno == 0)
+				return json_object_new_int64(v);
+		}
+		double d = strtod(tmp, NULL);
+		if (isfinite(d))
+			return json_object_new_double_s(d, tmp);
+	}
+	return json_object_new_string_len(s, (int)n);
+}
+
+struct anchor {
+	char *name;
+	json_object *val;
+};
+
+struct yctx {
+	yaml_parser_t p;
+	const char *name;
+	char *err;
+	size_t errlen;
+	struct anchor *anchors;
+	size_t nanchors;
+	int depth;
+};
+
+static int
+yerr(struct yctx *c, const yaml_mark_t *m, const char *what)
+{
+	snprintf(c->err, c->errlen, "%s:%zu:%zu: %s", c->name, m->line + 1, m->column + 1,
+		 what);
+	return -1;
+}
+
+static void
+anchor_add(struct yctx *c, const unsigned char *name, json_object *v)
+{
+	if (name == NULL)
+		return;
+	c->anchors = erealloc(c->anchors, (c->nanchors + 1) * sizeof *c->anchors);
+	c->anchors[c->nanchors].name = estrdup((const char *)name);
+	c->anchors[c->nanchors].val = json_object_get(v);
+	c->nanchors++;
+}
+
+static int node(struct yctx *c, yaml_event_t *ev, json_object **out);
+
+/* Reads the next event; on a scanner or parser error reports its mark. */
+static int
+next(struct yctx *c, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&c->p, ev)) {
+		yaml_mark_t m = c->p.problem_mark;
+		char what[256];
+		snprintf(what, sizeof what, "yaml error: %s%s%s",
+			 c->p.problem ? c->p.problem : "syntax error",
+			 c->p.context ? " " : "", c->p.context ? c->p.context : "");
+		return yerr(c, &m, what);
+	}
+	return 0;
+}
+
+static int
+node(struct yctx *c, yaml_event_t *ev, json_object **out)
+{
+	yaml_event_t e;
+	json_object *o;
+
+	*out = NULL;
+	if (++c->depth > CFG_MAX_DEPTH)
+		return yerr(c, &ev->start_mark, "yaml error: nesting too deep");
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT: {
+		yaml_scalar_style_t st = ev->data.scalar.style;
+		o = cfg_scalar((const char *)ev->data.scalar.value, ev->data.scalar.length,
+			       st != YAML_PLAIN_SCALAR_STYLE);
+		anchor_add(c, ev->data.scalar.anchor, o);
+		*out = o;
+		break;
+	}
+	case YAML_ALIAS_EVENT: {
+		size_t i;
+		for (i = c->nanchors; i-- > 0;)
+			if (strcmp(c->anchors[i].name, (const char *)ev->data.alias.anchor) == 0)
+				break;
+		if (i == (size_t)-1)
+			return yerr(c, &ev->start_mark, "yaml error: unknown alias");
+		*out = js_copy(c->anchors[i].val);
+		break;
+	}
+	case YAML_SEQUENCE_START_EVENT: {
+		const unsigned char *an = ev->data.sequence_start.anchor;
+		o = json_object_new_array();
+		for (;;) {
+			json_object *v;
+			if (next(c, &e) < 0)
+				return json_object_put(o), -1;
+			if (e.type == YAML_SEQUENCE_END_EVENT) {
+				yaml_event_delete(&e);
+				break;
+			}
+			int r = node(c, &e, &v);
+			yaml_event_delete(&e);
+			if (r < 0)
+				return json_object_put(o), -1;
+			json_object_array_add(o, v);
+		}
+		anchor_add(c, an, o);
+		*out = o;
+		break;
+	}
+	case YAML_MAPPING_START_EVENT: {
+		const unsigned char *an = ev->data.mapping_start.anchor;
+		o = json_object_new_object();
+		for (;;) {
+			json_object *v;
+			char *key;
+			if (next(c, &e) < 0)
+				return json_object_put(o), -1;
+			if (e.type == YAML_MAPPING_END_EVENT) {
+				yaml_event_delete(&e);
+				break;
+			}
+			if (e.type != YAML_SCALAR_EVENT) {
+				yerr(c, &e.start_mark, "yaml error: a mapping key must be a scalar");
+				yaml_event_delete(&e);
+				return json_object_put(o), -1;
+			}
+			key = estrndup((const char *)e.data.scalar.value, e.data.scalar.length);
+			yaml_event_delete(&e);
+			if (next(c, &e) < 0) {
+				free(key);
+				return json_object_put(o), -1;
+			}
+			int r = node(c, &e, &v);
+			yaml_event_delete(&e);
+			if (r < 0) {
+				free(key);
+				return json_object_put(o), -1;
+			}
+			if (strcmp(key, "<<") == 0 && json_object_is_type(v, json_type_object)) {
+				/* A merge key: copy members not already set. */
+				json_object_object_foreach(v, mk, mv)
+					if (!json_object_object_get_ex(o, mk, NULL))
+						json_object_object_add(o, mk, json_object_get(mv));
+				json_object_put(v);
+			} else {
+				json_object_object_add(o, key, v);
+			}
+			free(key);
+		}
+		anchor_add(c, an, o);
+		*out = o;
+		break;
+	}
+	default:
+		return yerr(c, &ev->start_mark, "yaml error: unexpected event");
+	}
+	c->depth--;
+	return 0;
+}
+
+static json_object *
+parse_yaml(const char *name, const char *text, size_t n, char *err, size_t errlen)
+{
+	struct yctx c;
+	yaml_event_t e;
+	json_object *root = NULL;
+	int ok = 0, have = 0;
+
+	memset(&c, 0, sizeof c);
+	c.name = name;
+	c.err = err;
+	c.errlen = errlen;
+	if (!yaml_parser_initialize(&c.p))
+		efatal(EXIT_FAIL, "out of memory");
+	yaml_parser_set_input_string(&c.p, (const unsigned char *)text, n);
+	for (;;) {
+		if (next(&c, &e) < 0)
+			goto out;
+		if (e.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&e);
+			break;
+		}
+		if (e.type == YAML_STREAM_START_EVENT || e.type == YAML_DOCUMENT_END_EVENT) {
+			yaml_event_delete(&e);
+			continue;
+		}
+		if (e.type == YAML_DOCUMENT_START_EVENT) {
+			if (have) {
+				yerr(&c, &e.start_mark, "yaml error: more than one document");
+				yaml_event_delete(&e);
+				goto out;
+			}
+			yaml_event_delete(&e);
+			continue;
+		}
+		int r = node(&c, &e, &root);
+		yaml_event_delete(&e);
+		if (r < 0)
+			goto out;
+		have = 1;
+	}
+	ok = 1;
+out:
+	yaml_parser_delete(&c.p);
+	for (size_t i = 0; i < c.nanchors; i++) {
+		free(c.anchors[i].name);
+		json_object_put(c.anchors[i].val);
+	}
+	free(c.anchors);
+	if (!ok) {
+		json_object_put(root);
+		return NULL;
+	}
+	if (root == NULL)
+		root = json_object_new_object();
+	return root;
+}
+
+json_object *
+cfg_parse(const char *name, const char *text, size_t n, char *err, size_t errlen)
+{
+	json_object *root;
+
+	root = parse_yaml(name, text, n, err, errlen);
+	if (root != NULL && !json_object_is_type(root, json_type_object)) {
+		snprintf(err, errlen, "%s: the config must be a mapping at the top", name);
+		json_object_put(root);
+		return NULL;
+	}
+	return root;
+}
+
+json_object *
+cfg_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	struct buf b = BUF_INIT(CFG_MAX_BYTES);
+	char chunk[65536];
+	size_t k;
+	json_object *root;
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_add(&b, chunk, k) < 0) {
+			snprintf(err, errlen, "%s: config larger than 64 MiB", path);
+			fclose(f);
+			buf_free(&b);
+			return NULL;
+		}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		fclose(f);
+		buf_free(&b);
+		return NULL;
+	}
+	fclose(f);
+	root = cfg_parse(path, b.p ? b.p : "", b.len, err, errlen);
+	buf_free(&b);
+	return root;
+}
+
+int
+cfg_set(json_object *root, const char *assign, char *err, size_t errlen)
+{
+	const char *eq = strchr(assign, '='), *p, *dot;
+	json_object *o = root, *v;
+	char key[256];
+	char vname[300];
+
+	if (eq == NULL || eq == assign) {
+		snprintf(err, errlen, "--set '%s': expected KEY=VALUE", assign);
+		return -1;
+	}
+	snprintf(vname, sizeof vname, "--set %.*s", (int)(eq - assign), assign);
+	p = assign;
+	for (;;) {
+		size_t n;
+		dot = memchr(p, '.', (size_t)(eq - p));
+		n = dot ? (size_t)(dot - p) : (size_t)(eq - p);
+		if (n == 0 || n >= sizeof key) {
+			snprintf(err, errlen, "--set '%s': bad key", assign);
+			return -1;
+		}
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (dot == NULL)
+			break;
+		if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object)) {
+			v = json_object_new_object();
+			json_object_object_add(o, key, v);
+		}
+		o = v;
+		p = dot + 1;
+	}
+	/* The value: a flow collection or quoted scalar goes through the YAML
+	 * parser; anything else is a plain scalar. */
+	if (eq[1] == '[' || eq[1] == '{' || eq[1] == '"' || eq[1] == '\'') {
+		char tmp[8];
+		struct buf b = BUF_INIT(0);
+		json_object *w;
+		buf_adds(&b, "v: ");
+		buf_adds(&b, eq + 1);
+		w = parse_yaml(vname, b.p, b.len, err, errlen);
+		buf_free(&b);
+		(void)tmp;
+		if (w == NULL)
+			return -1;
+		json_object_object_get_ex(w, "v", &v);
+		json_object_object_add(o, key, json_object_get(v));
+		json_object_put(w);
+	} else {
+		json_object_object_add(o, key, cfg_scalar(eq + 1, strlen(eq + 1), 0));
+	}
+	return 0;
+}
+
+json_object *
+cfg_section(json_object *root, const char *dotted)
+{
+	json_object *o = js_path(root, dotted);
+
+	return o && json_object_is_type(o, json_type_object) ? o : NULL;
+}

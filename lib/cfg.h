@@ -1,0 +1,42 @@
+/*
+ * cfg: the configuration.  A config file is YAML (read with libyaml) or JSON,
+ * turned into one json-c object; each stage reads its own section
+ * ("pipeline.correlation") and command-line flags override it.  "--set
+ * a.b.c=value" edits the tree before the sections are read.
+ *
+ * Plain YAML scalars become JSON null (null, ~, empty), booleans (true,
+ * false, yes, no, on, off in any case), integers, floats, or strings; quoted
+ * scalars are always strings.  Anchors and aliases are resolved.
+ */
+#ifndef AIOPS_CFG_H
+#define AIOPS_CFG_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+/*
+ * Loads a YAML or JSON file.  Returns a new object (the caller puts it), or
+ * NULL with a message in err: "FILE:LINE:COL: reason" for a syntax error,
+ * "FILE: reason" otherwise.  An empty file gives an empty object.
+ */
+json_object *cfg_load(const char *path, char *err, size_t errlen);
+
+/* Parses YAML or JSON text of n bytes; name is used in messages. */
+json_object *cfg_parse(const char *name, const char *text, size_t n, char *err,
+		       size_t errlen);
+
+/*
+ * Applies "a.b.c=value": missing objects on the path are created; value is
+ * read as a YAML scalar or flow collection ("30", "true", "[a, b]",
+ * "{k: v}"), so `--set pipeline.rca.top_k=3` stores the number 3.  Returns 0,
+ * or -1 with err set.
+ */
+int cfg_set(json_object *root, const char *assign, char *err, size_t errlen);
+
+/* The object at a dotted path, or NULL (borrowed). */
+json_object *cfg_section(json_object *root, const char *dotted);
+
+/* Reads a scalar string the way plain YAML does ("3" → 3, "yes" → true). */
+json_object *cfg_scalar(const char *s, size_t n, int quoted);
+
+#endif

@@ -1,0 +1,258 @@
+/* js: json-c helpers, UTF-8 check, SHA-256 (for content hashes). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "js.h"
+#include "sha256.h"
+#include "ts.h"
+
+const char *
+js_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+json_object *
+js_path(json_object *o, const char *dotted)
+{
+	const char *p = dotted, *dot;
+	char key[256];
+	json_object *v;
+
+	while (o != NULL && *p) {
+		size_t n;
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof key || !json_object_is_type(o, json_type_object))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (!json_object_object_get_ex(o, key, &v))
+			return NULL;
+		o = v;
+		p = dot ? dot + 1 : p + n;
+	}
+	return o;
+}
+
+int
+js_num(json_object *o, const char *key, double *out)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return -1;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return -1;
+	*out = json_object_get_double(v);
+	return 0;
+}
+
+int
+js_int(json_object *o, const char *key, int64_t *out)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return -1;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return -1;
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+int
+js_bool(json_object *o, const char *key, int *out)
+{
+	json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return -1;
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+void
+js_add_str(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+void
+js_add_strn(json_object *o, const char *key, const char *v, size_t n)
+{
+	json_object_object_add(o, key, json_object_new_string_len(v, (int)n));
+}
+
+void
+js_add_int(json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+void
+js_add_double(json_object *o, const char *key, double v)
+{
+	json_object_object_add(o, key, js_new_double(v));
+}
+
+void
+js_add_bool(json_object *o, const char *key, int v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+void
+js_add_ts(json_object *o, const char *key, int64_t ns)
+{
+	char b[TS_LEN + 1];
+
+	if (ns == TS_NONE)
+		json_object_object_add(o, key, NULL);
+	else
+		json_object_object_add(o, key, json_object_new_string_len(ts_format(ns, b), TS_LEN));
+}
+
+void
+js_add_ref(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add(o, key, json_object_get(v));
+}
+
+json_object *
+js_new_double(double v)
+{
+	char b[64];
+
+	if (!isfinite(v))
+		return NULL;
+	if (v == floor(v) && fabs(v) < 1e15)
+		return json_object_new_int64((int64_t)v);
+	/* Shortest of %.15g..%.17g that reads back exactly. */
+	for (int p = 15; p <= 17; p++) {
+		snprintf(b, sizeof b, "%.*g", p, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	return json_object_new_double_s(v, b);
+}
+
+int
+js_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	while (p < e) {
+		unsigned c = *p;
+		size_t k;
+		unsigned cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			k = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			k = 3, cp = c & 0x07;
+		else
+			return 0;
+		if ((size_t)(e - p) <= k)
+			return 0;
+		for (size_t i = 1; i <= k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += k + 1;
+	}
+	return 1;
+}
+
+const char *
+js_dump(json_object *o, size_t *len)
+{
+	return json_object_to_json_string_length(o, JS_FLAGS, len);
+}
+
+json_object *
+js_parse(json_tokener *tok, const char *s, size_t n, const char **why)
+{
+	json_tokener *own = NULL;
+	json_object *o;
+	enum json_tokener_error e;
+
+	if (n > (size_t)INT32_MAX - 1) {
+		*why = "line too long for the JSON parser";
+		return NULL;
+	}
+	if (tok == NULL)
+		tok = own = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (tok == NULL)
+		efatal(EXIT_FAIL, "out of memory");
+	json_tokener_reset(tok);
+	o = json_tokener_parse_ex(tok, s, (int)n);
+	e = json_tokener_get_error(tok);
+	*why = NULL;
+	if (e == json_tokener_continue) {
+		/* Incomplete text (or a bare number that needs a terminator). */
+		o = json_tokener_parse_ex(tok, "", 1);
+		e = json_tokener_get_error(tok);
+		if (e == json_tokener_continue || e != json_tokener_success) {
+			json_object_put(o);
+			o = NULL;
+			*why = e == json_tokener_continue ? "unexpected end of data" :
+				json_tokener_error_desc(e);
+		}
+	} else if (e != json_tokener_success) {
+		*why = json_tokener_error_desc(e);
+	} else {
+		/* Only whitespace may follow the value. */
+		size_t off = json_tokener_get_parse_end(tok);
+		while (off < n && (s[off] == ' ' || s[off] == '\t' || s[off] == '\r'))
+			off++;
+		if (off < n) {
+			json_object_put(o);
+			o = NULL;
+			*why = "trailing data after the JSON value";
+		}
+	}
+	if (own)
+		json_tokener_free(own);
+	return o;
+}
+
+json_object *
+js_copy(json_object *o)
+{
+	json_object *c = NULL;
+
+	if (o == NULL)
+		return NULL;
+	if (json_object_deep_copy(o, &c, NULL) < 0)
+		efatal(EXIT_FAIL, "out of memory copying a JSON object");
+	return c;
+}
+
+void
+js_sha256_hex(const void *p, size_t n, char out[65])
+{
+	struct sha256 c;
+
+	sha256_init(&c);
+	sha256_add(&c, p, n);
+	sha256_hex(&c, out);
+}

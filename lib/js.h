@@ -1,0 +1,59 @@
+/*
+ * js: small helpers over json-c.  Getters borrow: they return pointers into
+ * the object, valid while the object lives, and never take references.
+ */
+#ifndef AIOPS_JS_H
+#define AIOPS_JS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+/* Serialisation flags used for every record: compact, "/" not escaped. */
+#define JS_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* The string member key of o, or NULL when missing or not a string. */
+const char *js_str(json_object *o, const char *key);
+/* The member at a dotted path ("root_cause.service"), or NULL. */
+json_object *js_path(json_object *o, const char *dotted);
+/* Sets *out from a number member (int or double).  Returns 0, or -1 when
+ * missing or not a number. */
+int js_num(json_object *o, const char *key, double *out);
+/* Like js_num for integers (a double is truncated). */
+int js_int(json_object *o, const char *key, int64_t *out);
+/* Sets *out from a boolean member; returns -1 when missing or not bool. */
+int js_bool(json_object *o, const char *key, int *out);
+
+/* Adds helpers: the new value is owned by o. */
+void js_add_str(json_object *o, const char *key, const char *v);
+void js_add_strn(json_object *o, const char *key, const char *v, size_t n);
+void js_add_int(json_object *o, const char *key, int64_t v);
+void js_add_double(json_object *o, const char *key, double v);
+void js_add_bool(json_object *o, const char *key, int v);
+/* Adds the fixed-width timestamp of ns, or null when ns is TS_NONE. */
+void js_add_ts(json_object *o, const char *key, int64_t ns);
+/* Adds v with a new reference (o and the caller both hold it). */
+void js_add_ref(json_object *o, const char *key, json_object *v);
+
+/* A double rounded to `digits` decimals, serialised without float noise
+ * (0.1 stays "0.1").  Non-finite values become null. */
+json_object *js_new_double(double v);
+
+/* Returns 1 when s[0..n) is valid UTF-8 (no overlongs or surrogates). */
+int js_utf8_valid(const char *s, size_t n);
+
+/* Serialises with JS_FLAGS; the string is owned by o. */
+const char *js_dump(json_object *o, size_t *len);
+
+/* Parses a whole JSON text of n bytes.  Returns a new object (NULL is also
+ * the JSON null: check *why), or sets *why to a static reason and returns
+ * NULL.  tok may be NULL (a temporary tokener is used). */
+json_object *js_parse(json_tokener *tok, const char *s, size_t n, const char **why);
+
+/* Deep copy (json_object_deep_copy wrapper that exits on failure). */
+json_object *js_copy(json_object *o);
+
+/* Lowercase hex SHA-256 of n bytes into out[65]. */
+void js_sha256_hex(const void *p, size_t n, char out[65]);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * stage: what every aiops filter shares.  A stage declares its options and
+ * the record kinds it owns; stage_main() does the rest:
+ *
+ *   - options: --config FILE, --set K=V (repeatable), --strict, --max-line N,
+ *     --unbuffered, --help, --version, and the stage's own options, each of
+ *     which is also read from the stage's config section (key = option name,
+ *     '-' and '_' alike) and overridden by the command line;
+ *   - the `stage` record first (name, version, effective params);
+ *   - the loop over the inputs (FILE... or stdin): a line that is too long,
+ *     not JSON, or has no string "kind" becomes a `reject` (stderr message
+ *     "PROG: FILE:LINE: reason"; exit 1 at once under --strict); an owned
+ *     kind goes to its handler; any other line is forwarded byte for byte;
+ *   - at end of input the on_end hook, then `stage_end` (counts, wall and
+ *     CPU time, plus what add_end adds), then a checked close of stdout.
+ *
+ * Records are counted: records_in (lines read), records_out (lines
+ * written, the stage records excluded), rejects.
+ */
+#ifndef AIOPS_STAGE_H
+#define AIOPS_STAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "rec.h"
+
+#define AIOPS_VERSION "0.1.0"
+
+enum opt_type {
+	OPT_FLAG,     /* int: --name sets 1 (config: boolean) */
+	OPT_BOOL,     /* int: --name / --no-name / --name=true|false */
+	OPT_INT,      /* long long */
+	OPT_DOUBLE,   /* double */
+	OPT_STRING,   /* const char * (points into argv or the config) */
+	OPT_DURATION, /* double seconds; "90", "90s", "5m", "250ms", "1h" */
+	OPT_JSON      /* json_object * (borrowed from the config; CLI value parsed as YAML) */
+};
+
+enum {
+	OPT_NOCONFIG = 1,   /* command line only, not read from the config */
+	OPT_NOPARAM = 2,    /* not listed in the stage record's params */
+	OPT_REQUIRED = 4    /* a usage error when no value is given */
+};
+
+struct opt {
+	const char *name;    /* "window_s": --window-s / --window_s / config window_s */
+	enum opt_type type;
+	void *ptr;
+	const char *arg;     /* metavariable for --help ("SECONDS"), NULL for flags */
+	const char *help;    /* one line */
+	int flags;
+	char shortopt;       /* a one-letter alias, or 0 */
+};
+
+struct stage;
+
+/* A record handed to a handler.  obj is put after the handler returns: take
+ * a reference (json_object_get) to keep any part of it. */
+struct rec {
+	const char *raw;     /* the input bytes of the line, without '\n' */
+	size_t len;
+	json_object *obj;    /* the parsed record */
+	const char *kind;
+	const char *source;  /* "<stdin>" or the file name */
+	unsigned long line;
+};
+
+struct handler {
+	const char *kind;
+	/* Returns 0, or an exit status (1) to stop the stage at once. */
+	int (*fn)(struct stage *st, struct rec *r);
+};
+
+struct stage {
+	/* Filled in by the stage. */
+	const char *name;          /* "correlate": the program is "aiops-correlate" */
+	const char *section;       /* config section, e.g. "pipeline.correlation" */
+	const char *synopsis;      /* usage line(s) after the program name */
+	const char *description;   /* one paragraph for --help */
+	const struct opt *opts;    /* the stage's own options; name NULL ends */
+	const struct handler *handlers; /* owned kinds; kind NULL ends */
+	int (*on_start)(struct stage *st);   /* after options, before reading */
+	int (*on_end)(struct stage *st);     /* at end of input */
+	void (*add_end)(struct stage *st, json_object *end); /* stage_end extras */
+	int positional_ok;         /* FILE... arguments allowed (default: yes) */
+	int no_loop;               /* stage_main() skips the read loop (aiops-load) */
+
+	/* Filled in by stage_main(). */
+	json_object *config;       /* the whole config ({} when none) */
+	json_object *sec;          /* this stage's section (NULL when absent) */
+	const char *config_path;   /* --config FILE or NULL */
+	int strict;
+	size_t max_line;
+	char **files;              /* positional arguments */
+	int nfiles;
+	unsigned long records_in, records_out, rejects;
+	int64_t t0_mono;           /* ts_mono() at start */
+	json_tokener *tok;         /* a reused tokener for the stage's own parsing */
+};
+
+/*
+ * Parses options and config, writes the stage record, reads the inputs and
+ * dispatches, then writes stage_end and closes stdout.  Returns the exit
+ * status for main() to return.  Usage and config errors exit 2 from here.
+ */
+int stage_main(struct stage *st, int argc, char **argv);
+
+/* The parts of stage_main(), for stages with their own loop (aiops-load). */
+void stage_init(struct stage *st, int argc, char **argv);
+int stage_run(struct stage *st);
+int stage_finish(struct stage *st);
+
+/* Writes a new record and counts it.  The caller keeps its reference. */
+void stage_emit(struct stage *st, json_object *o);
+/* Writes the record's original bytes and counts it. */
+void stage_forward(struct stage *st, const struct rec *r);
+/*
+ * Reports a bad line: "PROG: SOURCE:LINE: reason" on stderr and a reject
+ * record {stage, source, line, reason, raw} (raw as a string when it is
+ * UTF-8, else raw_b64; raw_truncated and raw_bytes when only a prefix was
+ * kept).  Under --strict, exits 1 after writing the reject.
+ */
+void stage_reject(struct stage *st, const char *source, unsigned long line,
+		  const char *raw, size_t len, size_t full_len, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+/* A new record {"kind": kind}; the caller owns it. */
+json_object *stage_record(const char *kind);
+
+/* The effective params object of the stage record (borrowed): stages may add
+ * to it in on_start (e.g. a template hash) before it is written. */
+json_object *stage_params(struct stage *st);
+
+/* Prints usage to stderr and exits 2, with an optional message first. */
+void stage_usage_error(struct stage *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+#endif

@@ -1,0 +1,33 @@
+# Shared set-up for every bats suite: the built stages first on PATH, a
+# fixed locale and zone, and no variable from the caller's environment that
+# could change what a stage does (API keys, tracking URIs, actors).
+# shellcheck shell=bash
+
+AIOPS_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+AIOPS_BIN="${AIOPS_BIN:-$AIOPS_ROOT/bin}"
+PATH="$AIOPS_BIN:$AIOPS_ROOT/bin:$PATH"
+FIX="$AIOPS_ROOT/tests/fixtures"
+export AIOPS_ROOT AIOPS_BIN PATH FIX
+export LC_ALL=C TZ=UTC
+unset OPENAI_API_KEY OPENAI_API_BASE OPENAI_BASE_URL LLAMA_STACK_BASE_URL \
+	LLAMA_STACK_API_KEY OLLAMA_BASE_URL OLLAMA_HOST MLFLOW_TRACKING_URI \
+	MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD \
+	MLFLOW_EXPERIMENT_NAME AIOPS_ACTOR AIOPS_CONFIG
+
+# Drops the fields that change from run to run (timings, run ids, clocks)
+# so outputs can be compared with fixtures byte for byte.
+mask() {
+	jq -c 'del(.wall_ms, .cpu_ms, .started_at, .run_id, .decided_at, .latency_ms)
+		| if .kind == "run" then del(.dataset.path) else . end' "$@"
+}
+
+# Runs a shell pipeline with pipefail (bats 1.8 has no bats_pipe):
+#   run pipe 'aiops-load --dataset d | aiops-correlate'
+pipe() {
+	bash -c "set -o pipefail; $1"
+}
+
+# A fresh scratch directory per test, removed by bats.
+scratch() {
+	mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/aiops.XXXXXX"
+}

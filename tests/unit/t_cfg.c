@@ -1,0 +1,88 @@
+/* Unit tests of lib/cfg: YAML and JSON into json-c, scalar typing, --set
+ * overrides, sections, and error positions. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "js.h"
+#include "tap.h"
+
+static json_object *
+parse(const char *text, char *err)
+{
+	return cfg_parse("t.yaml", text, strlen(text), err, 256);
+}
+
+static void
+dump_is(json_object *o, const char *want, const char *name)
+{
+	size_t n;
+
+	tap_is_str(o ? js_dump(o, &n) : "(null)", want, name);
+}
+
+int
+main(void)
+{
+	char err[256] = "";
+	json_object *c, *v;
+
+	c = parse("a: 1\nb: 2.5\nc: true\nd: null\ne: hello\nf: '42'\ng: [1, two]\nh: {x: y}\n", err);
+	dump_is(c, "{\"a\":1,\"b\":2.5,\"c\":true,\"d\":null,\"e\":\"hello\",\"f\":\"42\",\"g\":[1,\"two\"],\"h\":{\"x\":\"y\"}}",
+		"plain scalars are typed, quoted ones stay strings");
+	json_object_put(c);
+
+	c = parse("{\"a\": {\"b\": [1, 2]}, \"s\": \"x/y\"}", err);
+	dump_is(c, "{\"a\":{\"b\":[1,2]},\"s\":\"x/y\"}", "JSON is read too");
+	json_object_put(c);
+
+	c = parse("base: &b {t: 1}\nuse: *b\nmerged:\n  <<: *b\n  u: 2\n", err);
+	dump_is(c, "{\"base\":{\"t\":1},\"use\":{\"t\":1},\"merged\":{\"t\":1,\"u\":2}}",
+		"anchors, aliases and merge keys");
+	json_object_put(c);
+
+	c = parse("", err);
+	dump_is(c, "{}", "an empty file is an empty config");
+	json_object_put(c);
+
+	c = parse("a: 1\nb: [1, 2\nc: 3\n", err);
+	tap_ok(c == NULL, "a syntax error fails");
+	tap_ok(strncmp(err, "t.yaml:", 7) == 0 && strstr(err, "yaml error") != NULL,
+	       "the error names the file, line and column");
+	printf("# %s\n", err);
+
+	c = parse("a:\n  b: 1\n\tc: 2\n", err);
+	tap_ok(c == NULL && strncmp(err, "t.yaml:3:", 9) == 0, "a tab in indentation is reported at line 3");
+	printf("# %s\n", err);
+
+	c = parse("- 1\n- 2\n", err);
+	tap_ok(c == NULL && strstr(err, "mapping") != NULL, "a top-level list is refused");
+
+	c = parse("pipeline:\n  rca:\n    top_k: 5\n", err);
+	tap_ok(cfg_set(c, "pipeline.rca.top_k=3", err, sizeof err) == 0, "set an existing key");
+	tap_ok(cfg_set(c, "pipeline.correlation.window_s=30.5", err, sizeof err) == 0, "set creates the path");
+	tap_ok(cfg_set(c, "experiment.tags={team: sre, n: 2}", err, sizeof err) == 0, "set a flow mapping");
+	tap_ok(cfg_set(c, "provider.type=ollama", err, sizeof err) == 0, "set a string");
+	tap_ok(cfg_set(c, "mlflow.tracking_uri=null", err, sizeof err) == 0, "set null");
+	tap_ok(cfg_set(c, "x.list=[a, 1]", err, sizeof err) == 0, "set a flow list");
+	dump_is(c, "{\"pipeline\":{\"rca\":{\"top_k\":3},\"correlation\":{\"window_s\":30.5}},"
+		"\"experiment\":{\"tags\":{\"team\":\"sre\",\"n\":2}},\"provider\":{\"type\":\"ollama\"},"
+		"\"mlflow\":{\"tracking_uri\":null},\"x\":{\"list\":[\"a\",1]}}", "overrides applied");
+	tap_ok(cfg_set(c, "novalue", err, sizeof err) < 0 && strstr(err, "KEY=VALUE") != NULL,
+	       "set without '=' is an error");
+	tap_ok(cfg_set(c, "a..b=1", err, sizeof err) < 0, "set with an empty key part is an error");
+	v = cfg_section(c, "pipeline.rca");
+	dump_is(v, "{\"top_k\":3}", "cfg_section finds a nested section");
+	tap_ok(cfg_section(c, "pipeline.nothing") == NULL, "a missing section is NULL");
+	tap_ok(cfg_section(c, "provider.type") == NULL, "a scalar is not a section");
+	json_object_put(c);
+
+	tap_ok(cfg_load("/nonexistent/x.yaml", err, sizeof err) == NULL &&
+	       strstr(err, "/nonexistent/x.yaml: No such file") != NULL, "a missing file is named");
+	c = cfg_load("examples/configs/basic.yaml", err, sizeof err);
+	tap_ok(c != NULL && js_str(js_path(c, "provider"), "type") != NULL &&
+	       strcmp(js_str(js_path(c, "provider"), "type"), "baseline") == 0,
+	       "examples/configs/basic.yaml loads with the baseline provider");
+	json_object_put(c);
+	return tap_done();
+}
