@@ -14,7 +14,7 @@
 #include "ts.h"
 
 static json_object *params;
-static int opt_unbuffered, opt_help, opt_version;
+static int opt_unbuffered, opt_help, opt_version, opt_print_config;
 static const char *opt_config;
 static long long opt_max_line;
 
@@ -25,6 +25,7 @@ static const struct opt common_opts[] = {
 	{"strict", OPT_FLAG, NULL, NULL, "make the first bad line fatal (exit 1)", OPT_NOPARAM, 0},
 	{"max_line", OPT_INT, &opt_max_line, "BYTES", "longest accepted line (default 16 MiB)", OPT_NOPARAM, 0},
 	{"unbuffered", OPT_FLAG, &opt_unbuffered, NULL, "flush after every record", OPT_NOCONFIG | OPT_NOPARAM, 'u'},
+	{"print_config", OPT_FLAG, &opt_print_config, NULL, "print the effective config as JSON and exit", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"help", OPT_FLAG, &opt_help, NULL, "print this help and exit", OPT_NOCONFIG | OPT_NOPARAM, 'h'},
 	{"version", OPT_FLAG, &opt_version, NULL, "print the version and exit", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
@@ -416,6 +417,10 @@ stage_init(struct stage *st, int argc, char **argv)
 	parse_args(st, argc, argv, 1);
 	if (opt_help) {
 		usage(st, stdout);
+		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
+	}
+	if (opt_print_config) {
+		puts(json_object_to_json_string_ext(st->config, JS_FLAGS));
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
 	if (opt_version) {

@@ -3,7 +3,7 @@
  * the record kinds it owns; stage_main() does the rest:
  *
  *   - options: --config FILE, --set K=V (repeatable), --strict, --max-line N,
- *     --unbuffered, --help, --version, and the stage's own options, each of
+ *     --unbuffered, --print-config, --help, --version, and the stage's own options, each of
  *     which is also read from the stage's config section (key = option name,
  *     '-' and '_' alike) and overridden by the command line;
  *   - the `stage` record first (name, version, effective params);
