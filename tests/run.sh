@@ -45,7 +45,7 @@ fi
 
 if [ "$mode" = all ] || [ "$mode" = contract ]; then
 	if [ "$mode" = contract ] && [ $# -eq 0 ]; then
-		set -- $(ls tests/aiops-*.bats 2>/dev/null)
+		set -- tests/aiops-*.bats
 	fi
 	if [ $# -eq 0 ]; then
 		set -- tests/*.bats

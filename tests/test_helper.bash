@@ -3,6 +3,9 @@
 # could change what a stage does (API keys, tracking URIs, actors).
 # shellcheck shell=bash
 
+# run -N (exit-status checks) needs bats 1.5; Debian 12 ships 1.8.2.
+bats_require_minimum_version 1.5.0
+
 AIOPS_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 AIOPS_BIN="${AIOPS_BIN:-$AIOPS_ROOT/bin}"
 PATH="$AIOPS_BIN:$AIOPS_ROOT/bin:$PATH"

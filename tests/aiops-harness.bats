@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# aiops-harness: the driver.  Most tests replace every stage with
+# tests/fixtures/harness/fake-stage (pipeline.SECTION.command), so they check
+# the driver itself: pipe building, failure naming, --keep, report, check,
+# benchmark arithmetic.  The end-to-end tests at the bottom use the real
+# stages on examples/data.
+
+load test_helper
+
+H=tests/fixtures/harness
+
+setup() {
+	cd "$AIOPS_ROOT" || exit 1
+}
+
+@test "run prints the headline scores of the final stream" {
+	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --quiet
+	[ "${lines[0]}" = "run r-stream-a.jsonl  experiment fake  provider baseline (baseline-m)" ]
+	[ "${lines[1]}" = "  incidents 4  detected groups 0  missed 1  false positives 2" ]
+	[ "${lines[2]}" = "  detection  precision 0.6  recall 0.75  F1 0.667" ]
+	[ "${lines[3]}" = "  time (s)   MTTD 120  MMTD 30.5  model TTD 45  lead 75  MTTR 900" ]
+	[ "${lines[4]}" = "  RCA        AC@1 0.5  AC@3 0.75  AC@5 0.75  Avg@5 0.7" ]
+	[ "${lines[6]}" = "  LLM        calls 0  failures 0  tokens 0/0  p95 n/a ms" ]
+	[[ "${lines[7]}" == "  wall time "*" s" ]]
+}
+
+@test "a stage failing mid-pipe fails the run and is named" {
+	run -1 aiops-harness run --config $H/fake.yaml --dataset $H/data --set fake.fail=rca --quiet
+	[ "${lines[0]}" = "fake-stage: rca: failing on purpose" ]
+	[ "${lines[1]}" = "aiops-harness: stage rca ($H/fake-stage rca) failed (exit 3)" ]
+}
+
+@test "a stage killed by a signal is named with the signal" {
+	run -1 aiops-harness run --config $H/fake.yaml --dataset $H/data --set fake.kill=exec --quiet
+	[[ "$output" == *"aiops-harness: stage exec ($H/fake-stage exec) was killed by signal 9"* ]]
+}
+
+@test "--keep writes every stage's stream and the kept run re-runs to the same result" {
+	d=$(scratch)
+	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --keep "$d/k" --quiet
+	run -0 ls "$d/k"
+	[ "$output" = "$(printf '%s\n' 00-load.jsonl 01-correlate.jsonl 02-rca.jsonl 03-remediate.jsonl \
+		04-exec.jsonl 05-metrics.jsonl 06-mlflow.jsonl config.json final.jsonl pipeline.sh summary.txt)" ]
+	# Each kept stream is the previous one plus that stage's marker.
+	run -0 bash -c "AIOPS_CONFIG='$d/k/config.json' $H/fake-stage rca <'$d/k/01-correlate.jsonl' | cmp - '$d/k/02-rca.jsonl'"
+	cmp "$d/k/06-mlflow.jsonl" "$d/k/final.jsonl"
+	jq -e '.fake.stream == "tests/fixtures/harness/stream-a.jsonl"' "$d/k/config.json"
+}
+
+@test "report prints exactly the summary the live run printed" {
+	d=$(scratch)
+	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --keep "$d/k" --quiet
+	live=$(printf '%s\n' "${lines[@]}" | grep -v '^  wall time')
+	run -0 aiops-harness report "$d/k"
+	[ "$output" = "$live" ]
+}
+
+@test "report on a directory without a kept run is a usage error" {
+	run -2 aiops-harness report "$BATS_TEST_TMPDIR"
+	[ "$output" = "aiops-harness: '$BATS_TEST_TMPDIR' holds no kept run (no final.jsonl): run with --keep DIR" ]
+}
+
+@test "--dry-run prints the pipe and runs nothing" {
+	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --dry-run --set fake.fail=load
+	[ "${lines[0]}" = "$H/fake-stage load" ]
+	[ "${lines[2]}" = "  | $H/fake-stage rca" ]
+	[ "${#lines[@]}" -eq 7 ]
+}
+
+@test "the built-in stages are used unless the config names a command" {
+	for s in load correlate rca remediate exec metrics mlflow; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+	run -0 aiops-harness run --config examples/configs/basic.yaml --dataset examples/data --dry-run
+	[ "${lines[0]}" = "aiops-load --config ${lines[0]#aiops-load --config }" ]
+	[[ "${lines[1]}" == "  | aiops-correlate --config "*"/config.json" ]]
+	[ "${#lines[@]}" -eq 7 ]
+}
+
+@test "a disabled stage is left out of the pipe" {
+	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --dry-run \
+		--set pipeline.executor.enabled=false --set mlflow.enabled=false
+	[ "${#lines[@]}" -eq 5 ]
+	[[ "$output" != *"fake-stage exec"* ]]
+}
+
+@test "a custom stage command gets the effective config in AIOPS_CONFIG" {
+	d=$(scratch)
+	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --keep "$d/k" --quiet --set fake.extra=42
+	jq -e '.fake.extra == 42' "$d/k/config.json"
+	run -0 jq -r 'select(.kind == "fake_mark") | .stage' "$d/k/final.jsonl"
+	[ "$output" = "$(printf '%s\n' correlate rca remediate exec metrics mlflow)" ]
+}
+
+@test "check validates and lists the stages" {
+	run -0 aiops-harness check --config $H/fake.yaml --dataset $H/data
+	[ "$output" = "aiops-harness: $H/fake.yaml: ok (load correlate rca remediate exec metrics mlflow)" ]
+}
+
+@test "check refuses an unknown provider type" {
+	run -2 aiops-harness check --config $H/fake.yaml --dataset $H/data --set provider.type=gpt
+	[ "$output" = "aiops-harness: provider.type 'gpt' is not one of baseline, openai_compat, llamastack, ollama, replay" ]
+}
+
+@test "check refuses a dataset that is not there or holds no named file" {
+	run -2 aiops-harness check --config $H/fake.yaml --dataset /nonexistent
+	[ "$output" = "aiops-harness: dataset '/nonexistent' is not a directory" ]
+	run -2 aiops-harness check --config $H/fake.yaml --dataset "$BATS_TEST_TMPDIR"
+	[[ "$output" == "aiops-harness: dataset '$BATS_TEST_TMPDIR' has none of the files"* ]]
+}
+
+@test "check refuses a custom command that is not a program" {
+	run -2 aiops-harness check --config $H/fake.yaml --dataset $H/data --set 'pipeline.rca.command=./no-such-rca --x'
+	[ "$output" = "aiops-harness: pipeline.rca.command: './no-such-rca' is not an executable program" ]
+}
+
+@test "a config that does not parse is a usage error naming file and line" {
+	printf 'a: [1, 2\nb: 3\n' >"$BATS_TEST_TMPDIR/bad.yaml"
+	run -2 aiops-harness run --config "$BATS_TEST_TMPDIR/bad.yaml" --dataset $H/data
+	[[ "$output" == "aiops-harness: $BATS_TEST_TMPDIR/bad.yaml:2:"*"yaml error"* ]]
+}
+
+@test "usage errors exit 2" {
+	run -2 aiops-harness
+	run -2 aiops-harness frobnicate
+	[ "${lines[0]}" = "aiops-harness: unknown command 'frobnicate'" ]
+	run -2 aiops-harness run --dataset $H/data
+	[ "$output" = "aiops-harness: --config FILE is required" ]
+	run -2 aiops-harness run --config $H/fake.yaml
+	[ "$output" = "aiops-harness: --dataset DIR is required" ]
+	run -2 aiops-harness run --config $H/fake.yaml --dataset $H/data --bogus
+	[ "${lines[0]}" = "aiops-harness: unknown option '--bogus'" ]
+	run -2 aiops-harness benchmark --config $H/fake.yaml --dataset $H/data --repeat 0
+	run -0 aiops-harness --help
+	[[ "${lines[0]}" == "usage: aiops-harness run "* ]]
+}
+
+@test "benchmark numbers equal those computed by hand from the per-run scores" {
+	run -0 aiops-harness benchmark --config $H/fake.yaml --config $H/fake-b.yaml --dataset $H/data \
+		--repeat 2 --format tsv --quiet
+	[ "${lines[0]}" = "$(printf 'config\truns\tAC@1\tAC@3\tdet F1\tMMTD s\tmodel TTD s\tremed\tcalls\ttokens\tcost $\tp95 ms\tlift AC@1\tMcNemar p (b/c)')" ]
+	# baseline: identical repeats, so the standard error is 0.
+	[ "${lines[1]}" = "$(printf 'fake\t2\t0.5±0\t0.75±0\t0.667±0\t30.5±0\t45±0\t0.5±0\t0±0\t0±0\tn/a\tn/a\t-\t-')" ]
+	# fake-b: AC@1 0.75 and 0.5 -> 0.625 ± 0.125; F1 0.8, 0.6 -> 0.7 ± 0.1;
+	# tokens 4800, 6000 -> 5400 ± 600; lift 0.625 - 0.5; McNemar on the first
+	# repeat: INC-2 right only here (b=1), none the other way (c=0), p = 1.
+	[ "${lines[2]}" = "$(printf 'fake-b\t2\t0.625±0.125\t0.875±0.125\t0.7±0.1\t42±2\t52±2\t0.75±0\t9±1\t5400±600\tn/a\t1000±100\t0.125\t1 (1/0)')" ]
+}
+
+@test "benchmark formats: md and json" {
+	run -0 aiops-harness benchmark --config $H/fake.yaml --config $H/fake-b.yaml --dataset $H/data --format md --quiet
+	[ "${lines[1]}" = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" ]
+	run -0 aiops-harness benchmark --config $H/fake.yaml --config $H/fake-b.yaml --dataset $H/data --format json --quiet
+	echo "$output" | jq -e '.[1].lift == 0.25 and .[1].mcnemar.b == 1 and .[0].mcnemar == null'
+}
+
+@test "benchmark runs a config once per listed model" {
+	run -0 aiops-harness benchmark --config $H/fake-b.yaml --dataset $H/data --format tsv --quiet \
+		--set 'provider.models=[m1, m2]'
+	[ "$(printf '%s\n' "${lines[@]}" | cut -f1 | tail -n 2)" = "$(printf 'fake-b:m1\nfake-b:m2')" ]
+}
+
+@test "every script is shellcheck clean" {
+	command -v shellcheck >/dev/null || skip "shellcheck is not installed"
+	run -0 shellcheck -x bin/aiops-harness tests/run.sh tests/test_helper.bash .ci/run \
+		$H/fake-stage examples/setup_local_llms.sh
+}
