@@ -194,7 +194,10 @@ js_parse(json_tokener *tok, const char *s, size_t n, const char **why)
 	json_tokener *own = NULL;
 	json_object *o;
 	enum json_tokener_error e;
+	const char *dummy;
 
+	if (why == NULL)
+		why = &dummy;
 	if (n > (size_t)INT32_MAX - 1) {
 		*why = "line too long for the JSON parser";
 		return NULL;

@@ -35,8 +35,10 @@ void js_add_ts(json_object *o, const char *key, int64_t ns);
 /* Adds v with a new reference (o and the caller both hold it). */
 void js_add_ref(json_object *o, const char *key, json_object *v);
 
-/* A double rounded to `digits` decimals, serialised without float noise
- * (0.1 stays "0.1").  Non-finite values become null. */
+/* A double serialised in the shortest form that reads back exactly (0.1
+ * stays "0.1"; 0.1 + 0.2 needs all 17 digits, so round computed values
+ * first when that matters); integral values print as integers.  Non-finite
+ * values become NULL (JSON null). */
 json_object *js_new_double(double v);
 
 /* Returns 1 when s[0..n) is valid UTF-8 (no overlongs or surrogates). */
@@ -47,7 +49,7 @@ const char *js_dump(json_object *o, size_t *len);
 
 /* Parses a whole JSON text of n bytes.  Returns a new object (NULL is also
  * the JSON null: check *why), or sets *why to a static reason and returns
- * NULL.  tok may be NULL (a temporary tokener is used). */
+ * NULL.  tok may be NULL (a temporary tokener is used); so may why. */
 json_object *js_parse(json_tokener *tok, const char *s, size_t n, const char **why);
 
 /* Deep copy (json_object_deep_copy wrapper that exits on failure). */

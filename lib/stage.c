@@ -10,10 +10,14 @@
 #include "cfg.h"
 #include "err.h"
 #include "js.h"
+#include "scan.h"
 #include "stage.h"
 #include "ts.h"
 
 static json_object *params;
+/* Values of OPT_JSON options given on the command line; they live until
+ * exit, like the config's. */
+static json_object *cli_values;
 static int opt_unbuffered, opt_help, opt_version, opt_print_config;
 static const char *opt_config;
 static long long opt_max_line;
@@ -182,8 +186,21 @@ set_text(const struct opt *o, const char *v)
 		*(const char **)o->ptr = v;
 		return 0;
 	case OPT_JSON: {
-		json_object *j = cfg_scalar(v, strlen(v), 0);
-		/* Kept for the life of the program, like the config. */
+		/* Read as a YAML value, so "{m: {a: 1}}" is a mapping.  The
+		 * object is kept in the config, so it lives as long as the
+		 * program and is borrowed like a value from the file. */
+		struct buf b = BUF_INIT(0);
+		char err[256];
+		json_object *w, *j = NULL;
+		buf_adds(&b, "v: ");
+		buf_adds(&b, v);
+		w = cfg_parse("command line", b.p, b.len, err, sizeof err);
+		buf_free(&b);
+		if (w == NULL)
+			return -1;
+		json_object_object_get_ex(w, "v", &j);
+		json_object_object_add(cli_values, o->name, json_object_get(j));
+		json_object_put(w);
 		*(json_object **)o->ptr = j;
 		return 0;
 	}
@@ -392,6 +409,7 @@ stage_init(struct stage *st, int argc, char **argv)
 	st->t0_mono = ts_mono();
 	opt_max_line = (long long)REC_MAX_LINE_DEFAULT;
 	st->config = json_object_new_object();
+	cli_values = json_object_new_object();
 	/* Pass 0: --config first, so --set applies on top of the file whatever
 	 * the order on the command line. */
 	for (int i = 1; i < argc; i++) {
@@ -435,7 +453,7 @@ stage_init(struct stage *st, int argc, char **argv)
 			stage_usage_error(st, "option '--%s' is required", o->name);
 	out_init();
 	out_set_unbuffered(opt_unbuffered);
-	st->tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	st->tok = json_tokener_new_ex(SCAN_MAX_DEPTH);
 	if (st->tok == NULL)
 		efatal(EXIT_FAIL, "out of memory");
 
@@ -533,11 +551,28 @@ is_blank(const char *p, size_t n)
 	return 1;
 }
 
-/* Handles one line of input.  Returns 0 or an exit status. */
+static const struct handler *
+find_handler(const struct stage *st, const char *kind, size_t n)
+{
+	const struct handler *h;
+
+	for (h = st->handlers; h && h->kind; h++)
+		if (strlen(h->kind) == n && memcmp(h->kind, kind, n) == 0)
+			return h;
+	return NULL;
+}
+
+/*
+ * Handles one line of input.  Every line is validated with scan_json(),
+ * which also finds the top-level kind; only records the stage owns are
+ * parsed with json-c, the others are forwarded as they came.  Returns 0 or
+ * an exit status.
+ */
 static int
 one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int kind)
 {
 	const struct handler *h;
+	struct scan_result sr;
 	struct rec r;
 	const char *why;
 	size_t plen = n;
@@ -555,20 +590,31 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 	st->records_in++;
 	if (plen > 0 && p[plen - 1] == '\r')
 		plen--;
-	obj = js_parse(st->tok, p, plen, &why);
-	if (obj == NULL) {
-		stage_reject(st, rd->name, rd->line, p, n, n, "invalid JSON: %s",
-			     why ? why : "null is not a record");
+	if (scan_json(p, plen, &sr, &why) < 0) {
+		stage_reject(st, rd->name, rd->line, p, n, n, "invalid JSON: %s", why);
 		return 0;
 	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
+	if (!sr.is_object) {
 		stage_reject(st, rd->name, rd->line, p, n, n, "not a JSON object");
 		return 0;
 	}
-	if (!json_object_object_get_ex(obj, "kind", &k) || !json_object_is_type(k, json_type_string)) {
-		json_object_put(obj);
+	if (sr.kind == NULL) {
 		stage_reject(st, rd->name, rd->line, p, n, n, "missing string \"kind\"");
+		return 0;
+	}
+	h = sr.kind_escaped ? NULL : find_handler(st, sr.kind, sr.kind_len);
+	if (h == NULL && !sr.kind_escaped) {
+		r.raw = p;
+		r.len = n;
+		stage_forward(st, &r);
+		return 0;
+	}
+	obj = js_parse(st->tok, p, plen, &why);
+	if (obj == NULL || !json_object_object_get_ex(obj, "kind", &k) ||
+	    !json_object_is_type(k, json_type_string)) {
+		json_object_put(obj);
+		stage_reject(st, rd->name, rd->line, p, n, n, "invalid JSON: %s",
+			     why ? why : "unreadable record");
 		return 0;
 	}
 	r.raw = p;
@@ -577,10 +623,9 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 	r.kind = json_object_get_string(k);
 	r.source = rd->name;
 	r.line = rd->line;
-	for (h = st->handlers; h && h->kind; h++)
-		if (strcmp(h->kind, r.kind) == 0)
-			break;
-	if (h && h->kind)
+	if (h == NULL)
+		h = find_handler(st, r.kind, strlen(r.kind));
+	if (h != NULL)
 		rc = h->fn(st, &r);
 	else
 		stage_forward(st, &r);

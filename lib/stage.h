@@ -35,7 +35,8 @@ enum opt_type {
 	OPT_DOUBLE,   /* double */
 	OPT_STRING,   /* const char * (points into argv or the config) */
 	OPT_DURATION, /* double seconds; "90", "90s", "5m", "250ms", "1h" */
-	OPT_JSON      /* json_object * (borrowed from the config; CLI value parsed as YAML) */
+	OPT_JSON      /* json_object *: borrowed, valid until exit, never put it; a
+	               * command-line value is read as YAML ("{m: {a: 1}}") */
 };
 
 enum {

@@ -8,7 +8,9 @@
 
 static int tap_n, tap_failed;
 
-static void
+#define TAP_UNUSED __attribute__((unused))
+
+TAP_UNUSED static void
 tap_ok(int cond, const char *name)
 {
 	tap_n++;
@@ -17,7 +19,7 @@ tap_ok(int cond, const char *name)
 	printf("%sok %d - %s\n", cond ? "" : "not ", tap_n, name);
 }
 
-static void
+TAP_UNUSED static void
 tap_is_str(const char *got, const char *want, const char *name)
 {
 	int ok = (got == NULL && want == NULL) ||
@@ -28,7 +30,7 @@ tap_is_str(const char *got, const char *want, const char *name)
 		printf("#   got:  '%s'\n#   want: '%s'\n", got ? got : "(null)", want ? want : "(null)");
 }
 
-static int
+TAP_UNUSED static int
 tap_done(void)
 {
 	printf("1..%d\n", tap_n);
