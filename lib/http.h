@@ -7,12 +7,17 @@
  * backoff and full jitter (delay = random(0, min(cap, base * 2^attempt))),
  * honouring Retry-After (seconds or HTTP date) and retry-after-ms up to
  * max_retry_after_s; other 4xx are final, and so is a 429 whose body says
- * "insufficient_quota".  Secrets (Authorization and other headers marked
- * secret) never appear in any message this module produces.
+ * "insufficient_quota".  An "x-should-retry: true|false" answer header
+ * overrides the status rule (as in openai-python).  Secrets (Authorization
+ * and other headers marked secret) never appear in any message this module
+ * produces: their values are replaced by "***" wherever they would.
  *
- * IMPLEMENTATION OWNER: the LLM-provider work (lib/http.c).  Until it lands
- * this header is the contract; the declarations below may gain fields but
- * not lose them.
+ * A POST body without a Content-Type header is sent as application/json;
+ * "Expect: 100-continue" is never used.  Answers over 64 MiB are an error.
+ *
+ * IMPLEMENTATION OWNER: the LLM-provider work (lib/http.c, tests in
+ * tests/unit/t_http.c).  The declarations below may gain fields but not
+ * lose them.
  */
 #ifndef AIOPS_HTTP_H
 #define AIOPS_HTTP_H
@@ -22,7 +27,7 @@
 
 struct http_policy {
 	double connect_timeout_s;   /* default 10 */
-	double timeout_s;           /* whole request, default 60 */
+	double timeout_s;           /* each attempt, default 60 */
 	int max_attempts;           /* including the first, default 4 */
 	double backoff_base_s;      /* default 0.5 */
 	double backoff_cap_s;       /* default 8 */
@@ -71,7 +76,8 @@ int http_do(const struct http_req *req, struct http_resp *resp);
 /*
  * Runs n requests with at most `concurrency` in flight (curl multi), each
  * with its own retries; resps[i] answers reqs[i].  Returns the number that
- * failed.
+ * failed.  A request waiting out its backoff keeps its slot; connections
+ * are reused within the call.  http_do() is this with n = 1.
  */
 int http_do_many(const struct http_req *reqs, struct http_resp *resps, size_t n,
 		 int concurrency);

@@ -225,7 +225,7 @@ js_parse(json_tokener *tok, const char *s, size_t n, const char **why)
 	} else {
 		/* Only whitespace may follow the value. */
 		size_t off = json_tokener_get_parse_end(tok);
-		while (off < n && (s[off] == ' ' || s[off] == '\t' || s[off] == '\r'))
+		while (off < n && (s[off] == ' ' || s[off] == '\t' || s[off] == '\r' || s[off] == '\n'))
 			off++;
 		if (off < n) {
 			json_object_put(o);
