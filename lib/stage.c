@@ -15,6 +15,8 @@
 #include "ts.h"
 
 static json_object *params;
+/* The kind of a foreign record, as a C string for on_foreign. */
+static struct buf kindbuf = BUF_INIT(0);
 /* Values of OPT_JSON options given on the command line; they live until
  * exit, like the config's. */
 static json_object *cli_values;
@@ -603,11 +605,20 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 		return 0;
 	}
 	h = sr.kind_escaped ? NULL : find_handler(st, sr.kind, sr.kind_len);
+	r.raw = p;
+	r.len = n;
+	r.obj = NULL;
+	r.source = rd->name;
+	r.line = rd->line;
 	if (h == NULL && !sr.kind_escaped) {
-		r.raw = p;
-		r.len = n;
-		stage_forward(st, &r);
-		return 0;
+		if (st->on_foreign == NULL) {
+			stage_forward(st, &r);
+			return 0;
+		}
+		kindbuf.len = 0;
+		buf_add(&kindbuf, sr.kind, sr.kind_len);
+		r.kind = kindbuf.p;
+		return st->on_foreign(st, &r);
 	}
 	obj = js_parse(st->tok, p, plen, &why);
 	if (obj == NULL || !json_object_object_get_ex(obj, "kind", &k) ||
@@ -617,16 +628,14 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 			     why ? why : "unreadable record");
 		return 0;
 	}
-	r.raw = p;
-	r.len = n;
 	r.obj = obj;
 	r.kind = json_object_get_string(k);
-	r.source = rd->name;
-	r.line = rd->line;
 	if (h == NULL)
 		h = find_handler(st, r.kind, strlen(r.kind));
 	if (h != NULL)
 		rc = h->fn(st, &r);
+	else if (st->on_foreign != NULL)
+		rc = st->on_foreign(st, &r);
 	else
 		stage_forward(st, &r);
 	json_object_put(obj);

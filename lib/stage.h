@@ -85,6 +85,12 @@ struct stage {
 	int (*on_start)(struct stage *st);   /* after options, before reading */
 	int (*on_end)(struct stage *st);     /* at end of input */
 	void (*add_end)(struct stage *st, json_object *end); /* stage_end extras */
+	/* When set, records of kinds the stage does not own come here instead
+	 * of being forwarded (a stage that holds output back behind a pending
+	 * model call queues them): r->raw, len, kind, source and line are set,
+	 * r->obj is usually NULL (the record was only scanned).  Returns 0 or
+	 * an exit status. */
+	int (*on_foreign)(struct stage *st, struct rec *r);
 	int positional_ok;         /* FILE... arguments allowed (default: yes) */
 	int no_loop;               /* stage_main() skips the read loop (aiops-load) */
 

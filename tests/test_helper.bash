@@ -24,6 +24,8 @@ mask() {
 		| if .kind == "run" then del(.dataset.path) else . end' "$@"
 }
 
+export -f mask
+
 # Runs a shell pipeline with pipefail (bats 1.8 has no bats_pipe):
 #   run pipe 'aiops-load --dataset d | aiops-correlate'
 pipe() {

@@ -1,0 +1,298 @@
+#!/usr/bin/env bats
+# Tests for aiops-rca: baseline ranking, prompts, the model path against the
+# fake LLM server (tests/servers/fake_llm.py), budgets, and the canary that
+# proves incident labels never reach a model.
+
+load test_helper
+bats_require_minimum_version 1.5.0
+export -f mask   # for pipelines run with `pipe`
+
+G="$FIX/rca/groups.jsonl"
+TEMPLATE="$AIOPS_ROOT/examples/prompts/rca.txt"
+
+# Starts the fake server with the given arguments and writes $CFG, a config
+# that points openai_compat at it (concurrency $CONC, default 1).
+start_fake() {
+	local d=$BATS_TEST_TMPDIR
+	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$d/port" --log "$d/req.log" "$@" \
+		>/dev/null 2>&1 3>&- &
+	echo $! >"$d/fake.pid"
+	for _ in $(seq 200); do [ -s "$d/port" ] && break; sleep 0.05; done
+	PORT=$(cat "$d/port")
+	CFG=$d/cfg.yaml
+	cat >"$CFG" <<-YAML
+	provider:
+	  type: openai_compat
+	  default_model: fake-model
+	  params: {base_url: "http://127.0.0.1:$PORT/v1", max_attempts: 2, backoff_base_s: 0.01, backoff_cap_s: 0.02, timeout_s: 10, concurrency: ${CONC:-1}}
+	pipeline:
+	  rca: {prompt: "$TEMPLATE", top_k: 3}
+	YAML
+}
+
+teardown() {
+	if [ -f "$BATS_TEST_TMPDIR/fake.pid" ]; then
+		kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null || true
+	fi
+}
+
+@test "baseline: writes the expected rca records for the fixture groups" {
+	run pipe "aiops-rca '$G' | mask"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$FIX/rca/baseline.expected")" ]
+}
+
+@test "baseline: the same input gives the same records" {
+	a=$(aiops-rca "$G" | mask)
+	b=$(aiops-rca "$G" | mask)
+	[ "$a" = "$b" ]
+}
+
+@test "baseline: guesses the fault of the top candidate from its evidence" {
+	run pipe "aiops-rca '$G' | jq -r 'select(.kind==\"rca\") | \"\(.group_id) \(.candidates[0].service) \(.candidates[0].fault) \(.candidates[0].component)\"'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "G0001 checkout db_exhaustion connection-pool
+G0003 auth bad_deploy deployment
+G0004 cart memory_leak memory
+G0005 shipping network_partition network
+G0006 search latency null
+G0007 payment cpu_saturation cpu
+G0008 catalog error_burst null" ]
+}
+
+@test "baseline: confidences are the services' share of the group score" {
+	run pipe "aiops-rca '$G' | jq -c 'select(.kind==\"rca\" and .group_id==\"G0001\") | [.candidates[].confidence]'"
+	[ "$output" = "[0.6,0.25,0.15]" ]
+}
+
+@test "forwards undetected groups, incidents and foreign kinds byte for byte and in order" {
+	run pipe "aiops-rca '$G' | grep -v -e '\"kind\":\"rca\"' -e '^{\"kind\":\"stage\",\"stage\":\"rca\"' -e '^{\"kind\":\"stage_end\"'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$G")" ]
+}
+
+@test "writes each rca right after its group" {
+	run pipe "aiops-rca '$G' | jq -r 'select(.kind==\"group\" or .kind==\"rca\") | \"\(.kind) \(.id // .group_id)\"' | paste -sd' '"
+	[ "$output" = "group G0001 rca G0001 group G0002 group G0003 rca G0003 group G0004 rca G0004 group G0005 rca G0005 group G0006 rca G0006 group G0007 rca G0007 group G0008 rca G0008" ]
+}
+
+@test "--top-k limits the candidates" {
+	run pipe "aiops-rca --top-k 1 '$G' | jq -c 'select(.kind==\"rca\") | (.candidates | length)' | sort -u"
+	[ "$output" = 1 ]
+	run --separate-stderr aiops-rca --top-k 0 </dev/null
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "aiops-rca: --top-k must be at least 1" ]
+}
+
+@test "a detected group without an id becomes a reject" {
+	run --separate-stderr aiops-rca <<<'{"kind":"group","detected":true,"services":[]}'
+	[ "$status" -eq 0 ]
+	[ "$stderr" = 'aiops-rca: <stdin>:1: group without a string "id"' ]
+	[ "$(jq -r 'select(.kind=="reject") | .reason' <<<"$output")" = 'group without a string "id"' ]
+}
+
+@test "logs the provider, and no template hash under the baseline" {
+	run pipe "aiops-rca </dev/null | head -n1 | jq -c '.params | [.provider, .prompt_sha256]'"
+	[ "$output" = '[{"type":"baseline","model":"baseline"},null]' ]
+}
+
+@test "--emit-prompt writes one prompt per detected group and calls no model" {
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -r 'select(.kind==\"prompt\" or .kind==\"rca\" or .kind==\"llm_call\") | \"\(.kind) \(.group_id) \(.purpose) \(.messages | map(.role) | join(\",\")) \(.trimmed)\"'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "prompt G0001 rca system,user false
+prompt G0003 rca system,user false
+prompt G0004 rca system,user false
+prompt G0005 rca system,user false
+prompt G0006 rca system,user false
+prompt G0007 rca system,user false
+prompt G0008 rca system,user false" ]
+	# A provider that would need a server is not contacted either.
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' --set provider.type=openai_compat --set provider.default_model=m --set provider.params.base_url=http://127.0.0.1:9/v1 '$G' | jq -r 'select(.kind==\"prompt\") | .model' | sort -u"
+	[ "$status" -eq 0 ]
+	[ "$output" = m ]
+}
+
+@test "the prompt shows the group's services, graph and evidence" {
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -r 'select(.kind==\"prompt\" and .group_id==\"G0005\") | .messages[1].content'"
+	[[ "$output" == *"Incident group G0005: first signal 2024-05-01T11:10:00.000Z"* ]]
+	[[ "$output" == *'1. {"service":"shipping","score":4,"first_ts":"2024-05-01T11:10:00.000Z","anomalies":8}'* ]]
+	[[ "$output" == *"shipping -> inventory"* ]]
+	[[ "$output" == *"call to inventory failed: dial tcp <*>:<*>: connect: connection refused"* ]]
+	[[ "$output" == *"Give up to 5 candidates"* ]]
+	[[ "$output" == *'"required":["candidates","summary"]'* ]]
+}
+
+@test "logs the template's sha256 as a param" {
+	sum=$(sha256sum "$TEMPLATE" | cut -d' ' -f1)
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' </dev/null | head -n1 | jq -r .params.prompt_sha256"
+	[ "$output" = "$sum" ]
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -r 'select(.kind==\"prompt\") | .template_sha256' | sort -u"
+	[ "$output" = "$sum" ]
+}
+
+@test "a template with an unknown placeholder or no file is a config error" {
+	t=$BATS_TEST_TMPDIR/t.txt
+	printf 'group {{group_id}} {{incident}}\n' >"$t"
+	run --separate-stderr aiops-rca --emit-prompt --prompt "$t" </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "aiops-rca: $t: unknown placeholder '{{incident}}' (known: group_id, top_k, start_ts, detected_ts, end_ts, services, evidence, graph, faults, schema)" ]
+	run --separate-stderr aiops-rca --emit-prompt --prompt "$BATS_TEST_TMPDIR/none.txt" </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "aiops-rca: $BATS_TEST_TMPDIR/none.txt: No such file or directory" ]
+}
+
+@test "a template without [system] is all user message" {
+	t=$BATS_TEST_TMPDIR/t.txt
+	printf 'Group {{group_id}}, top {{top_k}}.\n' >"$t"
+	run pipe "aiops-rca --emit-prompt --prompt '$t' '$G' | jq -c 'select(.kind==\"prompt\") | .messages' | head -n1"
+	[ "$output" = '[{"role":"user","content":"Group G0001, top 5."}]' ]
+}
+
+@test "max_prompt_bytes trims the evidence with a note in the prompt" {
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' --max-prompt-bytes 2800 '$G' | jq -r 'select(.kind==\"prompt\" and .group_id==\"G0001\") | \"\(.trimmed) \(.bytes <= 2800)\", .messages[1].content'"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "true true" ]
+	[[ "$output" == *"(note: evidence trimmed to fit the prompt budget of 2800 bytes: log samples dropped, "*" of 5 items left out)"* ]]
+	[[ "$output" != *"request waited 5000ms"* ]]
+}
+
+@test "a prompt that cannot fit even without evidence gives an rca with an error" {
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' --max-prompt-bytes 100 '$G' | jq -c 'select(.kind==\"rca\" and .group_id==\"G0006\") | [.candidates, .error]'"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '[[],"prompt of '*' bytes exceeds max_prompt_bytes (100) even without evidence"]' ]]
+}
+
+@test "canary: incident labels never reach a prompt record" {
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$FIX/rca/groups-canary.jsonl' | jq -c 'select(.kind==\"prompt\")'"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "$output" != *CANARY* ]]
+	# ... while the incidents themselves pass through untouched.
+	run pipe "aiops-rca '$FIX/rca/groups-canary.jsonl' | grep -c CANARY-7f3a"
+	[ "$output" = 2 ]
+}
+
+@test "model: sends the prompt, the model and the rca schema" {
+	start_fake --answer "$FIX/rca/answer.json"
+	run pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | mask | jq -c 'select(.kind==\"rca\")'"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"kind":"rca","group_id":"G0001","candidates":[{"service":"checkout","component":"connection-pool","fault":"db_exhaustion","confidence":0.9,"reason":"pool exhausted logs"},{"service":"api-gateway","component":null,"fault":null,"confidence":0.1,"reason":"upstream errors"}],"summary":"checkout'"'"'s connection pool is exhausted","provider":"openai_compat","model":"fake-model"}' ]
+	run jq -c -s '.[0].body | [.model, (.messages | map(.role)), .response_format.type, .response_format.json_schema.name, .response_format.json_schema.strict, .response_format.json_schema.schema.required]' "$BATS_TEST_TMPDIR/req.log"
+	[ "$output" = '["fake-model",["system","user"],"json_schema","rca",true,["candidates","summary"]]' ]
+	# The user message is the rendered prompt, as --emit-prompt shows it.
+	want=$(aiops-rca --config "$CFG" --emit-prompt "$FIX/rca/groups-canary.jsonl" | jq -S -c 'select(.kind=="prompt") | .messages' | head -n1)
+	got=$(jq -S -c -s '.[0].body.messages' "$BATS_TEST_TMPDIR/req.log")
+	[ "$got" = "$want" ]
+}
+
+@test "model: each call becomes an llm_call record before its rca" {
+	start_fake --answer "$FIX/rca/answer.json"
+	run pipe "aiops-rca --config '$CFG' '$G' | jq -r 'select(.kind==\"llm_call\" or .kind==\"rca\") | \"\(.kind) \(.group_id) \(.purpose // \"-\") \(.stage // \"-\") \(.error)\"' | head -n4"
+	[ "$output" = "llm_call G0001 rca rca null
+rca G0001 - - null
+llm_call G0003 rca rca null
+rca G0003 - - null" ]
+	run pipe "aiops-rca --config '$CFG' '$G' | tail -n1 | jq -c '.llm | [.calls, .failures]'"
+	[ "$output" = "[7,0]" ]
+}
+
+@test "canary: incident labels reach no request and no llm_call record" {
+	start_fake --answer "$FIX/rca/answer.json"
+	run pipe "aiops-rca --config '$CFG' --record '$BATS_TEST_TMPDIR/calls.jsonl' '$FIX/rca/groups-canary.jsonl' | jq -c 'select(.kind==\"llm_call\")'"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "$output" != *CANARY* ]]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/req.log")" -eq 2 ]
+	run grep -c CANARY "$BATS_TEST_TMPDIR/req.log" "$BATS_TEST_TMPDIR/calls.jsonl"
+	[ "$output" = "$BATS_TEST_TMPDIR/req.log:0
+$BATS_TEST_TMPDIR/calls.jsonl:0" ]
+}
+
+@test "the API key is sent to the server and appears in no output" {
+	start_fake --answer "$FIX/rca/answer.json" --api-key sk-test-KEY-93c1
+	OPENAI_API_KEY=sk-test-KEY-93c1 run --separate-stderr aiops-rca --config "$CFG" --record "$BATS_TEST_TMPDIR/calls.jsonl" "$G"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.kind=="rca") | .error' <<<"$output" | sort -u)" = null ]
+	[[ "$output" != *KEY-93c1* ]]
+	[[ "$stderr" != *KEY-93c1* ]]
+	run grep -c KEY-93c1 "$BATS_TEST_TMPDIR/calls.jsonl"
+	[ "$output" = 0 ]
+	run jq -r -s '.[0].headers.Authorization' "$BATS_TEST_TMPDIR/req.log"
+	[ "$output" = "Bearer sk-test-KEY-93c1" ]
+}
+
+@test "repair: an answer that breaks the schema is sent back once with the reason" {
+	start_fake --answer "$FIX/rca/answer.json" --faults schema-break
+	run pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -c 'select(.group_id==\"G0001\") | [.kind, .purpose, (.messages // [] | length), .error]'"
+	[ "$status" -eq 0 ]
+	[ "$output" = '["llm_call","rca",2,null]
+["llm_call","repair",4,null]
+["rca",null,0,null]' ]
+	run jq -r -s '.[1].body.messages[2:] | map(.role + ": " + .content) | .[]' "$BATS_TEST_TMPDIR/req.log"
+	[ "${lines[0]}" = 'assistant: {"candidates": "not a list", "unexpected": true}' ]
+	[ "${lines[1]}" = "user: Your answer was rejected: answer: missing required member \"summary\"." ]
+}
+
+@test "repair: an answer that is not JSON is repaired too" {
+	start_fake --answer "$FIX/rca/answer.json" --faults notjson
+	run pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -r 'select(.group_id==\"G0001\" and .kind==\"rca\") | .candidates[0].service'"
+	[ "$output" = checkout ]
+	run jq -r -s '.[1].body.messages[3].content' "$BATS_TEST_TMPDIR/req.log"
+	[[ "${lines[0]}" == "Your answer was rejected: the answer is not valid JSON ("* ]]
+}
+
+@test "repair: a second bad answer gives an rca with an error" {
+	start_fake --answer "$FIX/rca/answer.json" --faults schema-break,schema-break
+	run pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -c 'select(.group_id==\"G0001\" and .kind==\"rca\") | [.candidates, .summary, .error]'"
+	[ "$status" -eq 0 ]
+	[ "$output" = '[[],null,"invalid answer after a repair round: answer: missing required member \"summary\""]' ]
+}
+
+@test "a group whose calls fail for good still gets an rca with an error" {
+	start_fake --answer "$FIX/rca/answer.json" --faults 500,500
+	run --separate-stderr aiops-rca --config "$CFG" "$FIX/rca/groups-canary.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	run jq -c 'select(.kind=="rca") | [.group_id, (.candidates | length), (.error != null)]' <<<"$output"
+	[ "$output" = '["G0001",0,true]
+["G0003",2,false]' ]
+	run jq -r 'select(.kind=="rca" and .group_id=="G0001") | .error' <<<"$(aiops-rca --config "$CFG" "$FIX/rca/groups-canary.jsonl")"
+	[ "$output" = null ]
+}
+
+@test "keeps input order while several groups are in flight" {
+	CONC=4 start_fake --answer "$FIX/rca/answer.json"
+	run pipe "aiops-rca --config '$CFG' '$FIX/rca/slow-first.jsonl' | jq -r 'select(.kind != \"stage\" and .kind != \"stage_end\") | \"\(.kind) \(.id // .group_id)\"' | paste -sd' '"
+	[ "$status" -eq 0 ]
+	[ "$output" = "group G0101 llm_call G0101 rca G0101 group G0003 llm_call G0003 rca G0003 group G0004 llm_call G0004 rca G0004 group G0005 llm_call G0005 rca G0005" ]
+	run curl -s "http://127.0.0.1:$PORT/_stats"
+	[ "$(jq .max_inflight <<<"$output")" -gt 1 ]
+}
+
+@test "max_calls: stops with exit 1 and a message, and no group is lost" {
+	start_fake --answer "$FIX/rca/answer.json"
+	run --separate-stderr aiops-rca --config "$CFG" --max-calls 2 "$G"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "aiops-rca: call budget exceeded: max_calls is 2, 2 used, 1 more needed" ]
+	run jq -c 'select(.kind=="rca") | [.group_id, .error]' <<<"$output"
+	[ "$output" = '["G0001",null]
+["G0003",null]
+["G0004","not asked: call budget exceeded"]' ]
+}
+
+@test "max_tokens: stops with exit 1 once the run used more tokens" {
+	start_fake --answer "$FIX/rca/answer.json"
+	run --separate-stderr aiops-rca --config "$CFG" --max-tokens 1000 "$G"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" =~ ^aiops-rca:\ token\ budget\ exceeded:\ max_tokens\ is\ 1000,\ [0-9]+\ used$ ]]
+	[ "$(jq -c 'select(.kind=="rca") | .group_id' <<<"$output" | paste -sd' ')" = '"G0001" "G0003"' ]
+}
+
+@test "--record then --replay gives the same rca records without a server" {
+	start_fake --answer "$FIX/rca/answer.json"
+	aiops-rca --config "$CFG" --record "$BATS_TEST_TMPDIR/calls.jsonl" "$G" | mask | jq -c 'select(.kind=="rca")' >"$BATS_TEST_TMPDIR/a"
+	kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")"
+	run pipe "aiops-rca --config '$CFG' --replay '$BATS_TEST_TMPDIR/calls.jsonl' '$G' | mask | jq -c 'select(.kind==\"rca\")'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/a")" ]
+}
