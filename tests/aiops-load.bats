@@ -1,0 +1,241 @@
+#!/usr/bin/env bats
+# aiops-load: formats, aliases, time forms, sorting, rejects, the run record.
+
+load test_helper
+
+L="$FIX/load"
+
+# Runs aiops-load in a fixture directory with its config, masked.
+golden() { # dir
+	(cd "$L/$1" && c= && { [ -f config.yaml ] && c="--config config.yaml"; } ;
+	 aiops-load $c --dataset . 2>/dev/null) | mask
+}
+
+# The signals only (no stage, run or stage_end records).
+signals() {
+	jq -c 'select(.kind == "log" or .kind == "metric" or .kind == "span")' "$@"
+}
+
+export -f mask signals
+
+# A one-line logs file in a scratch dataset; prints the output ts.
+ts_of() { # ts-json [options...]
+	local d; d=$(scratch)
+	printf '{"ts":%s,"service":"a","msg":"m"}\n' "$1" >"$d/logs.jsonl"
+	shift
+	aiops-load --dataset "$d" "$@" 2>/dev/null | jq -r 'select(.kind == "log") | .ts'
+}
+
+@test "--help prints usage on stdout and exits 0" {
+	run aiops-load --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: aiops-load "* ]]
+}
+
+@test "an unknown option is a usage error (exit 2)" {
+	run -2 aiops-load --no-such-option
+	[[ "${lines[0]}" == "aiops-load: unknown option '--no-such-option'" ]]
+}
+
+@test "a positional argument is a usage error (exit 2)" {
+	run -2 aiops-load somefile
+	[[ "${lines[0]}" == "aiops-load: unexpected argument 'somefile'" ]]
+}
+
+@test "a missing dataset directory exits 2" {
+	run -2 aiops-load --dataset /nonexistent/dir
+	[ "$output" = "aiops-load: dataset '/nonexistent/dir': No such file or directory" ]
+}
+
+@test "a bad --sort-mem or --tz is a usage error" {
+	run -2 aiops-load --dataset "$L/basic" --sort-mem lots
+	[[ "${lines[0]}" == "aiops-load: --sort-mem: bad size 'lots'" ]]
+	run -2 aiops-load --dataset "$L/basic" --tz Mars
+	[[ "${lines[0]}" == "aiops-load: --tz: unknown zone 'Mars'" ]]
+}
+
+@test "JSONL with every alias: golden output, merged in time order" {
+	run -0 golden basic
+	diff -u "$L/basic.out" <(printf '%s\n' "$output")
+}
+
+@test "stage first, run second, incidents after the signals, stage_end last" {
+	run -0 bash -c "cd '$L/basic' && aiops-load --dataset . | jq -r .kind | uniq | tr '\n' ' '"
+	[ "$output" = "stage run log metric span log metric span log metric span metric log metric log incident stage_end " ]
+}
+
+@test "equal timestamps go logs, metrics, traces, then by line" {
+	run -0 bash -c "cd '$L/basic' && aiops-load --dataset . | jq -r 'select(.ts == \"2024-05-01T10:00:01.000Z\") | .id' | tr '\n' ' '"
+	[ "$output" = "logs:1 metrics:1 traces:1 " ]
+}
+
+@test "CSV logs, long-form metrics and traces" {
+	run -0 golden csv
+	diff -u "$L/csv.out" <(printf '%s\n' "$output")
+}
+
+@test "CSV wide-form metrics with a label column from the config" {
+	run -0 golden wide
+	diff -u "$L/wide.out" <(printf '%s\n' "$output")
+}
+
+@test "OTLP JSON logs, metrics (gauge, sum) and spans; histograms are rejected" {
+	run -0 golden otlp
+	diff -u "$L/otlp.out" <(printf '%s\n' "$output")
+}
+
+@test "a format can be forced from the config" {
+	d=$(scratch)
+	cp "$L/csv/logs.csv" "$d/app.log"
+	run -0 pipe "aiops-load --dataset '$d' --set dataset.logs.path=app.log --set dataset.logs.format=csv 2>/dev/null | jq -r 'select(.kind==\"log\") | .msg'"
+	[ "$output" = "$(printf 'hello, world\nsay "hi"')" ]
+}
+
+@test "CSV columns can be mapped in the config" {
+	d=$(scratch)
+	printf 'when,who,what\n2024-05-01T10:00:00Z,api,hi\n' >"$d/logs.csv"
+	run -0 pipe "aiops-load --dataset '$d' --set dataset.logs.columns.ts=when --set dataset.logs.columns.service=who --set dataset.logs.columns.msg=what 2>/dev/null | signals"
+	[ "$output" = '{"kind":"log","id":"logs:2","ts":"2024-05-01T10:00:00.000Z","service":"api","level":"INFO","msg":"hi","attrs":{}}' ]
+}
+
+@test "RFC 3339 offsets and 0 to 9 fraction digits" {
+	[ "$(ts_of '"2024-05-01T12:00:00+02:00"')" = 2024-05-01T10:00:00.000Z ]
+	[ "$(ts_of '"2024-05-01T05:30:00-0430"')" = 2024-05-01T10:00:00.000Z ]
+	[ "$(ts_of '"2024-05-01T10:00:00.1Z"')" = 2024-05-01T10:00:00.100Z ]
+	[ "$(ts_of '"2024-05-01T10:00:00.12Z"')" = 2024-05-01T10:00:00.120Z ]
+	[ "$(ts_of '"2024-05-01T10:00:00.123456Z"')" = 2024-05-01T10:00:00.123Z ]
+	[ "$(ts_of '"2024-05-01t10:00:00.987654321z"')" = 2024-05-01T10:00:00.987Z ]
+}
+
+@test "naive timestamps are UTC unless --tz or dataset.timezone says otherwise" {
+	[ "$(ts_of '"2024-05-01 10:00:00"')" = 2024-05-01T10:00:00.000Z ]
+	[ "$(ts_of '"2024-05-01 10:00:00"' --tz +02:00)" = 2024-05-01T08:00:00.000Z ]
+	[ "$(ts_of '"2024-05-01 10:00:00"' --tz Europe/Paris)" = 2024-05-01T08:00:00.000Z ]
+	[ "$(ts_of '"2024-01-01 10:00:00"' --set dataset.timezone=Europe/Paris)" = 2024-01-01T09:00:00.000Z ]
+	[ "$(ts_of '"2024-05-01T10:00:00Z"' --tz +02:00)" = 2024-05-01T10:00:00.000Z ]
+}
+
+@test "epoch seconds, milliseconds, microseconds and nanoseconds" {
+	[ "$(ts_of 1714557600)" = 2024-05-01T10:00:00.000Z ]
+	[ "$(ts_of 1714557600.25)" = 2024-05-01T10:00:00.250Z ]
+	[ "$(ts_of 1714557600123)" = 2024-05-01T10:00:00.123Z ]
+	[ "$(ts_of 1714557600123456)" = 2024-05-01T10:00:00.123Z ]
+	[ "$(ts_of 1714557600123456789)" = 2024-05-01T10:00:00.123Z ]
+	[ "$(ts_of '"1714557600"')" = 2024-05-01T10:00:00.000Z ]
+	[ "$(ts_of 86400000 --ts-unit ms)" = 1970-01-02T00:00:00.000Z ]
+	[ "$(ts_of '"86400000"' --ts-unit ms)" = 1970-01-02T00:00:00.000Z ]
+}
+
+@test "impossible dates and times are rejected with the reason" {
+	d=$(scratch)
+	printf '%s\n' '{"ts":"2023-02-29T00:00:00Z","service":"a"}' '{"ts":"2024-05-01T24:00:00Z","service":"a"}' \
+		'{"ts":"2024-13-01T00:00:00Z","service":"a"}' '{"ts":"2024-02-29T00:00:00Z","service":"a"}' >"$d/logs.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>&1 >/dev/null"
+	[ "$output" = "$(printf '%s\n' "aiops-load: note: $d/metrics.jsonl: not found, no metrics loaded" \
+		"aiops-load: note: $d/traces.jsonl: not found, no traces loaded" \
+		"aiops-load: note: $d/incidents.jsonl: not found, no incidents loaded" \
+		"aiops-load: $d/logs.jsonl:1: impossible date" \
+		"aiops-load: $d/logs.jsonl:2: impossible time of day" \
+		"aiops-load: $d/logs.jsonl:3: impossible date")" ]
+}
+
+@test "gzip files are read transparently and hashed as stored" {
+	d=$(scratch)
+	for f in logs metrics traces incidents; do gzip -c "$L/basic/$f.jsonl" >"$d/$f.jsonl.gz"; done
+	run -0 pipe "aiops-load --dataset '$d' | signals"
+	diff -u <(signals "$L/basic.out") <(printf '%s\n' "$output")
+	run -0 pipe "aiops-load --dataset '$d' | jq -r 'select(.kind==\"run\") | .dataset.files[0].sha256'"
+	[ "$output" = "$(sha256sum <"$d/logs.jsonl.gz" | cut -d' ' -f1)" ]
+}
+
+@test "unsorted input comes out in time order" {
+	d=$(scratch)
+	cp "$L/basic/"*.jsonl "$d/"
+	tac "$L/basic/logs.jsonl" >"$d/logs.jsonl"
+	tac "$L/basic/traces.jsonl" >"$d/traces.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' | signals | jq -r .ts"
+	[ "$output" = "$(printf '%s\n' "$output" | sort)" ]
+	[ "${#lines[@]}" -eq 14 ]
+	run -0 pipe "aiops-load --dataset '$d' | tail -n1 | jq -c .sort"
+	[ "$output" = '{"files_sorted":2,"records_sorted":9,"runs_spilled":0}' ]
+}
+
+@test "spilling to disk under a tiny --sort-mem gives the in-memory result" {
+	d=$(scratch)
+	for i in $(seq 1 400); do
+		printf '{"ts":%d,"service":"s%d","msg":"line %d"}\n' $(( 1714557600 + (i * 7919) % 400 )) $((i % 5)) "$i"
+	done >"$d/logs.jsonl"
+	aiops-load --dataset "$d" 2>/dev/null | signals >"$d/mem.out"
+	TMPDIR="$d" aiops-load --dataset "$d" --sort-mem 2k 2>/dev/null >"$d/all.out"
+	signals "$d/all.out" >"$d/spill.out"
+	cmp "$d/mem.out" "$d/spill.out"
+	[ "$(wc -l <"$d/mem.out")" -eq 400 ]
+	[ "$(tail -n1 "$d/all.out" | jq '.sort.runs_spilled > 1')" = true ]
+	[ -z "$(ls "$d" | grep aiops-load)" ]
+}
+
+@test "bad lines become rejects with file:line on stderr and keep going" {
+	run -0 golden bad
+	diff -u "$L/bad.out" <(printf '%s\n' "$output")
+	run -0 pipe "cd '$L/bad' && aiops-load --dataset . 2>&1 >/dev/null"
+	[ "$output" = "$(cat "$L/bad.err")" ]
+}
+
+@test "--strict makes the first bad line fatal (exit 1)" {
+	run -1 pipe "cd '$L/bad' && aiops-load --dataset . --strict 2>&1 >/dev/null | grep -v note:"
+	[ "$output" = "$(printf '%s\n' "aiops-load: ./metrics.jsonl:1: metric value is not a number: \"high\"" \
+		"aiops-load: stopping at the first bad line (--strict)")" ]
+}
+
+@test "a missing signal file is a note on stderr, not an error" {
+	d=$(scratch)
+	cp "$L/basic/logs.jsonl" "$d/"
+	run -0 pipe "aiops-load --dataset '$d' 2>&1 >/dev/null"
+	[ "$output" = "$(printf '%s\n' "aiops-load: note: $d/metrics.jsonl: not found, no metrics loaded" \
+		"aiops-load: note: $d/traces.jsonl: not found, no traces loaded" \
+		"aiops-load: note: $d/incidents.jsonl: not found, no incidents loaded")" ]
+}
+
+@test "run record: files with sizes and sha256sum hashes, run id, experiment" {
+	run -0 pipe "cd '$L/basic' && aiops-load --config config.yaml --dataset . | jq -c 'select(.kind==\"run\")'"
+	run_rec=$output
+	for f in logs metrics traces incidents; do
+		want=$(sha256sum <"$L/basic/$f.jsonl" | cut -d' ' -f1)
+		got=$(jq -r --arg r "$f" '.dataset.files[] | select(.role==$r) | .sha256' <<<"$run_rec")
+		[ "$got" = "$want" ]
+		[ "$(jq -r --arg r "$f" '.dataset.files[] | select(.role==$r) | .bytes' <<<"$run_rec")" -eq "$(wc -c <"$L/basic/$f.jsonl")" ]
+	done
+	[ "$(jq -r '.run_id | test("^[0-9a-f]{32}$")' <<<"$run_rec")" = true ]
+	[ "$(jq -c '[.experiment, .tags]' <<<"$run_rec")" = '["fixture",{"suite":"load"}]' ]
+	run -0 pipe "aiops-load --dataset '$L/basic' --run-id my-run | jq -r 'select(.kind==\"run\") | .run_id'"
+	[ "$output" = my-run ]
+}
+
+@test "secrets in the config are redacted in the run record" {
+	run -0 pipe "cd '$L/basic' && aiops-load --config config.yaml --dataset . | jq -c 'select(.kind==\"run\") | .config.provider.params, .config.mlflow'"
+	[ "$output" = "$(printf '%s\n' '{"api_key":"***","max_tokens":512,"Auth_Token":"***"}' '{"password":"***"}')" ]
+	run -0 pipe "cd '$L/basic' && aiops-load --config config.yaml --dataset . | grep -c -e sk-should -e hunter2 -e abc || true"
+	[ "$output" = 0 ]
+}
+
+@test "a closed reader (| head -n1) is quiet" {
+	run -0 pipe "aiops-load --dataset '$L/basic' 2>&1 >/dev/null; aiops-load --dataset '$L/basic' 2>&1 | head -n1 >/dev/null"
+	[ -z "$output" ]
+}
+
+@test "a failed write (/dev/full) exits 1" {
+	run -1 pipe "aiops-load --dataset '$L/basic' >/dev/full"
+	[[ "$output" == *"aiops-load: write error: No space left on device"* ]]
+}
+
+@test "golden output for examples/data" {
+	[ -f "$AIOPS_ROOT/examples/data/logs.jsonl" ] || skip "examples/data not generated"
+	# The masked output (42 k lines) is checked by its SHA-256 and line
+	# count; its first 200 lines are kept as text so a change shows as a
+	# readable diff.  Regenerate both after a deliberate change:
+	#   aiops-load --dataset examples/data | mask | tee >(head -n 200 >F.head.jsonl) | sha256sum
+	out=$BATS_TEST_TMPDIR/golden.jsonl
+	run -0 pipe "cd '$AIOPS_ROOT' && aiops-load --dataset examples/data | mask >'$out'"
+	diff -u "$L/golden-examples.head.jsonl" <(head -n 200 "$out")
+	[ "$(sha256sum <"$out" | cut -d' ' -f1)  $(wc -l <"$out")" = "$(cat "$L/golden-examples.sha256")" ]
+}
