@@ -1,0 +1,1467 @@
+/*
+ * aiops-correlate: turn the time-ordered signals of aiops-load (`log`,
+ * `metric`, `span`) into scored candidate incidents (`group` records), in
+ * one streaming pass.
+ *
+ * Every signal goes through a per-key detector with a warm-up baseline: an
+ * EWMA mean and variance per metric series, log template mining (lib/drain)
+ * with a per-template rate per bucket, and a log-latency EWMA plus an error
+ * share per (service, operation).  Spans also teach the service call graph
+ * (caller -> callee) through a bounded span_id -> service cache.  Anomalies
+ * join an open group when they are close in time and connected to it (same
+ * service, adjacent in the graph, or a shared trace id); a group closes after
+ * quiet_s without anomalies or at max_duration_s, and is written when it
+ * closes if it was detected (its score crossed detect_threshold).  Services
+ * are ranked for root cause with the graph: an anomalous service whose
+ * callees are healthy goes above its anomalous callers.
+ *
+ * Other kinds pass through byte for byte; signals are consumed unless
+ * --keep-signals.  Memory is bounded by the open window and by caps on the
+ * keys held (idle keys are evicted after state_ttl_s), never by the input
+ * length.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "detect.h"
+#include "drain.h"
+#include "err.h"
+#include "js.h"
+#include "smap.h"
+#include "stage.h"
+#include "ts.h"
+
+/* Options (pipeline.correlation). */
+static double window_s = 60, quiet_s = 120, max_duration_s = 1800;
+static double detect_threshold = 12;
+static long long min_signals = 2, min_types = 2;
+static double key_cap = 3, type_weight = 0.5, service_weight = 0.25;
+static long long service_cap = 4;
+static double rank_caller_factor = 0.25, rank_min_strength = 1, rank_explain_ratio = 0.25;
+static double rank_onset_slack_s = 60;
+static double metric_z = 4, metric_span = 60, metric_rel_floor = 0.05;
+static long long metric_warmup = 15, metric_persist = 15;
+static json_object *metric_directions;
+static double span_z = 4, span_span = 200, span_ratio = 1.5, span_min_ms = 10;
+static double span_error_ratio = 0.1, span_error_span = 2000;
+static long long span_warmup = 20, span_cache = 65536;
+static const char *error_levels = "ERROR,FATAL", *new_template_level = "WARN";
+static double log_bucket_s = 10, log_warmup_s = 300, template_young_s = 300;
+static double log_span_buckets = 360, burst_factor = 4, burst_min = 5;
+static long long drain_depth = 4, max_templates = 5000;
+static double drain_sim = 0.5;
+static double state_ttl_s = 3600;
+static long long max_keys = 100000, max_services = 4096, max_open_groups = 256;
+static long long max_group_keys = 1024;
+static long long ev_logs = 5, ev_samples = 2, ev_sample_chars = 200, ev_metrics = 8;
+static long long ev_spans = 6, ev_edges = 16, ev_services = 10, max_group_bytes = 8192;
+static int keep_signals, emit_undetected, measure_latency;
+
+static const struct opt opts[] = {
+	{"window_s", OPT_DURATION, &window_s, "SECONDS", "join a neighbour service or a shared trace this recent (60)", 0, 0},
+	{"quiet_s", OPT_DURATION, &quiet_s, "SECONDS", "same-service gap, and close a group this long without anomalies (120)", 0, 0},
+	{"max_duration_s", OPT_DURATION, &max_duration_s, "SECONDS", "close a group this long after its start (1800)", 0, 0},
+	{"detect_threshold", OPT_DOUBLE, &detect_threshold, "SCORE", "score at which a group is detected (12)", 0, 0},
+	{"min_signals", OPT_INT, &min_signals, "N", "distinct anomalous signals a detected group needs (2)", 0, 0},
+	{"min_types", OPT_INT, &min_types, "N", "distinct signal types (log metric span) it needs (2)", 0, 0},
+	{"key_cap", OPT_DOUBLE, &key_cap, "X", "most one signal adds to a score (3)", 0, 0},
+	{"type_weight", OPT_DOUBLE, &type_weight, "X", "score factor per extra signal type (0.5)", 0, 0},
+	{"service_weight", OPT_DOUBLE, &service_weight, "X", "score factor per extra service (0.25)", 0, 0},
+	{"service_cap", OPT_INT, &service_cap, "N", "extra services counted at most (4)", 0, 0},
+	{"rank_caller_factor", OPT_DOUBLE, &rank_caller_factor, "X", "rank weight per level above an anomalous callee (0.25)", 0, 0},
+	{"rank_min_strength", OPT_DOUBLE, &rank_min_strength, "X", "strength that makes a callee anomalous for ranking (1)", 0, 0},
+	{"rank_explain_ratio", OPT_DOUBLE, &rank_explain_ratio, "X", "and at least this share of its caller's strength (0.25)", 0, 0},
+	{"rank_onset_slack_s", OPT_DURATION, &rank_onset_slack_s, "SECONDS", "and its first anomaly came at most this much after the caller's (60)", 0, 0},
+	{"metric_z", OPT_DOUBLE, &metric_z, "Z", "metric anomaly threshold in robust z (4)", 0, 0},
+	{"metric_warmup", OPT_INT, &metric_warmup, "N", "points a series learns before it can be anomalous (15)", 0, 0},
+	{"metric_span", OPT_DOUBLE, &metric_span, "N", "EWMA span of a metric baseline, in points (60)", 0, 0},
+	{"metric_rel_floor", OPT_DOUBLE, &metric_rel_floor, "X", "least standard deviation, as a share of the mean (0.05)", 0, 0},
+	{"metric_persist", OPT_INT, &metric_persist, "N", "relearn a series after this many anomalous points in a row (15)", 0, 0},
+	{"metric_directions", OPT_JSON, &metric_directions, "{NAME: up|down|both}", "anomalous direction per metric name (both)", 0, 0},
+	{"span_z", OPT_DOUBLE, &span_z, "Z", "slow span threshold in z of log latency (4)", 0, 0},
+	{"span_warmup", OPT_INT, &span_warmup, "N", "spans an operation learns before it can be slow (20)", 0, 0},
+	{"span_span", OPT_DOUBLE, &span_span, "N", "EWMA span of a latency baseline, in spans (200)", 0, 0},
+	{"span_ratio", OPT_DOUBLE, &span_ratio, "X", "a slow span also takes this many times the baseline (1.5)", 0, 0},
+	{"span_min_ms", OPT_DOUBLE, &span_min_ms, "MS", "and at least this much longer (10)", 0, 0},
+	{"span_error_ratio", OPT_DOUBLE, &span_error_ratio, "X", "error spans are anomalous while the usual error share is below this (0.1)", 0, 0},
+	{"span_error_span", OPT_DOUBLE, &span_error_span, "N", "EWMA span of the error share, in spans (2000)", 0, 0},
+	{"span_cache", OPT_INT, &span_cache, "N", "span_id -> service entries kept for the call graph (65536)", 0, 0},
+	{"error_levels", OPT_STRING, &error_levels, "LIST", "log levels that are errors (ERROR,FATAL)", 0, 0},
+	{"new_template_level", OPT_STRING, &new_template_level, "LEVEL", "least level at which a new template is an anomaly (WARN)", 0, 0},
+	{"log_bucket_s", OPT_DURATION, &log_bucket_s, "SECONDS", "bucket of the log template rates (10)", 0, 0},
+	{"log_warmup_s", OPT_DURATION, &log_warmup_s, "SECONDS", "no log anomaly this early in the stream (300)", 0, 0},
+	{"template_young_s", OPT_DURATION, &template_young_s, "SECONDS", "error lines of a template this young are anomalies (300)", 0, 0},
+	{"log_span_buckets", OPT_DOUBLE, &log_span_buckets, "N", "EWMA span of a template rate, in buckets (360)", 0, 0},
+	{"burst_factor", OPT_DOUBLE, &burst_factor, "X", "a burst is this many times the usual rate (4)", 0, 0},
+	{"burst_min", OPT_DOUBLE, &burst_min, "N", "and at least this many lines in a bucket (5)", 0, 0},
+	{"drain_depth", OPT_INT, &drain_depth, "N", "leading tokens that route a log message (4)", 0, 0},
+	{"drain_sim", OPT_DOUBLE, &drain_sim, "X", "similarity to join a template (0.5)", 0, 0},
+	{"max_templates", OPT_INT, &max_templates, "N", "log templates kept (5000)", 0, 0},
+	{"state_ttl_s", OPT_DURATION, &state_ttl_s, "SECONDS", "forget a series or operation idle this long (3600)", 0, 0},
+	{"max_keys", OPT_INT, &max_keys, "N", "metric series and operations kept, each (100000)", 0, 0},
+	{"max_services", OPT_INT, &max_services, "N", "services known (4096)", 0, 0},
+	{"max_open_groups", OPT_INT, &max_open_groups, "N", "open groups; the oldest closes beyond (256)", 0, 0},
+	{"max_group_keys", OPT_INT, &max_group_keys, "N", "signals tracked in one group (1024)", 0, 0},
+	{"ev_logs", OPT_INT, &ev_logs, "N", "log templates in the evidence (5)", 0, 0},
+	{"ev_samples", OPT_INT, &ev_samples, "N", "sample lines per template (2)", 0, 0},
+	{"ev_sample_chars", OPT_INT, &ev_sample_chars, "N", "bytes kept of a sample line (200)", 0, 0},
+	{"ev_metrics", OPT_INT, &ev_metrics, "N", "metric series in the evidence (8)", 0, 0},
+	{"ev_spans", OPT_INT, &ev_spans, "N", "operations in the evidence (6)", 0, 0},
+	{"ev_edges", OPT_INT, &ev_edges, "N", "call-graph edges in the evidence (16)", 0, 0},
+	{"ev_services", OPT_INT, &ev_services, "N", "ranked services listed (10)", 0, 0},
+	{"max_group_bytes", OPT_INT, &max_group_bytes, "BYTES", "shrink the evidence until a group fits (8192)", 0, 0},
+	{"keep_signals", OPT_BOOL, &keep_signals, NULL, "also forward log, metric and span records", 0, 0},
+	{"emit_undetected", OPT_BOOL, &emit_undetected, NULL, "also write groups that were not detected", 0, 0},
+	{"measure_latency", OPT_BOOL, &measure_latency, NULL, "decision_latency_ms from the wall clock (not deterministic)", 0, 0},
+	{NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+enum { T_LOG, T_METRIC, T_SPAN, NTYPES };
+enum { L_DEBUG, L_INFO, L_WARN, L_ERROR, L_FATAL, NLEVELS };
+static const char *const level_name[NLEVELS] = {"DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+static const double level_weight[NLEVELS] = {0.25, 0.5, 1, 1.5, 2};
+static int level_is_error[NLEVELS], new_level = L_WARN;
+
+/* Services and the learned call graph. */
+struct svc {
+	char *name;
+	int *callees, ncallees, capcallees;
+};
+static struct svc *svcs;
+static int nsvcs;
+static struct smap svc_index;   /* name -> index + 1 */
+
+/* span_id -> service, direct mapped (a collision evicts). */
+struct spanent {
+	uint64_t h;
+	int svc;
+};
+static struct spanent *spancache;
+static size_t spanmask;
+
+/* Per-key detector state. */
+struct mser {
+	struct ewd e;
+	int svc, dir;          /* dir: 0 both, 1 up, -1 down */
+	int64_t last;
+	char *name, *labels;   /* labels as compact JSON */
+};
+struct sser {
+	struct ewd lat;        /* of log(duration_ms) */
+	double errshare;
+	uint32_t n;
+	int svc;
+	int64_t last;
+	char *op;
+};
+struct tstat {
+	struct rate r;
+	int64_t first;
+	int64_t burst_bucket;  /* the last bucket that reported a burst */
+};
+static struct smap mseries, sseries;
+static struct drain *miner;
+
+/* One anomaly, as handed to the grouping. */
+struct anom {
+	int64_t ts;
+	int svc, type, down;
+	double sev, z;
+	uint64_t trace;        /* 0: none */
+	const char *key;       /* the signal's identity */
+	/* evidence */
+	int level;
+	const char *tpl, *msg;
+	size_t msglen;
+	const struct mser *ms;
+	double value, baseline;
+	const struct sser *ss;
+	double dur_ms;
+	int is_error;
+};
+
+/* A signal inside a group, with its evidence. */
+struct gkey {
+	char *key;             /* its key in the group's map */
+	int type, svc;
+	double sev;
+	uint32_t count;
+	int64_t first;
+	/* log */
+	char *tpl;
+	int level;
+	char *samples[2];
+	int nsamples;
+	/* metric */
+	char *name, *labels;
+	double baseline, peak, peakz;
+	/* span */
+	char *op;
+	uint32_t errors;
+	double base_p95;
+	double durs[64];
+	uint32_t ndurs;
+};
+
+struct gsvc {
+	int svc;
+	int64_t first, last;
+	double strength, sym;
+	uint32_t n;
+};
+
+struct trace_ref {
+	uint64_t h;
+	int64_t ts;
+};
+
+#define GROUP_TRACES 256
+
+struct group {
+	uint64_t seq;
+	int64_t start, last, det_ts;
+	int detected, types;
+	double a, score;
+	int64_t det_latency_ms;
+	uint64_t nanom, nsignals;
+	struct gsvc *sv;
+	int nsv, capsv;
+	struct smap keys;
+	struct gkey **karr;
+	size_t nk, capk;
+	struct trace_ref tr[GROUP_TRACES];
+	size_t ntr;
+};
+
+static struct group **open_g;
+static size_t nopen, capopen;
+static uint64_t group_seq, emitted, n_detected, n_undetected, n_anomalies, dropped_keys;
+static int64_t now = TS_NONE, stream_start = TS_NONE, next_sweep = TS_NONE;
+static int64_t rec_t0;  /* ts_mono() when the current record arrived */
+static struct buf keybuf = BUF_INIT(0);
+
+/* ---- small helpers ---- */
+
+static int64_t
+secs(double s)
+{
+	return (int64_t)llround(s * 1e9);
+}
+
+static int
+svc_lookup(const char *name, int add)
+{
+	void **slot;
+	int created;
+
+	slot = smap_get(&svc_index, name, strlen(name));
+	if (slot)
+		return (int)(intptr_t)*slot - 1;
+	if (!add || nsvcs >= max_services)
+		return -1;
+	slot = smap_put(&svc_index, name, strlen(name), &created);
+	svcs = erealloc(svcs, (size_t)(nsvcs + 1) * sizeof *svcs);
+	memset(&svcs[nsvcs], 0, sizeof *svcs);
+	svcs[nsvcs].name = estrdup(name);
+	*slot = (void *)(intptr_t)(nsvcs + 1);
+	return nsvcs++;
+}
+
+static int
+is_callee(int from, int to)
+{
+	for (int i = 0; i < svcs[from].ncallees; i++)
+		if (svcs[from].callees[i] == to)
+			return 1;
+	return 0;
+}
+
+static void
+add_edge(int from, int to)
+{
+	struct svc *s = &svcs[from];
+
+	if (from == to || is_callee(from, to) || s->ncallees >= 256)
+		return;
+	if (s->ncallees == s->capcallees) {
+		s->capcallees = s->capcallees ? s->capcallees * 2 : 4;
+		s->callees = erealloc(s->callees, (size_t)s->capcallees * sizeof *s->callees);
+	}
+	s->callees[s->ncallees++] = to;
+}
+
+static int
+adjacent(int a, int b)
+{
+	return is_callee(a, b) || is_callee(b, a);
+}
+
+static int
+parse_level(const char *s)
+{
+	if (s == NULL)
+		return L_INFO;
+	switch (s[0]) {
+	case 'D': case 'd': case 'T': case 't':
+		return L_DEBUG;
+	case 'W': case 'w':
+		return L_WARN;
+	case 'E': case 'e':
+		return L_ERROR;
+	case 'F': case 'f': case 'C': case 'c':
+		return L_FATAL;
+	default:
+		return L_INFO;
+	}
+}
+
+static double
+round3(double x)
+{
+	return round(x * 1000) / 1000;
+}
+
+/* ---- groups ---- */
+
+static void
+gkey_free(struct gkey *k)
+{
+	free(k->key);
+	free(k->tpl);
+	free(k->samples[0]);
+	free(k->samples[1]);
+	free(k->name);
+	free(k->labels);
+	free(k->op);
+	free(k);
+}
+
+static void
+group_free(struct group *g)
+{
+	for (size_t i = 0; i < g->nk; i++)
+		gkey_free(g->karr[i]);
+	free(g->karr);
+	smap_free(&g->keys, NULL);
+	free(g->sv);
+	free(g);
+}
+
+static struct gsvc *
+group_svc(struct group *g, int svc, int add)
+{
+	for (int i = 0; i < g->nsv; i++)
+		if (g->sv[i].svc == svc)
+			return &g->sv[i];
+	if (!add)
+		return NULL;
+	if (g->nsv == g->capsv) {
+		g->capsv = g->capsv ? g->capsv * 2 : 8;
+		g->sv = erealloc(g->sv, (size_t)g->capsv * sizeof *g->sv);
+	}
+	memset(&g->sv[g->nsv], 0, sizeof *g->sv);
+	g->sv[g->nsv].svc = svc;
+	g->sv[g->nsv].first = TS_NONE;
+	return &g->sv[g->nsv++];
+}
+
+static double
+capped(double x)
+{
+	return x < key_cap ? x : key_cap;
+}
+
+/*
+ * The score of a group:
+ *   A     = sum over its signals of min(key_cap, sum of their severities)
+ *   T     = distinct signal types (log, metric, span), S = services
+ *   score = A * (1 + type_weight * (T - 1)) * (1 + service_weight * min(S - 1, service_cap))
+ */
+static double
+group_score(const struct group *g)
+{
+	int t = __builtin_popcount((unsigned)g->types), s = g->nsv;
+
+	if (s - 1 > service_cap)
+		s = (int)service_cap + 1;
+	return g->a * (1 + type_weight * (t - 1)) * (1 + service_weight * (s > 0 ? s - 1 : 0));
+}
+
+/*
+ * Decides whether a group is detected, given its score and counts.  This is
+ * the hook a later change (LLM triage) extends: it is called after every
+ * anomaly that changes an undetected group and may only look at the group.
+ */
+static int
+decide_detection(const struct group *g)
+{
+	return g->score >= detect_threshold && (long long)g->nsignals >= min_signals &&
+	       __builtin_popcount((unsigned)g->types) >= min_types;
+}
+
+static void
+add_trace(struct group *g, uint64_t h, int64_t ts)
+{
+	size_t i;
+
+	for (i = 0; i < g->ntr && i < GROUP_TRACES; i++)
+		if (g->tr[i].h == h) {
+			if (ts > g->tr[i].ts)
+				g->tr[i].ts = ts;
+			return;
+		}
+	g->tr[g->ntr % GROUP_TRACES].h = h;
+	g->tr[g->ntr % GROUP_TRACES].ts = ts;
+	g->ntr++;
+}
+
+static int
+has_trace(const struct group *g, uint64_t h, int64_t since)
+{
+	for (size_t i = 0; i < g->ntr && i < GROUP_TRACES; i++)
+		if (g->tr[i].h == h && g->tr[i].ts >= since)
+			return 1;
+	return 0;
+}
+
+static int
+connected(const struct group *g, const struct anom *a)
+{
+	int64_t since = a->ts - secs(window_s), same = a->ts - secs(quiet_s);
+
+	/* The same service keeps a group going until it closes; a neighbour
+	 * or a shared trace joins it within window_s. */
+	for (int i = 0; i < g->nsv; i++) {
+		const struct gsvc *s = &g->sv[i];
+		if (s->svc == a->svc && s->last >= same)
+			return 1;
+		if (s->last >= since && adjacent(s->svc, a->svc))
+			return 1;
+	}
+	return a->trace && has_trace(g, a->trace, since);
+}
+
+static void
+keep_sample(struct gkey *k, const char *msg, size_t n)
+{
+	if (k->nsamples >= 2 || msg == NULL)
+		return;
+	if ((long long)n > ev_sample_chars) {
+		n = (size_t)ev_sample_chars;
+		while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
+			n--;   /* do not cut a UTF-8 sequence */
+	}
+	k->samples[k->nsamples++] = estrndup(msg, n);
+}
+
+/* Adds a's contribution to a signal entry and to the group totals. */
+static void
+group_add(struct group *g, const struct anom *a)
+{
+	struct gsvc *s = group_svc(g, a->svc, 1);
+	struct gkey *k = NULL;
+	void **slot;
+	double delta;
+	int created = 0;
+
+	slot = smap_get(&g->keys, a->key, strlen(a->key));
+	if (slot == NULL && (long long)g->nk < max_group_keys) {
+		slot = smap_put(&g->keys, a->key, strlen(a->key), &created);
+		k = ecalloc(1, sizeof *k);
+		k->key = estrdup(a->key);
+		k->type = a->type;
+		k->svc = a->svc;
+		k->first = a->ts;
+		k->peakz = -1;
+		*slot = k;
+		if (g->nk == g->capk) {
+			g->capk = g->capk ? g->capk * 2 : 16;
+			g->karr = erealloc(g->karr, g->capk * sizeof *g->karr);
+		}
+		g->karr[g->nk++] = k;
+		g->nsignals++;
+	} else if (slot) {
+		k = *slot;
+	} else {
+		dropped_keys++;
+	}
+	if (k) {
+		delta = capped(k->sev + a->sev) - capped(k->sev);
+		k->sev += a->sev;
+		k->count++;
+		if (a->ts < k->first)
+			k->first = a->ts;
+		switch (a->type) {
+		case T_LOG:
+			if (k->tpl == NULL || strcmp(k->tpl, a->tpl) != 0) {
+				free(k->tpl);
+				k->tpl = estrdup(a->tpl);
+			}
+			if (a->level > k->level || created)
+				k->level = a->level;
+			keep_sample(k, a->msg, a->msglen);
+			break;
+		case T_METRIC:
+			if (created) {
+				k->name = estrdup(a->ms->name);
+				k->labels = estrdup(a->ms->labels);
+				k->baseline = a->baseline;
+			}
+			if (fabs(a->z) > k->peakz) {
+				k->peakz = fabs(a->z);
+				k->peak = a->value;
+			}
+			break;
+		case T_SPAN:
+			if (created) {
+				k->op = estrdup(a->ss->op);
+				k->base_p95 = a->baseline;
+			}
+			if (a->is_error)
+				k->errors++;
+			if (k->ndurs < 64)
+				k->durs[k->ndurs++] = a->dur_ms;
+			break;
+		}
+	} else {
+		delta = capped(a->sev);
+	}
+	g->a += delta;
+	s->strength += delta;
+	if (!(a->type == T_METRIC && a->down))
+		s->sym += delta;
+	s->n++;
+	if (s->first == TS_NONE || a->ts < s->first)
+		s->first = a->ts;
+	if (a->ts > s->last)
+		s->last = a->ts;
+	if (a->ts < g->start)
+		g->start = a->ts;
+	if (a->ts > g->last)
+		g->last = a->ts;
+	g->types |= 1 << a->type;
+	g->nanom++;
+	if (a->trace)
+		add_trace(g, a->trace, a->ts);
+	g->score = group_score(g);
+}
+
+/* Moves everything of b into a (b is freed). */
+static void
+group_merge(struct group *a, struct group *b)
+{
+	a->a += b->a;
+	for (int i = 0; i < b->nsv; i++) {
+		struct gsvc *f = &b->sv[i], *t = group_svc(a, f->svc, 1);
+		t->strength += f->strength;
+		t->sym += f->sym;
+		t->n += f->n;
+		if (t->first == TS_NONE || f->first < t->first)
+			t->first = f->first;
+		if (f->last > t->last)
+			t->last = f->last;
+	}
+	for (size_t i = 0; i < b->nk; i++) {
+		struct gkey *k = b->karr[i];
+		void **slot;
+		int created;
+
+		slot = smap_get(&a->keys, k->key, strlen(k->key));
+		if (slot) {
+			struct gkey *t = *slot;
+			/* Both parts were counted whole: count the cap once. */
+			double before = capped(t->sev) + capped(k->sev), adj;
+			t->sev += k->sev;
+			adj = capped(t->sev) - before;
+			a->a += adj;
+			group_svc(a, k->svc, 1)->strength += adj;
+			t->count += k->count;
+			t->errors += k->errors;
+			if (k->first < t->first)
+				t->first = k->first;
+			if (k->peakz > t->peakz) {
+				t->peakz = k->peakz;
+				t->peak = k->peak;
+			}
+			for (uint32_t j = 0; j < k->ndurs && t->ndurs < 64; j++)
+				t->durs[t->ndurs++] = k->durs[j];
+			for (int j = 0; j < k->nsamples; j++)
+				if (t->nsamples < 2) {
+					t->samples[t->nsamples++] = k->samples[j];
+					k->samples[j] = NULL;
+				}
+			gkey_free(k);
+			continue;
+		}
+		if ((long long)a->nk >= max_group_keys) {
+			gkey_free(k);
+			continue;
+		}
+		slot = smap_put(&a->keys, k->key, strlen(k->key), &created);
+		*slot = k;
+		if (a->nk == a->capk) {
+			a->capk = a->capk ? a->capk * 2 : 16;
+			a->karr = erealloc(a->karr, a->capk * sizeof *a->karr);
+		}
+		a->karr[a->nk++] = k;
+		a->nsignals++;
+	}
+	b->nk = 0;
+	for (size_t i = 0; i < b->ntr && i < GROUP_TRACES; i++)
+		add_trace(a, b->tr[i].h, b->tr[i].ts);
+	if (b->start < a->start)
+		a->start = b->start;
+	if (b->last > a->last)
+		a->last = b->last;
+	a->types |= b->types;
+	a->nanom += b->nanom;
+	if (b->detected && (!a->detected || b->det_ts < a->det_ts)) {
+		a->detected = 1;
+		a->det_ts = b->det_ts;
+		a->det_latency_ms = b->det_latency_ms;
+	}
+	a->score = group_score(a);
+	group_free(b);
+}
+
+/* ---- output of a group ---- */
+
+struct ranked {
+	int svc;
+	double score;
+	int64_t first;
+	uint32_t n;
+	int depth;
+};
+
+static const struct group *rank_g;
+
+/* Longest chain of anomalous callees below service index i of rank_g. */
+static int
+depth_of(int i, unsigned char *state, int *memo)
+{
+	const struct group *g = rank_g;
+	int best = 0;
+
+	if (state[i] == 2)
+		return memo[i];
+	if (state[i] == 1)
+		return 0;   /* a cycle: stop here */
+	state[i] = 1;
+	for (int j = 0; j < g->nsv; j++) {
+		/* Callee j explains caller i when it is clearly anomalous and
+		 * its trouble did not start after i's. */
+		if (j == i || g->sv[j].sym < rank_min_strength ||
+		    g->sv[j].sym < rank_explain_ratio * g->sv[i].sym ||
+		    g->sv[j].first > g->sv[i].first + secs(rank_onset_slack_s))
+			continue;
+		if (is_callee(g->sv[i].svc, g->sv[j].svc)) {
+			int d = 1 + depth_of(j, state, memo);
+			if (d > best)
+				best = d;
+		}
+	}
+	state[i] = 2;
+	memo[i] = best;
+	return best;
+}
+
+static int
+cmp_ranked(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return strcmp(svcs[a->svc].name, svcs[b->svc].name);
+}
+
+static int
+cmp_logs(const void *x, const void *y)
+{
+	const struct gkey *a = *(struct gkey *const *)x, *b = *(struct gkey *const *)y;
+
+	if (a->type != b->type)
+		return a->type - b->type;
+	if (a->type == T_METRIC && a->peakz != b->peakz)
+		return a->peakz > b->peakz ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	int c = strcmp(svcs[a->svc].name, svcs[b->svc].name);
+	if (c)
+		return c;
+	const char *ia = a->tpl ? a->tpl : a->name ? a->name : a->op ? a->op : "";
+	const char *ib = b->tpl ? b->tpl : b->name ? b->name : b->op ? b->op : "";
+	c = strcmp(ia, ib);
+	return c ? c : strcmp(a->labels ? a->labels : "", b->labels ? b->labels : "");
+}
+
+static int
+cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static double
+p95_of(const double *v, uint32_t n)
+{
+	double tmp[64];
+	uint32_t r;
+
+	if (n == 0)
+		return NAN;
+	memcpy(tmp, v, n * sizeof *tmp);
+	qsort(tmp, n, sizeof *tmp, cmp_double);
+	r = (uint32_t)ceil(0.95 * n);
+	return tmp[r ? r - 1 : 0];
+}
+
+struct limits {
+	long long logs, samples, metrics, spans, edges, services;
+};
+
+static json_object *
+build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey **sorted,
+	    const struct limits *lim)
+{
+	json_object *o = stage_record("group"), *arr, *ev, *x;
+	char id[32];
+	long long c;
+
+	snprintf(id, sizeof id, "G%04llu", (unsigned long long)emitted + 1);
+	js_add_str(o, "id", id);
+	js_add_bool(o, "detected", g->detected);
+	js_add_ts(o, "start_ts", g->start);
+	js_add_ts(o, "detected_ts", g->detected ? g->det_ts + g->det_latency_ms * TS_NS_PER_MS : TS_NONE);
+	js_add_ts(o, "end_ts", g->last);
+	if (g->detected)
+		js_add_int(o, "decision_latency_ms", g->det_latency_ms);
+	else
+		json_object_object_add(o, "decision_latency_ms", NULL);
+	js_add_double(o, "score", round3(g->score));
+	arr = json_object_new_array();
+	for (int i = 0; i < nrk && i < lim->services; i++) {
+		x = json_object_new_object();
+		js_add_str(x, "service", svcs[rk[i].svc].name);
+		js_add_double(x, "score", round3(rk[i].score));
+		js_add_ts(x, "first_ts", rk[i].first);
+		js_add_int(x, "anomalies", rk[i].n);
+		json_object_array_add(arr, x);
+	}
+	json_object_object_add(o, "services", arr);
+	js_add_int(o, "signal_count", (int64_t)g->nsignals);
+	js_add_int(o, "anomaly_count", (int64_t)g->nanom);
+	ev = json_object_new_object();
+	/* logs */
+	arr = json_object_new_array();
+	c = 0;
+	for (size_t i = 0; i < g->nk && c < lim->logs; i++) {
+		const struct gkey *k = sorted[i];
+		if (k->type != T_LOG)
+			continue;
+		x = json_object_new_object();
+		js_add_str(x, "service", svcs[k->svc].name);
+		js_add_str(x, "template", k->tpl);
+		js_add_str(x, "level", level_name[k->level]);
+		js_add_int(x, "count", k->count);
+		json_object *sm = json_object_new_array();
+		for (int j = 0; j < k->nsamples && j < lim->samples; j++)
+			json_object_array_add(sm, json_object_new_string(k->samples[j]));
+		json_object_object_add(x, "samples", sm);
+		json_object_array_add(arr, x);
+		c++;
+	}
+	json_object_object_add(ev, "logs", arr);
+	/* metrics */
+	arr = json_object_new_array();
+	c = 0;
+	for (size_t i = 0; i < g->nk && c < lim->metrics; i++) {
+		const struct gkey *k = sorted[i];
+		if (k->type != T_METRIC)
+			continue;
+		x = json_object_new_object();
+		js_add_str(x, "service", svcs[k->svc].name);
+		js_add_str(x, "name", k->name);
+		json_object *lb = json_tokener_parse(k->labels);
+		json_object_object_add(x, "labels", lb ? lb : json_object_new_object());
+		js_add_double(x, "baseline", k->baseline);
+		js_add_double(x, "peak", k->peak);
+		js_add_str(x, "direction", k->peak >= k->baseline ? "up" : "down");
+		js_add_ts(x, "first_ts", k->first);
+		json_object_array_add(arr, x);
+		c++;
+	}
+	json_object_object_add(ev, "metrics", arr);
+	/* spans */
+	arr = json_object_new_array();
+	c = 0;
+	for (size_t i = 0; i < g->nk && c < lim->spans; i++) {
+		const struct gkey *k = sorted[i];
+		if (k->type != T_SPAN)
+			continue;
+		x = json_object_new_object();
+		js_add_str(x, "service", svcs[k->svc].name);
+		js_add_str(x, "operation", k->op);
+		js_add_int(x, "count", k->count);
+		js_add_int(x, "errors", k->errors);
+		js_add_double(x, "baseline_p95_ms", round3(k->base_p95));
+		js_add_double(x, "observed_p95_ms", round3(p95_of(k->durs, k->ndurs)));
+		json_object_array_add(arr, x);
+		c++;
+	}
+	json_object_object_add(ev, "spans", arr);
+	json_object_object_add(o, "evidence", ev);
+	js_add_str(o, "method", "stat");
+	return o;
+}
+
+static int
+cmp_edge_order(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+
+	return strcmp(svcs[a->svc].name, svcs[b->svc].name);
+}
+
+static void
+emit_group(struct stage *st, struct group *g)
+{
+	struct ranked *rk = ecalloc((size_t)g->nsv + 1, sizeof *rk), *byname;
+	unsigned char *state = ecalloc((size_t)g->nsv + 1, 1);
+	int *memo = ecalloc((size_t)g->nsv + 1, sizeof *memo);
+	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
+	struct limits lim = {ev_logs, ev_samples, ev_metrics, ev_spans, ev_edges, ev_services};
+	json_object *o;
+	size_t len;
+
+	rank_g = g;
+	for (int i = 0; i < g->nsv; i++) {
+		rk[i].svc = g->sv[i].svc;
+		rk[i].first = g->sv[i].first;
+		rk[i].n = g->sv[i].n;
+		rk[i].depth = depth_of(i, state, memo);
+		rk[i].score = g->sv[i].strength * pow(rank_caller_factor, rk[i].depth);
+	}
+	qsort(rk, (size_t)g->nsv, sizeof *rk, cmp_ranked);
+	memcpy(sorted, g->karr, g->nk * sizeof *sorted);
+	qsort(sorted, g->nk, sizeof *sorted, cmp_logs);
+	/* Edges are listed over the ranked services in name order. */
+	byname = emalloc(((size_t)g->nsv + 1) * sizeof *byname);
+	memcpy(byname, rk, (size_t)g->nsv * sizeof *rk);
+	qsort(byname, (size_t)g->nsv, sizeof *byname, cmp_edge_order);
+	for (;;) {
+		o = build_group(g, rk, g->nsv, sorted, &lim);
+		/* The call-graph edges among the group's services, in name order. */
+		json_object *ev = json_object_object_get(o, "evidence"), *arr = json_object_new_array();
+		long long c = 0;
+		for (int i = 0; i < g->nsv && c < lim.edges; i++)
+			for (int j = 0; j < g->nsv && c < lim.edges; j++) {
+				if (!is_callee(byname[i].svc, byname[j].svc))
+					continue;
+				json_object *x = json_object_new_object();
+				js_add_str(x, "from", svcs[byname[i].svc].name);
+				js_add_str(x, "to", svcs[byname[j].svc].name);
+				json_object_array_add(arr, x);
+				c++;
+			}
+		json_object_object_add(ev, "edges", arr);
+		js_dump(o, &len);
+		if ((long long)len <= max_group_bytes)
+			break;
+		/* Too big: shed evidence, the least useful first. */
+		if (lim.samples > 1)
+			lim.samples = 1;
+		else if (lim.edges > 4)
+			lim.edges /= 2;
+		else if (lim.logs > 1 && lim.logs >= lim.metrics && lim.logs >= lim.spans)
+			lim.logs--;
+		else if (lim.metrics > 1 && lim.metrics >= lim.spans)
+			lim.metrics--;
+		else if (lim.spans > 1)
+			lim.spans--;
+		else if (lim.samples > 0)
+			lim.samples = 0;
+		else if (lim.services > 3)
+			lim.services--;
+		else if (lim.edges > 0)
+			lim.edges = 0;
+		else if (lim.logs + lim.metrics + lim.spans > 0)
+			lim.logs = lim.metrics = lim.spans = 0;
+		else
+			break;
+		json_object_put(o);
+	}
+	stage_emit(st, o);
+	json_object_put(o);
+	emitted++;
+	free(rk);
+	free(byname);
+	free(state);
+	free(memo);
+	free(sorted);
+}
+
+static void
+close_group(struct stage *st, size_t idx)
+{
+	struct group *g = open_g[idx];
+
+	memmove(open_g + idx, open_g + idx + 1, (nopen - idx - 1) * sizeof *open_g);
+	nopen--;
+	if (g->detected)
+		n_detected++;
+	else
+		n_undetected++;
+	if (g->detected || emit_undetected)
+		emit_group(st, g);
+	group_free(g);
+}
+
+/* Closes the groups that are quiet or too long at stream time t. */
+static void
+close_due(struct stage *st, int64_t t)
+{
+	for (size_t i = 0; i < nopen;) {
+		struct group *g = open_g[i];
+		if (t - g->last > secs(quiet_s) || t - g->start >= secs(max_duration_s))
+			close_group(st, i);
+		else
+			i++;
+	}
+}
+
+static void
+handle_anomaly(struct stage *st, const struct anom *a)
+{
+	struct group *g = NULL;
+	size_t i;
+
+	n_anomalies++;
+	close_due(st, a->ts > now ? a->ts : now);
+	for (i = 0; i < nopen;) {
+		if (!connected(open_g[i], a)) {
+			i++;
+			continue;
+		}
+		if (g == NULL) {
+			g = open_g[i++];
+			continue;
+		}
+		/* A second connected group: merge it into the first (older). */
+		struct group *b = open_g[i];
+		memmove(open_g + i, open_g + i + 1, (nopen - i - 1) * sizeof *open_g);
+		nopen--;
+		group_merge(g, b);
+	}
+	if (g == NULL) {
+		if ((long long)nopen >= max_open_groups && nopen > 0)
+			close_group(st, 0);
+		g = ecalloc(1, sizeof *g);
+		g->seq = ++group_seq;
+		g->start = g->last = a->ts;
+		if (nopen == capopen) {
+			capopen = capopen ? capopen * 2 : 16;
+			open_g = erealloc(open_g, capopen * sizeof *open_g);
+		}
+		open_g[nopen++] = g;
+	}
+	group_add(g, a);
+	if (!g->detected && decide_detection(g)) {
+		g->detected = 1;
+		g->det_ts = a->ts;
+		g->det_latency_ms = measure_latency ? (ts_mono() - rec_t0 + TS_NS_PER_MS / 2) / TS_NS_PER_MS : 0;
+	}
+}
+
+/* ---- state eviction ---- */
+
+static void
+mser_free(void *v)
+{
+	struct mser *m = v;
+
+	free(m->name);
+	free(m->labels);
+	free(m);
+}
+
+static void
+sser_free(void *v)
+{
+	struct sser *s = v;
+
+	free(s->op);
+	free(s);
+}
+
+static void
+sweep(struct smap *m, size_t off, void (*fv)(void *), int64_t before)
+{
+	struct buf dead = BUF_INIT(0);
+	size_t it = 0, klen, pos;
+	const char *key;
+	void *val;
+
+	while (smap_next(m, &it, &key, &klen, &val))
+		if (*(int64_t *)((char *)val + off) < before) {
+			buf_add(&dead, &klen, sizeof klen);
+			buf_add(&dead, key, klen);
+		}
+	for (pos = 0; pos < dead.len;) {
+		memcpy(&klen, dead.p + pos, sizeof klen);
+		pos += sizeof klen;
+		fv(smap_del(m, dead.p + pos, klen));
+		pos += klen;
+	}
+	buf_free(&dead);
+}
+
+static void
+tick(struct stage *st, int64_t ts)
+{
+	if (ts == TS_NONE)
+		return;
+	if (stream_start == TS_NONE)
+		stream_start = ts;
+	if (now == TS_NONE || ts > now)
+		now = ts;
+	close_due(st, now);
+	if (next_sweep == TS_NONE)
+		next_sweep = now + secs(60);
+	if (now >= next_sweep) {
+		int64_t before = now - secs(state_ttl_s);
+		sweep(&mseries, offsetof(struct mser, last), mser_free, before);
+		sweep(&sseries, offsetof(struct sser, last), sser_free, before);
+		next_sweep = now + secs(60);
+	}
+}
+
+/* ---- handlers ---- */
+
+static int
+bad(struct stage *st, struct rec *r, const char *what)
+{
+	stage_reject(st, r->source, r->line, r->raw, r->len, r->len, "%s: %s", r->kind, what);
+	return 0;
+}
+
+static int
+get_ts(struct rec *r, const char *key, int64_t *ns)
+{
+	json_object *v;
+	const char *why;
+
+	if (!json_object_object_get_ex(r->obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return -1;
+	return ts_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v), ns, &why);
+}
+
+static int
+done(struct stage *st, struct rec *r)
+{
+	if (keep_signals)
+		stage_forward(st, r);
+	return 0;
+}
+
+static void
+tpl_evicted(struct drain_tpl *t)
+{
+	free(t->data);
+	t->data = NULL;
+}
+
+static int
+on_log(struct stage *st, struct rec *r)
+{
+	const char *svc = js_str(r->obj, "service"), *msg, *tid;
+	json_object *m;
+	int64_t ts;
+	int s, level, is_new;
+	struct drain_tpl *t;
+	struct tstat *ts_;
+	int64_t b;
+	size_t mlen;
+
+	if (get_ts(r, "ts", &ts) < 0)
+		return bad(st, r, "missing or bad \"ts\"");
+	if (svc == NULL)
+		return bad(st, r, "missing \"service\"");
+	if (!json_object_object_get_ex(r->obj, "msg", &m) || !json_object_is_type(m, json_type_string))
+		return bad(st, r, "missing \"msg\"");
+	tick(st, ts);
+	msg = json_object_get_string(m);
+	mlen = (size_t)json_object_get_string_len(m);
+	level = parse_level(js_str(r->obj, "level"));
+	s = svc_lookup(svc, 1);
+	if (s < 0)
+		return done(st, r);
+	t = drain_add(miner, svc, msg, mlen, &is_new);
+	b = (int64_t)floor((double)ts / (log_bucket_s * 1e9));
+	if (t->data == NULL) {
+		ts_ = t->data = ecalloc(1, sizeof *ts_);
+		rate_start(&ts_->r, b);
+		ts_->first = ts;
+		ts_->burst_bucket = INT64_MIN;
+	}
+	ts_ = t->data;
+	/* A bucket is learned clipped at the burst threshold of its time. */
+	rate_advance(&ts_->r, b, ewd_alpha(log_span_buckets), fmax(burst_min, burst_factor * ts_->r.mean));
+	double cnt = rate_add(&ts_->r, 1);
+	double thr = fmax(burst_min, burst_factor * ts_->r.mean);
+
+	if (ts - stream_start < secs(log_warmup_s))
+		return done(st, r);
+	struct anom a = {0};
+	a.ts = ts;
+	a.svc = s;
+	a.type = T_LOG;
+	a.level = level;
+	a.tpl = t->text;
+	a.msg = msg;
+	a.msglen = mlen;
+	tid = js_str(r->obj, "trace_id");
+	a.trace = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
+	/* Templates born during the warm-up are never young. */
+	int young = ts_->first - stream_start >= secs(log_warmup_s) &&
+		    ts - ts_->first < secs(template_young_s);
+	if (is_new && level >= new_level)
+		a.sev = level_weight[level];
+	else if (young && level_is_error[level])
+		a.sev = level_weight[level];
+	else if (!young && cnt >= thr && ts_->burst_bucket != b) {
+		ts_->burst_bucket = b;
+		a.sev = level_weight[level] * (level_is_error[level] ? 1.5 : 1);
+	}
+	if (a.sev > 0) {
+		buf_reset(&keybuf);
+		buf_printf(&keybuf, "%d\x1f%d\x1f%llu", T_LOG, s, (unsigned long long)t->id);
+		char *key = estrndup(keybuf.p, keybuf.len);
+		a.key = key;
+		handle_anomaly(st, &a);
+		free(key);
+	}
+	return done(st, r);
+}
+
+static int
+metric_dir(const char *name)
+{
+	const char *d;
+
+	if (metric_directions == NULL || !json_object_is_type(metric_directions, json_type_object))
+		return 0;
+	d = js_str(metric_directions, name);
+	if (d == NULL)
+		return 0;
+	return strcmp(d, "up") == 0 ? 1 : strcmp(d, "down") == 0 ? -1 : 0;
+}
+
+static int
+on_metric(struct stage *st, struct rec *r)
+{
+	const char *svc = js_str(r->obj, "service"), *name = js_str(r->obj, "name");
+	json_object *v, *labels;
+	int64_t ts;
+	double x, z;
+	int s, created;
+	struct mser *m;
+	void **slot;
+	const char *lj;
+	size_t ljn;
+
+	if (get_ts(r, "ts", &ts) < 0)
+		return bad(st, r, "missing or bad \"ts\"");
+	if (svc == NULL)
+		return bad(st, r, "missing \"service\"");
+	if (name == NULL)
+		return bad(st, r, "missing \"name\"");
+	if (!json_object_object_get_ex(r->obj, "value", &v))
+		return bad(st, r, "missing \"value\"");
+	tick(st, ts);
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+		x = json_object_get_double(v);
+	else
+		x = NAN;   /* null, NaN or anything else is a missing point */
+	s = svc_lookup(svc, 1);
+	if (s < 0)
+		return done(st, r);
+	if (json_object_object_get_ex(r->obj, "labels", &labels) && labels)
+		lj = json_object_to_json_string_length(labels, JS_FLAGS, &ljn);
+	else
+		lj = "{}", ljn = 2;
+	buf_reset(&keybuf);
+	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", T_METRIC, s, name);
+	buf_add(&keybuf, lj, ljn);
+	slot = smap_get(&mseries, keybuf.p, keybuf.len);
+	if (slot == NULL) {
+		if ((long long)mseries.n >= max_keys) {
+			dropped_keys++;
+			return done(st, r);
+		}
+		slot = smap_put(&mseries, keybuf.p, keybuf.len, &created);
+		m = *slot = ecalloc(1, sizeof *m);
+		m->svc = s;
+		m->name = estrdup(name);
+		m->labels = estrndup(lj, ljn);
+		m->dir = metric_dir(name);
+	}
+	m = *slot;
+	m->last = ts;
+	if (!isfinite(x))
+		return done(st, r);
+	z = ewd_z(&m->e, x, (uint32_t)metric_warmup, metric_rel_floor, 0);
+	int anomalous = (z >= metric_z && m->dir >= 0) || (z <= -metric_z && m->dir <= 0);
+	if (anomalous) {
+		struct anom a = {0};
+		char *key = estrndup(keybuf.p, keybuf.len);
+		a.ts = ts;
+		a.svc = s;
+		a.type = T_METRIC;
+		a.down = z < 0;
+		a.z = isfinite(z) ? z : (z > 0 ? 1e9 : -1e9);
+		a.sev = fmin(3, fabs(a.z) / metric_z);
+		a.key = key;
+		a.ms = m;
+		a.value = x;
+		a.baseline = m->e.mean;
+		handle_anomaly(st, &a);
+		free(key);
+		if (++m->e.run >= metric_persist) {
+			ewd_reset(&m->e);   /* a lasting level shift: learn it anew */
+			return done(st, r);
+		}
+	} else {
+		m->e.run = 0;
+	}
+	uint32_t run = m->e.run;
+	ewd_learn(&m->e, x, ewd_alpha(metric_span), (uint32_t)metric_warmup, metric_z,
+		  metric_rel_floor, 0);
+	m->e.run = run;
+	return done(st, r);
+}
+
+static int
+on_span(struct stage *st, struct rec *r)
+{
+	const char *svc = js_str(r->obj, "service"), *name = js_str(r->obj, "name");
+	const char *sid = js_str(r->obj, "span_id"), *pid = js_str(r->obj, "parent_id");
+	const char *tid = js_str(r->obj, "trace_id"), *status = js_str(r->obj, "status");
+	int64_t ts;
+	double dur;
+	int s, created;
+	struct sser *ss;
+	void **slot;
+
+	if (get_ts(r, "ts", &ts) < 0)
+		return bad(st, r, "missing or bad \"ts\"");
+	if (svc == NULL)
+		return bad(st, r, "missing \"service\"");
+	if (js_num(r->obj, "duration_ms", &dur) < 0)
+		dur = NAN;
+	tick(st, ts);
+	s = svc_lookup(svc, 1);
+	if (s < 0)
+		return done(st, r);
+	/* The call graph: remember this span, link it to its parent's service. */
+	if (sid && *sid) {
+		uint64_t h = smap_hash(sid, strlen(sid)) | 1;
+		struct spanent *e = &spancache[h & spanmask];
+		e->h = h;
+		e->svc = s;
+	}
+	if (pid && *pid) {
+		uint64_t h = smap_hash(pid, strlen(pid)) | 1;
+		struct spanent *e = &spancache[h & spanmask];
+		if (e->h == h && e->svc != s)
+			add_edge(e->svc, s);
+	}
+	if (name == NULL)
+		name = "";
+	buf_reset(&keybuf);
+	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", T_SPAN, s, name);
+	slot = smap_get(&sseries, keybuf.p, keybuf.len);
+	if (slot == NULL) {
+		if ((long long)sseries.n >= max_keys) {
+			dropped_keys++;
+			return done(st, r);
+		}
+		slot = smap_put(&sseries, keybuf.p, keybuf.len, &created);
+		ss = *slot = ecalloc(1, sizeof *ss);
+		ss->svc = s;
+		ss->op = estrdup(name);
+	}
+	ss = *slot;
+	ss->last = ts;
+	int is_err = status && strcmp(status, "ERROR") == 0;
+	double lx = isfinite(dur) && dur >= 0 ? log(dur + 1) : NAN;
+	double z = ewd_z(&ss->lat, lx, (uint32_t)span_warmup, 0, 0.1);
+	double base = exp(ss->lat.mean) - 1;
+	struct anom a = {0};
+	if (isfinite(lx) && z >= span_z && dur >= span_ratio * base && dur - base >= span_min_ms)
+		a.sev = fmin(3, z / span_z);
+	if (is_err && ss->n >= (uint32_t)span_warmup && ss->errshare < span_error_ratio)
+		a.sev += 1.5;
+	if (a.sev > 0) {
+		char *key = estrndup(keybuf.p, keybuf.len);
+		a.ts = ts;
+		a.svc = s;
+		a.type = T_SPAN;
+		a.z = z;
+		a.key = key;
+		a.ss = ss;
+		a.dur_ms = isfinite(dur) ? dur : 0;
+		a.is_error = is_err;
+		a.baseline = exp(ss->lat.mean + 1.645 * ewd_sd(&ss->lat, 0, 0.1)) - 1;
+		a.trace = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
+		handle_anomaly(st, &a);
+		free(key);
+	}
+	ewd_learn(&ss->lat, lx, ewd_alpha(span_span), (uint32_t)span_warmup, span_z, 0, 0.1);
+	double ea = 1.0 / (ss->n + 1.0);
+	if (ea < ewd_alpha(span_error_span))
+		ea = ewd_alpha(span_error_span);
+	ss->errshare += ea * ((is_err ? 1.0 : 0.0) - ss->errshare);
+	if (ss->n < UINT32_MAX)
+		ss->n++;
+	return done(st, r);
+}
+
+static int
+on_start(struct stage *st)
+{
+	char *lv = estrdup(error_levels ? error_levels : ""), *tok, *save = NULL;
+	size_t n = 1;
+
+	(void)st;
+	if (window_s <= 0 || quiet_s <= 0 || max_duration_s <= 0 || log_bucket_s <= 0)
+		stage_usage_error(st, "window_s, quiet_s, max_duration_s and log_bucket_s must be positive");
+	if (drain_sim <= 0 || drain_sim > 1)
+		stage_usage_error(st, "drain_sim must be in (0, 1]");
+	if (max_templates < 1 || span_cache < 1 || max_open_groups < 1 || max_keys < 1 ||
+	    max_services < 1 || max_group_keys < 1)
+		stage_usage_error(st, "the max_* and span_cache bounds must be at least 1");
+	if (metric_directions && !json_object_is_type(metric_directions, json_type_object))
+		stage_usage_error(st, "metric_directions must be a mapping of metric name to up, down or both");
+	for (tok = strtok_r(lv, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		int found = 0;
+		for (int i = 0; i < NLEVELS; i++)
+			if (strcasecmp(tok, level_name[i]) == 0)
+				level_is_error[i] = found = 1;
+		if (!found)
+			stage_usage_error(st, "error_levels: unknown level '%s'", tok);
+	}
+	free(lv);
+	new_level = -1;
+	for (int i = 0; i < NLEVELS; i++)
+		if (new_template_level && strcasecmp(new_template_level, level_name[i]) == 0)
+			new_level = i;
+	if (new_level < 0)
+		stage_usage_error(st, "new_template_level: unknown level '%s'",
+				  new_template_level ? new_template_level : "");
+	while (n < (size_t)span_cache && n < ((size_t)1 << 30))
+		n <<= 1;
+	spancache = ecalloc(n, sizeof *spancache);
+	spanmask = n - 1;
+	miner = drain_new((int)drain_depth, drain_sim, (size_t)max_templates, 64, tpl_evicted);
+	return 0;
+}
+
+static int
+on_end(struct stage *st)
+{
+	/* Close what is still open, oldest start first. */
+	while (nopen > 0) {
+		size_t best = 0;
+		for (size_t i = 1; i < nopen; i++)
+			if (open_g[i]->start < open_g[best]->start ||
+			    (open_g[i]->start == open_g[best]->start && open_g[i]->seq < open_g[best]->seq))
+				best = i;
+		close_group(st, best);
+	}
+	return 0;
+}
+
+static void
+add_end(struct stage *st, json_object *end)
+{
+	size_t edges = 0;
+
+	(void)st;
+	for (int i = 0; i < nsvcs; i++)
+		edges += (size_t)svcs[i].ncallees;
+	js_add_int(end, "groups", (int64_t)emitted);
+	js_add_int(end, "groups_detected", (int64_t)n_detected);
+	js_add_int(end, "groups_undetected", (int64_t)n_undetected);
+	js_add_int(end, "anomalies", (int64_t)n_anomalies);
+	js_add_int(end, "templates", miner ? (int64_t)drain_count(miner) : 0);
+	js_add_int(end, "template_evictions", miner ? (int64_t)drain_evictions(miner) : 0);
+	js_add_int(end, "services", nsvcs);
+	js_add_int(end, "edges", (int64_t)edges);
+	js_add_int(end, "dropped_keys", (int64_t)dropped_keys);
+}
+
+/* The record handlers note when a record arrived, for --measure-latency. */
+static int
+h_log(struct stage *st, struct rec *r)
+{
+	if (measure_latency)
+		rec_t0 = ts_mono();
+	return on_log(st, r);
+}
+
+static int
+h_metric(struct stage *st, struct rec *r)
+{
+	if (measure_latency)
+		rec_t0 = ts_mono();
+	return on_metric(st, r);
+}
+
+static int
+h_span(struct stage *st, struct rec *r)
+{
+	if (measure_latency)
+		rec_t0 = ts_mono();
+	return on_span(st, r);
+}
+
+static const struct handler handlers[] = {
+	{"log", h_log},
+	{"metric", h_metric},
+	{"span", h_span},
+	{NULL, NULL},
+};
+
+int
+main(int argc, char **argv)
+{
+	static struct stage st = {
+		.name = "correlate",
+		.section = "pipeline.correlation",
+		.synopsis = "[options] [FILE...]",
+		.description = "Read log, metric and span records, detect anomalies per series, "
+			       "template and operation, group connected anomalies into candidate "
+			       "incidents and write them as group records, ranked by likely root "
+			       "service.  Other records pass through unchanged.",
+		.opts = opts,
+		.handlers = handlers,
+		.on_start = on_start,
+		.on_end = on_end,
+		.add_end = add_end,
+	};
+	return stage_main(&st, argc, argv);
+}
