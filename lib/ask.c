@@ -317,3 +317,38 @@ ask_free(struct ask *a)
 	a->qn = a->qcap = 0;
 }
 
+
+/* The ask that ask_run() feeds; there is one per process. */
+static struct ask *running;
+
+static int
+queue_foreign(struct stage *st, struct rec *r)
+{
+	(void)st;
+	ask_forward(running, r);
+	return 0;
+}
+
+int
+ask_run(struct ask *a)
+{
+	char err[512];
+	int rc;
+
+	running = a;
+	a->st->on_foreign = queue_foreign;
+	rc = stage_run(a->st);
+	if (rc == 0 && ask_flush(a) < 0) {
+		warnf("%s", a->err);
+		rc = EXIT_FAIL;
+	}
+	if (a->llm && llm_record_close(a->llm, err, sizeof err) < 0) {
+		warnf("%s", err);
+		rc = EXIT_FAIL;
+	}
+	if (rc != 0) {
+		out_flush();
+		return rc;
+	}
+	return stage_finish(a->st);
+}

@@ -16,9 +16,8 @@
  * budget is an error the stage turns into exit 1; the jobs still pending get
  * an error so that no item is lost.
  *
- * A stage using ask sets struct stage's on_foreign to a function that calls
- * ask_forward(), so that foreign records wait behind a pending job; bad
- * lines become rejects at once (they do not wait).
+ * ask_run() reads the stage's input so that foreign records wait behind a
+ * pending job; bad lines become rejects at once (they do not wait).
  */
 #ifndef AIOPS_ASK_H
 #define AIOPS_ASK_H
@@ -92,6 +91,13 @@ void ask_emit(struct ask *a, json_object *o);
 int ask_submit(struct ask *a, struct ask_job *job);
 /* Asks whatever is pending and writes the queue out.  Returns 0 or -1. */
 int ask_flush(struct ask *a);
+/*
+ * The stage's whole run after stage_init(): reads the input with foreign
+ * records queued behind pending jobs (a->st's on_foreign is set to do
+ * that), asks what is left at the end, closes the llm record file, and
+ * writes stage_end.  Returns the exit status.  One ask per process.
+ */
+int ask_run(struct ask *a);
 /* Frees the queue (after a final ask_flush). */
 void ask_free(struct ask *a);
 

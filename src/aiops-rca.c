@@ -482,15 +482,6 @@ done(struct ask *a, struct ask_job *j)
 
 /* ---- records --------------------------------------------------------- */
 
-/* Foreign records wait behind pending model calls, to keep the order. */
-static int
-on_foreign(struct stage *st, struct rec *r)
-{
-	(void)st;
-	ask_forward(&ask, r);
-	return 0;
-}
-
 static int
 on_record(struct stage *st, struct rec *r)
 {
@@ -629,27 +620,14 @@ main(int argc, char **argv)
 		.on_start = on_start,
 		.add_end = add_end,
 		.handlers = handlers,
-		.on_foreign = on_foreign,
 		.no_loop = 1,
 	};
-	char err[512];
 	int rc;
 
 	stage_init(&st, argc, argv);
-	rc = stage_run(&st);
-	if (rc == 0 && ask_flush(&ask) < 0) {
-		warnf("%s", ask.err);
-		rc = EXIT_FAIL;
-	}
-	if (llm && llm_record_close(llm, err, sizeof err) < 0) {
-		warnf("%s", err);
-		rc = EXIT_FAIL;
-	}
-	if (rc != 0) {
-		out_flush();
+	rc = ask_run(&ask);
+	if (rc != 0)
 		return rc;
-	}
-	rc = stage_finish(&st);
 	ask_free(&ask);
 	if (have_tmpl)
 		prompt_free(&tmpl);
