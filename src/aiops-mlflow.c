@@ -1,0 +1,1392 @@
+/*
+ * aiops-mlflow: logs a whole run to MLflow and forwards its input unchanged.
+ *
+ * Every record goes downstream byte for byte.  The kinds it logs (run,
+ * stage, stage_end, score, llm_call, rca, remediation, execution, reject)
+ * are also appended to files in a private temporary directory as they pass:
+ * the spool (the logged part of the stream, for --resume) and one JSONL
+ * artifact per kind.  Memory holds only the run record, the stage records
+ * and the scores (params and metrics to be), never the prompts, responses or
+ * decisions, which are read back from disk one line at a time (traces) or
+ * mapped (artifact uploads).
+ *
+ * At end of input the run goes to a tracking server over REST (tracking URI
+ * set) or into MLflow's file-store layout (offline default, ./mlruns).  A
+ * server that stays down leaves the spool in the spool directory and exit
+ * status 1 with the command that resends it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "js.h"
+#include "mlf.h"
+#include "rec.h"
+#include "sha256.h"
+#include "stage.h"
+#include "ts.h"
+
+static const char *opt_uri, *opt_store, *opt_experiment, *opt_run_name, *opt_resume,
+	*opt_spool_dir;
+static long long opt_max_attempts = 4;
+static double opt_timeout_s = 60, opt_backoff_s = 0.5;
+static int opt_traces = 1;
+
+static const struct opt opts[] = {
+	{"tracking_uri", OPT_STRING, &opt_uri, "URI", "tracking server (http[s]://...) or file store path", OPT_NOPARAM, 0},
+	{"store", OPT_STRING, &opt_store, "DIR", "offline file store (default ./mlruns)", 0, 0},
+	{"experiment", OPT_STRING, &opt_experiment, "NAME", "experiment (default: the run record's)", 0, 0},
+	{"run_name", OPT_STRING, &opt_run_name, "NAME", "run name (default aiops-RUNID8)", 0, 0},
+	{"resume", OPT_STRING, &opt_resume, "FILE", "resend a spooled run, completing it if it exists", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"spool_dir", OPT_STRING, &opt_spool_dir, "DIR", "where unsent runs are kept (default ./.aiops-spool)", 0, 0},
+	{"max_attempts", OPT_INT, &opt_max_attempts, "N", "attempts per request, the first included", 0, 0},
+	{"timeout_s", OPT_DURATION, &opt_timeout_s, "SECONDS", "time limit of one request", 0, 0},
+	{"backoff_s", OPT_DURATION, &opt_backoff_s, "SECONDS", "base of the exponential backoff", 0, 0},
+	{"traces", OPT_BOOL, &opt_traces, NULL, "log every llm_call as an MLflow trace (--no-traces)", 0, 0},
+	{NULL, 0, NULL, NULL, NULL, 0, 0},
+};
+
+/* Per-kind files in the temporary directory. */
+enum { F_SPOOL, F_LLM, F_RCA, F_REM, F_EXEC, F_SCORES, F_N };
+static const char *fnames[F_N] = {"spool.jsonl", "llm_calls.jsonl", "rca.jsonl",
+				  "remediation.jsonl", "execution.jsonl", "scores.jsonl"};
+static FILE *files[F_N];
+static unsigned long nlines[F_N];
+static char tmpdir[PATH_MAX];
+static int server_mode;
+
+struct stage_info {
+	char *name, *version;
+	json_object *params;   /* ref */
+	json_object *end;      /* ref, NULL until its stage_end */
+};
+
+static json_object *run_rec;           /* ref */
+static struct stage_info *stages;
+static size_t nstages, capstages;
+static json_object *scores;            /* array of refs */
+static unsigned long nrejects;
+static struct sha256 content_hash;     /* of the logged lines: an id without a run record */
+static int final_rc;
+
+/* ---- temporary files ---- */
+
+static void
+cleanup(void)
+{
+	char p[PATH_MAX + 64];
+
+	if (!tmpdir[0])
+		return;
+	for (int i = 0; i < F_N; i++) {
+		if (files[i])
+			fclose(files[i]);
+		files[i] = NULL;
+		snprintf(p, sizeof p, "%s/%s", tmpdir, fnames[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof p, "%s/incidents.json", tmpdir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/config.json", tmpdir);
+	unlink(p);
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
+}
+
+static void
+tmp_path(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", tmpdir, name);
+}
+
+static void
+keep_line(int which, const struct rec *r)
+{
+	char p[PATH_MAX + 64];
+
+	if (files[which] == NULL) {
+		tmp_path(p, sizeof p, fnames[which]);
+		if ((files[which] = fopen(p, "w")) == NULL)
+			efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
+	}
+	if (fwrite(r->raw, 1, r->len, files[which]) != r->len || putc('\n', files[which]) == EOF)
+		efatal(EXIT_FAIL, "%s/%s: write error: %s", tmpdir, fnames[which], strerror(errno));
+	nlines[which]++;
+}
+
+/* Closes the temporary files so that they can be read back. */
+static void
+close_files(void)
+{
+	for (int i = 0; i < F_N; i++) {
+		if (files[i] && fclose(files[i]) != 0)
+			efatal(EXIT_FAIL, "%s/%s: write error: %s", tmpdir, fnames[i], strerror(errno));
+		files[i] = NULL;
+	}
+}
+
+/* ---- handlers ---- */
+
+/* Every logged record: downstream first, then the spool. */
+static void
+pass(struct stage *st, const struct rec *r)
+{
+	stage_forward(st, r);
+	if (server_mode)
+		keep_line(F_SPOOL, r);
+	sha256_add(&content_hash, r->raw, r->len);
+	sha256_add(&content_hash, "\n", 1);
+}
+
+static int
+on_run(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	if (run_rec == NULL)
+		run_rec = json_object_get(r->obj);
+	else
+		warn_at(r->source, r->line, "a second run record; the first one is logged");
+	return 0;
+}
+
+static struct stage_info *
+find_stage(const char *name, int open_only)
+{
+	for (size_t i = nstages; i-- > 0;)
+		if (strcmp(stages[i].name, name) == 0 && (!open_only || stages[i].end == NULL))
+			return &stages[i];
+	return NULL;
+}
+
+static void
+add_stage(struct rec *r)
+{
+	const char *name = js_str(r->obj, "stage"), *ver = js_str(r->obj, "version");
+	json_object *p;
+
+	if (nstages == capstages) {
+		capstages = capstages ? capstages * 2 : 16;
+		stages = erealloc(stages, capstages * sizeof *stages);
+	}
+	stages[nstages].name = estrdup(name);
+	stages[nstages].version = estrdup(ver ? ver : "");
+	stages[nstages].params = json_object_object_get_ex(r->obj, "params", &p) ? json_object_get(p) : NULL;
+	stages[nstages].end = NULL;
+	nstages++;
+}
+
+static int
+on_stage(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	if (js_str(r->obj, "stage") != NULL)
+		add_stage(r);
+	return 0;
+}
+
+static int
+on_stage_end(struct stage *st, struct rec *r)
+{
+	const char *name = js_str(r->obj, "stage");
+	struct stage_info *s;
+
+	pass(st, r);
+	if (name == NULL)
+		return 0;
+	if ((s = find_stage(name, 1)) == NULL) {
+		/* A stage_end without its stage record: keep its counters. */
+		add_stage(r);
+		s = &stages[nstages - 1];
+		json_object_put(s->params);
+		s->params = NULL;
+	}
+	s->end = json_object_get(r->obj);
+	return 0;
+}
+
+static int
+on_score(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	keep_line(F_SCORES, r);
+	if (js_str(r->obj, "name") != NULL)
+		json_object_array_add(scores, json_object_get(r->obj));
+	return 0;
+}
+
+static int
+on_llm_call(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	keep_line(F_LLM, r);
+	return 0;
+}
+
+static int
+on_rca(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	keep_line(F_RCA, r);
+	return 0;
+}
+
+static int
+on_remediation(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	keep_line(F_REM, r);
+	return 0;
+}
+
+static int
+on_execution(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	keep_line(F_EXEC, r);
+	return 0;
+}
+
+static int
+on_reject(struct stage *st, struct rec *r)
+{
+	pass(st, r);
+	nrejects++;
+	return 0;
+}
+
+static const struct handler handlers[] = {
+	{"run", on_run},
+	{"stage", on_stage},
+	{"stage_end", on_stage_end},
+	{"score", on_score},
+	{"llm_call", on_llm_call},
+	{"rca", on_rca},
+	{"remediation", on_remediation},
+	{"execution", on_execution},
+	{"reject", on_reject},
+	{NULL, NULL},
+};
+
+/* ---- the run to log ---- */
+
+struct runinfo {
+	char run_id[65];        /* aiops run id */
+	const char *experiment;
+	char *run_name;
+	int64_t start_ms, end_ms;
+	int failed;
+	struct buf failure;     /* why FAILED */
+	struct mlf_data d;
+	json_object *exp_tags;  /* borrowed */
+	int has_table;
+	char *user;
+};
+
+static int64_t
+parse_ms(const char *s)
+{
+	int64_t ns;
+	const char *why;
+
+	if (s == NULL || ts_parse(s, strlen(s), &ns, &why) < 0)
+		return -1;
+	return ns / TS_NS_PER_MS;
+}
+
+/* Adds the number members of o as metrics PREFIX.KEY (objects recurse). */
+static void
+counters(struct mlf_data *d, const char *prefix, json_object *o, int64_t ts)
+{
+	struct buf k = BUF_INIT(0);
+
+	json_object_object_foreach(o, key, v) {
+		if (strcmp(key, "kind") == 0 || strcmp(key, "stage") == 0)
+			continue;
+		buf_reset(&k);
+		buf_printf(&k, "%s.%s", prefix, key);
+		if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+			mlf_metric(d, k.p, json_object_get_double(v), ts, 0);
+		else if (json_object_is_type(v, json_type_boolean))
+			mlf_metric(d, k.p, json_object_get_boolean(v) ? 1 : 0, ts, 0);
+		else if (json_object_is_type(v, json_type_object))
+			counters(d, k.p, v, ts);
+	}
+	buf_free(&k);
+}
+
+/* The incident ids of the per-incident scores, in order of appearance. */
+static json_object *
+incident_order(void)
+{
+	json_object *ids = json_object_new_array();
+	size_t i, j, n = json_object_array_length(scores);
+
+	for (i = 0; i < n; i++) {
+		const char *id = js_str(json_object_array_get_idx(scores, i), "incident_id");
+		int seen = 0;
+		if (id == NULL)
+			continue;
+		for (j = 0; j < json_object_array_length(ids) && !seen; j++)
+			seen = strcmp(json_object_get_string(json_object_array_get_idx(ids, j)), id) == 0;
+		if (!seen)
+			json_object_array_add(ids, json_object_new_string(id));
+	}
+	return ids;
+}
+
+static int
+index_of(json_object *arr, const char *s)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *score_core[] = {"kind", "name", "value", "n", "unit", "incident_id", NULL};
+
+static int
+is_core(const char *k)
+{
+	for (int i = 0; score_core[i]; i++)
+		if (strcmp(score_core[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The evaluation table eval/incidents.json: one row per incident (in order
+ * of appearance), columns incident_id, step, every per-incident score name,
+ * then the other fields the per-incident scores carry.
+ */
+static int
+write_table(json_object *ids)
+{
+	json_object *cols, *data, *t, *row;
+	size_t i, j, n = json_object_array_length(scores), nid = json_object_array_length(ids);
+	char p[PATH_MAX + 64];
+	const char *s;
+	size_t len;
+	int rc;
+
+	if (nid == 0)
+		return 0;
+	cols = json_object_new_array();
+	json_object_array_add(cols, json_object_new_string("incident_id"));
+	json_object_array_add(cols, json_object_new_string("step"));
+	for (int pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++) {
+			json_object *sc = json_object_array_get_idx(scores, i);
+			if (js_str(sc, "incident_id") == NULL)
+				continue;
+			if (pass == 0) {
+				if (index_of(cols, js_str(sc, "name")) < 0)
+					json_object_array_add(cols, json_object_new_string(js_str(sc, "name")));
+				continue;
+			}
+			json_object_object_foreach(sc, k, v) {
+				(void)v;
+				if (!is_core(k) && index_of(cols, k) < 0)
+					json_object_array_add(cols, json_object_new_string(k));
+			}
+		}
+	data = json_object_new_array();
+	for (i = 0; i < nid; i++) {
+		row = json_object_new_array();
+		json_object_array_add(row, json_object_get(json_object_array_get_idx(ids, i)));
+		json_object_array_add(row, json_object_new_int64((int64_t)i));
+		for (j = 2; j < json_object_array_length(cols); j++)
+			json_object_array_add(row, NULL);
+		json_object_array_add(data, row);
+	}
+	for (i = 0; i < n; i++) {
+		json_object *sc = json_object_array_get_idx(scores, i), *v;
+		const char *id = js_str(sc, "incident_id");
+		int r, c;
+		if (id == NULL || (r = index_of(ids, id)) < 0)
+			continue;
+		row = json_object_array_get_idx(data, (size_t)r);
+		c = index_of(cols, js_str(sc, "name"));
+		if (c >= 0 && json_object_object_get_ex(sc, "value", &v))
+			json_object_array_put_idx(row, (size_t)c, json_object_get(v));
+		json_object_object_foreach(sc, k, val) {
+			if (is_core(k) || (c = index_of(cols, k)) < 0)
+				continue;
+			if (json_object_array_get_idx(row, (size_t)c) == NULL)
+				json_object_array_put_idx(row, (size_t)c, json_object_get(val));
+		}
+	}
+	t = json_object_new_object();
+	json_object_object_add(t, "columns", cols);
+	json_object_object_add(t, "data", data);
+	s = js_dump(t, &len);
+	tmp_path(p, sizeof p, "incidents.json");
+	rc = mlf_write_file(p, s, len);
+	json_object_put(t);
+	if (rc < 0)
+		efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
+	return 1;
+}
+
+/* Builds everything that is logged. */
+static void
+build(struct stage *st, struct runinfo *ri)
+{
+	json_object *cfg = NULL, *v, *ids;
+	const char *s;
+	char hex[65];
+	size_t i, n;
+	struct buf note = BUF_INIT(0), b = BUF_INIT(0);
+	int64_t ts;
+
+	memset(ri, 0, sizeof *ri);
+	mlf_data_init(&ri->d);
+	ri->failure = (struct buf)BUF_INIT(0);
+	sha256_hex(&content_hash, hex);
+	s = run_rec ? js_str(run_rec, "run_id") : NULL;
+	snprintf(ri->run_id, sizeof ri->run_id, "%s", s && *s ? s : hex);
+	if (!(s && *s))
+		ri->run_id[32] = '\0';
+	ri->start_ms = run_rec ? parse_ms(js_str(run_rec, "started_at")) : -1;
+	ri->end_ms = ts_now() / TS_NS_PER_MS;
+	if (ri->start_ms < 0)
+		ri->start_ms = ri->end_ms;
+	ts = ri->start_ms;
+	if (run_rec && json_object_object_get_ex(run_rec, "config", &cfg) &&
+	    !json_object_is_type(cfg, json_type_object))
+		cfg = NULL;
+	if (cfg == NULL && json_object_object_length(st->config) > 0)
+		cfg = st->config;
+	ri->experiment = opt_experiment;
+	if (ri->experiment == NULL && run_rec)
+		ri->experiment = js_str(run_rec, "experiment");
+	if (ri->experiment == NULL && cfg)
+		ri->experiment = js_str(js_path(cfg, "experiment"), "name");
+	if (ri->experiment == NULL)
+		ri->experiment = "aiops";
+	ri->exp_tags = cfg ? js_path(cfg, "experiment.tags") : NULL;
+	buf_printf(&b, "aiops-%.8s", ri->run_id);
+	ri->run_name = estrdup(opt_run_name ? opt_run_name : b.p);
+	s = getenv("USER");
+	ri->user = estrdup(s ? s : "aiops");
+
+	/* Status: FAILED when a stage never ended or says it failed. */
+	for (i = 0; i < nstages; i++) {
+		int failed = 0;
+		if (stages[i].end == NULL) {
+			buf_printf(&ri->failure, "%sstage %s has no stage_end", ri->failure.len ? "; " : "",
+				   stages[i].name);
+			ri->failed = 1;
+		} else if (js_bool(stages[i].end, "failed", &failed) == 0 && failed) {
+			const char *why = js_str(stages[i].end, "error");
+			buf_printf(&ri->failure, "%sstage %s failed%s%s", ri->failure.len ? "; " : "",
+				   stages[i].name, why ? ": " : "", why ? why : "");
+			ri->failed = 1;
+		}
+	}
+
+	/* Params: the config, then each stage's own. */
+	if (cfg)
+		mlf_flatten_params(&ri->d, "", cfg);
+	for (i = 0; i < nstages; i++)
+		if (stages[i].params && json_object_is_type(stages[i].params, json_type_object))
+			mlf_flatten_params(&ri->d, stages[i].name, stages[i].params);
+
+	/* Tags. */
+	if (run_rec && json_object_object_get_ex(run_rec, "tags", &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, k, tv) {
+			if (strcmp(k, "mlflow.runName") == 0)
+				continue;
+			mlf_tag(&ri->d, k, json_object_is_type(tv, json_type_string)
+				? json_object_get_string(tv) : json_object_to_json_string_ext(tv, JS_FLAGS));
+		}
+	}
+	mlf_tag(&ri->d, "aiops.run_id", ri->run_id);
+	mlf_tag(&ri->d, "mlflow.source.name", "aiops");
+	mlf_tag(&ri->d, "mlflow.source.type", "LOCAL");
+	mlf_tag(&ri->d, "mlflow.user", ri->user);
+	if (run_rec && (s = js_str(js_path(run_rec, "dataset"), "sha256")) != NULL)
+		mlf_tag(&ri->d, "aiops.dataset.sha256", s);
+	if (run_rec && (s = js_str(js_path(run_rec, "dataset"), "path")) != NULL)
+		mlf_tag(&ri->d, "aiops.dataset.path", s);
+	for (i = 0; i < nstages; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "aiops.stage.%s.version", stages[i].name);
+		mlf_tag(&ri->d, b.p, stages[i].version);
+	}
+	if (ri->failed)
+		mlf_tag(&ri->d, "aiops.failure", ri->failure.p);
+
+	/* Metrics: scores (per-incident ones as steps), stage counters. */
+	ids = incident_order();
+	n = json_object_array_length(scores);
+	for (i = 0; i < n; i++) {
+		json_object *sc = json_object_array_get_idx(scores, i);
+		const char *name = js_str(sc, "name"), *id = js_str(sc, "incident_id");
+		double val, cnt;
+		if (js_num(sc, "value", &val) < 0)
+			continue;   /* undefined (null): in the table and scores.jsonl only */
+		if (id) {
+			mlf_metric(&ri->d, name, val, ts, index_of(ids, id));
+		} else {
+			mlf_metric(&ri->d, name, val, ts, 0);
+			if (js_num(sc, "n", &cnt) == 0) {
+				buf_reset(&b);
+				buf_printf(&b, "%s.n", name);
+				mlf_metric(&ri->d, b.p, cnt, ts, 0);
+			}
+		}
+	}
+	for (i = 0; i < nstages; i++)
+		if (stages[i].end)
+			counters(&ri->d, stages[i].name, stages[i].end, ts);
+	mlf_metric(&ri->d, "aiops.rejects", (double)nrejects, ts, 0);
+	mlf_metric(&ri->d, "aiops.llm_calls", (double)nlines[F_LLM], ts, 0);
+	ri->has_table = write_table(ids);
+	if (ri->has_table)
+		mlf_tag(&ri->d, "mlflow.loggedArtifacts", "[{\"path\": \"eval/incidents.json\", \"type\": \"table\"}]");
+
+	/* The run description shown in the UI. */
+	buf_printf(&note, "aiops run `%s`, experiment %s", ri->run_id, ri->experiment);
+	if (run_rec && (s = js_str(js_path(run_rec, "dataset"), "sha256")) != NULL)
+		buf_printf(&note, ", dataset sha256 `%.12s`", s);
+	buf_printf(&note, ".\n\n**Status:** %s%s%s\n\n", ri->failed ? "FAILED" : "FINISHED",
+		   ri->failed ? " — " : "", ri->failed ? ri->failure.p : "");
+	if (nstages) {
+		buf_adds(&note, "**Stages:**");
+		for (i = 0; i < nstages; i++)
+			buf_printf(&note, " %s%s", stages[i].name, i + 1 < nstages ? "," : "\n\n");
+	}
+	buf_printf(&note, "**Incidents scored:** %zu; **LLM calls:** %lu; **rejects:** %lu\n\n",
+		   json_object_array_length(ids), nlines[F_LLM], nrejects);
+	for (i = 0; i < n; i++) {
+		json_object *sc = json_object_array_get_idx(scores, i);
+		double val, cnt;
+		char vs[32];
+		if (js_str(sc, "incident_id") != NULL)
+			continue;
+		if (js_num(sc, "value", &val) == 0)
+			mlf_fmt_double(val, vs);
+		else
+			snprintf(vs, sizeof vs, "undefined");
+		buf_printf(&note, "- %s = %s", js_str(sc, "name"), vs);
+		if ((s = js_str(sc, "unit")) != NULL)
+			buf_printf(&note, " %s", s);
+		if (js_num(sc, "n", &cnt) == 0)
+			buf_printf(&note, " (n=%.0f)", cnt);
+		buf_addc(&note, '\n');
+	}
+	mlf_tag(&ri->d, "mlflow.note.content", note.p);
+	buf_free(&note);
+	buf_free(&b);
+	json_object_put(ids);
+
+	/* config.json */
+	if (cfg) {
+		char p[PATH_MAX + 64];
+		const char *txt = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
+		tmp_path(p, sizeof p, "config.json");
+		if (mlf_write_file(p, txt, strlen(txt)) < 0)
+			efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
+	}
+}
+
+/* The artifacts that exist: name in the run, file in tmpdir. */
+struct artifact {
+	const char *path, *file;
+};
+
+static size_t
+artifacts(struct artifact *a)
+{
+	static const struct {
+		const char *path, *file;
+		int which;
+	} all[] = {
+		{"config.json", "config.json", -1},
+		{"llm_calls.jsonl", "llm_calls.jsonl", F_LLM},
+		{"rca.jsonl", "rca.jsonl", F_RCA},
+		{"remediation.jsonl", "remediation.jsonl", F_REM},
+		{"execution.jsonl", "execution.jsonl", F_EXEC},
+		{"scores.jsonl", "scores.jsonl", F_SCORES},
+		{"eval/incidents.json", "incidents.json", -1},
+	};
+	size_t n = 0;
+	char p[PATH_MAX + 64];
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+		if (all[i].which >= 0 && nlines[all[i].which] == 0)
+			continue;
+		tmp_path(p, sizeof p, all[i].file);
+		if (access(p, F_OK) < 0)
+			continue;
+		a[n].path = all[i].path;
+		a[n].file = all[i].file;
+		n++;
+	}
+	return n;
+}
+
+/* ---- offline: the file store ---- */
+
+static void
+random_hex32(char out[33])
+{
+	unsigned char r[16];
+	int fd = open("/dev/urandom", O_RDONLY);
+	char seed[64], hex[65];
+
+	if (fd < 0 || read(fd, r, sizeof r) != (ssize_t)sizeof r) {
+		snprintf(seed, sizeof seed, "%lld.%d", (long long)ts_now(), (int)getpid());
+		js_sha256_hex(seed, strlen(seed), hex);
+		memcpy(out, hex, 32);
+	} else {
+		for (int i = 0; i < 16; i++)
+			snprintf(out + 2 * i, 3, "%02x", r[i]);
+	}
+	if (fd >= 0)
+		close(fd);
+	out[32] = '\0';
+}
+
+static int
+log_offline(struct runinfo *ri, const char *root)
+{
+	struct mlf_fs fs;
+	char err[PATH_MAX + 256], rid[33], p[PATH_MAX + 64];
+	struct artifact a[8];
+	size_t na, i;
+
+	if (mlf_fs_open(&fs, root, ri->experiment, ri->exp_tags, err, sizeof err) < 0) {
+		warnf("file store: %s", err);
+		return EXIT_FAIL;
+	}
+	random_hex32(rid);
+	mlf_tag(&ri->d, "mlflow.runName", ri->run_name);
+	if (mlf_fs_write_run(&fs, rid, ri->run_name, ri->user, ri->start_ms, ri->end_ms,
+			     ri->failed ? MLF_FAILED : MLF_FINISHED, &ri->d, err, sizeof err) < 0) {
+		warnf("file store: %s", err);
+		mlf_fs_free(&fs);
+		return EXIT_FAIL;
+	}
+	na = artifacts(a);
+	for (i = 0; i < na; i++) {
+		tmp_path(p, sizeof p, a[i].file);
+		if (mlf_fs_artifact(&fs, a[i].path, p, err, sizeof err) < 0) {
+			warnf("file store: %s", err);
+			mlf_fs_free(&fs);
+			return EXIT_FAIL;
+		}
+	}
+	warnf("logged run %s (%s) to the file store %s, experiment %s", rid,
+	      ri->failed ? "FAILED" : "FINISHED", fs.root, fs.exp_id);
+	warnf("view it: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri %s", fs.root);
+	warnf("move it to a database: MLFLOW_ALLOW_FILE_STORE=true mlflow migrate-filestore "
+	      "--source %s --target sqlite:///mlflow.db", fs.root);
+	mlf_fs_free(&fs);
+	return 0;
+}
+
+/* ---- online: REST ---- */
+
+struct online {
+	struct mlf_client c;
+	char exp_id[64];
+	char run_id[64];
+	char *art_path;              /* "/<exp>/<run>/artifacts" under the proxy, or NULL */
+	char err[PATH_MAX + 1024];
+	char **have;                 /* resume: "key\037step\037value" already on the server */
+	size_t nhave;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *
+point_key(const char *key, long long step, double v)
+{
+	struct buf b = BUF_INIT(0);
+	char vs[32];
+
+	mlf_fmt_double(v, vs);
+	buf_printf(&b, "%s\037%lld\037%s", key, step, vs);
+	return buf_detach(&b);
+}
+
+static int
+skip_point(void *ctx, const struct mlf_metric *m)
+{
+	struct online *on = ctx;
+	char *k;
+	int found;
+
+	if (on->nhave == 0)
+		return 0;
+	k = point_key(m->key, (long long)m->step, m->value);
+	found = bsearch(&k, on->have, on->nhave, sizeof *on->have, cmp_str) != NULL;
+	free(k);
+	return found;
+}
+
+/* Resume: collects the metric points the existing run already has. */
+static int
+load_points(struct online *on, const struct runinfo *ri)
+{
+	size_t i, j, cap = 0;
+	struct buf path = BUF_INIT(0);
+
+	for (i = 0; i < ri->d.nmetrics; i++) {
+		const char *key = ri->d.metrics[i].key;
+		json_object *o, *ms;
+		int seen = 0;
+		char *q;
+		for (j = 0; j < i && !seen; j++)
+			seen = strcmp(ri->d.metrics[j].key, key) == 0;
+		if (seen)
+			continue;
+		q = http_escape(key);
+		buf_reset(&path);
+		buf_printf(&path, "/api/2.0/mlflow/metrics/get-history?run_id=%s&metric_key=%s&max_results=25000",
+			   on->run_id, q);
+		free(q);
+		if (mlf_call(&on->c, "GET", path.p, NULL, 0, NULL, NULL, &o, on->err, sizeof on->err) < 0) {
+			buf_free(&path);
+			return -1;
+		}
+		if (json_object_object_get_ex(o, "metrics", &ms) && json_object_is_type(ms, json_type_array))
+			for (j = 0; j < json_object_array_length(ms); j++) {
+				json_object *m = json_object_array_get_idx(ms, j);
+				double v;
+				int64_t step = 0;
+				if (js_num(m, "value", &v) < 0)
+					continue;
+				js_int(m, "step", &step);
+				if (on->nhave == cap) {
+					cap = cap ? cap * 2 : 64;
+					on->have = erealloc(on->have, cap * sizeof *on->have);
+				}
+				on->have[on->nhave++] = point_key(key, (long long)step, v);
+			}
+		json_object_put(o);
+	}
+	buf_free(&path);
+	qsort(on->have, on->nhave, sizeof *on->have, cmp_str);
+	return 0;
+}
+
+/* "mlflow-artifacts:/1/abc/artifacts" or "mlflow-artifacts://host:port/1/..."
+ * → "/1/abc/artifacts"; NULL for any other scheme (no proxy to upload to). */
+static char *
+proxy_path(const char *uri)
+{
+	const char *p;
+
+	if (uri == NULL || strncmp(uri, "mlflow-artifacts:", 17) != 0)
+		return NULL;
+	p = uri + 17;
+	if (strncmp(p, "//", 2) == 0) {
+		p = strchr(p + 2, '/');
+		if (p == NULL)
+			return NULL;
+	}
+	while (p[0] == '/' && p[1] == '/')
+		p++;
+	if (*p != '/')
+		return NULL;
+	return estrdup(p);
+}
+
+static int
+put_artifact(struct online *on, const char *path, const char *file)
+{
+	char p[PATH_MAX + 64];
+	struct buf url = BUF_INIT(0);
+	struct stat sb;
+	void *map = NULL;
+	int fd, rc;
+	const char *ct = strstr(path, ".jsonl") ? "application/x-ndjson" : "application/json";
+
+	tmp_path(p, sizeof p, file);
+	if ((fd = open(p, O_RDONLY)) < 0 || fstat(fd, &sb) < 0) {
+		snprintf(on->err, sizeof on->err, "%s: %s", p, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (sb.st_size > 0 &&
+	    (map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		snprintf(on->err, sizeof on->err, "%s: %s", p, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	buf_printf(&url, "/api/2.0/mlflow-artifacts/artifacts%s/%s", on->art_path, path);
+	rc = mlf_call(&on->c, "PUT", url.p, map ? map : "", (size_t)sb.st_size, ct, NULL, NULL,
+		      on->err, sizeof on->err);
+	if (map)
+		munmap(map, (size_t)sb.st_size);
+	buf_free(&url);
+	return rc;
+}
+
+/* Appends an OTLP AnyValue for a JSON value. */
+static void
+anyvalue(json_object *v, json_object *out_parent, const char *key)
+{
+	json_object *av = json_object_new_object();
+
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		js_add_str(av, "stringValue", json_object_get_string(v));
+		break;
+	case json_type_int: {
+		char s[32];
+		snprintf(s, sizeof s, "%lld", (long long)json_object_get_int64(v));
+		js_add_str(av, "intValue", s);
+		break;
+	}
+	case json_type_double:
+		json_object_object_add(av, "doubleValue", json_object_new_double(json_object_get_double(v)));
+		break;
+	case json_type_boolean:
+		js_add_bool(av, "boolValue", json_object_get_boolean(v));
+		break;
+	case json_type_array: {
+		json_object *vals = json_object_new_array(), *w = json_object_new_object();
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			json_object *tmp = json_object_new_object();
+			anyvalue(json_object_array_get_idx(v, i), tmp, "v");
+			json_object *x;
+			json_object_object_get_ex(tmp, "v", &x);
+			json_object_array_add(vals, json_object_get(x));
+			json_object_put(tmp);
+		}
+		json_object_object_add(w, "values", vals);
+		json_object_object_add(av, "arrayValue", w);
+		break;
+	}
+	case json_type_object: {
+		json_object *vals = json_object_new_array(), *w = json_object_new_object();
+		json_object_object_foreach(v, k, x) {
+			json_object *kv = json_object_new_object();
+			js_add_str(kv, "key", k);
+			anyvalue(x, kv, "value");
+			json_object_array_add(vals, kv);
+		}
+		json_object_object_add(w, "values", vals);
+		json_object_object_add(av, "kvlistValue", w);
+		break;
+	}
+	default:
+		break;   /* null: an empty AnyValue */
+	}
+	json_object_object_add(out_parent, key, av);
+}
+
+static void
+attr(json_object *attrs, const char *key, json_object *v)
+{
+	json_object *a = json_object_new_object();
+
+	js_add_str(a, "key", key);
+	anyvalue(v, a, "value");
+	json_object_array_add(attrs, a);
+	json_object_put(v);
+}
+
+/* Builds the OTLP request for one llm_call; writes the MLflow trace id. */
+/*
+ * The trace id is derived from the MLflow run id, the call's position and its
+ * request hash: a resend to the same run makes the same ids (so existing
+ * traces are skipped), another run of the same stream makes new ones.
+ */
+static json_object *
+otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
+	   unsigned long idx, char trace_id[40])
+{
+	char seed[256], hex[65], ns[32];
+	json_object *root, *rs, *ss, *spans, *span, *attrs, *o, *res, *ra;
+	const char *stg = js_str(call, "stage"), *purpose = js_str(call, "purpose"),
+		   *model = js_str(call, "model"), *err = js_str(call, "error"), *rh;
+	double lat = 0, tin, tout;
+	int64_t start = -1, end;
+	struct buf name = BUF_INIT(0);
+
+	rh = js_str(call, "request_hash");
+	snprintf(seed, sizeof seed, "%s/%lu/%.64s", mlflow_run, idx, rh ? rh : "");
+	js_sha256_hex(seed, strlen(seed), hex);
+	snprintf(trace_id, 40, "tr-%.32s", hex);
+	js_num(call, "latency_ms", &lat);
+	if ((start = parse_ms(js_str(call, "started_at"))) < 0 &&
+	    (start = parse_ms(js_str(call, "ts"))) < 0)
+		start = ri->start_ms;
+	end = start + (int64_t)llround(lat > 0 ? lat : 0);
+
+	span = json_object_new_object();
+	js_add_strn(span, "traceId", hex, 32);
+	js_add_strn(span, "spanId", hex + 32, 16);
+	buf_printf(&name, "%s%s%s", stg ? stg : "llm", purpose ? "." : "", purpose ? purpose : "");
+	js_add_str(span, "name", name.p);
+	buf_free(&name);
+	js_add_int(span, "kind", 3);
+	snprintf(ns, sizeof ns, "%lld", (long long)start * 1000000LL);
+	js_add_str(span, "startTimeUnixNano", ns);
+	snprintf(ns, sizeof ns, "%lld", (long long)end * 1000000LL);
+	js_add_str(span, "endTimeUnixNano", ns);
+	attrs = json_object_new_array();
+	attr(attrs, "mlflow.spanType", json_object_new_string("CHAT_MODEL"));
+	o = json_object_new_object();
+	if (json_object_object_get_ex(call, "messages", &res))
+		js_add_ref(o, "messages", res);
+	if (json_object_object_get_ex(call, "params", &res) &&
+	    json_object_is_type(res, json_type_object)) {
+		json_object_object_foreach(res, pk, pv) {
+			if (strcmp(pk, "messages") != 0)
+				js_add_ref(o, pk, pv);
+		}
+	}
+	if (model)
+		js_add_str(o, "model", model);
+	attr(attrs, "mlflow.spanInputs", o);
+	{
+		/* An OpenAI-style completion, which the trace view shows as chat. */
+		json_object *out = json_object_new_object(), *ch = json_object_new_array(),
+			    *c0 = json_object_new_object(), *msg = json_object_new_object();
+		const char *resp = js_str(call, "response");
+		js_add_str(msg, "role", "assistant");
+		if (resp)
+			js_add_str(msg, "content", resp);
+		else
+			json_object_object_add(msg, "content", NULL);
+		js_add_int(c0, "index", 0);
+		json_object_object_add(c0, "message", msg);
+		json_object_array_add(ch, c0);
+		json_object_object_add(out, "choices", ch);
+		if (model)
+			js_add_str(out, "model", model);
+		attr(attrs, "mlflow.spanOutputs", out);
+	}
+	if (js_num(call, "tokens_in", &tin) == 0 && js_num(call, "tokens_out", &tout) == 0) {
+		json_object *u = json_object_new_object();
+		js_add_int(u, "input_tokens", (int64_t)tin);
+		js_add_int(u, "output_tokens", (int64_t)tout);
+		js_add_int(u, "total_tokens", (int64_t)(tin + tout));
+		attr(attrs, "mlflow.chat.tokenUsage", u);
+	}
+	if (model) {
+		attr(attrs, "mlflow.llm.model", json_object_new_string(model));
+		attr(attrs, "gen_ai.request.model", json_object_new_string(model));
+	}
+	if ((rh = js_str(call, "provider")) != NULL)
+		attr(attrs, "mlflow.llm.provider", json_object_new_string(rh));
+	static const char *copy[] = {"stage", "group_id", "purpose", "request_hash", "attempts",
+				     "http_status", "latency_ms", "error", NULL};
+	for (int i = 0; copy[i]; i++) {
+		json_object *x;
+		char k[64];
+		if (!json_object_object_get_ex(call, copy[i], &x) || x == NULL)
+			continue;
+		snprintf(k, sizeof k, "aiops.%s", copy[i]);
+		attr(attrs, k, json_object_get(x));
+	}
+	attr(attrs, "aiops.run_id", json_object_new_string(ri->run_id));
+	json_object_object_add(span, "attributes", attrs);
+	o = json_object_new_object();
+	js_add_int(o, "code", err ? 2 : 1);
+	if (err)
+		js_add_str(o, "message", err);
+	json_object_object_add(span, "status", o);
+
+	spans = json_object_new_array();
+	json_object_array_add(spans, span);
+	ss = json_object_new_object();
+	o = json_object_new_object();
+	js_add_str(o, "name", "aiops-mlflow");
+	js_add_str(o, "version", AIOPS_VERSION);
+	json_object_object_add(ss, "scope", o);
+	json_object_object_add(ss, "spans", spans);
+	rs = json_object_new_object();
+	res = json_object_new_object();
+	ra = json_object_new_array();
+	attr(ra, "service.name", json_object_new_string("aiops"));
+	json_object_object_add(res, "attributes", ra);
+	json_object_object_add(rs, "resource", res);
+	o = json_object_new_array();
+	json_object_array_add(o, ss);
+	json_object_object_add(rs, "scopeSpans", o);
+	root = json_object_new_object();
+	o = json_object_new_array();
+	json_object_array_add(o, rs);
+	json_object_object_add(root, "resourceSpans", o);
+	return root;
+}
+
+static int
+link_traces(struct online *on, json_object *ids)
+{
+	json_object *body;
+	size_t n;
+	const char *s;
+	int rc;
+
+	if (json_object_array_length(ids) == 0)
+		return 0;
+	body = json_object_new_object();
+	js_add_ref(body, "trace_ids", ids);
+	js_add_str(body, "run_id", on->run_id);
+	s = js_dump(body, &n);
+	rc = mlf_call(&on->c, "POST", "/api/2.0/mlflow/traces/link-to-run", s, n, NULL, NULL, NULL,
+		      on->err, sizeof on->err);
+	json_object_put(body);
+	return rc;
+}
+
+/* Resume: 1 when the trace is already stored. */
+static int
+trace_exists(struct online *on, const char *id)
+{
+	struct buf p = BUF_INIT(0);
+	json_object *o;
+	char err[256];
+	int rc;
+
+	buf_printf(&p, "/api/3.0/mlflow/traces/%s", id);
+	rc = mlf_call(&on->c, "GET", p.p, NULL, 0, NULL, NULL, &o, err, sizeof err);
+	buf_free(&p);
+	if (rc == 0)
+		json_object_put(o);
+	return rc == 0;
+}
+
+static int
+log_traces(struct online *on, const struct runinfo *ri, int resume, unsigned long *sent)
+{
+	struct rec_reader rd;
+	char p[PATH_MAX + 64];
+	const char *line;
+	size_t n;
+	unsigned long idx = 0;
+	int k, rc = 0;
+	json_object *ids = json_object_new_array();
+	const char *hdr[] = {"x-mlflow-experiment-id", on->exp_id, NULL};
+
+	*sent = 0;
+	tmp_path(p, sizeof p, fnames[F_LLM]);
+	if (nlines[F_LLM] == 0 || rec_open(&rd, p, 0) < 0) {
+		json_object_put(ids);
+		return 0;
+	}
+	while (rc == 0 && (k = rec_getline(&rd, &line, &n)) == REC_LINE) {
+		const char *why, *s;
+		size_t bl;
+		char tid[40];
+		json_object *call = js_parse(NULL, line, n, &why), *req;
+		if (call == NULL)
+			continue;
+		req = otlp_trace(ri, on->run_id, call, idx++, tid);
+		json_object_put(call);
+		if (!(resume && trace_exists(on, tid))) {
+			s = js_dump(req, &bl);
+			rc = mlf_call(&on->c, "POST", "/v1/traces", s, bl, NULL, hdr, NULL, on->err,
+				      sizeof on->err);
+			if (rc == 0)
+				(*sent)++;
+		}
+		json_object_put(req);
+		if (rc == 0) {
+			json_object_array_add(ids, json_object_new_string(tid));
+			if (json_object_array_length(ids) == 100) {
+				rc = link_traces(on, ids);
+				json_object_put(ids);
+				ids = json_object_new_array();
+			}
+		}
+	}
+	rec_close(&rd);
+	if (rc == 0)
+		rc = link_traces(on, ids);
+	json_object_put(ids);
+	return rc;
+}
+
+static int
+log_online(struct runinfo *ri, const char *uri)
+{
+	static struct online on;
+	struct http_policy pol;
+	json_object *run = NULL, *o, *tags;
+	struct buf body = BUF_INIT(0);
+	struct mlf_chunker ch;
+	size_t counts[3], nbatches = 0, na, i;
+	struct artifact a[8];
+	unsigned long ntraces = 0;
+	int restored = 0, existing = 0;
+	const char *s;
+
+	http_policy_default(&pol);
+	pol.max_attempts = (int)opt_max_attempts;
+	pol.timeout_s = opt_timeout_s;
+	pol.backoff_base_s = opt_backoff_s;
+	if (mlf_client_init(&on.c, uri, &pol, on.err, sizeof on.err) < 0) {
+		warnf("%s", on.err);
+		return EXIT_USAGE;
+	}
+	if (mlf_experiment(&on.c, ri->experiment, ri->exp_tags, on.exp_id, &restored, on.err,
+			   sizeof on.err) < 0)
+		goto fail;
+	if (restored)
+		warnf("experiment '%s' (%s) was deleted: restored it", ri->experiment, on.exp_id);
+	if (opt_resume) {
+		if (mlf_find_run(&on.c, on.exp_id, "aiops.run_id", ri->run_id, &run, on.err,
+				 sizeof on.err) < 0)
+			goto fail;
+		existing = run != NULL;
+	}
+	if (run == NULL) {
+		json_object *req = json_object_new_object(), *arr = json_object_new_array();
+		static const char *create_tags[] = {"aiops.run_id", "mlflow.source.name",
+						    "mlflow.source.type", "mlflow.user", NULL};
+		js_add_str(req, "experiment_id", on.exp_id);
+		js_add_str(req, "run_name", ri->run_name);
+		js_add_int(req, "start_time", ri->start_ms);
+		for (i = 0; create_tags[i]; i++) {
+			json_object *t = json_object_new_object();
+			js_add_str(t, "key", create_tags[i]);
+			js_add_str(t, "value", mlf_tag_get(&ri->d, create_tags[i]));
+			json_object_array_add(arr, t);
+		}
+		json_object_object_add(req, "tags", arr);
+		s = js_dump(req, &i);
+		if (mlf_call(&on.c, "POST", "/api/2.0/mlflow/runs/create", s, i, NULL, NULL, &o,
+			     on.err, sizeof on.err) < 0) {
+			json_object_put(req);
+			goto fail;
+		}
+		json_object_put(req);
+		run = json_object_get(js_path(o, "run"));
+		json_object_put(o);
+	}
+	s = js_str(js_path(run, "info"), "run_id");
+	if (s == NULL) {
+		snprintf(on.err, sizeof on.err, "runs/create: answer without run.info.run_id");
+		goto fail;
+	}
+	snprintf(on.run_id, sizeof on.run_id, "%s", s);
+	on.art_path = proxy_path(js_str(js_path(run, "info"), "artifact_uri"));
+	if (!on.art_path)
+		warnf("artifact URI '%s' is not served by the tracking server's proxy: "
+		      "artifacts not uploaded", js_str(js_path(run, "info"), "artifact_uri"));
+	(void)tags;
+	json_object_put(run);
+	run = NULL;
+	if (existing) {
+		warnf("resuming run %s (aiops.run_id %s)", on.run_id, ri->run_id);
+		if (load_points(&on, ri) < 0)
+			goto fail;
+	}
+
+	mlf_chunker_init(&ch, &ri->d, on.run_id, 0);
+	ch.skip = skip_point;
+	ch.skip_ctx = &on;
+	while (mlf_chunk_next(&ch, &body, counts)) {
+		if (mlf_call(&on.c, "POST", "/api/2.0/mlflow/runs/log-batch", body.p, body.len, NULL,
+			     NULL, NULL, on.err, sizeof on.err) < 0)
+			goto fail;
+		nbatches++;
+	}
+	buf_free(&body);
+	if (on.art_path) {
+		na = artifacts(a);
+		for (i = 0; i < na; i++)
+			if (put_artifact(&on, a[i].path, a[i].file) < 0)
+				goto fail;
+	}
+	if (opt_traces && log_traces(&on, ri, existing, &ntraces) < 0)
+		goto fail;
+	{
+		json_object *req = json_object_new_object();
+		js_add_str(req, "run_id", on.run_id);
+		js_add_str(req, "status", ri->failed ? "FAILED" : "FINISHED");
+		js_add_int(req, "end_time", ri->end_ms);
+		s = js_dump(req, &i);
+		if (mlf_call(&on.c, "POST", "/api/2.0/mlflow/runs/update", s, i, NULL, NULL, NULL,
+			     on.err, sizeof on.err) < 0) {
+			json_object_put(req);
+			goto fail;
+		}
+		json_object_put(req);
+	}
+	warnf("logged run %s (%s): %zu params, %zu metric points, %zu tags in %zu batches, "
+	      "%lu traces", on.run_id, ri->failed ? "FAILED" : "FINISHED", ri->d.nparams,
+	      ri->d.nmetrics, ri->d.ntags, nbatches, ntraces);
+	warnf("view it: %s/#/experiments/%s/runs/%s", on.c.base, on.exp_id, on.run_id);
+	mlf_client_free(&on.c);
+	free(on.art_path);
+	for (i = 0; i < on.nhave; i++)
+		free(on.have[i]);
+	free(on.have);
+	return 0;
+fail:
+	json_object_put(run);
+	buf_free(&body);
+	warnf("%s", on.err);
+	mlf_client_free(&on.c);
+	free(on.art_path);
+	return EXIT_FAIL;
+}
+
+/* Keeps the spool after a failure and says how to resend it. */
+static void
+keep_spool(const struct runinfo *ri, const char *uri)
+{
+	const char *dir = opt_spool_dir ? opt_spool_dir : getenv("AIOPS_SPOOL_DIR");
+	char src[PATH_MAX + 64];
+	struct buf dst = BUF_INIT(0);
+
+	if (opt_resume) {
+		warnf("the run is still in %s; resend it with: aiops-mlflow --resume %s "
+		      "--tracking-uri %s", opt_resume, opt_resume, uri);
+		return;
+	}
+	if (dir == NULL || *dir == '\0')
+		dir = ".aiops-spool";
+	tmp_path(src, sizeof src, fnames[F_SPOOL]);
+	buf_printf(&dst, "%s/%s.jsonl", dir, ri->run_id);
+	if (nlines[F_SPOOL] == 0) {
+		/* Nothing logged came by: write an empty spool all the same. */
+		FILE *f = fopen(src, "w");
+		if (f)
+			fclose(f);
+	}
+	if (mlf_mkdirs(dir, 0700) < 0 ||
+	    (rename(src, dst.p) < 0 && (errno != EXDEV || mlf_copy_file(src, dst.p) < 0))) {
+		warnf("%s: cannot keep the spool: %s; the run is lost", dst.p, strerror(errno));
+		buf_free(&dst);
+		return;
+	}
+	warnf("the run is kept in %s; resend it with: aiops-mlflow --resume %s --tracking-uri %s",
+	      dst.p, dst.p, uri);
+	buf_free(&dst);
+}
+
+/* ---- the stage ---- */
+
+static const char *
+tracking_uri(void)
+{
+	const char *u = opt_uri;
+
+	if (u == NULL || *u == '\0')
+		u = getenv("MLFLOW_TRACKING_URI");
+	return u && *u ? u : NULL;
+}
+
+static int
+on_start(struct stage *st)
+{
+	const char *base = getenv("TMPDIR"), *u = tracking_uri();
+
+	if (opt_resume) {
+		if (st->nfiles > 0)
+			stage_usage_error(st, "--resume FILE takes no other input files");
+		if (access(opt_resume, R_OK) < 0)
+			efatal(EXIT_USAGE, "%s: %s", opt_resume, strerror(errno));
+		st->files[0] = (char *)opt_resume;
+		st->nfiles = 1;
+		if (u == NULL || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0))
+			stage_usage_error(st, "--resume needs an http(s) tracking URI "
+					  "(--tracking-uri or MLFLOW_TRACKING_URI)");
+	}
+	if (opt_max_attempts < 1)
+		stage_usage_error(st, "--max-attempts must be at least 1");
+	server_mode = u && (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0);
+	if (u && !server_mode && strstr(u, "://") && strncmp(u, "file://", 7) != 0)
+		stage_usage_error(st, "tracking URI '%s': only http://, https://, file:// or a "
+				  "directory are supported", u);
+	snprintf(tmpdir, sizeof tmpdir, "%s/aiops-mlflow.XXXXXX", base && *base ? base : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		warnf("%s: %s", tmpdir, strerror(errno));
+		tmpdir[0] = '\0';
+		return 1;
+	}
+	atexit(cleanup);
+	scores = json_object_new_array();
+	sha256_init(&content_hash);
+	return 0;
+}
+
+static int
+on_end(struct stage *st)
+{
+	struct runinfo ri;
+	const char *u = tracking_uri();
+
+	out_flush();
+	close_files();
+	build(st, &ri);
+	if (server_mode) {
+		final_rc = log_online(&ri, u);
+		if (final_rc == EXIT_FAIL)
+			keep_spool(&ri, u);
+		else if (final_rc == 0 && opt_resume) {
+			if (unlink(opt_resume) == 0)
+				warnf("sent; removed %s", opt_resume);
+		}
+	} else {
+		const char *root = opt_store;
+		if (root == NULL && u)
+			root = strncmp(u, "file://", 7) == 0 ? u + 7 : u;
+		if (root == NULL)
+			root = "mlruns";
+		final_rc = log_offline(&ri, root);
+	}
+	mlf_data_free(&ri.d);
+	buf_free(&ri.failure);
+	free(ri.run_name);
+	free(ri.user);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct stage st = {
+		.name = "mlflow",
+		.section = "mlflow",
+		.opts = opts,
+		.handlers = handlers,
+		.on_start = on_start,
+		.on_end = on_end,
+		.synopsis = "[--tracking-uri URI | --store DIR] [options] [FILE...]\n"
+			    "       aiops-mlflow --resume FILE [--tracking-uri URI] [options]",
+		.description = "Forwards its input unchanged and, at end of input, logs the run "
+			       "(params, metrics, tags, artifacts, LLM traces) to an MLflow "
+			       "tracking server, or offline into MLflow's file-store layout.",
+	};
+	int rc;
+
+	stage_init(&st, argc, argv);
+	if ((rc = stage_run(&st)) != 0) {
+		out_flush();
+		return rc;
+	}
+	rc = stage_finish(&st);
+	return rc != 0 ? rc : final_rc;
+}

@@ -1,0 +1,355 @@
+#!/usr/bin/env bats
+# aiops-mlflow: a real MLflow server (from the test venv), a recording fake
+# server for faults and limits, and the offline file store read back by
+# MLflow itself.
+
+load test_helper
+
+SERVERS="$BATS_TEST_DIRNAME/servers"
+RUN="$BATS_TEST_DIRNAME/fixtures/mlflow/run.jsonl"
+
+setup_file() {
+	export MLF_DIR="$BATS_FILE_TMPDIR/mlflow"
+	mkdir -p "$MLF_DIR"
+	if ! venv=$("$SERVERS/mlflow-env.sh" ensure 2>"$MLF_DIR/ensure.err"); then
+		echo "no MLflow environment: $(tail -n 1 "$MLF_DIR/ensure.err")" >"$MLF_DIR/skip"
+		return 0
+	fi
+	echo "$venv" >"$MLF_DIR/venv"
+	if ! "$SERVERS/mlflow-env.sh" start "$MLF_DIR/srv" >"$MLF_DIR/url" 2>"$MLF_DIR/start.err" 3>&-; then
+		echo "mlflow server did not start: $(tail -n 1 "$MLF_DIR/start.err")" >"$MLF_DIR/skip"
+	fi
+}
+
+teardown_file() {
+	"$SERVERS/mlflow-env.sh" stop "$MLF_DIR/srv" 3>&- || true
+}
+
+setup() {
+	cd "$(scratch)" || return 1
+}
+
+teardown() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+	fi
+}
+
+# Skips with the reason when there is no MLflow (python client or server).
+need_venv() {
+	[ -f "$MLF_DIR/venv" ] || skip "$(cat "$MLF_DIR/skip")"
+	PY="$(cat "$MLF_DIR/venv")/bin/python"
+}
+need_mlflow() {
+	need_venv
+	[ ! -f "$MLF_DIR/skip" ] || skip "$(cat "$MLF_DIR/skip")"
+	URL=$(cat "$MLF_DIR/url")
+}
+
+# check URI EXPERIMENT [--traces]: the runs as MLflow's client reads them.
+check() {
+	"$PY" "$SERVERS/mlflow_check.py" "$@"
+}
+
+# start_fake [--fail SPEC]...: the recording fake server; sets FAKE_URL.
+start_fake() {
+	FAKE_LOG=$PWD/fake.log
+	: >"$FAKE_LOG"
+	python3 "$SERVERS/fake_mlflow.py" --port-file "$PWD/fake.port" --log "$FAKE_LOG" "$@" \
+		3>&- </dev/null &
+	FAKE_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$PWD/fake.port" ] && break
+		sleep 0.05
+	done
+	FAKE_URL=http://127.0.0.1:$(cat "$PWD/fake.port")
+}
+
+# A loopback port where nothing listens.
+dead_url() {
+	echo "http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+}
+
+fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
+
+# ---- the stream ----
+
+@test "forwards every record byte for byte, stage first and stage_end last" {
+	run aiops-mlflow --store st <"$RUN" >out.jsonl
+	[ "$status" -eq 0 ]
+	aiops-mlflow --store st <"$RUN" >out.jsonl 2>/dev/null
+	[ "$(head -n1 out.jsonl | jq -r .kind)" = stage ]
+	[ "$(tail -n1 out.jsonl | jq -r '.kind + " " + .stage')" = "stage_end mlflow" ]
+	sed '1d;$d' out.jsonl | cmp - "$RUN"
+}
+
+@test "usage: --resume needs an http tracking URI and a readable file" {
+	run aiops-mlflow --resume nosuch.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"aiops-mlflow: nosuch.jsonl: No such file"* ]]
+	touch s.jsonl
+	run aiops-mlflow --resume s.jsonl --store x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--resume needs an http(s) tracking URI"* ]]
+	run aiops-mlflow --tracking-uri databricks://x </dev/null
+	[ "$status" -eq 2 ]
+}
+
+# ---- offline file store ----
+
+@test "offline: writes MLflow's file-store layout and says how to view and migrate it" {
+	run aiops-mlflow <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"view it: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri $PWD/mlruns"* ]]
+	[[ "$output" == *"mlflow migrate-filestore --source $PWD/mlruns"* ]]
+	[ -f mlruns/0/meta.yaml ]
+	exp=$(grep -l "^name: 'aiops-test'" mlruns/*/meta.yaml)
+	d=$(dirname "$exp")
+	[ "$(cat "$d/tags/owner")" = qa ]
+	r=$(ls -d "$d"/*/ | grep -v '/tags/$')
+	grep -qx 'status: 3' "$r/meta.yaml"
+	grep -qx 'start_time: 1714557600000' "$r/meta.yaml"
+	[ "$(cat "$r/params/provider.type")" = replay ]
+	[ "$(cat "$r/params/rca.top_k")" = 3 ]
+	[ "$(cut -d' ' -f2- "$r/metrics/rank")" = "1 0
+7 1" ]
+	[ "$(cut -d' ' -f1 "$r/metrics/mttd_s")" = 1714557600000 ]
+	[ "$(cat "$r/tags/aiops.run_id")" = 0123456789abcdef0123456789abcdef ]
+	[ -f "$r/artifacts/eval/incidents.json" ]
+	[ "$(jq -c .columns "$r/artifacts/eval/incidents.json")" = '["incident_id","step","model_ttd_s","rank","group_id","true_cause"]' ]
+	[ "$(wc -l <"$r/artifacts/llm_calls.jsonl")" -eq 2 ]
+	! ls mlruns/.aiops* 2>/dev/null
+}
+
+@test "offline: the store is read back by MLflow itself (MLFLOW_ALLOW_FILE_STORE=true)" {
+	need_venv
+	aiops-mlflow --store st <"$RUN" >/dev/null 2>&1
+	check st aiops-test >got.json
+	jq -e '.experiment.tags.owner == "qa" and (.runs | length) == 1' got.json
+	jq -e '.runs[0] | .status == "FINISHED" and .run_name == "aiops-01234567"
+		and .start_time == 1714557600000' got.json
+	jq -e '.runs[0].params | ."provider.params.max_tokens" == "256" and ."rca.provider.type" == "replay"
+		and ."pipeline.rca.top_k" == "3" and ."metrics.match_tolerance_s" == "60"' got.json
+	jq -e '.runs[0].metrics | .rank == [[0,1],[1,7]] and .model_ttd_s == [[0,42.5]]
+		and .mttd_s == [[0,300]] and ."mttd_s.n" == [[0,1]] and (has("mmtd_s") | not)
+		and ."rca.llm.calls" == [[0,2]] and ."load.records_out" == [[0,12]]' got.json
+	jq -e '.runs[0].tags | ."aiops.run_id" == "0123456789abcdef0123456789abcdef" and .team == "sre"
+		and ."aiops.stage.rca.version" == "0.1.0" and ."mlflow.source.name" == "aiops"
+		and (."mlflow.note.content" | contains("mttd_s = 300 s (n=1)"))
+		and ."mlflow.loggedArtifacts" == "[{\"path\": \"eval/incidents.json\", \"type\": \"table\"}]"' got.json
+	jq -e '.runs[0].artifacts == ["config.json","eval/incidents.json","execution.jsonl",
+		"llm_calls.jsonl","rca.jsonl","remediation.jsonl","scores.jsonl"]' got.json
+	jq -e '.runs[0].table.data == [["INC1",0,42.5,1,"G0001","db"],["INC2",1,null,7,null,"api"]]' got.json
+}
+
+@test "offline: a stage without stage_end or with failed:true marks the run FAILED" {
+	{ grep -v '"stage_end","stage":"rca"' "$RUN"
+	  echo '{"kind":"stage","stage":"exec","version":"0.1.0","params":{}}'
+	  echo '{"kind":"stage_end","stage":"exec","records_in":1,"records_out":1,"rejects":0,"failed":true,"error":"budget exceeded"}'
+	} >in.jsonl
+	run aiops-mlflow --store st <in.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(FAILED)"* ]]
+	r=$(dirname "$(ls st/*/*/meta.yaml | head -n1)")
+	grep -qx 'status: 4' "$r/meta.yaml"
+	[ "$(cat "$r/tags/aiops.failure")" = "stage rca has no stage_end; stage exec failed: budget exceeded" ]
+}
+
+@test "offline: a stream without a run record is logged too (experiment aiops)" {
+	echo '{"kind":"score","name":"f1","value":0.5,"n":2}' >in.jsonl
+	run aiops-mlflow --store st <in.jsonl
+	[ "$status" -eq 0 ]
+	grep -qx "name: 'aiops'" st/*/meta.yaml
+	[ "$(cut -d' ' -f2- st/*/*/metrics/f1)" = "0.5 0" ]
+}
+
+# ---- a real MLflow server ----
+
+@test "server: experiment, run, params, metrics with steps, tags, artifacts, table and traces" {
+	need_mlflow
+	run aiops-mlflow --tracking-uri "$URL" <"$RUN" >/dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"view it: $URL/#/experiments/"*"/runs/"* ]]
+	check "$URL" aiops-test --traces >got.json
+	jq -e '.experiment.tags.owner == "qa" and (.runs | length) == 1' got.json
+	jq -e '.runs[0] | .status == "FINISHED" and .start_time == 1714557600000
+		and .run_name == "aiops-01234567" and .end_time > .start_time' got.json
+	jq -e '.runs[0].params | length == 13 and ."provider.type" == "replay"
+		and ."rca.top_k" == "3" and ."load.dataset" == "examples/data"' got.json
+	jq -e '.runs[0].metrics | .rank == [[0,1],[1,7]] and .model_ttd_s == [[0,42.5]]
+		and .rca_ac1 == [[0,1]] and ."rca.llm.latency_p95_ms" == [[0,120]]' got.json
+	jq -e '.runs[0].tags | ."aiops.run_id" == "0123456789abcdef0123456789abcdef"
+		and ."aiops.dataset.sha256" == "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35"
+		and ."mlflow.user" != null and (."mlflow.note.content" | contains("**Status:** FINISHED"))' got.json
+	jq -e '.runs[0].artifacts == ["config.json","eval/incidents.json","execution.jsonl",
+		"llm_calls.jsonl","rca.jsonl","remediation.jsonl","scores.jsonl"]' got.json
+	jq -e '.runs[0].table.columns[0:4] == ["incident_id","step","model_ttd_s","rank"]
+		and .runs[0].table.data[1] == ["INC2",1,null,7,null,"api"]' got.json
+	jq -e '.runs[0].traces | length == 2' got.json
+	jq -e '.runs[0].traces[0] | .state == "OK" and .span_type == "CHAT_MODEL" and .model == "m1"
+		and .request.messages[1].content == "What broke?"
+		and .response.choices[0].message.content == "The db is out of CPU."
+		and .token_usage == {"input_tokens":30,"output_tokens":8,"total_tokens":38}
+		and .attributes."aiops.group_id" == "G0001"' got.json
+	jq -e '.runs[0].traces[1] | .state == "ERROR" and .attributes."aiops.error" == "HTTP 503"' got.json
+}
+
+@test "server: a deleted experiment is restored and reused" {
+	need_mlflow
+	sed 's/aiops-test/aiops-deleted/g' "$RUN" >in.jsonl
+	aiops-mlflow --tracking-uri "$URL" <in.jsonl >/dev/null 2>&1
+	id=$(curl -fsS "$URL/api/2.0/mlflow/experiments/get-by-name?experiment_name=aiops-deleted" | jq -r .experiment.experiment_id)
+	curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"experiment_id\":\"$id\"}" \
+		"$URL/api/2.0/mlflow/experiments/delete" >/dev/null
+	run aiops-mlflow --tracking-uri "$URL" <in.jsonl
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"experiment 'aiops-deleted' ($id) was deleted: restored it"* ]]
+	check "$URL" aiops-deleted >got.json
+	jq -e --arg id "$id" '.experiment.id == $id and .experiment.lifecycle_stage == "active"
+		and (.runs | length) == 2' got.json
+}
+
+@test "server: a dead server leaves a spool; --resume sends it once, nothing lost or repeated" {
+	need_mlflow
+	dead=$(dead_url)
+	sed 's/aiops-test/aiops-resume/g' "$RUN" >in.jsonl
+	run aiops-mlflow --tracking-uri "$dead" "${fast[@]}" <in.jsonl
+	[ "$status" -eq 1 ]
+	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
+	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead"* ]]
+	[ "$(grep -c . "$spool")" -eq "$(grep -c -v -e '"kind":"incident"' -e '"kind":"group"' in.jsonl)" ]
+	cp "$spool" again.jsonl
+	run aiops-mlflow --resume "$spool" --tracking-uri "$URL"
+	[ "$status" -eq 0 ]
+	[ ! -e "$spool" ]
+	# Sending the same spool again completes the same run: no duplicates.
+	run aiops-mlflow --resume again.jsonl --tracking-uri "$URL"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"resuming run"* ]]
+	check "$URL" aiops-resume --traces >got.json
+	jq -e '(.runs | length) == 1 and .runs[0].status == "FINISHED"' got.json
+	jq -e '.runs[0].metrics | .rank == [[0,1],[1,7]] and .mttd_s == [[0,300]]' got.json
+	jq -e '.runs[0].traces | length == 2' got.json
+	jq -e '.runs[0].artifacts | length == 7' got.json
+}
+
+# ---- the fake server: faults, limits, auth ----
+
+@test "fake: 429 and 503 with Retry-After are retried after the hinted wait" {
+	start_fake --fail 'experiments/get-by-name:429:1:1' --fail 'runs/create:503:1:1'
+	t0=$(date +%s%N)
+	run aiops-mlflow --tracking-uri "$FAKE_URL" <"$RUN"
+	t1=$(date +%s%N)
+	[ "$status" -eq 0 ]
+	[ $(((t1 - t0) / 1000000)) -ge 2000 ]
+	[ "$(jq -r 'select(.path|endswith("get-by-name")) | .status' "$FAKE_LOG" | tr '\n' ' ')" = "429 404 " ]
+	[ "$(jq -r 'select(.path|endswith("runs/create")) | .status' "$FAKE_LOG" | tr '\n' ' ')" = "503 200 " ]
+	[ "$(jq -r 'select(.path|endswith("runs/update")) | .body.status' "$FAKE_LOG")" = FINISHED ]
+}
+
+@test "fake: 250 params go in 3 log-batch calls of 100, 100 and 50" {
+	start_fake
+	jq -c '{kind:"run", run_id:"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", experiment:"chunks",
+		config: ([range(250)] | map({key:"p\(.)", value:.}) | from_entries)}' -n >in.jsonl
+	run aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.path|endswith("log-batch")) | .body.params|length' "$FAKE_LOG" | tr '\n' ' ')" = "100 100 50 " ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.params[]] | length')" -eq 250 ]
+}
+
+@test "fake: 2500 metric points go in batches of at most 1000, every request under 1 MB" {
+	start_fake
+	{ echo '{"kind":"run","run_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","experiment":"big",
+		"config":{"x":1},"tags":{}}' | jq -c .
+	  jq -nc 'range(2500) | {kind:"score", name:"m", value:., n:1, incident_id:"I\(.)"}'
+	  # 100 params of 6000 bytes and 100 tags of 8000: 1.4 MB, more than one request.
+	  jq -nc '{kind:"stage", stage:"wide", version:"1", params:([range(100)] | map({key:"k\(.)", value:("v" * 7000)}) | from_entries)}'
+	  jq -nc '{kind:"stage_end", stage:"wide", records_in:0}'
+	} >in.jsonl
+	run aiops-mlflow --tracking-uri "$FAKE_URL" --no-traces <in.jsonl
+	[ "$status" -eq 0 ]
+	jq -e -s '[.[] | select(.path|endswith("log-batch"))] | all(.bytes < 1000000)' "$FAKE_LOG"
+	jq -e -s '[.[] | select(.path|endswith("log-batch")) | .body | (.params|length) + (.tags|length) + (.metrics|length)] | all(. <= 1000)' "$FAKE_LOG"
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.metrics[] | select(.key=="m")] | length')" -eq 2500 ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.params[]] | map(select(.key|startswith("wide.")) | .value | length) | unique')" = "[
+  6000
+]" ]
+	jq -e -s '[.[] | select(.path|endswith("log-batch")) | .body.params[] | select(.key=="wide.k0") | .value | endswith("...[truncated 7000 bytes]")] | length == 1' "$FAKE_LOG"
+}
+
+@test "fake: keys are sanitised to MLflow's characters" {
+	start_fake
+	echo '{"kind":"run","run_id":"cccccccccccccccccccccccccccccccc","experiment":"keys","config":{"a b":{"c$d":"x","/../e":"y"}}}' >in.jsonl
+	run aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
+	[ "$status" -eq 0 ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq -c '[.runs[].data.params[].key] | sort')" = '["a b./__/e","a b.c_d"]' ]
+}
+
+@test "fake: a server failing mid-run leaves a spool; --resume completes the same run" {
+	start_fake --fail 'runs/log-batch:503:-1'
+	run aiops-mlflow --tracking-uri "$FAKE_URL" "${fast[@]}" <"$RUN"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"POST /api/2.0/mlflow/runs/log-batch: HTTP 503 TEMPORARILY_UNAVAILABLE"* ]]
+	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
+	[ -s "$spool" ]
+	curl -fsS -X POST -d '{"fail":[]}' "$FAKE_URL/_control" >/dev/null
+	run aiops-mlflow --resume "$spool" --tracking-uri "$FAKE_URL"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s '[.[] | select(.path|endswith("runs/create"))] | length' "$FAKE_LOG")" -eq 1 ]
+	st=$(curl -fsS "$FAKE_URL/_state")
+	[ "$(jq '.runs | length' <<<"$st")" -eq 1 ]
+	[ "$(jq -r '.runs[].info.status' <<<"$st")" = FINISHED ]
+	[ "$(jq '[.runs[].data.metrics[] | select(.key=="rank")] | length' <<<"$st")" -eq 2 ]
+	[ "$(jq '.traces | length' <<<"$st")" -eq 2 ]
+	[ "$(jq '[.links[][]] | length' <<<"$st")" -eq 2 ]
+	# A second resend adds nothing.
+	cp "$RUN" again.jsonl
+	run aiops-mlflow --resume again.jsonl --tracking-uri "$FAKE_URL"
+	[ "$status" -eq 0 ]
+	st=$(curl -fsS "$FAKE_URL/_state")
+	[ "$(jq '[.runs[].data.metrics[] | select(.key=="rank")] | length' <<<"$st")" -eq 2 ]
+	[ "$(jq '.runs | length' <<<"$st")" -eq 1 ]
+}
+
+@test "fake: traces carry the experiment header and are linked to the run in calls of at most 100" {
+	start_fake
+	{ head -n 4 "$RUN"
+	  jq -nc 'range(150) | {kind:"llm_call", stage:"rca", group_id:"G\(.)", model:"m", purpose:"rca",
+		request_hash:"h\(.)", messages:[{role:"user", content:"q\(.)"}], response:"a", latency_ms:5,
+		tokens_in:1, tokens_out:1}'
+	} >in.jsonl
+	run aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
+	[ "$status" -eq 0 ]
+	jq -e -s '[.[] | select(.path=="/v1/traces")] | length == 150 and all(.experiment_header == "1")' "$FAKE_LOG"
+	[ "$(jq -r 'select(.path|endswith("link-to-run")) | .body.trace_ids|length' "$FAKE_LOG" | tr '\n' ' ')" = "100 50 " ]
+}
+
+@test "fake: credentials are sent (Bearer, Basic) and never printed" {
+	start_fake --fail 'runs/create:400:1'
+	MLFLOW_TRACKING_TOKEN=s3cr3t-token run aiops-mlflow --tracking-uri "$FAKE_URL" "${fast[@]}" <"$RUN"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *s3cr3t* ]]
+	[ "$(jq -r .auth "$FAKE_LOG" | sort -u)" = Bearer ]
+	! grep -r s3cr3t .aiops-spool
+	: >"$FAKE_LOG"
+	MLFLOW_TRACKING_USERNAME=u MLFLOW_TRACKING_PASSWORD=pw-secret MLFLOW_TRACKING_TOKEN=t \
+		run aiops-mlflow --tracking-uri "$FAKE_URL" <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *pw-secret* ]]
+	[ "$(jq -r .auth "$FAKE_LOG" | sort -u)" = Basic ]
+}
+
+@test "config: mlflow.tracking_uri and MLFLOW_TRACKING_URI choose the server" {
+	start_fake
+	printf 'mlflow:\n  tracking_uri: %s\n' "$FAKE_URL" >c.yaml
+	run aiops-mlflow --config c.yaml <"$RUN"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s '[.[] | select(.path|endswith("runs/create"))] | length' "$FAKE_LOG")" -eq 1 ]
+	MLFLOW_TRACKING_URI=$FAKE_URL run aiops-mlflow <"$RUN"
+	[ "$status" -eq 0 ]
+	[ "$(jq -s '[.[] | select(.path|endswith("runs/create"))] | length' "$FAKE_LOG")" -eq 2 ]
+	# Two runs of the same stream: two runs, each with its own traces.
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq '.traces | length')" -eq 4 ]
+	[ ! -d mlruns ]
+}
