@@ -15,6 +15,13 @@
  * are ranked for root cause with the graph: an anomalous service whose
  * callees are healthy goes above its anomalous callers.
  *
+ * With --llm-triage, each detected group is shown to a model when it closes
+ * (prompt from a template, evidence rendered by lib/groupfmt, answers
+ * through lib/ask with one repair round): a rejected group is written with
+ * "detected": false, an accepted one gets the model's title, and the call's
+ * latency delays detected_ts.  Only the group reaches the model; incident
+ * labels are forwarded and never read.
+ *
  * Other kinds pass through byte for byte; signals are consumed unless
  * --keep-signals.  Memory is bounded by the open window and by caps on the
  * keys held (idle keys are evicted after state_ttl_s), never by the input
@@ -29,11 +36,15 @@
 
 #include <json-c/json.h>
 
+#include "ask.h"
 #include "buf.h"
 #include "detect.h"
 #include "drain.h"
 #include "err.h"
+#include "groupfmt.h"
 #include "js.h"
+#include "llm.h"
+#include "prompt.h"
 #include "smap.h"
 #include "stage.h"
 #include "ts.h"
@@ -63,6 +74,12 @@ static long long max_group_keys = 1024;
 static long long ev_logs = 5, ev_samples = 2, ev_sample_chars = 200, ev_metrics = 8;
 static long long ev_spans = 6, ev_edges = 16, ev_services = 10, max_group_bytes = 8192;
 static int keep_signals, emit_undetected, measure_latency;
+/* LLM triage (off by default; its options are left out of the stage
+ * record's params unless it is on, so that output without it is unchanged). */
+static int llm_triage, emit_prompt;
+static const char *triage_prompt = "examples/prompts/triage.txt";
+static long long triage_batch = 1;
+static const char *record_path, *replay_path;
 
 static const struct opt opts[] = {
 	{"window_s", OPT_DURATION, &window_s, "SECONDS", "join a neighbour service or a shared trace this recent (60)", 0, 0},
@@ -120,6 +137,12 @@ static const struct opt opts[] = {
 	{"keep_signals", OPT_BOOL, &keep_signals, NULL, "also forward log, metric and span records", 0, 0},
 	{"emit_undetected", OPT_BOOL, &emit_undetected, NULL, "also write groups that were not detected", 0, 0},
 	{"measure_latency", OPT_BOOL, &measure_latency, NULL, "decision_latency_ms from the wall clock (not deterministic)", 0, 0},
+	{"llm_triage", OPT_BOOL, &llm_triage, NULL, "ask the model whether each detected group is an incident", OPT_NOPARAM, 0},
+	{"triage_prompt", OPT_STRING, &triage_prompt, "FILE", "triage prompt template (examples/prompts/triage.txt)", OPT_NOPARAM, 0},
+	{"triage_batch", OPT_INT, &triage_batch, "N", "closed groups asked together, up to the provider's concurrency (1)", OPT_NOPARAM, 0},
+	{"emit_prompt", OPT_FLAG, &emit_prompt, NULL, "with --llm-triage: write the prompts as records, call no model", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"record", OPT_STRING, &record_path, "FILE", "with --llm-triage: also write every llm_call record to FILE", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"replay", OPT_STRING, &replay_path, "FILE", "with --llm-triage: answer from the llm_call records in FILE", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -395,9 +418,11 @@ group_score(const struct group *g)
 }
 
 /*
- * Decides whether a group is detected, given its score and counts.  This is
- * the hook a later change (LLM triage) extends: it is called after every
- * anomaly that changes an undetected group and may only look at the group.
+ * Decides whether a group is detected, given its score and counts.  It is
+ * called after every anomaly that changes an undetected group and may only
+ * look at the group.  This is the statistical decision; with --llm-triage a
+ * detected group is shown to a model when it closes (triage_submit()),
+ * which may overturn it.
  */
 static int
 decide_detection(const struct group *g)
@@ -629,6 +654,358 @@ group_merge(struct group *a, struct group *b)
 	}
 	a->score = group_score(a);
 	group_free(b);
+}
+
+/* ---- LLM triage ---- */
+
+static const char *const triage_vars[] = {
+	"group_id", "start_ts", "detected_ts", "end_ts", "score", "signal_count",
+	"anomaly_count", "services", "graph", "evidence", "schema", NULL,
+};
+
+#define TITLE_MAX 200    /* bytes of the model's title kept */
+#define REASON_MAX 600   /* bytes of a reason kept */
+
+static struct llm *llm;
+static struct prompt tmpl;
+static int have_tmpl;
+static json_object *triage_schema;
+static struct ask ask;
+static uint64_t n_accepted, n_rejected, n_triage_errors;
+
+/* What a triage job carries until its answer: the group record and its
+ * statistical detection time. */
+struct tjob {
+	json_object *group;
+	int64_t det_ns;          /* detected_ts before triage */
+	int64_t det_latency_ms;  /* decision_latency_ms before triage */
+};
+
+static json_object *
+make_triage_schema(void)
+{
+	json_object *s = json_object_new_object(), *props = json_object_new_object(), *x, *req;
+	static const struct {
+		const char *name, *type, *desc;
+	} f[] = {
+		{"incident", "boolean", "true: a real incident worth raising; false: noise"},
+		{"title", "string", "one line naming the service and the symptom"},
+		{"reason", "string", "one sentence that cites the evidence"},
+	};
+
+	js_add_str(s, "type", "object");
+	req = json_object_new_array();
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		x = json_object_new_object();
+		js_add_str(x, "type", f[i].type);
+		js_add_str(x, "description", f[i].desc);
+		json_object_object_add(props, f[i].name, x);
+		json_object_array_add(req, json_object_new_string(f[i].name));
+	}
+	json_object_object_add(s, "properties", props);
+	json_object_object_add(s, "required", req);
+	js_add_bool(s, "additionalProperties", 0);
+	return s;
+}
+
+/*
+ * A model's free text as one line: control characters and runs of blanks
+ * become one space, no leading or trailing blank, at most max bytes (not
+ * cutting a UTF-8 sequence).  Returns a new string.
+ */
+static char *
+one_line(const char *s, size_t max)
+{
+	char *o = emalloc(strlen(s) + 1);
+	size_t n = 0;
+	int sp = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f || c == ' ') {
+			sp = n > 0;
+			continue;
+		}
+		if (sp)
+			o[n++] = ' ';
+		sp = 0;
+		o[n++] = (char)c;
+	}
+	o[n] = '\0';
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)o[n] & 0xC0) == 0x80)
+			n--;
+		o[n] = '\0';
+	}
+	return o;
+}
+
+static int
+blank(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s > ' ')
+			return 0;
+	return 1;
+}
+
+/* A valid answer also needs a title when it says incident, a reason when
+ * it says not. */
+static int
+check_triage(struct ask *a, struct ask_job *j, json_object *ans, char *why, size_t n)
+{
+	int inc = 0;
+
+	(void)a, (void)j;
+	js_bool(ans, "incident", &inc);
+	if (inc && blank(js_str(ans, "title"))) {
+		snprintf(why, n, "title: empty, a one-line title is needed when incident is true");
+		return -1;
+	}
+	if (!inc && blank(js_str(ans, "reason"))) {
+		snprintf(why, n, "reason: empty, a reason is needed when incident is false");
+		return -1;
+	}
+	return 0;
+}
+
+/* The prompt of group record o, or NULL with why. */
+static json_object *
+triage_messages(json_object *o, size_t *bytes, char *why, size_t n)
+{
+	json_object *ev = NULL, *msgs;
+	char score[64], sigs[32], anoms[32];
+	char *svc = groupfmt_services(o), *graph, *evt;
+	double d = 0;
+	int64_t v = 0;
+
+	json_object_object_get_ex(o, "evidence", &ev);
+	graph = groupfmt_graph(ev);
+	evt = groupfmt_evidence(ev, NULL);
+	js_num(o, "score", &d);
+	snprintf(score, sizeof score, "%g", d);
+	js_int(o, "signal_count", &v);
+	snprintf(sigs, sizeof sigs, "%lld", (long long)v);
+	v = 0;
+	js_int(o, "anomaly_count", &v);
+	snprintf(anoms, sizeof anoms, "%lld", (long long)v);
+	struct prompt_var vars[] = {
+		{"group_id", js_str(o, "id")},
+		{"start_ts", js_str(o, "start_ts") ? js_str(o, "start_ts") : "unknown"},
+		{"detected_ts", js_str(o, "detected_ts") ? js_str(o, "detected_ts") : "unknown"},
+		{"end_ts", js_str(o, "end_ts") ? js_str(o, "end_ts") : "unknown"},
+		{"score", score}, {"signal_count", sigs}, {"anomaly_count", anoms},
+		{"services", svc}, {"graph", graph}, {"evidence", evt},
+		{"schema", js_dump(triage_schema, NULL)}, {NULL, NULL},
+	};
+	msgs = prompt_messages(&tmpl, vars, bytes, why, n);
+	free(svc);
+	free(graph);
+	free(evt);
+	return msgs;
+}
+
+/* Adds triage {verdict, reason, provider, model, latency_ms} to o. */
+static void
+add_triage(json_object *o, const char *verdict, const char *reason, int64_t latency_ms)
+{
+	json_object *t = json_object_new_object();
+	char *r = one_line(reason ? reason : "", REASON_MAX);
+
+	js_add_str(t, "verdict", verdict);
+	js_add_str(t, "reason", r);
+	js_add_str(t, "provider", llm_provider(llm));
+	js_add_str(t, "model", llm_model(llm));
+	js_add_int(t, "latency_ms", latency_ms);
+	json_object_object_add(o, "triage", t);
+	free(r);
+}
+
+/*
+ * The measured latency of a job in whole ms: the sum of its llm_call
+ * records' latency_ms (what a replay reproduces), or of the calls' wall time
+ * when there are none.
+ */
+static int64_t
+job_latency_ms(const struct ask_job *j)
+{
+	int64_t sum = 0, v;
+	size_t n = j->calls ? json_object_array_length(j->calls) : 0;
+
+	if (n == 0)
+		return llround(j->latency_ms);
+	for (size_t i = 0; i < n; i++)
+		if (js_int(json_object_array_get_idx(j->calls, i), "latency_ms", &v) == 0 && v > 0)
+			sum += v;
+	return sum;
+}
+
+/* The answer (or failure) of a triage job: the group is written now, right
+ * after its llm_call records. */
+static void
+triage_done(struct ask *a, struct ask_job *j)
+{
+	struct tjob *t = j->data;
+	json_object *o = t->group;
+	int64_t lat = job_latency_ms(j);
+	int inc = 1;
+
+	if (j->answer)
+		js_bool(j->answer, "incident", &inc);
+	if (j->answer && !inc) {
+		/* Rejected: written as a group that was not detected. */
+		n_rejected++;
+		n_detected--;
+		n_undetected++;
+		js_add_bool(o, "detected", 0);
+		json_object_object_add(o, "detected_ts", NULL);
+		json_object_object_add(o, "decision_latency_ms", NULL);
+		add_triage(o, "rejected", js_str(j->answer, "reason"), lat);
+	} else {
+		/* Accepted, or no answer (the statistical decision stands): the
+		 * incident is raised only once the model has answered or given
+		 * up, so its latency delays detection. */
+		js_add_ts(o, "detected_ts", t->det_ns + lat * TS_NS_PER_MS);
+		js_add_int(o, "decision_latency_ms", t->det_latency_ms + lat);
+		if (j->answer) {
+			char *title = one_line(js_str(j->answer, "title") ? js_str(j->answer, "title") : "",
+					       TITLE_MAX);
+			n_accepted++;
+			js_add_str(o, "title", title);
+			free(title);
+			add_triage(o, "accepted", js_str(j->answer, "reason"), lat);
+		} else {
+			n_triage_errors++;
+			add_triage(o, "error", j->error, lat);
+		}
+	}
+	stage_emit(a->st, o);
+	json_object_put(o);
+	free(t);
+	j->data = NULL;
+}
+
+/* Writes group record o (owned) of group g: directly, or after its triage. */
+static void
+group_out(struct stage *st, const struct group *g, json_object *o)
+{
+	json_object *msgs;
+	size_t bytes = 0;
+	char why[512];
+
+	if (!llm_triage) {
+		stage_emit(st, o);
+		json_object_put(o);
+		return;
+	}
+	if (!g->detected) {
+		ask_emit(&ask, o);
+		json_object_put(o);
+		return;
+	}
+	msgs = triage_messages(o, &bytes, why, sizeof why);
+	if (msgs == NULL || emit_prompt) {
+		if (msgs == NULL) {
+			/* Cannot happen with a checked template; keep the group. */
+			n_triage_errors++;
+			add_triage(o, "error", why, 0);
+		} else {
+			json_object *p = stage_record("prompt");
+			js_add_str(p, "stage", st->name);
+			js_add_str(p, "group_id", js_str(o, "id"));
+			js_add_str(p, "purpose", "triage");
+			js_add_str(p, "provider", llm_provider(llm));
+			js_add_str(p, "model", llm_model(llm));
+			json_object_object_add(p, "messages", msgs);
+			js_add_str(p, "schema_name", "triage");
+			js_add_ref(p, "schema", triage_schema);
+			js_add_int(p, "bytes", (int64_t)bytes);
+			js_add_str(p, "template_sha256", tmpl.sha256);
+			ask_emit(&ask, p);
+			json_object_put(p);
+		}
+		ask_emit(&ask, o);
+		json_object_put(o);
+		return;
+	}
+	struct tjob *t = ecalloc(1, sizeof *t);
+	struct ask_job *j = ask_job_new(js_str(o, "id"));
+	t->group = o;
+	t->det_ns = g->det_ts + g->det_latency_ms * TS_NS_PER_MS;
+	t->det_latency_ms = g->det_latency_ms;
+	j->data = t;
+	j->messages = msgs;
+	j->prompt_bytes = bytes;
+	/* No budgets are set, so this cannot fail. */
+	if (ask_submit(&ask, j) < 0)
+		warnf("%s", ask.err);
+}
+
+/* Sets up the provider, the template and ask for --llm-triage. */
+static void
+triage_start(struct stage *st)
+{
+	char err[1024];
+	json_object *params = stage_params(st), *pp, *p;
+	int64_t conc = 4;
+
+	if (!llm_triage) {
+		if (emit_prompt)
+			stage_usage_error(st, "--emit-prompt writes triage prompts: it needs --llm-triage");
+		if (record_path || replay_path)
+			stage_usage_error(st, "--record and --replay need --llm-triage");
+		return;
+	}
+	if (triage_batch < 1)
+		stage_usage_error(st, "--triage-batch must be at least 1");
+	llm = llm_open(st->config, st->sec, st->name, err, sizeof err);
+	if (llm == NULL)
+		efatal(EXIT_USAGE, "%s", err);
+	if (replay_path && llm_replay_open(llm, replay_path, err, sizeof err) < 0)
+		efatal(EXIT_USAGE, "%s", err);
+	if (llm_type(llm) == LLM_BASELINE && replay_path == NULL && !emit_prompt)
+		stage_usage_error(st, "--llm-triage needs a model: the baseline provider makes no model calls "
+				  "(set provider.type, or give --replay FILE)");
+	if (record_path && llm_record_open(llm, record_path, err, sizeof err) < 0)
+		efatal(EXIT_USAGE, "%s", err);
+	if (triage_prompt == NULL || *triage_prompt == '\0')
+		stage_usage_error(st, "no triage prompt template (set pipeline.correlation.triage_prompt)");
+	if (prompt_load(&tmpl, triage_prompt, err, sizeof err) < 0)
+		efatal(EXIT_USAGE, "%s", err);
+	have_tmpl = 1;
+	if (prompt_check(&tmpl, triage_vars, err, sizeof err) < 0)
+		efatal(EXIT_USAGE, "%s: %s", triage_prompt, err);
+	triage_schema = make_triage_schema();
+	js_add_bool(params, "llm_triage", 1);
+	js_add_str(params, "triage_prompt", triage_prompt);
+	js_add_str(params, "triage_prompt_sha256", tmpl.sha256);
+	js_add_int(params, "triage_batch", triage_batch);
+	llm_add_params(llm, params);
+	pp = json_object_new_object();
+	llm_add_params(llm, pp);
+	if (json_object_object_get_ex(pp, "provider", &p))
+		js_int(p, "concurrency", &conc);
+	json_object_put(pp);
+	ask.st = st;
+	ask.llm = llm;
+	ask.schema = triage_schema;
+	ask.schema_name = "triage";
+	ask.purpose = "triage";
+	ask.check = check_triage;
+	ask.done = triage_done;
+	ask.batch = (size_t)(triage_batch < conc || conc < 1 ? triage_batch : conc);
+}
+
+/* Foreign records wait behind a pending triage, to keep the order. */
+static int
+on_foreign(struct stage *st, struct rec *r)
+{
+	if (llm_triage)
+		ask_forward(&ask, r);
+	else
+		stage_forward(st, r);
+	return 0;
 }
 
 /* ---- output of a group ---- */
@@ -904,9 +1281,8 @@ emit_group(struct stage *st, struct group *g)
 			break;
 		json_object_put(o);
 	}
-	stage_emit(st, o);
-	json_object_put(o);
 	emitted++;
+	group_out(st, g, o);
 	free(rk);
 	free(byname);
 	free(state);
@@ -1073,7 +1449,7 @@ static int
 done(struct stage *st, struct rec *r)
 {
 	if (keep_signals)
-		stage_forward(st, r);
+		on_foreign(st, r);
 	return 0;
 }
 
@@ -1377,6 +1753,7 @@ on_start(struct stage *st)
 	spancache = ecalloc(n, sizeof *spancache);
 	spanmask = n - 1;
 	miner = drain_new((int)drain_depth, drain_sim, (size_t)max_templates, 64, tpl_evicted);
+	triage_start(st);
 	return 0;
 }
 
@@ -1391,6 +1768,19 @@ on_end(struct stage *st)
 			    (open_g[i]->start == open_g[best]->start && open_g[i]->seq < open_g[best]->seq))
 				best = i;
 		close_group(st, best);
+	}
+	if (llm_triage) {
+		char err[512];
+		int rc = 0;
+		if (ask_flush(&ask) < 0) {
+			warnf("%s", ask.err);
+			rc = EXIT_FAIL;
+		}
+		if (llm_record_close(llm, err, sizeof err) < 0) {
+			warnf("%s", err);
+			rc = EXIT_FAIL;
+		}
+		return rc;
 	}
 	return 0;
 }
@@ -1412,6 +1802,15 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "services", nsvcs);
 	js_add_int(end, "edges", (int64_t)edges);
 	js_add_int(end, "dropped_keys", (int64_t)dropped_keys);
+	if (llm_triage && !emit_prompt) {
+		json_object *t = json_object_new_object();
+		js_add_int(t, "accepted", (int64_t)n_accepted);
+		js_add_int(t, "rejected", (int64_t)n_rejected);
+		js_add_int(t, "errors", (int64_t)n_triage_errors);
+		json_object_object_add(end, "triage", t);
+	}
+	if (llm)
+		llm_add_stats(llm, end);
 }
 
 /* The record handlers note when a record arrived, for --measure-latency. */
@@ -1462,6 +1861,14 @@ main(int argc, char **argv)
 		.on_start = on_start,
 		.on_end = on_end,
 		.add_end = add_end,
+		.on_foreign = on_foreign,
 	};
-	return stage_main(&st, argc, argv);
+	int rc = stage_main(&st, argc, argv);
+
+	ask_free(&ask);
+	if (have_tmpl)
+		prompt_free(&tmpl);
+	json_object_put(triage_schema);
+	llm_close(llm);
+	return rc;
 }

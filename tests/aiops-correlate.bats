@@ -8,6 +8,22 @@ CF="$FIX/correlate"
 setup_file() {
 	export SCEN="$BATS_FILE_TMPDIR/scen"
 	python3 "$FIX/correlate/gen.py" "$SCEN"
+	# The fake model server of the LLM triage tests (tests/servers/fake_llm.py).
+	local d="$BATS_FILE_TMPDIR/srv"
+	mkdir -p "$d"
+	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$d/port" --log "$d/req.log" \
+		>/dev/null 2>"$d/stderr" 3>&- &
+	echo $! >"$d/pid"
+	for _ in $(seq 200); do
+		[ -s "$d/port" ] && break
+		sleep 0.05
+	done
+	[ -s "$d/port" ]
+}
+
+teardown_file() {
+	local d="$BATS_FILE_TMPDIR/srv"
+	if [ -f "$d/pid" ]; then kill "$(cat "$d/pid")" 2>/dev/null || true; fi
 }
 
 # The group records of a run, one compact line each.
@@ -223,4 +239,238 @@ tojson_len() {
 		      and ($m[0].start_ts | t) >= ($inc.start_ts | t) - 120
 		      and $m[0].services[0].service == $inc.root_cause.service)
 		  and ($g | length) == ($i | length)' "$d/out"
+}
+
+# ---- LLM triage (--llm-triage) ------------------------------------------
+
+TRIAGE_TEMPLATE="$AIOPS_ROOT/examples/prompts/triage.txt"
+
+# Resets the fake server (no faults, no delay, no script, the default
+# answer triage-answer.json, an empty request log) and writes $CFG, a config
+# that points openai_compat at it with triage on.  $REQ is the request log.
+triage_setup() {
+	SRV="$BATS_FILE_TMPDIR/srv"
+	PORT=$(cat "$SRV/port")
+	REQ="$SRV/req.log"
+	ctl "{\"faults\": \"\", \"delay_ms\": ${1:-0}, \"script\": [], \"reject\": null,
+	      \"answer\": $(cat "$CF/triage-answer.json"), \"reset_log\": true, \"reset_stats\": true}"
+	CFG="$BATS_TEST_TMPDIR/cfg.yaml"
+	cat >"$CFG" <<-YAML
+	provider:
+	  type: openai_compat
+	  default_model: fake-model
+	  params: {base_url: "http://127.0.0.1:$PORT/v1", max_attempts: 2, backoff_base_s: 0.01, backoff_cap_s: 0.02, timeout_s: 10, concurrency: ${CONC:-1}}
+	pipeline:
+	  correlation: {llm_triage: true, triage_prompt: "$TRIAGE_TEMPLATE"}
+	YAML
+}
+
+ctl() {
+	curl -sf -X POST -H 'Content-Type: application/json' -d "$1" \
+		"http://127.0.0.1:$PORT/_control" >/dev/null
+}
+
+# stage_end without its timings (the only line that changes between runs).
+nowall() {
+	sed -E 's/,"wall_ms":[0-9]+,"cpu_ms":[0-9]+//'
+}
+export -f nowall
+
+# Milliseconds since the epoch of an RFC 3339 timestamp with milliseconds.
+ms_of() {
+	local t=$1
+	echo $(( $(date -u -d "${t%.*}Z" +%s) * 1000 + 10#$(sed -E 's/.*\.([0-9]{3})Z$/\1/' <<<"$t") ))
+}
+
+@test "triage: off by default, no request made and the output byte-identical to before" {
+	triage_setup
+	# A provider is configured, but triage is not on: it is never contacted.
+	printf 'provider: {type: openai_compat, default_model: fake-model, params: {base_url: "http://127.0.0.1:%s/v1"}}\n' \
+		"$PORT" >"$BATS_TEST_TMPDIR/off.yaml"
+	run pipe "aiops-correlate --config '$BATS_TEST_TMPDIR/off.yaml' '$SCEN/db_latency.jsonl' | nowall"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$CF/triage-off.expected")" ]
+	run pipe "aiops-correlate --config '$CFG' --no-llm-triage '$SCEN/db_latency.jsonl' | nowall"
+	[ "$output" = "$(cat "$CF/triage-off.expected")" ]
+	[ ! -s "$REQ" ]
+}
+
+@test "triage: the baseline provider is a usage error (triage needs a model)" {
+	run --separate-stderr aiops-correlate --llm-triage </dev/null
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "aiops-correlate: --llm-triage needs a model: the baseline provider makes no model calls (set provider.type, or give --replay FILE)" ]
+	run --separate-stderr aiops-correlate --set pipeline.correlation.llm_triage=true --set provider.type=baseline </dev/null
+	[ "$status" -eq 2 ]
+	run --separate-stderr aiops-correlate --emit-prompt </dev/null
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "aiops-correlate: --emit-prompt writes triage prompts: it needs --llm-triage" ]
+}
+
+@test "triage: a template with an unknown placeholder is a config error" {
+	triage_setup
+	t=$BATS_TEST_TMPDIR/t.txt
+	printf 'group {{group_id}} {{root_cause}}\n' >"$t"
+	run --separate-stderr aiops-correlate --config "$CFG" --triage-prompt "$t" </dev/null
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "aiops-correlate: $t: unknown placeholder '{{root_cause}}' (known: group_id, start_ts, detected_ts, end_ts, score, signal_count, anomaly_count, services, graph, evidence, schema)" ]
+	[ ! -s "$REQ" ]
+}
+
+@test "triage: the stage record logs the template's sha256 and the provider" {
+	triage_setup
+	sum=$(sha256sum "$TRIAGE_TEMPLATE" | cut -d' ' -f1)
+	run pipe "aiops-correlate --config '$CFG' </dev/null | head -n1 | jq -c '.params | [.llm_triage, .triage_prompt_sha256 == \"$sum\", .triage_batch, .provider.type, .provider.model]'"
+	[ "$output" = '[true,true,1,"openai_compat","fake-model"]' ]
+}
+
+@test "triage: --emit-prompt writes the prompt before its group and calls no model" {
+	triage_setup
+	run pipe "aiops-correlate --config '$CFG' --emit-prompt '$SCEN/db_latency.jsonl' | jq -r 'select(.kind != \"stage\" and .kind != \"stage_end\") | \"\(.kind) \(.group_id // .id) \(.purpose) \(.messages // [] | map(.role) | join(\",\")) \(.detected) \(.triage)\"'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "run null null  null null
+prompt G0001 triage system,user null null
+group G0001 null  true null
+incident INC-1 null  null null" ]
+	[ ! -s "$REQ" ]
+	run pipe "aiops-correlate --config '$CFG' --emit-prompt '$SCEN/db_latency.jsonl' | jq -r 'select(.kind == \"prompt\") | .messages[1].content'"
+	[[ "$output" == *"Candidate group G0001: first signal 2024-05-01T00:15:00.000Z, threshold crossed 2024-05-01T00:15:00.256Z"* ]]
+	[[ "$output" == *'1. {"service":"orders-db","score":6,'* ]]
+	[[ "$output" == *"api -> orders-db"* ]]
+	[[ "$output" == *"slow query on orders-db took <DUR> (threshold <DUR>)"* ]]
+	[[ "$output" == *'"required":["incident","title","reason"]'* ]]
+}
+
+@test "triage: sends the model, the triage schema and the group's evidence" {
+	triage_setup
+	run aiops-correlate --config "$CFG" "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <"$REQ")" -eq 1 ]
+	run jq -c '.body | [.path, .model, (.messages | map(.role)), .response_format.type, .response_format.json_schema.name, .response_format.json_schema.strict, .response_format.json_schema.schema.required, .response_format.json_schema.schema.properties.incident.type]' "$REQ"
+	[ "$output" = '[null,"fake-model",["system","user"],"json_schema","triage",true,["incident","title","reason"],"boolean"]' ]
+	[ "$(jq -r .path "$REQ")" = /v1/chat/completions ]
+	# The messages are the rendered prompt, as --emit-prompt shows it ...
+	want=$(aiops-correlate --config "$CFG" --emit-prompt "$SCEN/db_latency.jsonl" | jq -S -c 'select(.kind=="prompt") | .messages')
+	[ "$(jq -S -c '.body.messages' "$REQ")" = "$want" ]
+	# ... which carries the group's evidence.
+	user=$(jq -r '.body.messages[1].content' "$REQ")
+	[[ "$user" == *'{"service":"orders-db","operation":"SELECT orders","count":150,'* ]]
+	[[ "$user" == *'{"service":"api","template":"slow query on orders-db took <DUR> (threshold <DUR>)","level":"WARN"'* ]]
+	[[ "$user" == *"web -> api"* ]]
+}
+
+@test "triage: an accepted group gets the title, detected_ts later by exactly the call's latency" {
+	triage_setup 150
+	stat=$(aiops-correlate "$SCEN/db_latency.jsonl" | jq -r 'select(.kind=="group") | .detected_ts')
+	run aiops-correlate --config "$CFG" "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.kind != "stage" and .kind != "stage_end") | .kind' <<<"$output" | paste -sd' ')" = "run llm_call group incident" ]
+	g=$(groups <<<"$output")
+	call=$(jq -c 'select(.kind=="llm_call")' <<<"$output")
+	[ "$(jq -c '[.stage, .group_id, .purpose, .provider, .model, .http_status, .error]' <<<"$call")" = '["correlate","G0001","triage","openai_compat","fake-model",200,null]' ]
+	[ "$(jq -c '[.detected, .title, .triage.verdict, .triage.reason, .triage.provider, .triage.model]' <<<"$g")" = '[true,"orders-db slow queries slow down api and web","accepted","orders-db SELECT p95 rose from 10 ms to 550 ms first, then its callers","openai_compat","fake-model"]' ]
+	lat=$(jq .triage.latency_ms <<<"$g")
+	[ "$lat" -ge 150 ]
+	[ "$lat" -eq "$(jq .latency_ms <<<"$call")" ]
+	[ "$(jq .decision_latency_ms <<<"$g")" -eq "$lat" ]
+	det=$(jq -r .detected_ts <<<"$g")
+	[ $(( $(ms_of "$det") - $(ms_of "$stat") )) -eq "$lat" ]
+	# Nothing else of the group changes.
+	[ "$(jq -c 'del(.detected_ts, .decision_latency_ms, .title, .triage)' <<<"$g")" = "$(aiops-correlate "$SCEN/db_latency.jsonl" | jq -c 'select(.kind=="group") | del(.detected_ts, .decision_latency_ms)')" ]
+	end=$(tail -n1 <<<"$output")
+	[ "$(jq -c '[.groups_detected, .triage, .llm.calls, .llm.failures]' <<<"$end")" = '[1,{"accepted":1,"rejected":0,"errors":0},1,0]' ]
+}
+
+@test "triage: a rejected group is written with detected false and the model's reason" {
+	triage_setup
+	ctl "{\"script\": $(jq -s -c . "$CF/triage-script.jsonl")}"
+	run aiops-correlate --config "$CFG" --max-duration-s 90 "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	end=$(tail -n1 <<<"$output")
+	run jq -c 'select(.kind=="group") | [.id, .detected, (.detected_ts != null), .decision_latency_ms == .triage.latency_ms, .title, .triage.verdict, .triage.reason]' <<<"$output"
+	[ "${lines[0]}" = '["G0001",true,true,true,"orders-db queries slow: api and web latency up","accepted","orders-db p95 went from 15 ms to 618 ms and its callers followed"]' ]
+	[ "${lines[1]}" = '["G0002",false,false,false,null,"rejected","the same slowdown as before, already raised"]' ]
+	[ "${lines[2]}" = '["G0003",true,true,true,"orders-db still slow","accepted","SELECT orders p95 stays above 500 ms"]' ]
+	[ "${lines[3]}" = '["G0004",false,false,false,null,"rejected","few anomalies, the fault is ending"]' ]
+	# One more group below the threshold was never written.
+	[ "$(jq -c '[.groups, .groups_detected, .groups_undetected, .triage, .llm.calls]' <<<"$end")" = '[4,2,3,{"accepted":2,"rejected":2,"errors":0},4]' ]
+}
+
+@test "triage: calls that fail for good keep the statistical decision, with the error" {
+	triage_setup
+	ctl '{"faults": "500,500"}'
+	stat=$(aiops-correlate "$SCEN/db_latency.jsonl" | jq -r 'select(.kind=="group") | .detected_ts')
+	run --separate-stderr aiops-correlate --config "$CFG" "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "" ]
+	[ "$(jq -c 'select(.kind=="llm_call") | [.purpose, .attempts, .http_status, (.error | length > 0)]' <<<"$output")" = '["triage",2,500,true]' ]
+	g=$(groups <<<"$output")
+	[ "$(jq -c '[.id, .detected, .title, .triage.verdict, .triage.provider]' <<<"$g")" = '["G0001",true,null,"error","openai_compat"]' ]
+	[[ "$(jq -r .triage.reason <<<"$g")" == "model call failed: "*500* ]]
+	# The incident is raised once the model gave up: its latency counts.
+	lat=$(jq .triage.latency_ms <<<"$g")
+	[ $(( $(ms_of "$(jq -r .detected_ts <<<"$g")") - $(ms_of "$stat") )) -eq "$lat" ]
+	[ "$(tail -n1 <<<"$output" | jq -c '[.groups_detected, .triage.errors, .llm.failures]')" = '[1,1,1]' ]
+	[ "$(wc -l <"$REQ")" -eq 2 ]
+}
+
+@test "triage: an answer that breaks the schema gets one repair round" {
+	triage_setup
+	ctl '{"faults": "schema-break"}'
+	run aiops-correlate --config "$CFG" "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.kind=="llm_call" or .kind=="group") | [.kind, .purpose, .triage.verdict]' <<<"$output")" = '["llm_call","triage",null]
+["llm_call","repair",null]
+["group",null,"accepted"]' ]
+	run jq -r -s '.[1].body.messages[3].content' "$REQ"
+	[[ "$output" == 'Your answer was rejected: answer: missing required member "incident".'* ]]
+	# Two bad answers: an error, the group stays detected.
+	ctl '{"faults": "notjson,notjson"}'
+	run pipe "aiops-correlate --config '$CFG' '$SCEN/db_latency.jsonl' | jq -c 'select(.kind==\"group\") | [.detected, .triage.verdict, .triage.reason]'"
+	[[ "$output" == '[true,"error","invalid answer after a repair round: the answer is not valid JSON ('* ]]
+}
+
+@test "triage: canary — incident labels reach no request and no llm_call record" {
+	triage_setup
+	d=$(scratch)
+	awk -v c="$(cat "$CF/triage-canary-incident.jsonl")" '/"kind":"incident"/ { print c; next } { print }' \
+		"$SCEN/db_latency.jsonl" >"$d/in"
+	[ "$(grep -c CANARY-c0rr-5e1a "$d/in")" -eq 1 ]
+	run aiops-correlate --config "$CFG" --record "$d/calls.jsonl" "$d/in"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.kind=="llm_call") | .purpose' <<<"$output")" = triage ]
+	[ -z "$(jq -c 'select(.kind=="llm_call")' <<<"$output" | grep CANARY)" ]
+	[ "$(wc -l <"$REQ")" -eq 1 ]
+	run grep -c CANARY "$REQ" "$d/calls.jsonl"
+	[ "$output" = "$REQ:0
+$d/calls.jsonl:0" ]
+	# ... while the incident itself passes through byte for byte.
+	run pipe "aiops-correlate --config '$CFG' '$d/in' | grep CANARY"
+	[ "$output" = "$(cat "$CF/triage-canary-incident.jsonl")" ]
+}
+
+@test "triage: --record then --replay reproduces the groups, detected_ts included, without a server" {
+	triage_setup 60
+	d=$(scratch)
+	ctl "{\"script\": $(jq -s -c . "$CF/triage-script.jsonl")}"
+	aiops-correlate --config "$CFG" --max-duration-s 90 --record "$d/calls.jsonl" "$SCEN/db_latency.jsonl" |
+		jq -c 'select(.kind=="group")' >"$d/a"
+	[ "$(wc -l <"$d/calls.jsonl")" -eq 4 ]
+	ctl '{"reset_log": true}'
+	run pipe "aiops-correlate --config '$CFG' --max-duration-s 90 --replay '$d/calls.jsonl' '$SCEN/db_latency.jsonl' | jq -c 'select(.kind==\"group\")'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$d/a")" ]
+	[ ! -s "$REQ" ]
+	# The replay provider type from the config works the same way.
+	run pipe "aiops-correlate --config '$CFG' --set provider.type=replay --set provider.params.replay_file='$d/calls.jsonl' --max-duration-s 90 '$SCEN/db_latency.jsonl' | jq -c 'select(.kind==\"group\")'"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$d/a")" ]
+}
+
+@test "triage: several groups in flight keep the input order" {
+	CONC=4 triage_setup 100
+	ctl "{\"script\": $(jq -s -c . "$CF/triage-script.jsonl")}"
+	run pipe "aiops-correlate --config '$CFG' --triage-batch 4 --max-duration-s 90 '$SCEN/db_latency.jsonl' | jq -r 'select(.kind != \"stage\" and .kind != \"stage_end\") | \"\(.kind) \(.id // .group_id)\"' | paste -sd' '"
+	[ "$status" -eq 0 ]
+	[ "$output" = "run null llm_call G0001 group G0001 llm_call G0002 group G0002 llm_call G0003 group G0003 llm_call G0004 group G0004 incident INC-1" ]
+	[ "$(curl -s "http://127.0.0.1:$PORT/_stats" | jq .max_inflight)" -gt 1 ]
 }
