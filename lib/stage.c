@@ -296,6 +296,16 @@ apply_config(struct stage *st)
 	}
 	if (json_object_object_get_ex(st->sec, "strict", &v) && json_object_is_type(v, json_type_boolean))
 		st->strict = json_object_get_boolean(v);
+	/* A misspelt key would silently change nothing: say so.  The driver's
+	 * keys (command, enabled) and a provider override are not options. */
+	json_object_object_foreach(st->sec, key, val) {
+		(void)val;
+		if (find_opt(st->opts, key, strlen(key)) == NULL && strcmp(key, "command") != 0 &&
+		    strcmp(key, "enabled") != 0 && strcmp(key, "provider") != 0 &&
+		    strcmp(key, "strict") != 0 && strcmp(key, "max_line") != 0)
+			warnf("%s: %s.%s: unknown key, ignored", st->config_path ? st->config_path : "config",
+			      st->section, key);
+	}
 }
 
 /* One pass over argv.  Pass 0 only reads --config and --set; pass 1 reads
