@@ -39,7 +39,7 @@
 #include "ts.h"
 
 static const char *opt_uri, *opt_store, *opt_experiment, *opt_run_name, *opt_resume,
-	*opt_spool_dir;
+	*opt_spool_dir, *opt_parent;
 static long long opt_max_attempts = 4;
 static double opt_timeout_s = 60, opt_backoff_s = 0.5;
 static int opt_traces = 1;
@@ -55,6 +55,7 @@ static const struct opt opts[] = {
 	{"timeout_s", OPT_DURATION, &opt_timeout_s, "SECONDS", "time limit of one request", 0, 0},
 	{"backoff_s", OPT_DURATION, &opt_backoff_s, "SECONDS", "base of the exponential backoff", 0, 0},
 	{"traces", OPT_BOOL, &opt_traces, NULL, "log every llm_call as an MLflow trace (--no-traces)", 0, 0},
+	{"parent_run_id", OPT_STRING, &opt_parent, "ID", "make the run a child of this MLflow run", 0, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -83,6 +84,9 @@ static int final_rc;
 
 /* ---- temporary files ---- */
 
+static char **user_art;        /* artifact paths in the run, in arrival order */
+static size_t nuser_art;
+
 static void
 cleanup(void)
 {
@@ -101,6 +105,14 @@ cleanup(void)
 	unlink(p);
 	snprintf(p, sizeof p, "%s/config.json", tmpdir);
 	unlink(p);
+	for (size_t i = 0; i < nuser_art; i++) {
+		snprintf(p, sizeof p, "%s/user-%zu", tmpdir, i);
+		unlink(p);
+		free(user_art[i]);
+	}
+	free(user_art);
+	user_art = NULL;
+	nuser_art = 0;
 	rmdir(tmpdir);
 	tmpdir[0] = '\0';
 }
@@ -266,7 +278,49 @@ on_reject(struct stage *st, struct rec *r)
 	return 0;
 }
 
+/*
+ * An `artifact` record {path, content} becomes a file of the run under that
+ * path (relative, no "..": e.g. the driver's benchmark table).  The content
+ * waits in the temporary directory like the other artifacts.
+ */
+
+static int
+safe_art_path(const char *p)
+{
+	const char *q;
+
+	if (p == NULL || *p == '\0' || *p == '/' || strlen(p) > 200)
+		return 0;
+	for (q = p; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+		      *q == '_' || *q == '-' || *q == '.' || *q == '/'))
+			return 0;
+	return strstr(p, "..") == NULL && strstr(p, "//") == NULL && p[strlen(p) - 1] != '/';
+}
+
+static int
+on_artifact(struct stage *st, struct rec *r)
+{
+	const char *path = js_str(r->obj, "path"), *content = js_str(r->obj, "content");
+	char p[PATH_MAX + 64], name[32];
+
+	if (!safe_art_path(path) || content == NULL) {
+		stage_reject(st, r->source, r->line, r->raw, r->len, r->len,
+			     "artifact needs a relative \"path\" ([A-Za-z0-9_./-], no \"..\") and a string \"content\"");
+		return 0;
+	}
+	pass(st, r);
+	snprintf(name, sizeof name, "user-%zu", nuser_art);
+	tmp_path(p, sizeof p, name);
+	if (mlf_write_file(p, content, strlen(content)) < 0)
+		efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
+	user_art = erealloc(user_art, (nuser_art + 1) * sizeof *user_art);
+	user_art[nuser_art++] = estrdup(path);
+	return 0;
+}
+
 static const struct handler handlers[] = {
+	{"artifact", on_artifact},
 	{"run", on_run},
 	{"stage", on_stage},
 	{"stage_end", on_stage_end},
@@ -515,6 +569,8 @@ build(struct stage *st, struct runinfo *ri)
 		}
 	}
 	mlf_tag(&ri->d, "aiops.run_id", ri->run_id);
+	if (opt_parent && *opt_parent)
+		mlf_tag(&ri->d, "mlflow.parentRunId", opt_parent);
 	mlf_tag(&ri->d, "mlflow.source.name", "aiops");
 	mlf_tag(&ri->d, "mlflow.source.type", "LOCAL");
 	mlf_tag(&ri->d, "mlflow.user", ri->user);
@@ -607,8 +663,12 @@ build(struct stage *st, struct runinfo *ri)
 
 /* The artifacts that exist: name in the run, file in tmpdir. */
 struct artifact {
-	const char *path, *file;
+	const char *path;
+	char file[32];
 };
+
+/* Fills a (room for ARTIFACTS_MAX) and returns how many there are. */
+#define ARTIFACTS_MAX (8 + nuser_art)
 
 static size_t
 artifacts(struct artifact *a)
@@ -635,10 +695,37 @@ artifacts(struct artifact *a)
 		if (access(p, F_OK) < 0)
 			continue;
 		a[n].path = all[i].path;
-		a[n].file = all[i].file;
+		snprintf(a[n].file, sizeof a[n].file, "%s", all[i].file);
+		n++;
+	}
+	for (size_t i = 0; i < nuser_art; i++) {
+		a[n].path = user_art[i];
+		snprintf(a[n].file, sizeof a[n].file, "user-%zu", i);
 		n++;
 	}
 	return n;
+}
+
+/* Where the run went, for the mlflow_run record. */
+static char logged_run[65], logged_exp[65], logged_where[PATH_MAX + 64];
+
+/*
+ * Writes {"kind":"mlflow_run", aiops_run_id, run_id, experiment_id, status,
+ * tracking_uri or store} so that a driver can find the run (and name it as
+ * the parent of others).
+ */
+static void
+emit_logged(struct stage *st, const struct runinfo *ri, int server)
+{
+	json_object *o = stage_record("mlflow_run");
+
+	js_add_str(o, "aiops_run_id", ri->run_id);
+	js_add_str(o, "run_id", logged_run);
+	js_add_str(o, "experiment_id", logged_exp);
+	js_add_str(o, "status", ri->failed ? "FAILED" : "FINISHED");
+	js_add_str(o, server ? "tracking_uri" : "store", logged_where);
+	stage_emit(st, o);
+	json_object_put(o);
 }
 
 /* ---- offline: the file store ---- */
@@ -668,19 +755,26 @@ log_offline(struct runinfo *ri, const char *root)
 {
 	struct mlf_fs fs;
 	char err[PATH_MAX + 256], rid[33], p[PATH_MAX + 64];
-	struct artifact a[8];
+	struct artifact *a = ecalloc(ARTIFACTS_MAX, sizeof *a);
 	size_t na, i;
 
 	if (mlf_fs_open(&fs, root, ri->experiment, ri->exp_tags, err, sizeof err) < 0) {
 		warnf("file store: %s", err);
 		return EXIT_FAIL;
 	}
-	random_hex32(rid);
+	/* The aiops run id names the run directory when it has MLflow's form
+	 * (32 hex digits), so logging the same run again completes it instead
+	 * of making a second one. */
+	if (strlen(ri->run_id) == 32 && strspn(ri->run_id, "0123456789abcdef") == 32)
+		snprintf(rid, sizeof rid, "%s", ri->run_id);
+	else
+		random_hex32(rid);
 	mlf_tag(&ri->d, "mlflow.runName", ri->run_name);
 	if (mlf_fs_write_run(&fs, rid, ri->run_name, ri->user, ri->start_ms, ri->end_ms,
 			     ri->failed ? MLF_FAILED : MLF_FINISHED, &ri->d, err, sizeof err) < 0) {
 		warnf("file store: %s", err);
 		mlf_fs_free(&fs);
+		free(a);
 		return EXIT_FAIL;
 	}
 	na = artifacts(a);
@@ -689,9 +783,14 @@ log_offline(struct runinfo *ri, const char *root)
 		if (mlf_fs_artifact(&fs, a[i].path, p, err, sizeof err) < 0) {
 			warnf("file store: %s", err);
 			mlf_fs_free(&fs);
+			free(a);
 			return EXIT_FAIL;
 		}
 	}
+	free(a);
+	snprintf(logged_run, sizeof logged_run, "%s", rid);
+	snprintf(logged_exp, sizeof logged_exp, "%s", fs.exp_id);
+	snprintf(logged_where, sizeof logged_where, "%s", fs.root);
 	warnf("logged run %s (%s) to the file store %s, experiment %s", rid,
 	      ri->failed ? "FAILED" : "FINISHED", fs.root, fs.exp_id);
 	warnf("view it: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri %s", fs.root);
@@ -1135,7 +1234,7 @@ log_online(struct runinfo *ri, const char *uri)
 	struct buf body = BUF_INIT(0);
 	struct mlf_chunker ch;
 	size_t counts[3], nbatches = 0, na, i;
-	struct artifact a[8];
+	struct artifact *a = NULL;
 	unsigned long ntraces = 0;
 	int restored = 0, existing = 0;
 	const char *s;
@@ -1213,10 +1312,13 @@ log_online(struct runinfo *ri, const char *uri)
 	}
 	buf_free(&body);
 	if (on.art_path) {
+		a = ecalloc(ARTIFACTS_MAX, sizeof *a);
 		na = artifacts(a);
 		for (i = 0; i < na; i++)
 			if (put_artifact(&on, a[i].path, a[i].file) < 0)
 				goto fail;
+		free(a);
+		a = NULL;
 	}
 	if (opt_traces && log_traces(&on, ri, existing, &ntraces) < 0)
 		goto fail;
@@ -1237,6 +1339,9 @@ log_online(struct runinfo *ri, const char *uri)
 	      "%lu traces", on.run_id, ri->failed ? "FAILED" : "FINISHED", ri->d.nparams,
 	      ri->d.nmetrics, ri->d.ntags, nbatches, ntraces);
 	warnf("view it: %s/#/experiments/%s/runs/%s", on.c.base, on.exp_id, on.run_id);
+	snprintf(logged_run, sizeof logged_run, "%s", on.run_id);
+	snprintf(logged_exp, sizeof logged_exp, "%s", on.exp_id);
+	snprintf(logged_where, sizeof logged_where, "%s", on.c.base);
 	mlf_client_free(&on.c);
 	free(on.art_path);
 	for (i = 0; i < on.nhave; i++)
@@ -1244,6 +1349,7 @@ log_online(struct runinfo *ri, const char *uri)
 	free(on.have);
 	return 0;
 fail:
+	free(a);
 	json_object_put(run);
 	buf_free(&body);
 	warnf("%s", on.err);
@@ -1343,6 +1449,8 @@ on_end(struct stage *st)
 	build(st, &ri);
 	if (server_mode) {
 		final_rc = log_online(&ri, u);
+		if (final_rc == 0)
+			emit_logged(st, &ri, 1);
 		if (final_rc == EXIT_FAIL)
 			keep_spool(&ri, u);
 		else if (final_rc == 0 && opt_resume) {
@@ -1356,6 +1464,8 @@ on_end(struct stage *st)
 		if (root == NULL)
 			root = "mlruns";
 		final_rc = log_offline(&ri, root);
+		if (final_rc == 0)
+			emit_logged(st, &ri, 0);
 	}
 	mlf_data_free(&ri.d);
 	buf_free(&ri.failure);

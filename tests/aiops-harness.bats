@@ -160,6 +160,27 @@ setup() {
 	[ "$(printf '%s\n' "${lines[@]}" | cut -f1 | tail -n 2)" = "$(printf 'fake-b:m1\nfake-b:m2')" ]
 }
 
+@test "benchmark groups its runs under a parent MLflow run that holds the table" {
+	for s in load correlate rca remediate exec metrics mlflow; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+	d=$(scratch)
+	run -0 --separate-stderr aiops-harness benchmark --config examples/configs/basic.yaml \
+		--config examples/configs/basic.yaml --dataset examples/data --format tsv \
+		--set mlflow.store="$d/mlruns" --keep "$d/k"
+	# Two configs with one name are two rows.
+	[ "$(printf '%s\n' "${lines[@]}" | cut -f1 | tail -n 2)" = "$(printf 'basic\nbasic#2')" ]
+	child=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/01-1/final.jsonl")
+	[ -n "$child" ]
+	run -0 bash -c "find '$d/mlruns' -name mlflow.parentRunId -exec sh -c 'cat \"\$1\"; echo' _ {} ';' | sort -u"
+	p=$output
+	[ "$p" != "$child" ]
+	[ "$(cat "$d"/mlruns/*/"$child"/tags/mlflow.parentRunId)" = "$p" ]
+	[ -d "$(echo "$d"/mlruns/*/"$p")" ]
+	[ "$(find "$d/mlruns" -name mlflow.parentRunId | wc -l)" = 2 ]
+	cmp <(aiops-harness report "$d/k/01-1" >/dev/null; cat "$d/k/benchmark.tsv") "$(echo "$d"/mlruns/*/"$p"/artifacts/benchmark/table.tsv)"
+}
+
 @test "every script is shellcheck clean" {
 	command -v shellcheck >/dev/null || skip "shellcheck is not installed"
 	run -0 shellcheck -x bin/aiops-harness tests/run.sh tests/test_helper.bash .ci/run \

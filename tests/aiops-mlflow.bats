@@ -81,7 +81,9 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	aiops-mlflow --store st <"$RUN" >out.jsonl 2>/dev/null
 	[ "$(head -n1 out.jsonl | jq -r .kind)" = stage ]
 	[ "$(tail -n1 out.jsonl | jq -r '.kind + " " + .stage')" = "stage_end mlflow" ]
-	sed '1d;$d' out.jsonl | cmp - "$RUN"
+	# Then the input as it came, then where the run went.
+	sed '1d;$d' out.jsonl | head -n -1 | cmp - "$RUN"
+	[ "$(tail -n 2 out.jsonl | head -n 1 | jq -r .kind)" = mlflow_run ]
 }
 
 @test "usage: --resume needs an http tracking URI and a readable file" {
@@ -352,4 +354,25 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	# Two runs of the same stream: two runs, each with its own traces.
 	[ "$(curl -fsS "$FAKE_URL/_state" | jq '.traces | length')" -eq 4 ]
 	[ ! -d mlruns ]
+}
+
+@test "offline: artifact records become files of the run, mlflow_run says where it went" {
+	d=$BATS_TEST_TMPDIR
+	printf '%s\n' '{"kind":"run","run_id":"0123456789abcdef0123456789abcdef","experiment":"arts"}' \
+		'{"kind":"artifact","path":"benchmark/table.md","content":"| a |\n"}' \
+		'{"kind":"artifact","path":"../escape","content":"x"}' >"$d/in.jsonl"
+	run -0 --separate-stderr aiops-mlflow --store "$d/mlruns" --parent-run-id abc "$d/in.jsonl"
+	[ "${stderr_lines[0]}" = "aiops-mlflow: $d/in.jsonl:3: artifact needs a relative \"path\" ([A-Za-z0-9_./-], no \"..\") and a string \"content\"" ]
+	rec=$(echo "$output" | jq -c 'select(.kind == "mlflow_run")')
+	echo "$rec" | jq -e --arg s "$d/mlruns" '.aiops_run_id == "0123456789abcdef0123456789abcdef"
+		and .run_id == .aiops_run_id and .status == "FINISHED" and .store == $s'
+	exp=$(echo "$rec" | jq -r .experiment_id)
+	run=$d/mlruns/$exp/0123456789abcdef0123456789abcdef
+	[ "$(cat "$run/artifacts/benchmark/table.md")" = "| a |" ]
+	[ "$(cat "$run/tags/mlflow.parentRunId")" = abc ]
+	# Logging the same run again completes it: still one run.
+	printf '%s\n' '{"kind":"run","run_id":"0123456789abcdef0123456789abcdef","experiment":"arts"}' \
+		'{"kind":"artifact","path":"more.txt","content":"y"}' | aiops-mlflow --store "$d/mlruns" >/dev/null 2>&1
+	[ "$(ls -d "$d/mlruns/$exp"/*/ | wc -l)" = 1 ]
+	[ "$(cat "$run/artifacts/more.txt")" = y ]
 }
