@@ -261,7 +261,9 @@ $BATS_TEST_TMPDIR/calls.jsonl:0" ]
 }
 
 @test "keeps input order while several groups are in flight" {
-	CONC=4 start_fake --answer "$FIX/rca/answer.json"
+	# Every answer takes 300 ms, so the calls overlap whatever order they
+	# arrive in; the first group's answer takes 1.5 s more.
+	CONC=4 start_fake --answer "$FIX/rca/answer.json" --delay-ms 300
 	run pipe "aiops-rca --config '$CFG' '$FIX/rca/slow-first.jsonl' | jq -r 'select(.kind != \"stage\" and .kind != \"stage_end\") | \"\(.kind) \(.id // .group_id)\"' | paste -sd' '"
 	[ "$status" -eq 0 ]
 	[ "$output" = "group G0101 llm_call G0101 rca G0101 group G0003 llm_call G0003 rca G0003 group G0004 llm_call G0004 rca G0004 group G0005 llm_call G0005 rca G0005" ]
