@@ -467,7 +467,7 @@ $d/calls.jsonl:0" ]
 }
 
 @test "triage: several groups in flight keep the input order" {
-	CONC=4 triage_setup 100
+	CONC=4 triage_setup 400
 	ctl "{\"script\": $(jq -s -c . "$CF/triage-script.jsonl")}"
 	run pipe "aiops-correlate --config '$CFG' --triage-batch 4 --max-duration-s 90 '$SCEN/db_latency.jsonl' | jq -r 'select(.kind != \"stage\" and .kind != \"stage_end\") | \"\(.kind) \(.id // .group_id)\"' | paste -sd' '"
 	[ "$status" -eq 0 ]
