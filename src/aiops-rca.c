@@ -551,7 +551,7 @@ static int
 on_start(struct stage *st)
 {
 	char err[1024];
-	json_object *params = stage_params(st), *pp = json_object_new_object(), *p;
+	json_object *params = stage_params(st), *pp, *p;
 	int64_t conc = 4;
 
 	if (top_k < 1)
@@ -565,6 +565,7 @@ on_start(struct stage *st)
 		efatal(EXIT_USAGE, "%s", err);
 	baseline = llm_type(llm) == LLM_BASELINE && replay_path == NULL;
 	llm_add_params(llm, params);
+	pp = json_object_new_object();	/* after the exits above: no leak on them */
 	llm_add_params(llm, pp);
 	if (json_object_object_get_ex(pp, "provider", &p))
 		js_int(p, "concurrency", &conc);
