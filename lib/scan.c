@@ -1,5 +1,8 @@
 /* scan: allocation-free strict JSON validation, finding the top "kind". */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "scan.h"
 
@@ -39,7 +42,26 @@ str(struct sc *c, const char *p, int *escaped)
 
 	p++;
 	for (;;) {
-		/* Skip the plain run quickly. */
+		/* Skip the plain run quickly: 16 bytes at a time while none is a
+		 * quote, a backslash or a control character (this loop is most
+		 * of a pass-through stage's time). */
+#ifdef __SSE2__
+		{
+			const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'),
+				      c1f = _mm_set1_epi8(0x1f);
+			while (e - p >= 16) {
+				__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+				__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
+							 _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f));
+				int bits = _mm_movemask_epi8(m);
+				if (bits != 0) {
+					p += __builtin_ctz((unsigned)bits);
+					break;
+				}
+				p += 16;
+			}
+		}
+#endif
 		while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
 			p++;
 		if (p >= e)
