@@ -294,7 +294,8 @@ spill(struct xsort *x)
 
 	if (x->nruns == XS_FANIN && merge_down(x) < 0)
 		return -1;
-	qsort(x->ent, x->nent, sizeof *x->ent, ent_cmp);
+	if (x->nent > 1)
+		qsort(x->ent, x->nent, sizeof *x->ent, ent_cmp);
 	r = &x->runs[x->nruns];
 	memset(r, 0, sizeof *r);
 	r->f = tmpfile_in(x->tmpdir);
@@ -351,7 +352,8 @@ xs_add(struct xsort *x, int64_t ts, uint64_t seq, const void *p, size_t n)
 int
 xs_finish(struct xsort *x)
 {
-	qsort(x->ent, x->nent, sizeof *x->ent, ent_cmp);
+	if (x->nent > 1)	/* ent is NULL when nothing was added */
+		qsort(x->ent, x->nent, sizeof *x->ent, ent_cmp);
 	if (merge_start(x, 1) < 0)
 		return -1;
 	heap_build(x);

@@ -180,6 +180,14 @@ rec_getline(struct rec_reader *r, const char **p, size_t *n)
 		if (k == 0)
 			r->eof = 1;
 		r->end += (size_t)k;
+		/* A UTF-8 byte order mark at the very start of an input is not
+		 * part of any record (RFC 8259 8.1 lets a parser ignore it). */
+		if (!r->bom_checked && (r->end >= 3 || r->eof)) {
+			r->bom_checked = 1;
+			if (r->line == 0 && r->start == 0 && r->end >= 3 &&
+			    memcmp(r->buf, "\xef\xbb\xbf", 3) == 0)
+				r->start = 3;
+		}
 	}
 }
 

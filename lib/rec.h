@@ -4,7 +4,9 @@
  * writer puts records on stdout with big buffers and checked writes.
  *
  * Lines are returned without their '\n'; the bytes are the input's own, so a
- * record a stage does not touch can be forwarded byte for byte.
+ * record a stage does not touch can be forwarded byte for byte.  The one
+ * exception: a UTF-8 byte order mark at the very start of an input is
+ * dropped (it belongs to no record).
  */
 #ifndef AIOPS_REC_H
 #define AIOPS_REC_H
@@ -27,6 +29,7 @@ struct rec_reader {
 	char *buf;
 	size_t cap, start, end;
 	int eof;
+	int bom_checked;
 };
 
 enum { REC_EOF = 0, REC_LINE = 1, REC_LONG = 2, REC_ERROR = -1 };

@@ -456,6 +456,19 @@ ts_text(const char *s, size_t n, enum ts_unit u, int64_t *ns, const char **why)
 	return ts_parse(s, n, ns, why);
 }
 
+/*
+ * json-c stores an integer beyond the 64-bit range as the nearest limit, so
+ * a limit value means the input's number is unknown: such values are
+ * rejected rather than written as a number nobody sent.
+ */
+static int
+int_saturated(json_object *v)
+{
+	int64_t i = json_object_get_int64(v);
+
+	return i == INT64_MIN || (i == INT64_MAX && json_object_get_uint64(v) == UINT64_MAX);
+}
+
 static int
 ts_json(json_object *v, enum ts_unit u, int64_t *ns, const char **why)
 {
@@ -464,6 +477,10 @@ ts_json(json_object *v, enum ts_unit u, int64_t *ns, const char **why)
 		return ts_text(json_object_get_string(v), (size_t)json_object_get_string_len(v), u, ns,
 			       why);
 	case json_type_int:
+		if (int_saturated(v) || json_object_get_int64(v) == INT64_MAX) {
+			*why = "timestamp out of range";
+			return -1;
+		}
 		return ts_epoch_int(json_object_get_int64(v), u, ns, why);
 	case json_type_double:
 		return ts_epoch_double(json_object_get_double(v), u, ns, why);
@@ -692,6 +709,10 @@ wvalue_json(struct buf *b, json_object *v)
 		WS(b, "null");
 		return 0;
 	case json_type_int:
+		if (int_saturated(v))
+			return -1;
+		wjson(b, v);
+		return 0;
 	case json_type_double:
 		wjson(b, v);
 		return 0;
@@ -899,6 +920,11 @@ parse_json_rec(struct file *f, json_object *o, unsigned long line, const char *r
 			return;
 		}
 		WS(b, ",\"value\":");
+		if (json_object_is_type(pk.v[F_VALUE], json_type_int) && int_saturated(pk.v[F_VALUE])) {
+			b->len = off;
+			reject(f, line, raw, n, "metric value out of the 64-bit integer range");
+			return;
+		}
 		if (wvalue_json(b, pk.v[F_VALUE]) < 0) {
 			b->len = off;
 			reject(f, line, raw, n, "metric value is not a number: %s",
@@ -1084,7 +1110,7 @@ otlp_ns(json_object *v, int64_t *ns, const char **why)
 		}
 		return ts_epoch_int(x, TS_NS, ns, why);
 	}
-	if (json_object_is_type(v, json_type_int))
+	if (json_object_is_type(v, json_type_int) && !int_saturated(v))
 		return ts_epoch_int(json_object_get_int64(v), TS_NS, ns, why);
 	*why = "bad time";
 	return -1;
@@ -1836,6 +1862,17 @@ parse_line(struct file *f, const char *p, size_t n, unsigned long line, int kind
 		return;
 	if (!g_quiet)
 		st.records_in++;
+	/* Text is checked for UTF-8 once, here at the way in, so no record
+	 * downstream carries bytes that are not (the reject keeps them). */
+	if (!js_utf8_valid(p, n)) {
+		if (!(f->fmt == FMT_CSV && !f->have_header))
+			reject(f, line, p, n, "invalid UTF-8");
+		else if (!g_quiet)
+			st.records_in--;
+		if (f->fmt == FMT_CSV && !f->have_header)
+			csv_header(f, p, n);
+		return;
+	}
 	if (f->fmt == FMT_CSV) {
 		if (!f->have_header) {
 			if (!g_quiet)
