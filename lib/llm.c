@@ -1093,6 +1093,12 @@ make_record(const struct llm *l, const struct llm_req *req, struct call *c,
 		json_object_object_add(o, "tokens_out", NULL);
 	js_add_int(o, "attempts", res->attempts);
 	js_add_int(o, "http_status", res->http_status);
+	/* Kept so that a replay judges a cut answer as the live run did (the
+	 * repair prompt says so, and it is part of the repair call's hash). */
+	if (res->finish_reason[0])
+		js_add_str(o, "finish_reason", res->finish_reason);
+	else
+		json_object_object_add(o, "finish_reason", NULL);
 	if (res->error[0])
 		js_add_str(o, "error", res->error);
 	else
@@ -1136,6 +1142,8 @@ replay_answer(struct llm *l, const struct llm_req *req, struct call *c,
 		res->http_status = (long)n;
 	if ((s = js_str(rec, "error")) != NULL)
 		snprintf(res->error, sizeof res->error, "%s", s);
+	if ((s = js_str(rec, "finish_reason")) != NULL)
+		snprintf(res->finish_reason, sizeof res->finish_reason, "%s", s);
 	res->record = js_copy(rec);
 	/* The current call's identity, should the stage have renamed things. */
 	js_add_str(res->record, "stage", l->stage);

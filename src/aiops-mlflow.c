@@ -498,7 +498,7 @@ write_table(json_object *ids)
 static void
 build(struct stage *st, struct runinfo *ri)
 {
-	json_object *cfg = NULL, *v, *ids;
+	json_object *cfg = NULL, *v, *ids, *overall;
 	const char *s;
 	char hex[65];
 	size_t i, n;
@@ -589,6 +589,15 @@ build(struct stage *st, struct runinfo *ri)
 	/* Metrics: scores (per-incident ones as steps), stage counters. */
 	ids = incident_order();
 	n = json_object_array_length(scores);
+	/* A name that is both a run-wide score and a per-incident one (as
+	 * model_ttd_s is) keeps the run-wide value under its own key; the
+	 * per-incident values go to "incident/NAME", steps by incident. */
+	overall = json_object_new_object();
+	for (i = 0; i < n; i++) {
+		json_object *sc = json_object_array_get_idx(scores, i);
+		if (js_str(sc, "incident_id") == NULL && js_str(sc, "name") != NULL)
+			json_object_object_add(overall, js_str(sc, "name"), NULL);
+	}
 	for (i = 0; i < n; i++) {
 		json_object *sc = json_object_array_get_idx(scores, i);
 		const char *name = js_str(sc, "name"), *id = js_str(sc, "incident_id");
@@ -596,7 +605,13 @@ build(struct stage *st, struct runinfo *ri)
 		if (js_num(sc, "value", &val) < 0)
 			continue;   /* undefined (null): in the table and scores.jsonl only */
 		if (id) {
-			mlf_metric(&ri->d, name, val, ts, index_of(ids, id));
+			if (json_object_object_get_ex(overall, name, NULL)) {
+				buf_reset(&b);
+				buf_printf(&b, "incident/%s", name);
+				mlf_metric(&ri->d, b.p, val, ts, index_of(ids, id));
+			} else {
+				mlf_metric(&ri->d, name, val, ts, index_of(ids, id));
+			}
 		} else {
 			mlf_metric(&ri->d, name, val, ts, 0);
 			if (js_num(sc, "n", &cnt) == 0) {
@@ -649,6 +664,7 @@ build(struct stage *st, struct runinfo *ri)
 	buf_free(&note);
 	buf_free(&b);
 	json_object_put(ids);
+	json_object_put(overall);
 
 	/* config.json */
 	if (cfg) {

@@ -444,8 +444,8 @@ main(int argc, char **argv)
 		const char *keys[] = {"kind", "stage", "group_id", "provider", "model", "purpose",
 				      "request_hash", "messages", "params", "response",
 				      "latency_ms", "tokens_in", "tokens_out", "attempts",
-				      "http_status", "error", NULL};
-		int all = json_object_object_length(o) == 16;
+				      "http_status", "finish_reason", "error", NULL};
+		int all = json_object_object_length(o) == 17;
 		for (int k = 0; keys[k]; k++)
 			all = all && json_object_object_get_ex(o, keys[k], NULL);
 		tap_ok(all, "the llm_call record has exactly the documented fields");
