@@ -782,7 +782,7 @@ log_offline(struct runinfo *ri, const char *root)
 	 * (32 hex digits), so logging the same run again completes it instead
 	 * of making a second one. */
 	if (strlen(ri->run_id) == 32 && strspn(ri->run_id, "0123456789abcdef") == 32)
-		snprintf(rid, sizeof rid, "%s", ri->run_id);
+		memcpy(rid, ri->run_id, 33);	/* 32 digits and the NUL */
 	else
 		random_hex32(rid);
 	mlf_tag(&ri->d, "mlflow.runName", ri->run_name);
