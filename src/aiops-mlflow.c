@@ -902,7 +902,8 @@ load_points(struct online *on, const struct runinfo *ri)
 		json_object_put(o);
 	}
 	buf_free(&path);
-	qsort(on->have, on->nhave, sizeof *on->have, cmp_str);
+	if (on->nhave > 1)	/* have is NULL while the run has no metrics */
+		qsort(on->have, on->nhave, sizeof *on->have, cmp_str);
 	return 0;
 }
 
