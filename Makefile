@@ -107,15 +107,13 @@ test-asan: deps
 	AIOPS_BIN=$(abspath build/asan/bin) AIOPS_UNIT=$(abspath build/asan/unit) \
 	AIOPS_SANITIZED=1 tests/run.sh $(SUITES)
 
-test-valgrind: deps
-	@$(MAKE) --no-print-directory all
-	AIOPS_BIN=$(abspath $(BIN)) AIOPS_UNIT=$(abspath $(O)/unit) \
-	AIOPS_VALGRIND=1 tests/run.sh $(or $(SUITES),--contract)
+# Every suite with every stage under valgrind (mk/valgrind.mk does the
+# wrapping; test-valgrind-contract is the short form CI runs).
+test-valgrind: deps test-valgrind-suites
 
 check-scripts:
-	shellcheck -x bin/aiops-harness tests/*.sh tests/*.bash pipelines/*.sh \
-		examples/*.sh .ci/run 2>/dev/null || shellcheck -x $$(ls bin/aiops-harness \
-		tests/*.sh tests/*.bash pipelines/*.sh examples/*.sh .ci/run 2>/dev/null)
+	shellcheck -x bin/aiops-harness tests/*.sh tests/*.bash tests/live/*.sh \
+		tests/servers/*.sh pipelines/*.sh examples/*.sh .ci/run
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
