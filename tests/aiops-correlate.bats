@@ -9,21 +9,11 @@ setup_file() {
 	export SCEN="$BATS_FILE_TMPDIR/scen"
 	python3 "$FIX/correlate/gen.py" "$SCEN"
 	# The fake model server of the LLM triage tests (tests/servers/fake_llm.py).
-	local d="$BATS_FILE_TMPDIR/srv"
-	mkdir -p "$d"
-	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$d/port" --log "$d/req.log" \
-		>/dev/null 2>"$d/stderr" 3>&- &
-	echo $! >"$d/pid"
-	for _ in $(seq 200); do
-		[ -s "$d/port" ] && break
-		sleep 0.05
-	done
-	[ -s "$d/port" ]
+	fake_llm_start "$BATS_FILE_TMPDIR/srv" --log "$BATS_FILE_TMPDIR/srv/req.log"
 }
 
 teardown_file() {
-	local d="$BATS_FILE_TMPDIR/srv"
-	if [ -f "$d/pid" ]; then kill "$(cat "$d/pid")" 2>/dev/null || true; fi
+	fake_llm_stop "$BATS_FILE_TMPDIR/srv"
 }
 
 # The group records of a run, one compact line each.

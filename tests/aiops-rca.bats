@@ -14,10 +14,7 @@ TEMPLATE="$AIOPS_ROOT/examples/prompts/rca.txt"
 # that points openai_compat at it (concurrency $CONC, default 1).
 start_fake() {
 	local d=$BATS_TEST_TMPDIR
-	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$d/port" --log "$d/req.log" "$@" \
-		>/dev/null 2>&1 3>&- &
-	echo $! >"$d/fake.pid"
-	for _ in $(seq 200); do [ -s "$d/port" ] && break; sleep 0.05; done
+	fake_llm_start "$d" --log "$d/req.log" "$@"
 	PORT=$(cat "$d/port")
 	CFG=$d/cfg.yaml
 	cat >"$CFG" <<-YAML
@@ -31,9 +28,7 @@ start_fake() {
 }
 
 teardown() {
-	if [ -f "$BATS_TEST_TMPDIR/fake.pid" ]; then
-		kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null || true
-	fi
+	fake_llm_stop "$BATS_TEST_TMPDIR"
 }
 
 @test "baseline: writes the expected rca records for the fixture groups" {
@@ -293,7 +288,7 @@ $BATS_TEST_TMPDIR/calls.jsonl:0" ]
 @test "--record then --replay gives the same rca records without a server" {
 	start_fake --answer "$FIX/rca/answer.json"
 	aiops-rca --config "$CFG" --record "$BATS_TEST_TMPDIR/calls.jsonl" "$G" | mask | jq -c 'select(.kind=="rca")' >"$BATS_TEST_TMPDIR/a"
-	kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")"
+	fake_llm_stop "$BATS_TEST_TMPDIR"
 	run pipe "aiops-rca --config '$CFG' --replay '$BATS_TEST_TMPDIR/calls.jsonl' '$G' | mask | jq -c 'select(.kind==\"rca\")'"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/a")" ]

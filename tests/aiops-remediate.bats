@@ -15,10 +15,7 @@ CATALOG="$AIOPS_ROOT/examples/actions.yaml"
 # Starts the fake server with the given arguments and writes $CFG.
 start_fake() {
 	local d=$BATS_TEST_TMPDIR
-	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$d/port" --log "$d/req.log" "$@" \
-		>/dev/null 2>&1 3>&- &
-	echo $! >"$d/fake.pid"
-	for _ in $(seq 200); do [ -s "$d/port" ] && break; sleep 0.05; done
+	fake_llm_start "$d" --log "$d/req.log" "$@"
 	PORT=$(cat "$d/port")
 	CFG=$d/cfg.yaml
 	cat >"$CFG" <<-YAML
@@ -32,9 +29,7 @@ start_fake() {
 }
 
 teardown() {
-	if [ -f "$BATS_TEST_TMPDIR/fake.pid" ]; then
-		kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null || true
-	fi
+	fake_llm_stop "$BATS_TEST_TMPDIR"
 }
 
 @test "baseline: writes the expected remediations after the rca records" {

@@ -22,9 +22,7 @@ setup() {
 }
 
 teardown() {
-	if [ -f "$tmp/fake.pid" ]; then
-		kill "$(cat "$tmp/fake.pid")" 2>/dev/null || true
-	fi
+	fake_llm_stop "$tmp"
 }
 
 # The filters and what each reads on stdin.
@@ -119,11 +117,7 @@ write_killer() {
 # ---- a model server failing ~30% of the time --------------------------------
 
 start_fake() {
-	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$tmp/port" --log "$tmp/req.log" \
-		--answer "$FIX/rca/answer.json" --hang-s 3 "$@" >/dev/null 2>&1 3>&- &
-	echo $! >"$tmp/fake.pid"
-	for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-	[ -s "$tmp/port" ]
+	fake_llm_start "$tmp" --log "$tmp/req.log" --answer "$FIX/rca/answer.json" --hang-s 3 "$@"
 	OPENAI_API_BASE="http://127.0.0.1:$(cat "$tmp/port")/v1"
 	export OPENAI_API_BASE
 }

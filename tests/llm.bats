@@ -9,22 +9,12 @@ T_LLM="${AIOPS_UNIT:-$AIOPS_ROOT/build/unit}/t_llm"
 KEY=sk-bats-SECRET-9c1f
 
 setup_file() {
-	local d="$BATS_FILE_TMPDIR/srv"
-	mkdir -p "$d"
-	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$d/port" \
-		--log "$d/log.jsonl" --hang-s 3 --models fake-model,vllm/m1,vllm/m2 \
-		>/dev/null 2>"$d/stderr" 3>&- &
-	echo $! >"$d/pid"
-	for _ in $(seq 100); do
-		[ -s "$d/port" ] && break
-		sleep 0.05
-	done
-	[ -s "$d/port" ]
+	fake_llm_start "$BATS_FILE_TMPDIR/srv" --log "$BATS_FILE_TMPDIR/srv/log.jsonl" --hang-s 3 \
+		--models fake-model,vllm/m1,vllm/m2
 }
 
 teardown_file() {
-	local d="$BATS_FILE_TMPDIR/srv"
-	if [ -f "$d/pid" ]; then kill "$(cat "$d/pid")" 2>/dev/null || true; fi
+	fake_llm_stop "$BATS_FILE_TMPDIR/srv"
 }
 
 setup() {

@@ -11,9 +11,7 @@ setup() {
 }
 
 teardown() {
-	if [ -f "$BATS_TEST_TMPDIR/fake.pid" ]; then
-		kill "$(cat "$BATS_TEST_TMPDIR/fake.pid")" 2>/dev/null || true
-	fi
+	fake_llm_stop "$BATS_TEST_TMPDIR"
 }
 
 # The overall score records of a stream, one "name value" a line.
@@ -59,10 +57,7 @@ keep_run() {
 
 @test "replay.sh re-scores a model run exactly, with the server gone" {
 	d=$BATS_TEST_TMPDIR
-	python3 tests/servers/fake_llm.py --port-file "$d/port" --log "$d/req.log" \
-		--answer "$FIX/rca/answer.json" >/dev/null 2>&1 3>&- &
-	echo $! >"$d/fake.pid"
-	for _ in $(seq 200); do [ -s "$d/port" ] && break; sleep 0.05; done
+	fake_llm_start "$d" --log "$d/req.log" --answer "$FIX/rca/answer.json"
 	cat >"$d/model.yaml" <<-YAML
 	experiment: {name: replay-test}
 	provider:
@@ -75,9 +70,7 @@ keep_run() {
 	YAML
 	keep_run "$d/model.yaml"
 	[ "$(grep -c '"kind":"llm_call"' "$d/k/final.jsonl")" -gt 0 ]
-	kill "$(cat "$d/fake.pid")"
-	wait "$(cat "$d/fake.pid")" 2>/dev/null || true
-	rm -f "$d/fake.pid"
+	fake_llm_stop "$d"
 	run -0 bash -c "pipelines/replay.sh '$d/k' >'$d/replayed.jsonl'"
 	[ "$(scores "$d/replayed.jsonl")" = "$(scores "$d/k/final.jsonl")" ]
 	[ "$(grep -c 'replay miss' "$d/replayed.jsonl")" = 0 ]

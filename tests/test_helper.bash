@@ -26,6 +26,28 @@ mask() {
 
 export -f mask
 
+# Starts the fake model server (tests/servers/fake_llm.py) with its files in
+# DIR (port, fake.pid, fake.err) and the given options; returns once it
+# listens, and fails when it does not.  Stop it with fake_llm_stop DIR.
+fake_llm_start() { # DIR [OPTION...]
+	local d=$1
+	shift
+	mkdir -p "$d"
+	python3 "$AIOPS_ROOT/tests/servers/fake_llm.py" --port-file "$d/port" "$@" \
+		>/dev/null 2>"$d/fake.err" 3>&- &
+	echo $! >"$d/fake.pid"
+	for _ in $(seq 200); do [ -s "$d/port" ] && break; sleep 0.05; done
+	[ -s "$d/port" ]
+}
+
+fake_llm_stop() { # DIR
+	if [ -f "$1/fake.pid" ]; then
+		kill "$(cat "$1/fake.pid")" 2>/dev/null || true
+		wait "$(cat "$1/fake.pid")" 2>/dev/null || true
+		rm -f "$1/fake.pid"
+	fi
+}
+
 # Runs a shell pipeline with pipefail (bats 1.8 has no bats_pipe):
 #   run pipe 'aiops-load --dataset d | aiops-correlate'
 pipe() {
