@@ -15,6 +15,10 @@
 
 #define CFG_MAX_BYTES ((size_t)64 << 20)
 #define CFG_MAX_DEPTH 64
+/* The most nodes one document may build, aliases counted at their expanded
+ * size: a few kilobytes of nested aliases ("billion laughs") would otherwise
+ * copy out to gigabytes.  A real config has a few hundred. */
+#define CFG_MAX_NODES 100000
 
 static int
 is_int(const char *s, size_t n)
@@ -95,6 +99,7 @@ cfg_scalar(const char *s, size_t n, int quoted)
 struct anchor {
 	char *name;
 	json_object *val;
+	size_t nodes; /* nodes in val, aliases expanded */
 };
 
 struct yctx {
@@ -105,6 +110,7 @@ struct yctx {
 	struct anchor *anchors;
 	size_t nanchors;
 	int depth;
+	size_t nodes; /* built so far, aliases expanded */
 };
 
 static int
@@ -115,14 +121,16 @@ yerr(struct yctx *c, const yaml_mark_t *m, const char *what)
 	return -1;
 }
 
+/* Records an anchor for v, a node of `nodes` nodes (itself included). */
 static void
-anchor_add(struct yctx *c, const unsigned char *name, json_object *v)
+anchor_add(struct yctx *c, const unsigned char *name, json_object *v, size_t nodes)
 {
 	if (name == NULL)
 		return;
 	c->anchors = erealloc(c->anchors, (c->nanchors + 1) * sizeof *c->anchors);
 	c->anchors[c->nanchors].name = estrdup((const char *)name);
 	c->anchors[c->nanchors].val = json_object_get(v);
+	c->anchors[c->nanchors].nodes = nodes;
 	c->nanchors++;
 }
 
@@ -148,16 +156,19 @@ node(struct yctx *c, yaml_event_t *ev, json_object **out)
 {
 	yaml_event_t e;
 	json_object *o;
+	size_t first = c->nodes;
 
 	*out = NULL;
 	if (++c->depth > CFG_MAX_DEPTH)
 		return yerr(c, &ev->start_mark, "yaml error: nesting too deep");
+	if (ev->type != YAML_ALIAS_EVENT && ++c->nodes > CFG_MAX_NODES)
+		return yerr(c, &ev->start_mark, "yaml error: more than 100000 nodes");
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT: {
 		yaml_scalar_style_t st = ev->data.scalar.style;
 		o = cfg_scalar((const char *)ev->data.scalar.value, ev->data.scalar.length,
 			       st != YAML_PLAIN_SCALAR_STYLE);
-		anchor_add(c, ev->data.scalar.anchor, o);
+		anchor_add(c, ev->data.scalar.anchor, o, 1);
 		*out = o;
 		break;
 	}
@@ -168,6 +179,10 @@ node(struct yctx *c, yaml_event_t *ev, json_object **out)
 				break;
 		if (i == (size_t)-1)
 			return yerr(c, &ev->start_mark, "yaml error: unknown alias");
+		if (c->anchors[i].nodes > CFG_MAX_NODES - c->nodes)
+			return yerr(c, &ev->start_mark,
+				    "yaml error: aliases expand to more than 100000 nodes");
+		c->nodes += c->anchors[i].nodes;
 		*out = js_copy(c->anchors[i].val);
 		break;
 	}
@@ -188,7 +203,7 @@ node(struct yctx *c, yaml_event_t *ev, json_object **out)
 				return json_object_put(o), -1;
 			json_object_array_add(o, v);
 		}
-		anchor_add(c, an, o);
+		anchor_add(c, an, o, c->nodes - first);
 		*out = o;
 		break;
 	}
@@ -232,7 +247,7 @@ node(struct yctx *c, yaml_event_t *ev, json_object **out)
 			}
 			free(key);
 		}
-		anchor_add(c, an, o);
+		anchor_add(c, an, o, c->nodes - first);
 		*out = o;
 		break;
 	}

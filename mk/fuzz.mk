@@ -41,7 +41,7 @@ fuzz: deps fuzz-build
 		cp tests/fuzz/corpus/$${n#fuzz_}/* $$c/ 2>/dev/null; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
 		if ASAN_OPTIONS=detect_leaks=1 $$b -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_O)/$$n- $$c \
+			-rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=$(FUZZ_O)/$$n- $$c \
 			>$(FUZZ_O)/$$n.log 2>&1; then \
 			echo "ok - $$n: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_O)/$$n.log | grep -o '[0-9]*$$') executions"; \
 		else \
@@ -57,7 +57,7 @@ fuzz-smoke:
 fuzz-regress: deps fuzz-build
 	@fails=0; for b in $(FUZZ_BINS); do \
 		n=$$(basename $$b); \
-		if ASAN_OPTIONS=detect_leaks=1 $$b -runs=0 -timeout=10 -rss_limit_mb=2048 \
+		if ASAN_OPTIONS=detect_leaks=1 $$b -runs=0 -timeout=10 -rss_limit_mb=1024 \
 			tests/fuzz/corpus/$${n#fuzz_} >$(FUZZ_O)/$$n.regress.log 2>&1; then \
 			echo "ok - $$n: $$(ls tests/fuzz/corpus/$${n#fuzz_} | wc -l) seeds"; \
 		else \

@@ -41,6 +41,28 @@ main(void)
 		"anchors, aliases and merge keys");
 	json_object_put(c);
 
+	/* "Billion laughs": ten levels of ten aliases each would expand to 10^10
+	 * nodes; the parser stops at its node budget instead of eating memory. */
+	{
+		char bomb[2048];
+		size_t n = (size_t)snprintf(bomb, sizeof bomb, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+		for (int i = 1; i <= 10; i++) {
+			n += (size_t)snprintf(bomb + n, sizeof bomb - n, "l%d: &l%d [", i, i);
+			for (int j = 0; j < 10; j++)
+				n += (size_t)snprintf(bomb + n, sizeof bomb - n, "%s*l%d", j ? ", " : "", i - 1);
+			n += (size_t)snprintf(bomb + n, sizeof bomb - n, "]\n");
+		}
+		c = parse(bomb, err);
+		tap_ok(c == NULL && strstr(err, "aliases expand") != NULL,
+		       "an alias bomb is refused, not expanded");
+		printf("# %s\n", err);
+		json_object_put(c);
+	}
+	c = parse("a: &a [1, 2, 3]\nb: &b [*a, *a, *a, *a]\nc: [*b, *b]\n", err);
+	dump_is(c, "{\"a\":[1,2,3],\"b\":[[1,2,3],[1,2,3],[1,2,3],[1,2,3]],\"c\":[[[1,2,3],[1,2,3],[1,2,3],[1,2,3]],[[1,2,3],[1,2,3],[1,2,3],[1,2,3]]]}",
+		"aliases of aliases within the budget expand");
+	json_object_put(c);
+
 	c = parse("", err);
 	dump_is(c, "{}", "an empty file is an empty config");
 	json_object_put(c);
