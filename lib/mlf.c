@@ -297,7 +297,7 @@ mlf_param(struct mlf_data *d, const char *key, const char *value)
 {
 	char *k = mlf_key(key);
 	int cut;
-	char *v = mlf_shorten(value, MLF_MAX_PARAM_VALUE, &cut);
+	char *v = mlf_shorten(value ? value : "", MLF_MAX_PARAM_VALUE, &cut);
 	size_t i;
 
 	/* Linear: a run has hundreds of params, not millions. */
@@ -325,7 +325,7 @@ mlf_tag(struct mlf_data *d, const char *key, const char *value)
 {
 	char *k = mlf_key(key);
 	int cut;
-	char *v = mlf_shorten(value, MLF_MAX_TAG_VALUE, &cut);
+	char *v = mlf_shorten(value ? value : "", MLF_MAX_TAG_VALUE, &cut);
 	size_t i;
 
 	d->shortened += (unsigned long)cut;

@@ -78,9 +78,10 @@ void mlf_data_init(struct mlf_data *d);
 void mlf_data_free(struct mlf_data *d);
 /* Adds a param (key sanitised, value shortened).  The first value of a key
  * wins: an equal later value is ignored, a different one is dropped and
- * counted in d->dropped.  Returns 0, or 1 when dropped. */
+ * counted in d->dropped.  Returns 0, or 1 when dropped.  A NULL value is "". */
 int mlf_param(struct mlf_data *d, const char *key, const char *value);
-/* Sets a tag; a later value for the same key replaces the earlier one. */
+/* Sets a tag; a later value for the same key replaces the earlier one.
+ * A NULL value is the empty string (json_object_get_string of a JSON null). */
 void mlf_tag(struct mlf_data *d, const char *key, const char *value);
 const char *mlf_tag_get(const struct mlf_data *d, const char *key);
 /* Adds a metric point; a point with the same key and step replaces the
