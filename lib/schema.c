@@ -215,3 +215,45 @@ schema_validate(json_object *schema, json_object *v, char *why, size_t whylen)
 		why[0] = '\0';
 	return check(schema, v, path, sizeof path, why, whylen);
 }
+
+static int
+has_type(json_object *s, const char *name)
+{
+	json_object *t;
+
+	if (!json_object_object_get_ex(s, "type", &t))
+		return 0;
+	if (json_object_is_type(t, json_type_string))
+		return strcmp(json_object_get_string(t), name) == 0;
+	if (json_object_is_type(t, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(t); i++) {
+			const char *n = json_object_get_string(json_object_array_get_idx(t, i));
+			if (n && strcmp(n, name) == 0)
+				return 1;
+		}
+	return 0;
+}
+
+void
+schema_bound(json_object *s, int max_items, int max_len)
+{
+	json_object *x;
+
+	if (!json_object_is_type(s, json_type_object))
+		return;
+	if (max_items > 0 && has_type(s, "array") && !json_object_object_get_ex(s, "maxItems", NULL))
+		json_object_object_add(s, "maxItems", json_object_new_int(max_items));
+	if (max_len > 0 && has_type(s, "string") && !json_object_object_get_ex(s, "maxLength", NULL) &&
+	    !json_object_object_get_ex(s, "enum", NULL))
+		json_object_object_add(s, "maxLength", json_object_new_int(max_len));
+	if (json_object_object_get_ex(s, "items", &x))
+		schema_bound(x, max_items, max_len);
+	if (json_object_object_get_ex(s, "properties", &x) && json_object_is_type(x, json_type_object)) {
+		json_object_object_foreach(x, k, v) {
+			(void)k;
+			schema_bound(v, max_items, max_len);
+		}
+	}
+	if (json_object_object_get_ex(s, "additionalProperties", &x))
+		schema_bound(x, max_items, max_len);
+}

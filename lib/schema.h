@@ -27,4 +27,15 @@
  */
 int schema_validate(json_object *schema, json_object *v, char *why, size_t whylen);
 
+/*
+ * Bounds a schema that is sent to a model: every array without maxItems
+ * gets maxItems max_items (when > 0), every string without maxLength or
+ * enum gets maxLength max_len (when > 0), through properties and items.
+ * A grammar-constrained server (llama.cpp) then always closes the JSON it
+ * writes; unbounded, a small model can repeat itself until max_tokens.
+ * OpenAI's strict mode refuses length limits, so the stages leave this off
+ * unless configured.
+ */
+void schema_bound(json_object *schema, int max_items, int max_len);
+
 #endif

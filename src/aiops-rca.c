@@ -29,13 +29,14 @@
 #include "js.h"
 #include "llm.h"
 #include "prompt.h"
+#include "schema.h"
 #include "stage.h"
 #include "ts.h"
 
 static long long top_k = 5;
 static const char *prompt_path = "examples/prompts/rca.txt";
 static int emit_prompt;
-static long long max_prompt_bytes = 65536;
+static long long max_prompt_bytes = 65536, max_text;
 static long long max_calls, max_tokens;
 static const char *record_path, *replay_path;
 
@@ -43,6 +44,7 @@ static const struct opt opts[] = {
 	{"top_k", OPT_INT, &top_k, "N", "candidates per rca record (default 5)", 0, 'k'},
 	{"prompt", OPT_STRING, &prompt_path, "FILE", "prompt template (default examples/prompts/rca.txt)", 0, 0},
 	{"emit_prompt", OPT_FLAG, &emit_prompt, NULL, "write the prompts as records, call no model", OPT_NOCONFIG, 0},
+	{"max_text", OPT_INT, &max_text, "N", "bound the answer schema: at most top_k items in a list, N characters in a string (for grammar-constrained servers such as llama.cpp; default 0: unbounded)", 0, 0},
 	{"max_prompt_bytes", OPT_INT, &max_prompt_bytes, "BYTES", "trim the evidence to fit (default 65536)", 0, 0},
 	{"max_calls", OPT_INT, &max_calls, "N", "model calls allowed per run (0: no limit)", 0, 0},
 	{"max_tokens", OPT_INT, &max_tokens, "N", "tokens allowed per run (0: no limit)", 0, 0},
@@ -556,6 +558,8 @@ on_start(struct stage *st)
 
 	if (top_k < 1)
 		stage_usage_error(st, "--top-k must be at least 1");
+	if (max_text < 0 || max_text > 1000000)
+		stage_usage_error(st, "--max-text must be between 0 and 1000000");
 	llm = llm_open(st->config, st->sec, st->name, err, sizeof err);
 	if (llm == NULL)
 		efatal(EXIT_USAGE, "%s", err);
@@ -571,6 +575,8 @@ on_start(struct stage *st)
 		js_int(p, "concurrency", &conc);
 	json_object_put(pp);
 	schema = make_schema(1);
+	if (max_text > 0)
+		schema_bound(schema, (int)top_k, (int)max_text);
 	check_schema = make_schema(0);
 	if (!baseline || emit_prompt) {
 		if (prompt_path == NULL)

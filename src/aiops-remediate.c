@@ -29,6 +29,7 @@
 #include "js.h"
 #include "llm.h"
 #include "prompt.h"
+#include "schema.h"
 #include "stage.h"
 #include "ts.h"
 
@@ -36,7 +37,7 @@ static const char *catalog_path;
 static const char *prompt_path = "examples/prompts/remediate.txt";
 static long long max_steps = 5, max_groups = 1024;
 static int emit_prompt;
-static long long max_prompt_bytes = 65536;
+static long long max_prompt_bytes = 65536, max_text;
 static long long max_calls, max_tokens;
 static const char *record_path, *replay_path;
 
@@ -46,6 +47,7 @@ static const struct opt opts[] = {
 	{"max_steps", OPT_INT, &max_steps, "N", "steps per remediation (default 5)", 0, 0},
 	{"max_groups", OPT_INT, &max_groups, "N", "groups remembered for their evidence (default 1024)", 0, 0},
 	{"emit_prompt", OPT_FLAG, &emit_prompt, NULL, "write the prompts as records, call no model", OPT_NOCONFIG, 0},
+	{"max_text", OPT_INT, &max_text, "N", "bound the answer schema: at most max_steps items in a list, N characters in a string (for grammar-constrained servers such as llama.cpp; default 0: unbounded)", 0, 0},
 	{"max_prompt_bytes", OPT_INT, &max_prompt_bytes, "BYTES", "trim the evidence to fit (default 65536)", 0, 0},
 	{"max_calls", OPT_INT, &max_calls, "N", "model calls allowed per run (0: no limit)", 0, 0},
 	{"max_tokens", OPT_INT, &max_tokens, "N", "tokens allowed per run (0: no limit)", 0, 0},
@@ -432,6 +434,8 @@ on_start(struct stage *st)
 
 	if (max_steps < 1)
 		stage_usage_error(st, "--max-steps must be at least 1");
+	if (max_text < 0 || max_text > 1000000)
+		stage_usage_error(st, "--max-text must be between 0 and 1000000");
 	if (max_groups < 1)
 		stage_usage_error(st, "--max-groups must be at least 1");
 	cat = catalog_path ? catalog_load(catalog_path, err, sizeof err) : catalog_builtin(err, sizeof err);
@@ -453,6 +457,8 @@ on_start(struct stage *st)
 		js_int(p, "concurrency", &conc);
 	json_object_put(pp);
 	schema = make_schema(1);
+	if (max_text > 0)
+		schema_bound(schema, (int)max_steps, (int)max_text);
 	check_schema = make_schema(0);
 	cat_text = catalog_prompt_text(cat);
 	if (!baseline || emit_prompt) {

@@ -293,3 +293,12 @@ $BATS_TEST_TMPDIR/calls.jsonl:0" ]
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/a")" ]
 }
+
+@test "--max-text bounds the answer schema sent to the model; unbounded by default" {
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -c 'select(.kind==\"prompt\") | .schema | [.properties.candidates.maxItems, .properties.summary.maxLength, .properties.candidates.items.properties.reason.maxLength]' | sort -u"
+	[ "$output" = "[null,null,null]" ]
+	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' --top-k 3 --max-text 120 '$G' | jq -c 'select(.kind==\"prompt\") | .schema | [.properties.candidates.maxItems, .properties.summary.maxLength, .properties.candidates.items.properties.reason.maxLength, .properties.candidates.items.properties.fault.maxLength]' | sort -u"
+	[ "$output" = "[3,120,120,null]" ]
+	run -2 --separate-stderr aiops-rca --max-text -5 </dev/null
+	[ "${stderr%%$'\n'*}" = "aiops-rca: --max-text must be between 0 and 1000000" ]
+}

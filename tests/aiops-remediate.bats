@@ -202,3 +202,10 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "aiops-remediate: call budget exceeded: max_calls is 1, 1 used, 1 more needed" ]
 }
+
+@test "--max-text bounds the answer schema sent to the model; unbounded by default" {
+	run pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength]' | sort -u"
+	[ "$output" = "[null,null]" ]
+	run pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' --max-steps 2 --max-text 80 | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength, .items.properties.action.maxLength]' | sort -u"
+	[ "$output" = "[2,80,null]" ]
+}
