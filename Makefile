@@ -69,7 +69,7 @@ $(O)/unit/%: tests/unit/%.c $(LIB_A)
 
 # The Debian packages the build, the tests and the run time need.
 DEB_PKGS := build-essential pkg-config libjson-c-dev libcurl4-openssl-dev \
-	libyaml-dev zlib1g-dev jq bats python3 python3-venv shellcheck parallel
+	libyaml-dev zlib1g-dev jq bats python3 python3-venv shellcheck parallel curl
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \

@@ -7,13 +7,17 @@
 #   make test-live                       the suite
 #   AIOPS_LIVE_LLAMASTACK=0 make test-live   without LlamaStack
 #   tests/live/services.sh start|stop|smoke  the services by hand
-.PHONY: test-live live-services live-check
-test-live: deps
+.PHONY: test-live live-services live-check deps-live
+# What the live services need beyond `make deps`: cmake builds llama.cpp.
+deps-live:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) cmake"
+
+test-live: deps-live
 	@$(MAKE) --no-print-directory all
 	AIOPS_BIN=$(abspath $(BIN)) tests/run.sh --contract tests/live/live.bats
 
 # Installs (or checks the cache of) what the live suite needs, starts nothing.
-live-services:
+live-services: deps-live
 	tests/live/services.sh ensure
 
 live-check:

@@ -178,12 +178,17 @@ ensure_stack() {
 }
 
 ensure() {
+	local spid=""
 	lock
+	# LlamaStack's install is mostly downloads, llama.cpp's mostly compiling:
+	# the two go on side by side.
+	if [ "${AIOPS_LIVE_LLAMASTACK:-auto}" != 0 ]; then
+		(ensure_stack || say "LlamaStack left out: $STACK_WHY") 9>&- &
+		spid=$!
+	fi
 	ensure_llama
 	ensure_model
-	if [ "${AIOPS_LIVE_LLAMASTACK:-auto}" != 0 ]; then
-		ensure_stack || say "LlamaStack left out: $STACK_WHY"
-	fi
+	[ -z "$spid" ] || wait "$spid"
 	flock -u 9
 	echo "llama-server $(llama_server_bin)"
 	echo "model $cache/model/$MODEL_FILE"
@@ -237,15 +242,17 @@ start_llama() { # dir
 }
 
 # LlamaStack with only the remote::llama-cpp-server inference provider,
-# pointed at our llama-server.  Returns 1 with STACK_WHY when it cannot run.
+# pointed at our llama-server; its SQLite stores live in DIR/llamastack-state
+# (not DIR/stack: the suite keeps a run there).  Returns 1 with STACK_WHY
+# when it cannot run.
 start_stack() { # dir
 	local dir=$1 port t0 models
 	[ -x "$venv_stack/bin/llama" ] || { STACK_WHY=${STACK_WHY:-llama-stack is not installed}; return 1; }
 	port=$(free_port)
 	t0=$(now_ms)
-	mkdir -p "$dir/stack"
-	(cd "$dir/stack" && LLAMA_CPP_URL=$LLAMA_URL SQLITE_STORE_DIR=$dir/stack \
-		LLAMA_STACK_CONFIG_DIR=$dir/stack/.llama \
+	mkdir -p "$dir/llamastack-state"
+	(cd "$dir/llamastack-state" && LLAMA_CPP_URL=$LLAMA_URL SQLITE_STORE_DIR=$dir/llamastack-state \
+		LLAMA_STACK_CONFIG_DIR=$dir/llamastack-state/.llama \
 		exec "$venv_stack/bin/llama" stack run "$here/llamastack-run.yaml" \
 		--port "$port" >"$dir/stack.log" 2>&1 9>&- </dev/null) &
 	echo $! >"$dir/stack.pid"
