@@ -206,11 +206,20 @@ rec_close(struct rec_reader *r)
 
 static int unbuffered;
 static char *outbuf;
+static void (*epipe_hook)(void);
+
+void
+out_on_epipe(void (*fn)(void))
+{
+	epipe_hook = fn;
+}
 
 static void
 write_failed(void)
 {
 	if (errno == EPIPE) {
+		if (epipe_hook)
+			epipe_hook();
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 		_exit(141);

@@ -60,6 +60,9 @@ void rec_close(struct rec_reader *r);
  * write error prints "PROG: write error: REASON" and exits with status 1.
  */
 void out_init(void);
+/* fn runs just before a reader that went away ends the program by SIGPIPE
+ * (to remove temporary files, say); it must not write to stdout. */
+void out_on_epipe(void (*fn)(void));
 /* Writes n bytes and a '\n'. */
 void out_line(const char *p, size_t n);
 /* Serialises o compactly (JS_FLAGS) and writes it as one line. */

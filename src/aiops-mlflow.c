@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,63 @@ cleanup(void)
 	nuser_art = 0;
 	rmdir(tmpdir);
 	tmpdir[0] = '\0';
+}
+
+/* Appends s at p (no more than end - p - 1 bytes); returns the new end.
+ * memcpy and strlen only: usable in a signal handler. */
+static char *
+put(char *p, char *end, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > (size_t)(end - p - 1))
+		n = (size_t)(end - p - 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p + n;
+}
+
+/* The temporary files and directory removed with async-signal-safe calls
+ * only (no stdio, no allocation): for a fatal signal or a reader that went
+ * away, where the process then dies by the signal. */
+static void
+remove_tmp_now(void)
+{
+	static const char *const more[] = {"incidents.json", "config.json"};
+	char p[PATH_MAX + 64], *end = p + sizeof p, *base, *q;
+
+	if (!tmpdir[0])
+		return;
+	base = put(p, end, tmpdir);
+	base = put(base, end, "/");
+	for (int i = 0; i < F_N; i++) {
+		put(base, end, fnames[i]);
+		unlink(p);
+	}
+	for (size_t i = 0; i < sizeof more / sizeof *more; i++) {
+		put(base, end, more[i]);
+		unlink(p);
+	}
+	for (size_t i = 0; i < nuser_art; i++) {
+		char digits[24], *d = digits + sizeof digits - 1;
+		size_t v = i;
+		*d = '\0';
+		do
+			*--d = (char)('0' + v % 10);
+		while ((v /= 10) > 0);
+		q = put(base, end, "user-");
+		put(q, end, d);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+static void
+die_by_signal(int sig)
+{
+	remove_tmp_now();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void
@@ -1450,6 +1508,21 @@ on_start(struct stage *st)
 		return 1;
 	}
 	atexit(cleanup);
+	/* A reader that went away: SIGPIPE, or EPIPE when SIGPIPE is ignored. */
+	out_on_epipe(remove_tmp_now);
+	{
+		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = die_by_signal;
+		sigemptyset(&sa.sa_mask);
+		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+			struct sigaction old;
+			/* An ignored signal stays ignored (nohup, a shell's background job). */
+			if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+				sigaction(sigs[i], &sa, NULL);
+		}
+	}
 	scores = json_object_new_array();
 	sha256_init(&content_hash);
 	return 0;

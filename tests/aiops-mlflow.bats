@@ -376,3 +376,39 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	[ "$(ls -d "$d/mlruns/$exp"/*/ | wc -l)" = 1 ]
 	[ "$(cat "$run/artifacts/more.txt")" = y ]
 }
+
+# The temporary directory aiops-mlflow keeps its tables in, under $PWD/tmp.
+tmp_left() {
+	ls -A "$PWD/tmp"
+}
+
+@test "its temporary files go when the reader goes away (SIGPIPE)" {
+	mkdir tmp
+	# Enough foreign records to fill the 1 MiB output and pipe buffers.
+	jq -c -n 'range(60000) | {kind: "log", ts: "2024-05-01T10:00:00.000Z", service: "s", message: "m \(.)"}' >big.jsonl
+	run pipe "TMPDIR='$PWD/tmp' aiops-mlflow big.jsonl 2>err | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
+	[ "$output" = 141 ]
+	[ ! -s err ]
+	[ -z "$(tmp_left)" ]
+}
+
+@test "its temporary files go when it is stopped by SIGTERM, SIGINT or SIGHUP" {
+	mkdir tmp
+	mkfifo in
+	for sig in TERM INT HUP; do
+		# A background job starts with SIGINT ignored: give it the default back.
+		TMPDIR=$PWD/tmp env --default-signal=INT aiops-mlflow <in >out 2>err 3>&- &
+		pid=$!
+		exec 4>in
+		cat "$RUN" >&4
+		for _ in $(seq 1 100); do [ -n "$(tmp_left)" ] && break; sleep 0.05; done
+		[ -n "$(tmp_left)" ]
+		kill -s "$sig" "$pid"
+		rc=0
+		wait "$pid" || rc=$?
+		exec 4>&-
+		echo "SIG$sig: exit $rc, left: $(tmp_left)"
+		[ "$rc" -eq $((128 + $(kill -l "$sig"))) ]
+		[ -z "$(tmp_left)" ]
+	done
+}
