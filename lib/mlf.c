@@ -243,7 +243,9 @@ mlf_shorten(const char *v, size_t max, int *cut)
 	if (n <= max)
 		return estrdup(v);
 	snprintf(marker, sizeof marker, "...[truncated %zu bytes]", n);
-	keep = max > strlen(marker) ? max - strlen(marker) : 0;
+	if (strlen(marker) > max)
+		marker[0] = '\0'; /* no room for it: the value is only cut */
+	keep = max - strlen(marker);
 	/* Back up to the start of a UTF-8 sequence. */
 	while (keep > 0 && ((unsigned char)v[keep] & 0xC0) == 0x80)
 		keep--;

@@ -70,7 +70,8 @@ char *mlf_key(const char *key);
 /*
  * Returns a copy of v no longer than max bytes.  A longer value is cut at a
  * UTF-8 boundary and ends with the marker "...[truncated N bytes]" (N is
- * the original length); *cut is set to 1 then (it may be NULL).
+ * the original length), or without it when max is too small to hold it;
+ * *cut is set to 1 then (it may be NULL).
  */
 char *mlf_shorten(const char *v, size_t max, int *cut);
 
