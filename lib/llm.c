@@ -1320,6 +1320,12 @@ pct(const double *v, size_t n, double p)
 }
 
 void
+llm_count_failure(struct llm *l)
+{
+	l->failures++;
+}
+
+void
 llm_add_stats(const struct llm *l, json_object *stage_end)
 {
 	json_object *o = json_object_new_object();

@@ -194,5 +194,8 @@ void llm_request_hash(const struct llm *l, const struct llm_req *req, char out[6
  * llm_batch() call; percentiles null when no call was made).
  */
 void llm_add_stats(const struct llm *l, json_object *stage_end);
+/* Counts one more failure in those statistics: a call whose answer was
+ * unusable although the call itself worked (lib/ask's rejected answers). */
+void llm_count_failure(struct llm *l);
 
 #endif

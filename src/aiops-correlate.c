@@ -1809,8 +1809,11 @@ add_end(struct stage *st, json_object *end)
 		js_add_int(t, "errors", (int64_t)n_triage_errors);
 		json_object_object_add(end, "triage", t);
 	}
-	if (llm)
+	if (llm) {
 		llm_add_stats(llm, end);
+		if (llm_triage && !emit_prompt)
+			ask_add_stats(&ask, end);
+	}
 }
 
 /* The record handlers note when a record arrived, for --measure-latency. */

@@ -424,6 +424,8 @@ on_llm_call(struct stage *st, struct rec *r)
 	if (json_object_object_get_ex(r->obj, "error", &err) && err != NULL &&
 	    !(json_object_is_type(err, json_type_string) && json_object_get_string_len(err) == 0))
 		u->failures++;
+	else if (json_object_object_get_ex(r->obj, "rejected", &err) && err != NULL)
+		u->failures++;	/* its answer stayed invalid after the repair round */
 	if (js_int(r->obj, "attempts", &att) == 0 && att > 1)
 		u->retries += (unsigned long)(att - 1);
 	if (tin) {

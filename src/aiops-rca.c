@@ -611,6 +611,7 @@ add_end(struct stage *st, json_object *end)
 {
 	(void)st;
 	llm_add_stats(llm, end);
+	ask_add_stats(&ask, end);
 }
 
 int

@@ -238,16 +238,47 @@ $BATS_TEST_TMPDIR/calls.jsonl:0" ]
 
 @test "repair: a second bad answer gives an rca with an error" {
 	start_fake --answer "$FIX/rca/answer.json" --faults schema-break,schema-break
-	run pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -c 'select(.group_id==\"G0001\" and .kind==\"rca\") | [.candidates, .summary, .error]'"
+	run pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' 2>/dev/null | jq -c 'select(.group_id==\"G0001\" and .kind==\"rca\") | [.candidates, .summary, .error]'"
 	[ "$status" -eq 0 ]
 	[ "$output" = '[[],null,"invalid answer after a repair round: answer: missing required member \"summary\""]' ]
+}
+
+@test "repair: an answer still invalid after its repair round counts as a failure, on stderr and in stage_end" {
+	start_fake --answer "$FIX/rca/answer.json" --faults schema-break,schema-break
+	run --separate-stderr aiops-rca --config "$CFG" "$FIX/rca/groups-canary.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = 'aiops-rca: 1 of 2 model answers failed: invalid answer after a repair round: answer: missing required member "summary"' ]
+	jq -e 'select(.kind=="stage_end") | .llm | .calls == 3 and .failures == 1 and .answers == 2 and .answers_failed == 1' <<<"$output"
+	# The llm_call of the rejected answer says so; the one repaired does not.
+	run jq -c 'select(.kind=="llm_call") | [.group_id, .purpose, .rejected]' <<<"$output"
+	[ "$output" = '["G0001","rca",null]
+["G0001","repair","answer: missing required member \"summary\""]
+["G0003","rca",null]' ]
+}
+
+@test "a dead model server: every answer failed, said once with the transport error" {
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	cat >"$BATS_TEST_TMPDIR/dead.yaml" <<-YAML
+	provider:
+	  type: openai_compat
+	  default_model: m
+	  params: {base_url: "http://127.0.0.1:$port/v1", max_attempts: 1, timeout_s: 5}
+	pipeline:
+	  rca: {prompt: "$TEMPLATE"}
+	YAML
+	run --separate-stderr aiops-rca --config "$BATS_TEST_TMPDIR/dead.yaml" "$FIX/rca/groups-canary.jsonl"
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" == "aiops-rca: 2 of 2 model answers failed: model call failed: curl: (7) "*"127.0.0.1"*"$port"* ]]
 }
 
 @test "a group whose calls fail for good still gets an rca with an error" {
 	start_fake --answer "$FIX/rca/answer.json" --faults 500,500
 	run --separate-stderr aiops-rca --config "$CFG" "$FIX/rca/groups-canary.jsonl"
 	[ "$status" -eq 0 ]
-	[ "$stderr" = "" ]
+	# Said once on stderr with the count and the first cause, and counted.
+	[ "$stderr" = "aiops-rca: 1 of 2 model answers failed: model call failed: HTTP 500: fake error 500" ]
+	jq -e 'select(.kind=="stage_end") | .llm | .failures == 1 and .answers == 2 and .answers_failed == 1' <<<"$output"
 	run jq -c 'select(.kind=="rca") | [.group_id, (.candidates | length), (.error != null)]' <<<"$output"
 	[ "$output" = '["G0001",0,true]
 ["G0003",2,false]' ]

@@ -164,8 +164,9 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 
 @test "model: a bad answer is repaired once, then gives an error" {
 	start_fake --answer "$FIX/remediate/answer.json" --faults notjson,notjson
-	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"llm_call\" or .kind==\"remediation\") | [.kind, .purpose, .steps, .error]'"
+	run --separate-stderr pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"llm_call\" or .kind==\"remediation\") | [.kind, .purpose, .steps, .error]'"
 	[ "$status" -eq 0 ]
+	[[ "$stderr" == "aiops-remediate: 1 of 1 model answers failed: invalid answer after a repair round: the answer is not valid JSON ("* ]]
 	[ "${lines[0]}" = '["llm_call","remediation",null,null]' ]
 	[ "${lines[1]}" = '["llm_call","repair",null,null]' ]
 	[[ "${lines[2]}" == '["remediation",null,[],"invalid answer after a repair round: the answer is not valid JSON ('* ]]
@@ -173,8 +174,9 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 
 @test "model: a failed call gives a remediation with an error, and the run goes on" {
 	start_fake --answer "$FIX/remediate/answer.json" --faults 503,503
-	run pipe "head -n2 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.group_id, (.steps | length), (.error // \"\" | startswith(\"model call failed: \"))]'"
+	run --separate-stderr pipe "head -n2 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.group_id, (.steps | length), (.error // \"\" | startswith(\"model call failed: \"))]'"
 	[ "$status" -eq 0 ]
+	[[ "$stderr" == "aiops-remediate: 1 of 2 model answers failed: model call failed: HTTP 503"* ]]
 	[ "$output" = '["G0001",0,true]
 ["G0003",2,false]' ]
 }
