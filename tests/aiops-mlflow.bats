@@ -412,3 +412,29 @@ tmp_left() {
 		[ -z "$(tmp_left)" ]
 	done
 }
+
+@test "server: a run whose stage failed is FAILED, one stopped by the driver's signal KILLED, each saying why" {
+	need_mlflow
+	H="$AIOPS_ROOT/tests/fixtures/harness"
+	cd "$AIOPS_ROOT" || return 1
+	run -1 aiops-harness run --config "$H/fake.yaml" --dataset "$H/data" --quiet --set fake.fail=rca \
+		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set mlflow.experiment=harness-failed
+	check "$URL" harness-failed >"$BATS_TEST_TMPDIR/got.json"
+	jq -e '.runs | length == 1 and .[0].status == "FAILED"
+		and (.[0].tags."aiops.failure" | test("^stage rca \\(.*fake-stage rca\\) failed \\(exit 3\\)$"))' \
+		"$BATS_TEST_TMPDIR/got.json"
+	d=$BATS_TEST_TMPDIR
+	: >"$d/pids"
+	aiops-harness run --config "$H/fake.yaml" --dataset "$H/data" --quiet \
+		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set mlflow.experiment=harness-killed \
+		--set "pipeline.rca.command=$H/tripwire block $d" 2>"$d/err" 3>&- &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	check "$URL" harness-killed >"$d/got.json"
+	jq -e '.runs | length == 1 and .[0].status == "KILLED"
+		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
+}
