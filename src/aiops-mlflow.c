@@ -1481,7 +1481,7 @@ keep_spool(const struct runinfo *ri, const char *uri)
 
 	if (opt_resume) {
 		warnf("the run is still in %s; resend it with: aiops-mlflow --resume %s "
-		      "--tracking-uri %s", opt_resume, opt_resume, uri);
+		      "--tracking-uri %s --experiment '%s'", opt_resume, opt_resume, uri, ri->experiment);
 		return;
 	}
 	if (dir == NULL || *dir == '\0')
@@ -1500,8 +1500,10 @@ keep_spool(const struct runinfo *ri, const char *uri)
 		buf_free(&dst);
 		return;
 	}
-	warnf("the run is kept in %s; resend it with: aiops-mlflow --resume %s --tracking-uri %s",
-	      dst.p, dst.p, uri);
+	/* The experiment goes with the hint: a run logged with --experiment
+	 * would otherwise be resent to the run record's experiment. */
+	warnf("the run is kept in %s; resend it with: aiops-mlflow --resume %s --tracking-uri %s "
+	      "--experiment '%s'", dst.p, dst.p, uri, ri->experiment);
 	buf_free(&dst);
 }
 

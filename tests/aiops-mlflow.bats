@@ -219,7 +219,7 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	run aiops-mlflow --tracking-uri "$dead" "${fast[@]}" <in.jsonl
 	[ "$status" -eq 1 ]
 	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
-	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead"* ]]
+	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead --experiment 'aiops-resume'"* ]]
 	[ "$(grep -c . "$spool")" -eq "$(grep -c -v -e '"kind":"incident"' -e '"kind":"group"' in.jsonl)" ]
 	cp "$spool" again.jsonl
 	run aiops-mlflow --resume "$spool" --tracking-uri "$URL"
@@ -437,4 +437,19 @@ tmp_left() {
 	check "$URL" harness-killed >"$d/got.json"
 	jq -e '.runs | length == 1 and .[0].status == "KILLED"
 		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
+}
+
+@test "server: the resend hint carries --experiment, and following it lands the run there" {
+	need_mlflow
+	dead=$(dead_url)
+	sed 's/0123456789abcdef0123456789abcdef/fedcba9876543210fedcba9876543210/' "$RUN" >in.jsonl
+	run aiops-mlflow --tracking-uri "$dead" "${fast[@]}" --experiment hint-x <in.jsonl
+	[ "$status" -eq 1 ]
+	hint=$(grep -o "resend it with: .*" <<<"$output")
+	[[ "$hint" == *" --experiment 'hint-x'" ]]
+	cmd=${hint#resend it with: }
+	cmd=${cmd/--tracking-uri $dead/--tracking-uri $URL}
+	run -0 bash -c "$cmd"
+	check "$URL" hint-x >got.json
+	jq -e '.runs | length == 1 and .[0].status == "FINISHED"' got.json
 }
