@@ -272,7 +272,11 @@ mlf_status() {
 			--set "pipeline.rca.command=$H/tripwire block $d" \
 			--set "pipeline.executor.command=$H/tripwire trip $d" 2>"$d/err" 3>&- &
 		pid=$!
-		for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
+		# Both tripwire stages have started (under load the second may lag).
+		for _ in $(seq 600); do
+			[ -e "$d/started" ] && [ "$(wc -l <"$d/pids")" -eq 2 ] && break
+			sleep 0.05
+		done
 		[ -e "$d/started" ]
 		kill -s "$sig" "$pid"
 		rc=0
