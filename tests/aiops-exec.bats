@@ -19,8 +19,18 @@ step() {
 		'{id: $i, action: $a, target: $t, params: $p, risk: $r, rationale: "test"}'
 }
 
-# rem GID STEP...: a remediation record with those steps.
+# rem GID STEP...: a group record whose services are the steps' targets (the
+# target scope), then a remediation record with those steps.
 rem() {
+	local g=$1
+	shift
+	jq -nc --arg g "$g" '{kind: "group", id: $g, services: [$ARGS.positional[] | fromjson | .target? | strings | {service: .}] | unique}' \
+		--args "$@"
+	remonly "$g" "$@"
+}
+
+# remonly GID STEP...: the remediation record alone (no group: no scope).
+remonly() {
 	local g=$1
 	shift
 	jq -nc --arg g "$g" '{kind: "remediation", group_id: $g, steps: [$ARGS.positional[] | fromjson]}' \
@@ -132,6 +142,7 @@ alive() {
 	cat >"$D/trap.yaml" <<-EOF
 	actions:
 	  restart:
+	    risk: low
 	    argv: ['$FIX/exec/trap/kubectl', rollout, restart, 'deployment/{target}', -n, '{namespace}']
 	    params:
 	      namespace: {type: enum, values: [shop], default: shop}
@@ -162,7 +173,7 @@ s2 | dry-run | allowlist-param | would be refused: parameter 'replicas' is out o
 	cd "$AIOPS_ROOT"
 	rem G1 "$(step s1 scale_out checkout low '{"replicas":6}')" >"$D/in"
 	run -0 aiops-exec --type command -n "$D/in"
-	[ "$(jq -c 'select(.kind == "execution") | .argv' <<<"$output")" = '["/usr/bin/kubectl","scale","deployment/checkout","--replicas=6","-n","shop"]' ]
+	[ "$(jq -c 'select(.kind == "execution") | .argv' <<<"$output")" = '["/usr/local/sbin/shop-scale-out","--service","checkout","--add","6","-n","shop"]' ]
 	[ "$(jq -r 'select(.kind == "stage") | .params.allowlist' <<<"$output")" = examples/executors/commands.yaml ]
 }
 
@@ -283,32 +294,103 @@ s3 | refused | step-invalid | params is not an object
 	[ "$(received)" = "(not run)" ]
 }
 
-@test "approve file runs only the steps an approver listed" {
-	cat >"$D/approvals.jsonl" <<-'EOF'
-	{"group_id":"G1","step_id":"s1","approver":"carol"}
-	not json at all
-	{"group_id":"G1","step_id":"s2","approver":""}
-	{"group_id":"G1","step_id":"s3","approver":"carol","action":"restart","target":"cart"}
-	{"group_id":"G2","step_id":"s1","approver":"dave","action":"restart","target":"search"}
-	EOF
-	rem G1 "$(step s1 restart checkout high)" "$(step s2 restart cart low)" "$(step s3 restart catalog low)" >"$D/in"
-	rem G2 "$(step s1 restart search low)" >>"$D/in"
-	run -0 "${CMD[@]}" --approve "file:$D/approvals.jsonl" "$D/in"
-	[ "$(decisions <<<"$output")" = "s1 | approved | - | approved by carol
+# approval FILE RUN GID STEP-JSON APPROVER [EXTRA-JSON]: appends an approval
+# of that step (its digest computed with jq, as the man page says) to FILE.
+approval() {
+	local dg
+	dg=$(jq -cS '{action, params: (.params // {}), target}' <<<"$4" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	jq -nc --arg r "$2" --arg g "$3" --argjson s "$4" --arg a "$5" --arg d "$dg" --argjson x "${6:-{\}}" \
+		'{run_id: $r, group_id: $g, step_id: $s.id, digest: $d, approver: $a} + $x' >>"$1"
+}
+
+RUN1=11111111111111111111111111111111
+RUN2=22222222222222222222222222222222
+POL=(--policy "$AIOPS_ROOT/examples/executors/policy.yaml" --as alice)
+
+@test "approve file runs a step approved for this run, group, step and digest" {
+	s1=$(step s1 restart checkout high)
+	s2=$(step s2 restart cart low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice '{"comment":"INC-1"}'
+	echo 'not json at all' >>"$D/ap.jsonl"
+	approval "$D/ap.jsonl" $RUN1 G1 "$s2" ""
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1" "$s2"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | approved | - | approved by alice
 s1 | executed | - | exited with status 0
-s2 | refused | approval-file | no approval for G1/s2 in the approvals file
-s3 | refused | approval-file | no approval for G1/s3 in the approvals file
-s1 | approved | - | approved by dave
-s1 | executed | - | exited with status 0" ]
-	[ "$(jq -r 'select(.decision == "executed") | .approver' <<<"$output" | tr '\n' ' ')" = "carol dave " ]
+s2 | refused | approval-file | no approval for G1/s2 in the approvals file" ]
+	[ "$(jq -r 'select(.decision == "executed") | [.approver, .run_id, .risk] | join(" ")' <<<"$output")" = "alice $RUN1 high" ]
+	# the digest in the record is the one jq computes
+	[ "$(jq -r 'select(.decision == "executed") | .digest' <<<"$output")" = "$(jq -r .digest <<<"$(head -n1 "$D/ap.jsonl")")" ]
+}
+
+@test "an approval from another run is not replayed (issue 17, finding 1)" {
+	s1=$(step s1 restart checkout low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice
+	echo '{"group_id":"G1","step_id":"s1","approver":"alice"}' >"$D/old.jsonl"
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN2\"}"; rem G1 "$s1"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-stale | the approval of G1/s1 by alice is for run $RUN1, not this run ($RUN2)" ]
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/old.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-stale | the approval of G1/s1 by alice names no run_id and digest (the old form approves nothing)" ]
+	# no run record: nothing matches
+	rem G1 "$s1" >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-stale | the approval of G1/s1 by alice is for run $RUN1, not this run (none: no run record was seen)" ]
+	[ "$(received)" = "(not run)" ]
+}
+
+@test "an approval of another action, target or params approves nothing" {
+	approval "$D/ap.jsonl" $RUN1 G1 "$(step s1 restart checkout low)" alice
+	approval "$D/ap.jsonl" $RUN1 G1 "$(step s2 restart cart low '{"namespace":"staging"}')" alice
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"
+	  rem G1 "$(step s1 failover checkout low)" "$(step s2 restart cart low '{"namespace":"shop"}')"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output" | cut -d'|' -f1-3)" = "s1 | refused | approval-mismatch 
+s2 | refused | approval-mismatch " ]
+	[ "$(received)" = "(not run)" ]
+}
+
+@test "an expired approval or one whose approver lacks the rights is refused" {
+	s1=$(step s1 restart checkout low)
+	s2=$(step s2 failover checkout low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice '{"expires_at":"2020-01-01T00:00:00Z"}'
+	approval "$D/ap.jsonl" $RUN1 G1 "$s2" bob '{"expires_at":"2200-01-01T00:00:00Z"}'
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1" "$s2"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-expired | the approval of G1/s1 by alice expired at 2020-01-01T00:00:00Z
+s2 | refused | approval-rights | approver bob lacks the rights (rbac-action): no role of 'bob' allows action 'failover'" ]
+	[ "$(received)" = "(not run)" ]
+}
+
+@test "an approval approves its step once, and approve file needs a policy" {
+	s1=$(step s1 restart checkout low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1"; rem G1 "$s1"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" --max-steps-per-group 0 "$D/in"
+	[ "$(decisions <<<"$output" | grep -v approved)" = "s1 | executed | - | exited with status 0
+s1 | refused | approval-used | the approval of G1/s1 was used already in this run" ]
+	run -2 --separate-stderr "${CMD[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$stderr" = "aiops-exec: approve file needs a policy: every approver's rights are checked against it" ]
+}
+
+@test "the shipped approvals example is in the new form and replays nothing" {
+	jq -e -s 'length > 0 and all(.[]; has("run_id") and has("group_id") and has("step_id") and has("digest") and has("approver"))' \
+		"$AIOPS_ROOT/examples/executors/approvals.jsonl"
+	rem G0002 "$(step s1 failover payment high)" >"$D/in"
+	cd "$AIOPS_ROOT"
+	run -0 aiops-exec --type command --allowlist "$D/allow.yaml" --approve file:examples/executors/approvals.jsonl \
+		--policy examples/executors/policy.yaml --as alice "$D/in"
+	[ "$(decisions <<<"$output" | cut -d'|' -f2,3)" = " refused | approval-stale " ]
+	[ "$(received)" = "(not run)" ]
 }
 
 @test "approve file reads approvals_file from the config and refuses when it is missing" {
-	printf '%s\n' '{"group_id":"G1","step_id":"s1","approver":"carol"}' >"$D/ok.jsonl"
-	rem G1 "$(step s1 restart checkout low)" >"$D/in"
-	run -0 "${CMD[@]}" --set pipeline.executor.approve=file --set "pipeline.executor.approvals_file=$D/ok.jsonl" "$D/in"
+	s1=$(step s1 restart checkout low)
+	approval "$D/ok.jsonl" $RUN1 G1 "$s1" alice
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --set pipeline.executor.approve=file --set "pipeline.executor.approvals_file=$D/ok.jsonl" "$D/in"
 	[ "$(decisions <<<"$output" | tail -n1)" = "s1 | executed | - | exited with status 0" ]
-	run -0 "${CMD[@]}" --approve "file:$D/missing.jsonl" "$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/missing.jsonl" "$D/in"
 	[ "$(decisions <<<"$output")" = "s1 | refused | approval-file | cannot read the approvals file: No such file or directory" ]
 }
 
