@@ -422,6 +422,112 @@ s2 | refused | approval-tty | not approved on the terminal" ]
 	grep -q "argv: '$FIX/exec/record' '$D/argv' 'rollout' 'restart' 'deployment/checkout' '-n' 'shop'" "$D/tty"
 }
 
+# --- risk and target scope ---
+
+@test "the allowlist's risk wins over a lower risk in the record (issue 17, finding 2)" {
+	sed 's/^  failover:$/&\n    risk: high/' "$D/allow.yaml" | awk '!(/^    risk: low$/ && prev ~ /risk: high/) {print} {prev = $0}' >"$D/hi.yaml"
+	grep -A1 '^  failover:' "$D/hi.yaml" | grep -q 'risk: high'
+	rem G1 "$(step s1 failover checkout low)" "$(step s2 restart checkout high)" >"$D/in"
+	run -0 aiops-exec --type command --allowlist "$D/hi.yaml" --cooldown-s 0 --approve auto:low "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-auto | risk high is above auto:low
+s2 | refused | approval-auto | risk high is above auto:low" ]
+	[ "$(jq -r 'select(.kind == "execution") | .risk' <<<"$output" | tr '\n' ' ')" = "high high " ]
+	printf '%s\n' "actions: {restart: {argv: [/bin/true]}}" >"$D/norisk.yaml"
+	run -2 --separate-stderr aiops-exec --type command --allowlist "$D/norisk.yaml" </dev/null
+	[ "$stderr" = "aiops-exec: $D/norisk.yaml: actions.restart.risk: expected low, medium or high" ]
+}
+
+@test "a target outside the group's services is refused (issue 17, finding 3)" {
+	s1=$(step s1 scale_out zz-no-such-svc low '{"replicas":10}')
+	s2=$(step s2 restart kube-system low)
+	s3=$(step s3 restart checkout low)
+	{ echo '{"kind":"group","id":"G1","services":[{"service":"checkout","score":1}]}'; remonly G1 "$s1" "$s2" "$s3"; remonly G9 "$s3"; } >"$D/in"
+	run -0 "${CMD[@]}" --approve auto:high "$D/in"
+	[ "$(decisions <<<"$output" | grep -v approved)" = "s1 | refused | target-out-of-scope | target 'zz-no-such-svc' is not one of the services of group G1
+s2 | refused | target-out-of-scope | target 'kube-system' is not one of the services of group G1
+s3 | executed | - | exited with status 0
+s3 | refused | target-out-of-scope | no group record G9 was seen, so its services (the target scope) are unknown" ]
+	[ "$(received)" = "scale
+deployment/checkout
+--replicas=10" ] || [ "$(received | sed -n 3p)" = "deployment/checkout" ]
+	# a dry run says so too
+	run -0 "${CMD[@]}" -n "$D/in"
+	[ "$(decisions <<<"$output" | sed -n 1p)" = "s1 | dry-run | target-out-of-scope | would be refused: target 'zz-no-such-svc' is not one of the services of group G1" ]
+}
+
+@test "a policy's extra_targets pattern explicitly widens the scope" {
+	{ sed '/^actors:/,$d' "$AIOPS_ROOT/examples/executors/policy.yaml"
+	  echo "extra_targets: ['redis-[a-z]+']"
+	  sed -n '/^actors:/,$p' "$AIOPS_ROOT/examples/executors/policy.yaml"; } >"$D/pol.yaml"
+	{ echo '{"kind":"group","id":"G1","services":[{"service":"checkout"}]}'
+	  remonly G1 "$(step s1 restart redis-cart low)" "$(step s2 restart redis low)"; } >"$D/in"
+	run -0 "${CMD[@]}" --approve auto:high --policy "$D/pol.yaml" --as alice "$D/in"
+	[ "$(decisions <<<"$output" | grep -v approved)" = "s1 | executed | - | exited with status 0
+s2 | refused | target-out-of-scope | target 'redis' is not one of the services of group G1" ]
+}
+
+# --- the shipped catalog and allowlist agree (issue 17, finding 5) ---
+
+# The catalog as aiops-remediate reads it (the "Action catalog" lines of its
+# prompt), one line per action: NAME RISK, then one per parameter:
+# NAME PARAM KIND SPEC DEFAULT (KIND enum|integer|string, "-" for none).
+catalog_lines() {
+	printf '%s\n' '{"kind":"rca","group_id":"G1","candidates":[{"service":"checkout","fault":"latency"}]}' |
+		aiops-remediate --catalog "$AIOPS_ROOT/examples/actions.yaml" --emit-prompt \
+			--set provider.type=openai_compat --set provider.default_model=m |
+		jq -r 'select(.kind == "prompt") | .messages[].content' |
+		sed -n '/^Action catalog/,/^$/p' | awk '
+		/^- / { a = $2; r = $6; sub(/\).*/, "", r); print a, r; next }
+		/^    param / {
+			p = $2; sub(/:$/, "", p); d = "-"
+			if (match($0, /default "[^"]*"/)) d = substr($0, RSTART + 9, RLENGTH - 10)
+			else if (match($0, /default [0-9]+/)) d = substr($0, RSTART + 8, RLENGTH - 8)
+			if ($3 == "one" ) { v = $5; sub(/,$/, "", v); print a, p, "enum", v, d }
+			else if ($3 == "integer") { v = $4; sub(/,$/, "", v); print a, p, "integer", v, d }
+			else print a, p, "string", "-", d
+		}'
+}
+
+@test "every catalog action, with every enum value, integer bound and default, passes the shipped allowlist" {
+	catalog_lines >"$D/cat"
+	[ "$(awk 'NF == 2' "$D/cat" | wc -l)" = 7 ]
+	# one step per variant: defaults only, then each enum value, each integer
+	# bound and each default of each parameter; required ones always present
+	awk 'NF == 2 { risk[$1] = $2; acts[++n] = $1 }
+	     NF == 5 { np[$1]++; P[$1, np[$1]] = $0 }
+	     END {
+		for (i = 1; i <= n; i++) {
+			a = acts[i]; base = ""
+			for (k = 1; k <= np[a]; k++) { split(P[a, k], f, " ")
+				if (f[5] == "-") { split(f[4], lo, /\.\.|\|/); base = base sprintf(",\"%s\":%s", f[2], f[3] == "integer" ? lo[1] : "\"" lo[1] "\"") } }
+			print a, risk[a], "{" substr(base, 2) "}"
+			for (k = 1; k <= np[a]; k++) { split(P[a, k], f, " ")
+				if (f[3] == "enum") { m = split(f[4], vs, "|"); for (j = 1; j <= m; j++) print a, risk[a], "{" substr(base ",\"" f[2] "\":\"" vs[j] "\"", 2) "}" }
+				if (f[3] == "integer") { split(f[4], b, /\.\./); print a, risk[a], "{" substr(base ",\"" f[2] "\":" b[1], 2) "}"; print a, risk[a], "{" substr(base ",\"" f[2] "\":" b[2], 2) "}" }
+				if (f[5] != "-") print a, risk[a], "{" substr(base ",\"" f[2] "\":" (f[3] == "integer" ? f[5] : "\"" f[5] "\""), 2) "}"
+			}
+		}
+	     }' "$D/cat" >"$D/variants"
+	[ "$(wc -l <"$D/variants")" -gt 20 ]
+	i=0
+	while read -r a r p; do
+		i=$((i + 1))
+		jq -c --arg i "s$i" --arg a "$a" --arg r "$r" '{id: $i, action: $a, target: "checkout", params: ., risk: $r}' <<<"$p"
+	done <"$D/variants" >"$D/steps"
+	{ echo '{"kind":"group","id":"G1","services":[{"service":"checkout"}]}'
+	  jq -sc '{kind: "remediation", group_id: "G1", steps: .}' "$D/steps"; } >"$D/in"
+	cd "$AIOPS_ROOT"
+	run -0 aiops-exec --type command -n "$D/in"
+	[ "$(jq -r 'select(.kind == "execution") | select(.rule != null) | [.step_id, .action, (.params | tostring), .reason] | join(" ")' <<<"$output")" = "" ]
+	[ "$(jq -c 'select(.kind == "execution")' <<<"$output" | wc -l)" = "$(wc -l <"$D/steps")" ]
+	# the allowlist's risk is the catalog's: the effective risk never rises
+	[ "$(jq -r 'select(.kind == "execution") | [.action, .risk] | join(" ")' <<<"$output" | sort -u)" = "$(awk 'NF == 2' "$D/cat" | sort -u)" ]
+	# and it names no action the catalog lacks
+	[ "$(sed -n '/^actions:/,$p' examples/executors/commands.yaml | grep -E '^  [a-z_]+:$' | tr -d ' :' | sort)" = "$(awk 'NF == 2 {print $1}' "$D/cat" | sort)" ]
+	# scale_out adds replicas, as the catalog says, rather than setting the total
+	[ "$(jq -c 'select(.kind == "execution" and .action == "scale_out") | .argv' <<<"$output" | head -n1)" = '["/usr/local/sbin/shop-scale-out","--service","checkout","--add","2","-n","shop"]' ]
+}
+
 # --- RBAC ---
 
 @test "the policy allows what a role of the actor lists" {
