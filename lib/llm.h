@@ -91,6 +91,7 @@ struct llm_result {
 	                           * asked and the text parsed (after trimming
 	                           * blanks and a ```json fence); else NULL */
 	char parse_error[128];    /* why json is NULL although asked; "" else */
+	int has_nul;              /* the answer held a NUL (shown in text as \u0000) */
 	int64_t tokens_in;        /* provider-reported; -1 when not reported */
 	int64_t tokens_out;
 	double latency_ms;        /* wall time of all attempts and waits */

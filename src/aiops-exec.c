@@ -825,6 +825,13 @@ find_action(const char *name)
 	return NULL;
 }
 
+static int
+has_nul(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) && js_has_nul(v);
+}
+
 /* The step's shape.  Returns NULL or the rule, with why set. */
 static const char *
 check_shape(json_object *step, int *risk, char *why, size_t wn)
@@ -833,6 +840,12 @@ check_shape(json_object *step, int *risk, char *why, size_t wn)
 
 	if (!json_object_is_type(step, json_type_object)) {
 		snprintf(why, wn, "the step is not an object");
+		return "step-invalid";
+	}
+	/* A NUL would cut these C strings short; params are checked value by
+	 * value in check_allow. */
+	if (has_nul(step, "id") || has_nul(step, "action") || has_nul(step, "target")) {
+		snprintf(why, wn, "the step contains a NUL character (refused, never cut there)");
 		return "step-invalid";
 	}
 	if (js_str(step, "id") == NULL || *js_str(step, "id") == '\0') {

@@ -204,6 +204,16 @@ s5 | refused | allowlist-param | parameter 'note' contains a control character" 
 	[ "$(received)" = "(not run)" ]
 }
 
+@test "refuses a NUL in the action, the target or the id, never cutting the string there (issue 17, finding 4)" {
+	printf '%s\n' '{"kind":"group","id":"G1","services":[{"service":"checkout"}]}' \
+		'{"kind":"remediation","group_id":"G1","steps":[{"id":"s1","action":"restart\u0000evil","target":"checkout","risk":"low"},{"id":"s2","action":"restart","target":"checkout\u0000evil","risk":"low"},{"id":"s3\u0000x","action":"restart","target":"checkout","risk":"low"}]}' >"$D/in"
+	run -0 "${CMD[@]}" --approve auto:high "$D/in"
+	[ "$(decisions <<<"$output" | cut -d'|' -f2-)" = " refused | step-invalid | the step contains a NUL character (refused, never cut there)
+ refused | step-invalid | the step contains a NUL character (refused, never cut there)
+ refused | step-invalid | the step contains a NUL character (refused, never cut there)" ]
+	[ "$(received)" = "(not run)" ]
+}
+
 @test "refuses an overlong or non-UTF-8 parameter" {
 	long=$(printf 'x%.0s' $(seq 65))
 	rem G1 "$(step s1 throttle checkout low "{\"note\":\"$long\"}")" >"$D/in"
