@@ -17,6 +17,7 @@
 #include "http.h"
 #include "js.h"
 #include "llm.h"
+#include "redact.h"
 #include "sha256.h"
 #include "ts.h"
 
@@ -298,6 +299,7 @@ llm_open(json_object *config, json_object *stage_section, const char *stage_name
 		l->base_url = dup_url(s);
 	if (l->key_env != NULL && env(l->key_env) != NULL)
 		l->api_key = estrdup(env(l->key_env));
+	redact_add(l->api_key);
 	if ((s = js_str(params, "path")) != NULL && l->path != NULL) {
 		free(l->path);
 		l->path = estrdup(s);
@@ -686,6 +688,7 @@ llm_record_write(struct llm *l, json_object *rec)
 
 	if (l->rec == NULL || rec == NULL)
 		return 0;
+	redact_tree(rec);
 	s = js_dump(rec, &n);
 	if (fwrite(s, 1, n, l->rec) != n || putc('\n', l->rec) == EOF) {
 		l->rec_failed = errno ? errno : EIO;
@@ -1213,6 +1216,8 @@ llm_batch(struct llm *l, const struct llm_req *reqs, struct llm_result *res, siz
 		memset(&res[i], 0, sizeof res[i]);
 		res[i].tokens_in = res[i].tokens_out = -1;
 		cs[i].msgs = norm_messages(&reqs[i], res[i].error, sizeof res[i].error);
+		if (cs[i].msgs)
+			redact_tree(cs[i].msgs);   /* no secret reaches a model or a record */
 		cs[i].params = call_params(l, &reqs[i]);
 		if (cs[i].msgs == NULL) {
 			cs[i].done = 1;
