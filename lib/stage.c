@@ -496,7 +496,16 @@ stage_emit(struct stage *st, json_object *o)
 void
 stage_forward(struct stage *st, const struct rec *r)
 {
-	out_line(r->raw, r->len);
+	size_t n;
+	char *red = redact_str(r->raw, r->len, &n);
+
+	/* byte for byte, unless a secret has to go */
+	if (red) {
+		out_line(red, n);
+		free(red);
+	} else {
+		out_line(r->raw, r->len);
+	}
 	st->records_out++;
 }
 
