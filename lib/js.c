@@ -295,3 +295,28 @@ js_text_has_nul(const char *s, size_t n)
 	}
 	return 0;
 }
+
+json_object *
+js_bounded(json_object *v, size_t max)
+{
+	const char *s;
+	size_t n, k;
+	char mark[64];
+	json_object *o;
+	char *t;
+
+	if (!json_object_is_type(v, json_type_string) ||
+	    (n = (size_t)json_object_get_string_len(v)) <= max)
+		return json_object_get(v);
+	s = json_object_get_string(v);
+	snprintf(mark, sizeof mark, " [cut: %zu bytes]", n);
+	k = max > strlen(mark) ? max - strlen(mark) : 0;
+	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	t = emalloc(k + strlen(mark) + 1);
+	memcpy(t, s, k);
+	strcpy(t + k, mark);
+	o = json_object_new_string(t);
+	free(t);
+	return o;
+}

@@ -60,6 +60,11 @@ int js_has_nul(json_object *o);
  * a string once parsed; keys lose it, so look before parsing). */
 int js_text_has_nul(const char *s, size_t n);
 
+/* Free text for a record: v itself (a new reference) when it is not a
+ * string or has at most max bytes, else a new string cut at a character
+ * boundary near max bytes and marked " [cut: N bytes]". */
+json_object *js_bounded(json_object *v, size_t max);
+
 /* Deep copy (json_object_deep_copy wrapper that exits on failure). */
 json_object *js_copy(json_object *o);
 

@@ -1082,6 +1082,13 @@ read_envelope(const struct llm *l, const struct http_resp *r, struct llm_result 
 		goto fail;
 	}
 	json_object_object_get_ex(msg, "content", &u);
+	if ((size_t)json_object_get_string_len(u) > LLM_MAX_ANSWER) {
+		snprintf(res->error, sizeof res->error,
+			 "the answer is %d bytes, over the limit of %zu bytes", json_object_get_string_len(u),
+			 LLM_MAX_ANSWER);
+		json_object_put(o);
+		return -1;
+	}
 	set_text(res, u);
 	json_object_put(o);
 	return 0;

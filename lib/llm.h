@@ -85,6 +85,14 @@ struct llm_req {
 };
 
 /* The answer to one llm_req.  Owned by the caller: llm_result_free(). */
+/* Bytes of free text (a reason, a rationale, a summary) kept in a record
+ * when max_text is 0; the rest is cut with a mark. */
+#define FREE_TEXT_MAX 2000
+
+/* A bigger model answer is an error with its size: its llm_call and rca or
+ * remediation lines must stay far under the next stage's line limit. */
+#define LLM_MAX_ANSWER ((size_t)1 << 20)
+
 struct llm_result {
 	char *text;               /* response text; NULL when no answer came */
 	json_object *json;        /* the parsed answer when schema or json was

@@ -227,3 +227,18 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	run pipe "sed -n 2p '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
 	[ "$output" = '[[],"invalid answer after a repair round: the answer is not valid JSON (the answer contains a NUL character (\\u0000): rejected, never cut there)"]' ]
 }
+
+# --- issue 17: bounded output (finding 7) ---
+
+@test "model: an oversized answer is an error with its size; a long rationale is cut with a mark" {
+	head -c 1100000 /dev/zero | tr '\0' x |
+		jq -Rc '{content: ({steps: [{action: "restart", target: "checkout", params: {mode: "rolling"}, rationale: .}]} | tojson)}' >"$BATS_TEST_TMPDIR/script.jsonl"
+	long=$(head -c 5000 /dev/zero | tr '\0' y)
+	jq -nc --arg r "$long" '{content: ({steps: [{action: "restart", target: "checkout", params: {mode: "rolling"}, rationale: $r}]} | tojson)}' >>"$BATS_TEST_TMPDIR/script.jsonl"
+	start_fake --script "$BATS_TEST_TMPDIR/script.jsonl"
+	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [(.steps | length), .error]'"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '[0,"model call failed: the answer is 11000'*' bytes, over the limit of 1048576 bytes"]' ]]
+	run pipe "sed -n 2p '$R' | aiops-remediate --config '$CFG' | jq -r 'select(.kind==\"remediation\") | .steps[0].rationale | [length, .[-20:]] | @tsv'"
+	[ "$output" = "$(printf '2000\tyy [cut: 5000 bytes]')" ]
+}
