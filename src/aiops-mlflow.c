@@ -35,6 +35,7 @@
 #include "js.h"
 #include "mlf.h"
 #include "rec.h"
+#include "redact.h"
 #include "sha256.h"
 #include "stage.h"
 #include "ts.h"
@@ -186,15 +187,20 @@ tmp_path(char *out, size_t n, const char *name)
 static void
 keep_line(int which, const struct rec *r)
 {
-	char p[PATH_MAX + 64];
+	char p[PATH_MAX + 64], *red;
+	size_t n;
 
 	if (files[which] == NULL) {
 		tmp_path(p, sizeof p, fnames[which]);
 		if ((files[which] = fopen(p, "w")) == NULL)
 			efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
 	}
-	if (fwrite(r->raw, 1, r->len, files[which]) != r->len || putc('\n', files[which]) == EOF)
+	/* no secret reaches an artifact or the spool, whoever wrote the line */
+	red = redact_str(r->raw, r->len, &n);
+	if (fwrite(red ? red : r->raw, 1, red ? n : r->len, files[which]) != (red ? n : r->len) ||
+	    putc('\n', files[which]) == EOF)
 		efatal(EXIT_FAIL, "%s/%s: write error: %s", tmpdir, fnames[which], strerror(errno));
+	free(red);
 	nlines[which]++;
 }
 
@@ -226,8 +232,10 @@ static int
 on_run(struct stage *st, struct rec *r)
 {
 	pass(st, r);
-	if (run_rec == NULL)
+	if (run_rec == NULL) {
 		run_rec = json_object_get(r->obj);
+		redact_tree(run_rec);   /* its config becomes MLflow params */
+	}
 	else
 		warn_at(r->source, r->line, "a second run record; the first one is logged");
 	return 0;

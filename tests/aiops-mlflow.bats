@@ -453,3 +453,34 @@ tmp_left() {
 	check "$URL" hint-x >got.json
 	jq -e '.runs | length == 1 and .[0].status == "FINISHED"' got.json
 }
+
+# ---- issue 17: credentials in a tracking URI never appear (finding 6) ----
+
+@test "fake: a password in the tracking URI (flag, config, MLFLOW_TRACKING_URI) appears nowhere" {
+	start_fake
+	cred=${FAKE_URL/http:\/\//http://u1:PW-CANARY-17@}
+	run aiops-mlflow --tracking-uri "$cred" <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *PW-CANARY* ]]
+	[ "$(grep '^{' <<<"$output" | jq -r 'select(.kind == "mlflow_run") | .tracking_uri')" = "${FAKE_URL/http:\/\//http://u1:***@}" ]
+	[ "$(grep '^{' <<<"$output" | jq -r 'select(.kind == "stage_end" and .stage == "mlflow") | .redacted')" -ge 1 ]
+	printf 'mlflow:\n  tracking_uri: %s\n' "$cred" >c.yaml
+	run aiops-mlflow --config c.yaml <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *PW-CANARY* ]]
+	MLFLOW_TRACKING_URI=$cred run aiops-mlflow <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *PW-CANARY* ]]
+	[ "$(jq -s '[.[] | select(.path|endswith("runs/create"))] | length' "$FAKE_LOG")" -eq 3 ]
+	! grep -r PW-CANARY . --exclude=fake.log --exclude=c.yaml
+}
+
+@test "a dead server's resend hint and spool carry no password from the tracking URI" {
+	dead=$(dead_url)
+	cred=${dead/http:\/\//http://u1:PW-CANARY-17@}
+	run aiops-mlflow --tracking-uri "$cred" "${fast[@]}" <"$RUN"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--tracking-uri ${dead/http:\/\//http://u1:***@}"* ]]
+	[[ "$output" != *PW-CANARY* ]]
+	! grep -r PW-CANARY .aiops-spool
+}
