@@ -449,7 +449,7 @@ jsonl_probe(const struct rd_probe *p)
 const struct rd_format rd_jsonl = {
 	.name = "jsonl",
 	.exts = ".jsonl .ndjson .json",
-	.roles = 1u << RD_LOGS | 1u << RD_METRICS | 1u << RD_TRACES,
+	.roles = 1u << RD_LOGS | 1u << RD_METRICS | 1u << RD_TRACES | 1u << RD_INCIDENTS,
 	.probe = jsonl_probe,
 	.next = jsonl_next,
 };

@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -55,10 +56,14 @@ struct file {
 	int open, eof;
 	struct buf fin;
 	int64_t last_ts;
+	char *idpfx;            /* "logs", or "logs:NAME" when the role has several files */
 };
 
 static struct stage st;
-static struct file files[RD_NROLE];
+static struct file *files;     /* in role order; a role may have several */
+static size_t nfiles;
+#define MAX_FILES 1024         /* the file index has 10 bits in seq_of */
+static const char *role_param[RD_NROLE];
 static const char *opt_dataset, *opt_files[RD_NROLE], *opt_run_id, *opt_tz, *opt_sort_mem,
 	*opt_ts_unit;
 static size_t sort_mem = (size_t)64 << 20;
@@ -115,11 +120,11 @@ utoa(char *p, unsigned long v)
 	return n;
 }
 
+/* The order of signals with equal times: file (so role), line, element. */
 static uint64_t
-seq_of(int role, unsigned long line, unsigned k)
+seq_of(size_t file, unsigned long line, unsigned k)
 {
-	return (uint64_t)role << 62 | ((uint64_t)line & ((1ull << 40) - 1)) << 22 |
-	       (k & ((1u << 22) - 1));
+	return (uint64_t)file << 54 | ((uint64_t)line & 0xffffffffu) << 22 | (k & ((1u << 22) - 1));
 }
 
 /* Writes "{"kind":K,"id":"role:LINE[.K]",BODY" for pending signal i into
@@ -135,7 +140,7 @@ finish_pend(struct file *f, size_t i)
 
 	buf_reset(&f->fin);
 	buf_adds(&f->fin, kinds[pd->kind]);
-	buf_adds(&f->fin, rd_role_name[f->s.role]);
+	buf_adds(&f->fin, f->idpfx);
 	buf_addc(&f->fin, ':');
 	n = utoa(id, f->s.line);
 	if (f->s.nelem > 1) {
@@ -254,6 +259,9 @@ detect(struct file *f)
 	pr.len = b.len - 1;
 	if (rd_blank(pr.buf, pr.len))
 		fm = rd_find("jsonl");      /* nothing to read */
+	else if (f->s.role == RD_INCIDENTS &&
+		 (fm = rd_choose(&pr, &score, why, sizeof why)) == NULL)
+		fm = rd_find("jsonl");      /* the incidents' own form */
 	else if ((fm = rd_choose(&pr, &score, why, sizeof why)) == NULL)
 		efatal(EXIT_FAIL, "%s: cannot tell the format (%s): set dataset.%s.format", f->path,
 		       why, rd_role_name[f->s.role]);
@@ -267,7 +275,7 @@ static void *
 hash_files(void *arg)
 {
 	(void)arg;
-	for (int r = 0; r < RD_NROLE; r++) {
+	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
 		struct sha256 c;
 		char *b;
@@ -386,15 +394,15 @@ write_run(int64_t started)
 	js_add_str(ds, "path", dataset_dir);
 	arr = json_object_new_array();
 	sha256_init(&c);
-	for (int r = 0; r < RD_NROLE; r++) {
+	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
 		json_object *e;
 		if (!f->present)
 			continue;
 		e = json_object_new_object();
-		js_add_str(e, "role", rd_role_name[r]);
+		js_add_str(e, "role", rd_role_name[f->s.role]);
 		js_add_str(e, "path", f->path);
-		js_add_str(e, "format", r == RD_INCIDENTS ? "jsonl" : f->fmt->name);
+		js_add_str(e, "format", f->fmt->name);
 		if (f->regular) {
 			js_add_int(e, "bytes", (int64_t)f->bytes);
 			js_add_str(e, "sha256", f->sha);
@@ -423,7 +431,7 @@ write_run(int64_t started)
 static struct buf incidents = BUF_INIT(0);
 
 static int
-inc_ts(json_object *in, json_object *out, const char *key, const char *const *alias,
+inc_ts(struct file *f, json_object *in, json_object *out, const char *key, const char *const *alias,
        const char **why)
 {
 	json_object *v = NULL;
@@ -435,14 +443,15 @@ inc_ts(json_object *in, json_object *out, const char *key, const char *const *al
 		json_object_object_add(out, key, NULL);
 		return 0;
 	}
-	if (rd_ts_json(v, files[RD_INCIDENTS].s.unit, &ns, why) < 0)
+	if (rd_ts_json(v, f->s.unit, &ns, why) < 0)
 		return -1;
 	js_add_ts(out, key, ns);
 	return 0;
 }
 
+/* One incident from its input object o (record line of file f). */
 static void
-load_incidents(void)
+incident_add(struct file *f, json_object *o, unsigned long line, const char *p, size_t n)
 {
 	static const char *const a_start[] = {"start_ts", "start", "started_at", "start_time", "ts", NULL};
 	static const char *const a_det[] = {"detected_ts", "detected", "detected_at", "detection_ts", NULL};
@@ -451,21 +460,99 @@ load_incidents(void)
 		"start_time", "ts", "detected_ts", "detected", "detected_at", "detection_ts",
 		"resolved_ts", "resolved", "resolved_at", "end_ts", "end", "root_cause", "title",
 		"expected_actions", NULL};
-	struct file *f = &files[RD_INCIDENTS];
+	json_object *out, *v;
+	const char *s, *why;
+	size_t len;
+	char idb[80];
+
+	out = stage_record("incident");
+	v = rd_get(o, "id");
+	if (v && (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int)))
+		js_add_str(out, "id", json_object_get_string(v));
+	else {
+		snprintf(idb, sizeof idb, "%s:%lu", f->idpfx, line);
+		js_add_str(out, "id", idb);
+	}
+	if (inc_ts(f, o, out, "start_ts", a_start, &why) < 0 ||
+	    inc_ts(f, o, out, "detected_ts", a_det, &why) < 0 ||
+	    inc_ts(f, o, out, "resolved_ts", a_res, &why) < 0) {
+		reject(f, line, p, n, "%s", why);
+		goto next;
+	}
+	if (json_object_object_get_ex(out, "start_ts", &v) && v == NULL) {
+		reject(f, line, p, n, "missing start_ts");
+		goto next;
+	}
+	v = rd_get(o, "root_cause");
+	if (v && json_object_is_type(v, json_type_string)) {
+		json_object *rc = json_object_new_object();
+		js_add_ref(rc, "service", v);
+		json_object_object_add(out, "root_cause", rc);
+	} else {
+		json_object_object_add(out, "root_cause", v ? json_object_get(v) : NULL);
+	}
+	json_object_object_add(out, "title", (v = rd_get(o, "title")) ? json_object_get(v) : NULL);
+	v = rd_get(o, "expected_actions");
+	json_object_object_add(out, "expected_actions",
+			       v ? json_object_get(v) : json_object_new_array());
+	json_object_object_foreach(o, key, val) {
+		int i;
+		for (i = 0; known[i] && strcmp(known[i], key) != 0; i++)
+			;
+		if (known[i] == NULL)
+			js_add_ref(out, key, val);
+	}
+	s = js_dump(out, &len);
+	buf_add(&incidents, s, len);
+	buf_addc(&incidents, '\n');
+	n_incidents++;
+next:
+	json_object_put(out);
+}
+
+/* An incidents file in a format of its own: its reader queues each
+ * incident as a JSON object in the JSONL input form. */
+static void
+load_incidents_rd(struct file *f)
+{
+	json_object *o;
+	const char *why;
+
+	file_open(f);
+	while (file_fill(f)) {
+		for (; f->s.ipend < f->s.npend; f->s.ipend++) {
+			struct rd_pend *pd = &f->s.pend[f->s.ipend];
+			const char *p = f->s.body.p + pd->off;
+			o = js_parse(st.tok, p, pd->len, &why);
+			if (o == NULL)
+				efatal(EXIT_FAIL, "%s:%lu: the %s reader wrote bad JSON: %s", f->path,
+				       f->s.line, f->fmt->name, why ? why : "null");
+			incident_add(f, o, f->s.line, p, pd->len);
+			json_object_put(o);
+		}
+	}
+	file_close(f);
+}
+
+static void
+load_incidents(struct file *f)
+{
 	const char *p, *why;
 	size_t n;
 	int k;
 
 	if (!f->present)
 		return;
+	if (strcmp(f->fmt->name, "jsonl") != 0) {
+		load_incidents_rd(f);
+		return;
+	}
 	if (rec_open(&f->s.rd, f->path, st.max_line) < 0)
 		efatal(EXIT_FAIL, "%s: %s", f->path, strerror(errno));
 	while ((k = rec_getline(&f->s.rd, &p, &n)) > 0) {
 		unsigned long line = f->s.rd.line;
-		json_object *o, *out, *v;
-		size_t plen = n, len;
-		const char *s;
-		char idb[48];
+		json_object *o;
+		size_t plen = n;
 		if (k == REC_LONG) {
 			st.records_in++;
 			stage_reject(&st, f->path, line, p, n, f->s.rd.long_len,
@@ -486,49 +573,7 @@ load_incidents(void)
 				reject(f, line, p, n, "invalid JSON: %s", why ? why : "null is not a record");
 			continue;
 		}
-		out = stage_record("incident");
-		v = rd_get(o, "id");
-		if (v && (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int)))
-			js_add_str(out, "id", json_object_get_string(v));
-		else {
-			snprintf(idb, sizeof idb, "incidents:%lu", line);
-			js_add_str(out, "id", idb);
-		}
-		if (inc_ts(o, out, "start_ts", a_start, &why) < 0 ||
-		    inc_ts(o, out, "detected_ts", a_det, &why) < 0 ||
-		    inc_ts(o, out, "resolved_ts", a_res, &why) < 0) {
-			reject(f, line, p, n, "%s", why);
-			goto next;
-		}
-		if (json_object_object_get_ex(out, "start_ts", &v) && v == NULL) {
-			reject(f, line, p, n, "missing start_ts");
-			goto next;
-		}
-		v = rd_get(o, "root_cause");
-		if (v && json_object_is_type(v, json_type_string)) {
-			json_object *rc = json_object_new_object();
-			js_add_ref(rc, "service", v);
-			json_object_object_add(out, "root_cause", rc);
-		} else {
-			json_object_object_add(out, "root_cause", v ? json_object_get(v) : NULL);
-		}
-		json_object_object_add(out, "title", (v = rd_get(o, "title")) ? json_object_get(v) : NULL);
-		v = rd_get(o, "expected_actions");
-		json_object_object_add(out, "expected_actions",
-				       v ? json_object_get(v) : json_object_new_array());
-		json_object_object_foreach(o, key, val) {
-			int i;
-			for (i = 0; known[i] && strcmp(known[i], key) != 0; i++)
-				;
-			if (known[i] == NULL)
-				js_add_ref(out, key, val);
-		}
-		s = js_dump(out, &len);
-		buf_add(&incidents, s, len);
-		buf_addc(&incidents, '\n');
-		n_incidents++;
-next:
-		json_object_put(out);
+		incident_add(f, o, line, p, n);
 		json_object_put(o);
 	}
 	if (k == REC_ERROR)
@@ -580,13 +625,83 @@ exists(const char *p)
 	return access(p, F_OK) == 0;
 }
 
+/* A file of role r at path; multi: one of several (ids name the file). */
 static void
-setup_file(struct file *f, enum rd_role r, json_object *sec)
+add_file(const struct file *t, char *path, int multi)
+{
+	struct file *f;
+	const char *base;
+
+	if (nfiles == MAX_FILES)
+		efatal(EXIT_USAGE, "%s: too many dataset files (at most %d)", path, MAX_FILES);
+	files = erealloc(files, (nfiles + 1) * sizeof *files);
+	f = &files[nfiles++];
+	*f = *t;
+	f->path = path;
+	f->s.path = path;
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if (multi) {
+		struct buf b = BUF_INIT(0);
+		buf_printf(&b, "%s:%s", rd_role_name[t->s.role], base);
+		f->idpfx = buf_detach(&b);
+	} else {
+		f->idpfx = estrdup(rd_role_name[t->s.role]);
+	}
+	f->present = exists(f->path);
+	if (f->present) {
+		struct stat sb;
+		f->regular = stat(f->path, &sb) == 0 && S_ISREG(sb.st_mode);
+	}
+	if (!f->present) {
+		if (errno != ENOENT)
+			efatal(EXIT_FAIL, "%s: %s", f->path, strerror(errno));
+		warnf("note: %s: not found, no %s loaded", f->path, rd_role_name[t->s.role]);
+	}
+}
+
+/* dataset.<role>.files: a glob or a list of globs, relative to the
+ * dataset; every match is a file of the role, in name order. */
+static void
+add_globs(const struct file *t, json_object *pats)
+{
+	enum rd_role r = t->s.role;
+	size_t n = json_object_is_type(pats, json_type_array) ? json_object_array_length(pats) : 1;
+	size_t before = nfiles;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *pv = json_object_is_type(pats, json_type_array) ?
+			json_object_array_get_idx(pats, i) : pats;
+		glob_t g;
+		char *pat;
+		int k;
+		if (!json_object_is_type(pv, json_type_string))
+			efatal(EXIT_USAGE, "dataset.%s.files: expected a pattern or a list of patterns",
+			       rd_role_name[r]);
+		pat = join(dataset_dir, json_object_get_string(pv));
+		k = glob(pat, 0, NULL, &g);
+		if (k != 0 && k != GLOB_NOMATCH)
+			efatal(EXIT_FAIL, "%s: cannot list the files", pat);
+		for (size_t j = 0; k == 0 && j < g.gl_pathc; j++)
+			add_file(t, estrdup(g.gl_pathv[j]), 1);
+		if (k == 0)
+			globfree(&g);
+		free(pat);
+	}
+	if (nfiles == before)
+		warnf("note: dataset.%s.files: no file matches, no %s loaded", rd_role_name[r],
+		      rd_role_name[r]);
+}
+
+static void
+setup_role(enum rd_role r, json_object *sec)
 {
 	json_object *fc = rd_get(sec, rd_role_name[r]), *v;
 	const char *cfgname = NULL, *s;
-	char why[300];
+	char why[300], *path = NULL;
+	struct file tf, *f = &tf;
 	int i;
+
+	memset(&tf, 0, sizeof tf);
 
 	f->s.st = &st;
 	f->s.role = r;
@@ -632,38 +747,35 @@ setup_file(struct file *f, enum rd_role r, json_object *sec)
 		efatal(EXIT_USAGE, "dataset.%s.%s", rd_role_name[r], why);
 
 	/* the path */
+	role_param[r] = opt_files[r];
+	if (opt_files[r] == NULL && (v = rd_get(fc, "files")) != NULL) {
+		role_param[r] = json_object_get_string(v);
+		add_globs(f, v);
+		return;
+	}
 	if (opt_files[r]) {
-		f->path = estrdup(opt_files[r]);
+		path = estrdup(opt_files[r]);
 	} else if (cfgname) {
-		f->path = join(dataset_dir, cfgname);
+		path = join(dataset_dir, cfgname);
 	} else {
 		static const char *const alt[] = {".jsonl", ".jsonl.gz", ".csv", ".csv.gz",
 			".otlp.jsonl", ".otlp.jsonl.gz", ".json", ".ndjson", NULL};
 		char name[64];
 		for (i = 0; alt[i]; i++) {
 			snprintf(name, sizeof name, "%s%s", rd_role_name[r], alt[i]);
-			free(f->path);
-			f->path = join(dataset_dir, name);
-			if (exists(f->path))
+			free(path);
+			path = join(dataset_dir, name);
+			if (exists(path))
 				break;
 		}
 		if (alt[i] == NULL) {
-			free(f->path);
+			free(path);
 			snprintf(name, sizeof name, "%s.jsonl", rd_role_name[r]);
-			f->path = join(dataset_dir, name);
+			path = join(dataset_dir, name);
 		}
 	}
-	f->present = exists(f->path);
-	f->s.path = f->path;
-	if (f->present) {
-		struct stat sb;
-		f->regular = stat(f->path, &sb) == 0 && S_ISREG(sb.st_mode);
-	}
-	if (!f->present) {
-		if (errno != ENOENT)
-			efatal(EXIT_FAIL, "%s: %s", f->path, strerror(errno));
-		warnf("note: %s: not found, no %s loaded", f->path, rd_role_name[r]);
-	}
+	add_file(f, path, 0);
+	role_param[r] = path;
 }
 
 static int
@@ -694,8 +806,8 @@ on_start(struct stage *s)
 	if (opt_sort_mem)
 		sort_mem = parse_size(opt_sort_mem);
 	for (int r = 0; r < RD_NROLE; r++)
-		setup_file(&files[r], (enum rd_role)r, sec);
-	for (int r = 0; r < RD_INCIDENTS; r++) {
+		setup_role((enum rd_role)r, sec);
+	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
 		if (!f->present)
 			continue;
@@ -711,7 +823,7 @@ on_start(struct stage *s)
 	}
 	js_add_str(params, "dataset", dataset_dir);
 	for (int r = 0; r < RD_NROLE; r++)
-		js_add_str(params, rd_role_name[r], files[r].path);
+		js_add_str(params, rd_role_name[r], role_param[r]);
 	js_add_str(params, "tz", tz ? tz : "UTC");
 	js_add_str(params, "ts_unit", unit);
 	js_add_int(params, "sort_mem", (int64_t)sort_mem);
@@ -748,7 +860,7 @@ emit(const char *p, size_t n)
 static void
 run_merge(void)
 {
-	struct file *src[3];
+	struct file **src = ecalloc(nfiles + 1, sizeof *src);
 	int nsrc = 0, have_xs = 0;
 	int64_t xts = 0;
 	uint64_t xseq = 0;
@@ -756,9 +868,9 @@ run_merge(void)
 	size_t xn = 0;
 
 	/* unsorted files through the external sort */
-	for (int r = 0; r < RD_INCIDENTS; r++) {
+	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
-		if (!f->present || f->sorted)
+		if (!f->present || f->sorted || f->s.role == RD_INCIDENTS)
 			continue;
 		if (xs == NULL)
 			xs = xs_new(sort_mem, NULL);
@@ -785,9 +897,9 @@ run_merge(void)
 		have_xs = k > 0;
 	}
 	/* sorted files, read on the fly */
-	for (int r = 0; r < RD_INCIDENTS; r++) {
+	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
-		if (!f->present || !f->sorted)
+		if (!f->present || !f->sorted || f->s.role == RD_INCIDENTS)
 			continue;
 		if (file_open(f) < 0)
 			efatal(EXIT_FAIL, "%s: %s", f->path, strerror(errno));
@@ -804,7 +916,7 @@ run_merge(void)
 		for (int i = 0; i < nsrc; i++) {
 			struct file *f = src[i];
 			struct rd_pend *pd = &f->s.pend[f->s.ipend];
-			uint64_t sq = seq_of(f->s.role, f->s.line, pd->k);
+			uint64_t sq = seq_of((size_t)(f - files), f->s.line, pd->k);
 			if (best < 0 || pd->ts < bts || (pd->ts == bts && sq < bseq)) {
 				best = i;
 				bts = pd->ts;
@@ -838,6 +950,7 @@ run_merge(void)
 			}
 		}
 	}
+	free(src);
 }
 
 int
@@ -865,16 +978,18 @@ main(int argc, char **argv)
 	threaded = pthread_create(&th, NULL, hash_files, NULL) == 0;
 	if (!threaded)
 		hash_files(NULL);
-	for (int r = 0; r < RD_INCIDENTS; r++)
-		if (files[r].present)
+	for (size_t r = 0; r < nfiles; r++)
+		if (files[r].present && files[r].s.role != RD_INCIDENTS)
 			files[r].sorted = scan_sorted(&files[r]);
 	if (threaded)
 		pthread_join(th, NULL);
-	for (int r = 0; r < RD_NROLE; r++)
+	for (size_t r = 0; r < nfiles; r++)
 		if (files[r].present && files[r].hash_err)
 			efatal(EXIT_FAIL, "%s: %s", files[r].path, strerror(files[r].hash_err));
 	write_run(started);
-	load_incidents();
+	for (size_t r = 0; r < nfiles; r++)
+		if (files[r].s.role == RD_INCIDENTS)
+			load_incidents(&files[r]);
 	run_merge();
 	for (size_t i = 0; i < incidents.len;) {
 		char *nl = memchr(incidents.p + i, '\n', incidents.len - i);
