@@ -296,6 +296,39 @@ is_epoch_text(const char *s, size_t n, int *frac)
 	return dig > 0 && n < 40;
 }
 
+/*
+ * Go's time.Time.String() form, "2022-08-22 03:41:09.858280782 +0000 UTC
+ * m=+0.934442642": the monotonic clock reading "m=..." and the zone
+ * abbreviation are dropped, the numeric offset is kept.
+ */
+static int
+go_time(const char *s, size_t n, int64_t *ns)
+{
+	char t[80];
+	const char *why, *m;
+	size_t k;
+
+	if (n >= sizeof t || n < 20)
+		return -1;
+	memcpy(t, s, n);
+	t[n] = '\0';
+	if ((m = strstr(t, " m=")) != NULL)
+		t[m - t] = '\0';
+	k = strlen(t);
+	/* "... +0000 UTC": drop the abbreviation after the offset */
+	char *sp = strrchr(t, ' ');
+	if (sp && sp >= t + 5 && (sp[-5] == '+' || sp[-5] == '-') && isalpha((unsigned char)sp[1])) {
+		*sp = '\0';
+		k = strlen(t);
+	}
+	/* "...SS.fff +0000": the offset follows a space */
+	if (k > 6 && t[k - 6] == ' ' && (t[k - 5] == '+' || t[k - 5] == '-'))
+		memmove(t + k - 6, t + k - 5, 6);
+	else
+		return -1;
+	return ts_parse(t, strlen(t), ns, &why);
+}
+
 /* A timestamp string; epoch strings use the configured unit. */
 int
 rd_ts_text(const char *s, size_t n, enum ts_unit u, int64_t *ns, const char **why)
@@ -316,7 +349,9 @@ rd_ts_text(const char *s, size_t n, enum ts_unit u, int64_t *ns, const char **wh
 		}
 		return ts_epoch_int(v, u, ns, why);
 	}
-	return ts_parse(s, n, ns, why);
+	if (ts_parse(s, n, ns, why) == 0)
+		return 0;
+	return go_time(s, n, ns) == 0 ? 0 : -1;
 }
 
 /*

@@ -8,13 +8,18 @@
 
 #include "rd_formats.h"
 
-extern const struct rd_format rd_jsonl, rd_csv, rd_otlp;
+extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nezha_trace,
+	rd_nezha_log, rd_nezha_faults;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
 	&rd_otlp,
 	&rd_jsonl,
 	&rd_csv,
+	&rd_nezha_metric,
+	&rd_nezha_trace,
+	&rd_nezha_log,
+	&rd_nezha_faults,
 	NULL,
 };
 

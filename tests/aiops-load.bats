@@ -239,3 +239,65 @@ ts_of() { # ts-json [options...]
 	diff -u "$L/golden-examples.head.jsonl" <(head -n 200 "$out")
 	[ "$(sha256sum <"$out" | cut -d' ' -f1)  $(wc -l <"$out")" = "$(cat "$L/golden-examples.sha256")" ]
 }
+
+# ---- Nezha (tests/fixtures/load/nezha: a slice of the real dataset) ----
+
+NZ="$L/nezha/rca_data/2022-08-22"
+
+@test "nezha: a slice of Nezha with examples/datasets/nezha.yaml: golden output" {
+	run -0 pipe "cd '$NZ' && aiops-load --config '$AIOPS_ROOT/examples/datasets/nezha.yaml' --dataset . 2>/dev/null | mask"
+	diff -u "$L/nezha.out" <(printf '%s\n' "$output")
+}
+
+@test "nezha: readers chosen by their headers; counts reconcile with 0 rejects" {
+	local d; d=$(scratch)
+	printf '%s\n' 'dataset:' '  logs: {files: "log/*_log.csv"}' \
+		'  metrics: {files: "metric/*_metric.csv"}' '  traces: {files: "trace/*_trace.csv"}' \
+		'  incidents: {files: "*-fault_list.json"}' >"$d/c.yaml"
+	run -0 pipe "cd '$NZ' && aiops-load --config '$d/c.yaml' --dataset . 2>/dev/null"
+	# the formats come from the probes
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "run") | [.dataset.files[].format] | unique | join(" ")')" = \
+		"nezha_faults nezha_log nezha_metric nezha_trace" ]
+	# 3 log lines, 6 metric rows of 19 columns, 5 spans, 2 faults
+	printf '%s\n' "$output" | jq -e 'select(.kind == "stage_end") | .records_in == 16 and .rejects == 0
+		and .kinds == {"log": 3, "metric": 114, "span": 5, "incident": 2}'
+	# the same signals as with the example config
+	diff <(grep -E '"kind":"(log|metric|span)"' "$L/nezha.out") <(printf '%s\n' "$output" | mask | signals)
+}
+
+@test "nezha: NaN cells are null values, never zero; Go times and pod names are read" {
+	run -0 pipe "grep -c '\"value\":null' '$L/nezha.out'"
+	[ "$output" -eq 6 ]
+	run -0 pipe "grep -o 'NaN' '$NZ'/metric/*.csv | wc -l"
+	[ "$output" -eq 6 ]
+	jq -se '.[] | select(.id == "metrics:frontend-579b9bff58-t2dbm_metric.csv:2.2")
+		| .ts == "2022-08-22T03:52:19.789Z" and .service == "frontend"
+		and .labels.pod == "frontend-579b9bff58-t2dbm"' "$L/nezha.out"
+}
+
+@test "nezha: bad rows and faults become rejects with the reason, the rest loads" {
+	local d; d=$(scratch)
+	mkdir -p "$d/trace" "$d/metric"
+	{ head -n 2 "$NZ/trace/03_53_trace.csv"
+	  echo 'a,b,root,frontend-5-x,op,notanumber,1661140374362982609,1'
+	  echo 'a,b,root,frontend-5-x,op,1661140374362982609,1661140374351773094,1'
+	  echo 'a,b,root,frontend-5-x,op'; } >"$d/trace/00_00_trace.csv"
+	{ head -n 2 "$NZ/metric/frontend-579b9bff58-t2dbm_metric.csv"
+	  sed -n 3p "$NZ/metric/frontend-579b9bff58-t2dbm_metric.csv" | sed 's/,21116,/,abc,/'
+	  echo 'yesterday,1,frontend-5-x,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19'; } >"$d/metric/p_metric.csv"
+	printf '%s\n' '{"03": [{"inject_time": "2022-08-22 03:53:54", "inject_type": "return"},' \
+		'{"inject_time": "2022-08-22 03:59:54", "inject_pod": "a-b-c", "inject_type": "return"}]}' \
+		>"$d/x-fault_list.json"
+	printf '%s\n' 'dataset:' '  metrics: {files: "metric/*.csv"}' '  traces: {files: "trace/*.csv"}' \
+		'  incidents: {files: "*-fault_list.json"}' >"$d/c.yaml"
+	run -0 pipe "aiops-load --config '$d/c.yaml' --dataset '$d' 2>'$d/err'"
+	grep -q '00_00_trace.csv:3: StartTimeUnixNano: not an integer' "$d/err"
+	grep -q '00_00_trace.csv:4: negative duration' "$d/err"
+	grep -q '00_00_trace.csv:5: expected 8 fields, got 5' "$d/err"
+	grep -q "p_metric.csv:3: column 'SyscallRead': metric value is not a number: 'abc'" "$d/err"
+	grep -q "p_metric.csv:4: Time: .*'yesterday'" "$d/err"
+	grep -q 'x-fault_list.json:1: fault 1 (hour 03): missing inject_pod' "$d/err"
+	printf '%s\n' "$output" | jq -e 'select(.kind == "stage_end") | .rejects == 6 and .records_in == 9
+		and .kinds.span == 1 and .kinds.incident == 1 and .kinds.metric == 19 + 18'
+	printf '%s\n' "$output" | jq -e 'select(.kind == "incident") | .root_cause == {"service": "a", "fault": "return"}'
+}
