@@ -789,3 +789,17 @@ rd_json_object(struct rd_src *s, const char *p, size_t n)
 	}
 	return o;
 }
+
+const char *
+rd_ts_reason(char *out, size_t outn, const char *why, const char *val, size_t vn)
+{
+	if (strcmp(why, "invalid timestamp") != 0)
+		return why;
+	if (vn > 64)
+		vn = 64;
+	snprintf(out, outn, "invalid timestamp '%.*s' (accepted: RFC 3339 such as "
+		 "2024-05-01T10:00:00.5Z or +02:00 offsets, 'YYYY-MM-DD HH:MM:SS[.fff]' in "
+		 "dataset.timezone, a date, epoch numbers in s, ms, us or ns, Go's time.String())",
+		 (int)vn, val);
+	return out;
+}

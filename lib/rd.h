@@ -153,6 +153,9 @@ int rd_blank(const char *p, size_t n);
 /* A timestamp string; epoch strings use the unit u.  -1 with *why. */
 int rd_ts_text(const char *s, size_t n, enum ts_unit u, int64_t *ns, const char **why);
 int rd_ts_json(json_object *v, enum ts_unit u, int64_t *ns, const char **why);
+/* The reason for a reject of a timestamp: why, or for "invalid timestamp"
+ * the value (at most 64 bytes) and the accepted forms, written into out. */
+const char *rd_ts_reason(char *out, size_t outn, const char *why, const char *val, size_t vn);
 /* An integer that json-c clamped to the 64-bit limits (its value is lost). */
 int rd_int_saturated(json_object *v);
 /* Normalised level (DEBUG INFO WARN ERROR FATAL) or NULL when unknown. */

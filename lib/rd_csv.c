@@ -162,7 +162,8 @@ parse_csv(struct rd_src *f, const char *p, size_t n, unsigned long line)
 		return;
 	}
 	if (rd_ts_text(c->p, c->n, f->unit, &ts, &why) < 0) {
-		rd_reject(f, line, p, n, "%s", why);
+		char r[300];
+		rd_reject(f, line, p, n, "%s", rd_ts_reason(r, sizeof r, why, c->p, c->n));
 		return;
 	}
 	if (f->quiet) {

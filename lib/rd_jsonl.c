@@ -104,7 +104,10 @@ parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char 
 		return;
 	}
 	if (rd_ts_json(pk.v[F_TS], f->unit, &ts, &why) < 0) {
-		rd_reject(f, line, raw, n, "%s", why);
+		char r[300];
+		const char *vs = json_object_is_type(pk.v[F_TS], json_type_string) ?
+			json_object_get_string(pk.v[F_TS]) : json_object_to_json_string_ext(pk.v[F_TS], JS_FLAGS);
+		rd_reject(f, line, raw, n, "%s", rd_ts_reason(r, sizeof r, why, vs, strlen(vs)));
 		return;
 	}
 	if (f->quiet) {

@@ -181,7 +181,8 @@ metric_next(struct rd_src *s)
 	pf = &z->row.f[2];
 	s->nelem = (unsigned)(z->ncols - 3);
 	if (rd_ts_text(tf->p, tf->n, s->unit, &ts, &why) < 0) {
-		rd_reject(s, s->line, p, n, "Time: %s '%.*s'", why, (int)tf->n, tf->p);
+		char r[300];
+		rd_reject(s, s->line, p, n, "Time: %s", rd_ts_reason(r, sizeof r, why, tf->p, tf->n));
 		return 1;
 	}
 	if (s->quiet) {
@@ -365,7 +366,9 @@ log_next(struct rd_src *s)
 	s->nelem = 1;
 	if (f[0].n > 0) {
 		if (rd_ts_text(f[0].p, f[0].n, s->unit, &ts, &why) < 0) {
-			rd_reject(s, s->line, p, n, "Timestamp: %s '%.*s'", why, (int)f[0].n, f[0].p);
+			char r[300];
+			rd_reject(s, s->line, p, n, "Timestamp: %s",
+				  rd_ts_reason(r, sizeof r, why, f[0].p, f[0].n));
 			return 1;
 		}
 	} else if (nano(&f[1], &ts, &why) < 0 || ts <= 0) {

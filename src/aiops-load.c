@@ -443,8 +443,13 @@ inc_ts(struct file *f, json_object *in, json_object *out, const char *key, const
 		json_object_object_add(out, key, NULL);
 		return 0;
 	}
-	if (rd_ts_json(v, f->s.unit, &ns, why) < 0)
+	if (rd_ts_json(v, f->s.unit, &ns, why) < 0) {
+		static char r[300];
+		const char *vs = json_object_is_type(v, json_type_string) ? json_object_get_string(v) :
+			json_object_to_json_string_ext(v, JS_FLAGS);
+		*why = rd_ts_reason(r, sizeof r, *why, vs, strlen(vs));
 		return -1;
+	}
 	js_add_ts(out, key, ns);
 	return 0;
 }
