@@ -11,6 +11,7 @@
 #include "err.h"
 #include "js.h"
 #include "rd.h"
+#include "scan.h"
 
 const char *const rd_role_name[RD_NROLE] = {"logs", "metrics", "traces", "incidents"};
 
@@ -779,6 +780,18 @@ rd_json_object(struct rd_src *s, const char *p, size_t n)
 	if (plen && p[plen - 1] == '\r')
 		plen--;
 	o = js_parse(s->st->tok, p, plen, &why);
+	if (o != NULL) {
+		/* json-c takes lenient numbers (039.5, 1., 1e) and would write
+		 * them back as they came: the line must be strict JSON. */
+		struct scan_result sr;
+		const char *swhy;
+		if (scan_json(p, plen, &sr, &swhy) < 0) {
+			json_object_put(o);
+			rd_reject(s, s->line, p, n, "invalid JSON: %s (not strict JSON: numbers such as "
+				  "039.5, 1., 1e or NaN are not JSON)", swhy);
+			return NULL;
+		}
+	}
 	if (o == NULL || !json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		if (o)

@@ -301,3 +301,29 @@ NZ="$L/nezha/rca_data/2022-08-22"
 		and .kinds.span == 1 and .kinds.incident == 1 and .kinds.metric == 19 + 18'
 	printf '%s\n' "$output" | grep '"kind":"incident"' | jq -e '.root_cause == {"service": "a", "fault": "return"}'
 }
+
+# ---- bad input (issue 13, item 4) ----
+
+@test "lenient JSON numbers are rejects, never copied into the output" {
+	local d; d=$(scratch)
+	for v in 039.5 1. 01e2 1e 1E+ '0.5,"x":007' NaN -0.5e-3; do
+		printf '{"ts":"2024-05-01T10:00:00Z","service":"a","name":"m","value":%s}\n' "$v"
+	done >"$d/metrics.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	# every output line is strict JSON (jq is strict) and only the last value passes
+	printf '%s\n' "$output" | jq -c . >/dev/null
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.kind == "metric") | [.id, .value]')" = '["metrics:8",-0.0005]' ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "reject") | .line' | tr '\n' ,)" = "1,2,3,4,5,6,7," ]
+	printf '%s\n' "$output" | jq -se '[.[] | select(.kind == "reject") | .reason | test("^invalid JSON: .*not strict JSON")] | all'
+	printf '%s\n' "$output" | jq -se '.[-1] | .records_in == 8 and .kinds.metric == 1 and .rejects == 7'
+}
+
+@test "CSV lenient numbers are normalised to JSON numbers, a cut exponent is a reject" {
+	local d; d=$(scratch)
+	printf '%s\n' 'ts,service,name,value' 't1,a,m,039.5' 't2,a,m,1.' 't3,a,m,01e2' 't4,a,m,1e' 't5,a,m,1E+' |
+		sed 's/t\([0-9]\)/2024-05-01T10:00:0\1Z/' >"$d/metrics.csv"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.kind == "metric") | .value' | tr '\n' ,)" = "39.5,1,100," ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "reject") | .reason' | tr '\n' ,)" = \
+		"metric value is not a number: '1e',metric value is not a number: '1E+'," ]
+}
