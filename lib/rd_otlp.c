@@ -297,15 +297,33 @@ otlp_span(struct rd_src *f, json_object *sp, const char *svc, unsigned long line
 	rd_pend(f, ts, f->nelem, 2, off);
 }
 
+/* The array under key k of o, or NULL after a reject naming where it is
+ * missing: damaged structure is never skipped silently. */
+static json_object *
+want_array(struct rd_src *f, json_object *o, const char *k, const char *alt, const char *where,
+	   unsigned long line, const char *raw, size_t n)
+{
+	json_object *a = rd_get(o, k);
+
+	if (a == NULL && alt)
+		a = rd_get(o, alt);
+	if (a && json_object_is_type(a, json_type_array))
+		return a;
+	rd_reject(f, line, raw, n, "%s: %s %s array", where, a ? "not an" : "no", k);
+	return NULL;
+}
+
 static void
 parse_otlp(struct rd_src *f, json_object *o, unsigned long line, const char *raw, size_t n)
 {
 	static const char *const top[] = {"resourceLogs", "resourceMetrics", "resourceSpans"};
 	static const char *const scope[] = {"scopeLogs", "scopeMetrics", "scopeSpans"};
 	static const char *const items[] = {"logRecords", "metrics", "spans"};
+	static const char *const what[] = {"log records", "metric data points", "spans"};
 	json_object *res = rd_get(o, top[f->role]);
 	size_t i, j, k, q;
 	char where[160];
+	unsigned long rejects = f->st->rejects;
 
 	f->nelem = 0;
 	if (res == NULL || !json_object_is_type(res, json_type_array)) {
@@ -316,11 +334,16 @@ parse_otlp(struct rd_src *f, json_object *o, unsigned long line, const char *raw
 	for (i = 0; i < rd_alen(res); i++) {
 		json_object *r = json_object_array_get_idx(res, i);
 		const char *svc = otlp_service(rd_get(r, "resource"));
-		json_object *scopes = rd_get(r, scope[f->role]);
-		if (scopes == NULL && f->role == RD_LOGS)
-			scopes = rd_get(r, "instrumentationLibraryLogs");
+		json_object *scopes;
+		snprintf(where, sizeof where, "%s[%zu]", top[f->role], i);
+		scopes = want_array(f, r, scope[f->role], f->role == RD_LOGS ?
+				    "instrumentationLibraryLogs" : NULL, where, line, raw, n);
 		for (j = 0; j < rd_alen(scopes); j++) {
-			json_object *its = rd_get(json_object_array_get_idx(scopes, j), items[f->role]);
+			json_object *its;
+			snprintf(where, sizeof where, "%s[%zu].%s[%zu]", top[f->role], i,
+				 scope[f->role], j);
+			its = want_array(f, json_object_array_get_idx(scopes, j), items[f->role], NULL,
+					 where, line, raw, n);
 			for (k = 0; k < rd_alen(its); k++) {
 				json_object *it = json_object_array_get_idx(its, k);
 				snprintf(where, sizeof where, "%s[%zu].%s[%zu].%s[%zu]", top[f->role], i,
@@ -343,7 +366,8 @@ parse_otlp(struct rd_src *f, json_object *o, unsigned long line, const char *raw
 						rd_reject(f, line, raw, n, "%s: unsupported metric type %s", where, t);
 						continue;
 					}
-					json_object *dps = rd_get(data, "dataPoints");
+					json_object *dps = want_array(f, data, "dataPoints", NULL, where, line,
+								      raw, n);
 					for (q = 0; q < rd_alen(dps); q++) {
 						char w2[200];
 						snprintf(w2, sizeof w2, "%s.dataPoints[%zu]", where, q);
@@ -355,6 +379,9 @@ parse_otlp(struct rd_src *f, json_object *o, unsigned long line, const char *raw
 			}
 		}
 	}
+	/* A line that yields nothing and was not rejected would vanish. */
+	if (!f->quiet && f->npend == 0 && f->st->rejects == rejects)
+		rd_reject(f, line, raw, n, "no %s in the OTLP request (empty arrays)", what[f->role]);
 }
 
 static int

@@ -327,3 +327,25 @@ NZ="$L/nezha/rca_data/2022-08-22"
 	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "reject") | .reason' | tr '\n' ,)" = \
 		"metric value is not a number: '1e',metric value is not a number: '1E+'," ]
 }
+
+@test "damaged OTLP structure is one reject per line, never silently dropped" {
+	local d; d=$(scratch)
+	local res='"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]}'
+	local rec='{"timeUnixNano":"1714557600000000000","body":{"stringValue":"ok"}}'
+	printf '%s\n' '{"resourceLogs":[]}' "{\"resourceLogs\":[{$res}]}" \
+		"{\"resourceLogs\":[{$res,\"scopeLogs\":[{}]}]}" \
+		"{\"resourceLogs\":[{$res,\"scopeLogs\":[{\"logRecords\":[]}]}]}" \
+		"{\"resourceLogs\":[{$res,\"scopeLogs\":[{\"logRecords\":[$rec]}]}]}" \
+		'{"resourceLogs":{}}' >"$d/logs.otlp.jsonl"
+	printf '%s\n' "{\"resourceMetrics\":[{$res,\"scopeMetrics\":[{\"metrics\":[{\"name\":\"m\",\"gauge\":{}}]}]}]}" \
+		>"$d/metrics.otlp.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "reject") | "\(.source | split("/") | last):\(.line): \(.reason)"' | sort)" = "$(printf '%s\n' \
+		'logs.otlp.jsonl:1: no log records in the OTLP request (empty arrays)' \
+		'logs.otlp.jsonl:2: resourceLogs[0]: no scopeLogs array' \
+		'logs.otlp.jsonl:3: resourceLogs[0].scopeLogs[0]: no logRecords array' \
+		'logs.otlp.jsonl:4: no log records in the OTLP request (empty arrays)' \
+		'logs.otlp.jsonl:6: no resourceLogs array in an OTLP logs file' \
+		'metrics.otlp.jsonl:1: resourceMetrics[0].scopeMetrics[0].metrics[0]: no dataPoints array')" ]
+	printf '%s\n' "$output" | jq -se '.[-1] | .records_in == 7 and .rejects == 6 and .kinds.log == 1'
+}
