@@ -816,3 +816,79 @@ rd_ts_reason(char *out, size_t outn, const char *why, const char *val, size_t vn
 		 (int)vn, val);
 	return out;
 }
+
+const char *
+rd_probe_next(const struct rd_probe *p, const char **cur, size_t *n)
+{
+	const char *s = *cur ? *cur : p->buf, *end = p->buf + p->len, *nl;
+
+	for (;;) {
+		if (s >= end)
+			return NULL;
+		nl = memchr(s, '\n', (size_t)(end - s));
+		if (nl == NULL && !p->eof)
+			return NULL;        /* cut by the end of the sample */
+		if (nl == NULL)
+			nl = end;
+		*cur = nl + 1;
+		*n = (size_t)(nl - s);
+		if (*n && s[*n - 1] == '\r')
+			(*n)--;
+		if (!rd_blank(s, *n))
+			return s;
+		s = nl + 1;
+	}
+}
+
+int
+rd_probe_json(const char *s, size_t n)
+{
+	json_tokener *tok;
+	json_object *o;
+	int r = 0;
+	static const char *const keys[] = {"resourceLogs", "resourceMetrics", "resourceSpans"};
+
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	if (n == 0 || *s != '{')
+		return 0;
+	if ((tok = json_tokener_new()) == NULL)
+		return 0;
+	o = json_tokener_parse_ex(tok, s, (int)n);
+	if (o && json_tokener_get_error(tok) == json_tokener_success &&
+	    json_object_is_type(o, json_type_object)) {
+		r = 1;
+		for (int i = 0; i < 3; i++)
+			if (json_object_object_get_ex(o, keys[i], NULL))
+				r = 2;
+	}
+	json_object_put(o);
+	json_tokener_free(tok);
+	return r;
+}
+
+/* Does the line start with something like a time (a text log)? */
+int
+rd_timeish(const char *s, size_t n)
+{
+	static const char *const mon[] = {"Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ",
+		"Aug ", "Sep ", "Oct ", "Nov ", "Dec ", NULL};
+	size_t i = 0;
+
+	if (n && (s[0] == '[' || s[0] == '<')) {     /* [2024-...] or a syslog <PRI> */
+		i = 1;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (s[0] == '<' && i < n && s[i] == '>')
+			return 1;
+		i = 1;
+	}
+	if (n >= i + 5 && strspn(s + i, "0123456789") >= 4 && (s[i + 4] == '-' || s[i + 4] == '/'))
+		return 1;
+	if (n >= i + 5 && strspn(s + i, "0123456789") == 2 && s[i + 2] == ':')
+		return 1;
+	for (int k = 0; mon[k]; k++)
+		if (n >= i + 4 && memcmp(s + i, mon[k], 4) == 0)
+			return 1;
+	return 0;
+}

@@ -92,6 +92,7 @@ struct rd_src {
 	struct amap amap;
 	struct rec_reader rd;   /* open while the file is read */
 	int quiet;              /* the scan for time order: no rejects, no counts */
+	const char *hint;       /* what the file looks like, when no format matched */
 	/* set by the reader */
 	void *priv;
 	char why[300];
@@ -111,6 +112,17 @@ struct rd_probe {
 	size_t len;
 	int eof;                /* buf holds the whole file */
 };
+#define RD_PROBE_LINES 32       /* lines a probe samples */
+/* The next non-blank line of the sample (at most the whole buffer; a last
+ * line cut by the end of the sample is left out): *cur starts NULL.
+ * Returns the line with *n its length (no '\n' or '\r'), or NULL. */
+const char *rd_probe_next(const struct rd_probe *p, const char **cur, size_t *n);
+/* A line as JSON: 0 not a JSON object, 1 an object, 2 an object with a
+ * top-level resourceLogs, resourceMetrics or resourceSpans (OTLP). */
+int rd_probe_json(const char *s, size_t n);
+/* Does the line start with something like a time ("2024-05-01", "Jun 14 ",
+ * "10:00:00", "[2024-...", a syslog "<13>")? */
+int rd_timeish(const char *s, size_t n);
 #define RD_SCORE_MAX 100        /* the structure checked on every sampled line */
 #define RD_SCORE_EXT 1          /* an extension only: breaks ties */
 #define RD_SCORE_MIN 25         /* below this nothing is chosen */

@@ -422,13 +422,49 @@ csv_close(struct rd_src *s)
 	s->priv = NULL;
 }
 
-/* Anything that is not JSON: the header decides later. */
+/* Fields of a line split at d (quotes respected). */
+static size_t
+nfields(const char *s, size_t n, char d)
+{
+	size_t k = 1;
+	int q = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			q = !q;
+		else if (s[i] == d && !q)
+			k++;
+	}
+	return k;
+}
+
+/* A header of at least two fields, then lines with as many: at most 50
+ * (generic; a reader that knows the exact header outbids it).  Files whose
+ * lines are mostly JSON objects score 0. */
 static int
 csv_probe(const struct rd_probe *p)
 {
-	const char *l = p->buf + strspn(p->buf, " \t\r\n\f\v");
+	const char *cur = NULL, *l;
+	size_t n, hf;
+	int lines = 0, good = 0, json = 0;
+	char d = ',';
 
-	return *l && *l != '{' && *l != '[' ? 50 : 0;
+	if ((l = rd_probe_next(p, &cur, &n)) == NULL)
+		return 0;
+	if (memchr(l, ',', n) == NULL)
+		d = memchr(l, '\t', n) ? '\t' : memchr(l, ';', n) ? ';' : ',';
+	if ((hf = nfields(l, n, d)) < 2 || l[0] == '{' || l[0] == '[' || rd_timeish(l, n))
+		return 0;     /* a header never starts with a time: a text log does */
+	while (lines < RD_PROBE_LINES && (l = rd_probe_next(p, &cur, &n)) != NULL) {
+		lines++;
+		good += nfields(l, n, d) == hf;
+		json += l[0] == '{';
+	}
+	if (lines == 0)
+		return 50;
+	if (2 * json > lines)
+		return 0;
+	return 50 * good / lines;
 }
 
 const struct rd_format rd_csv = {

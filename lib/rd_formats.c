@@ -86,3 +86,55 @@ rd_choose(const struct rd_probe *p, int *score, char *why, size_t n)
 	}
 	return best;
 }
+
+const char *
+rd_guess(const struct rd_probe *p, const char *scores, char *out, size_t n, const char **label)
+{
+	const char *cur = NULL, *l, *first = NULL, *what;
+	size_t ln;
+	int lines = 0, times = 0;
+
+	while (lines < RD_PROBE_LINES && (l = rd_probe_next(p, &cur, &ln)) != NULL) {
+		if (first == NULL)
+			first = l;
+		lines++;
+		times += rd_timeish(l, ln);
+	}
+	*label = "no known format";
+	if (first && (*first == '{' || *first == '[') && rd_probe_json(first, strcspn(first, "\n")) == 0)
+		*label = "multi-line JSON", what = "JSON spread over several lines (a pretty-printed document or an array): "
+		       "aiops-load reads one JSON object a line (jq -c turns a document into that)";
+	else if (lines && 2 * times >= lines)
+		*label = "a plain-text log", what = "a plain-text log (its lines start with a time): there is no reader for "
+		       "plain-text logs; convert it to JSONL or to CSV with a header";
+	else
+		what = "no known format (jsonl, otlp, csv with a header, nezha_*)";
+	if (scores && strcmp(scores, "no format matches") != 0)
+		snprintf(out, n, "looks like %s; scores too low or tied: %s (set dataset.%s.format)",
+			 what, scores, rd_role_name[p->role]);
+	else
+		snprintf(out, n, "looks like %s", what);
+	return out;
+}
+
+/* The reader for a file no format matched: every line is a reject that
+ * says what the file looks like (s->hint). */
+static int
+unknown_next(struct rd_src *s)
+{
+	const char *p;
+	size_t n;
+	int k;
+
+	if ((k = rd_line(s, &p, &n)) <= 0)
+		return k;
+	rd_reject(s, s->line, p, n, "file in no known format (%s)", s->hint ? s->hint : "?");
+	return 1;
+}
+
+const struct rd_format rd_unknown = {
+	.name = "unknown",
+	.exts = "",
+	.roles = 1u << RD_LOGS | 1u << RD_METRICS | 1u << RD_TRACES,
+	.next = unknown_next,
+};

@@ -22,4 +22,13 @@ const struct rd_format *rd_find(const char *name);
  */
 const struct rd_format *rd_choose(const struct rd_probe *p, int *score, char *why, size_t n);
 
+/* What a file that no format matched looks like (a plain-text log,
+ * multi-line JSON, ...) with advice and the scores (rd_choose's why), into
+ * out; *label is the short name ("a plain-text log"). */
+const char *rd_guess(const struct rd_probe *p, const char *scores, char *out, size_t n,
+		     const char **label);
+
+/* The reader of such a file: each line becomes a reject quoting s->hint. */
+extern const struct rd_format rd_unknown;
+
 #endif

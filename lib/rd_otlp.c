@@ -401,22 +401,20 @@ otlp_next(struct rd_src *s)
 	return 1;
 }
 
-/* The first non-blank line is JSON naming a resource* array. */
+/* The share of sampled lines that are JSON objects with a top-level
+ * resourceLogs, resourceMetrics or resourceSpans key. */
 static int
 otlp_probe(const struct rd_probe *p)
 {
-	const char *l = p->buf + strspn(p->buf, " \t\r\n\f\v");
-	const char *e = strchr(l, '\n');
-	size_t n = e ? (size_t)(e - l) : strlen(l);
-	static const char *const keys[] = {"\"resourceLogs\"", "\"resourceMetrics\"",
-		"\"resourceSpans\""};
+	const char *cur = NULL, *l;
+	size_t n;
+	int lines = 0, good = 0;
 
-	if (*l != '{' && *l != '[')
-		return 0;
-	for (int i = 0; i < 3; i++)
-		if (memmem(l, n, keys[i], strlen(keys[i])))
-			return 100;
-	return 0;
+	while (lines < RD_PROBE_LINES && (l = rd_probe_next(p, &cur, &n)) != NULL) {
+		lines++;
+		good += rd_probe_json(l, n) == 2;
+	}
+	return lines ? RD_SCORE_MAX * good / lines : 0;
 }
 
 const struct rd_format rd_otlp = {

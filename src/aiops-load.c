@@ -262,9 +262,13 @@ detect(struct file *f)
 	else if (f->s.role == RD_INCIDENTS &&
 		 (fm = rd_choose(&pr, &score, why, sizeof why)) == NULL)
 		fm = rd_find("jsonl");      /* the incidents' own form */
-	else if ((fm = rd_choose(&pr, &score, why, sizeof why)) == NULL)
-		efatal(EXIT_FAIL, "%s: cannot tell the format (%s): set dataset.%s.format", f->path,
-		       why, rd_role_name[f->s.role]);
+	else if ((fm = rd_choose(&pr, &score, why, sizeof why)) == NULL) {
+		char hint[600];
+		/* One message for the file; its lines become rejects. */
+		warnf("%s: %s; every line becomes a reject", f->path,
+		      rd_guess(&pr, why, hint, sizeof hint, &f->s.hint));
+		fm = &rd_unknown;
+	}
 	buf_free(&b);
 	return fm;
 }

@@ -349,3 +349,50 @@ NZ="$L/nezha/rca_data/2022-08-22"
 		'metrics.otlp.jsonl:1: resourceMetrics[0].scopeMetrics[0].metrics[0]: no dataPoints array')" ]
 	printf '%s\n' "$output" | jq -se '.[-1] | .records_in == 7 and .rejects == 6 and .kinds.log == 1'
 }
+
+@test "one bad first line is one reject, not a wrong format for the whole file" {
+	local d; d=$(scratch)
+	printf '%s\n' '# exported by tool X' '{"ts":"2024-05-01T10:00:00Z","service":"a","level":"ERROR","msg":"boom"}' \
+		'{"ts":"2024-05-01T10:00:01Z","service":"a","level":"INFO","msg":"ok"}' >"$d/logs.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	printf '%s\n' "$output" | jq -se '.[-1] | .records_in == 3 and .rejects == 1 and .kinds.log == 2'
+	printf '%s\n' "$output" | jq -se '[.[] | select(.kind == "reject")][0] | .line == 1 and (.reason | startswith("invalid JSON"))'
+	printf '%s\n' "$output" | jq -se '[.[] | select(.kind == "run")][0] | .dataset.files[0].format == "jsonl"'
+}
+
+@test "OTLP is a top-level resource* key, not the word anywhere in the line" {
+	local d; d=$(scratch)
+	printf '%s\n' '{"ts":"2024-05-01T10:00:00Z","service":"a","msg":"resourceLogs"}' \
+		'{"ts":"2024-05-01T10:00:01Z","service":"a","msg":"x"}' >"$d/logs.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	printf '%s\n' "$output" | jq -se '.[-1] | .rejects == 0 and .kinds.log == 2'
+}
+
+@test "content outweighs the extension: JSON lines in logs.csv read as JSONL" {
+	local d; d=$(scratch)
+	printf '%s\n' '{"ts":"2024-05-01T10:00:00Z","service":"a","msg":"m"}' >"$d/logs.csv"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	printf '%s\n' "$output" | jq -se '.[-1] | .rejects == 0 and .kinds.log == 1'
+}
+
+@test "a plain-text log gets one message saying what it looks like, and a reject per line" {
+	local d; d=$(scratch)
+	printf '%s\n' 'Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0' \
+		'Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown' \
+		'Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure' >"$d/app.log"
+	run -0 --separate-stderr aiops-load --dataset "$d" --logs "$d/app.log"
+	[ "$(printf '%s\n' "${stderr_lines[@]}" | grep -c 'looks like a plain-text log')" -eq 1 ]
+	printf '%s\n' "${stderr_lines[@]}" | grep -q 'app.log: looks like a plain-text log .*every line becomes a reject'
+	[ "$(jq -r 'select(.kind == "reject") | "\(.line) \(.reason)"' <<<"$output" | tr '\n' ,)" = \
+		"1 file in no known format (a plain-text log),2 file in no known format (a plain-text log),3 file in no known format (a plain-text log)," ]
+	jq -se '.[-1] | .records_in == 3 and .rejects == 3' <<<"$output"
+	jq -se '[.[] | select(.kind == "run")][0] | .dataset.files[0].format == "unknown"' <<<"$output"
+}
+
+@test "pretty-printed JSON is named as such" {
+	local d; d=$(scratch)
+	printf '%s\n' '{' '  "ts": "2024-05-01T10:00:00Z",' '  "service": "a"' '}' >"$d/logs.json"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	printf '%s\n' "${stderr_lines[@]}" | grep -q 'logs.json: looks like JSON spread over several lines'
+	jq -se '.[-1] | .records_in == 4 and .rejects == 4' <<<"$output"
+}
