@@ -267,19 +267,23 @@ reject(struct rda *a, const struct rda_out *out, const char *path, unsigned long
 
 static void
 reject_json(struct rda *a, const struct rda_out *out, const char *path, unsigned long line,
-	    json_object *el, const char *fmt, const char *what) __attribute__((format(printf, 6, 0)));
+	    json_object *el, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* A reject of a JSON element; raw is its compact text. */
 static void
 reject_json(struct rda *a, const struct rda_out *out, const char *path, unsigned long line,
-	    json_object *el, const char *fmt, const char *what)
+	    json_object *el, const char *fmt, ...)
 {
-	size_t n;
+	char why[400];
+	va_list ap;
+	size_t n = 4;
 	const char *s = el ? js_dump(el, &n) : "null";
 
-	if (el == NULL)
-		n = 4;
-	reject(a, out, path, line, s, n, fmt, what);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	out->reject(out->ctx, path, line, s, n, n, why);
+	a->rejects++;
 }
 
 static int
@@ -595,14 +599,16 @@ am_payload(struct rda *a, const struct rda_out *out, const char *path, unsigned 
 		int64_t ts, end = TS_NONE;
 		char tag[48];
 
+		char at[32], svcs[128] = "";
 		a->in++;
+		snprintf(at, sizeof at, "alerts[%zu]", i);
 		if (!json_object_is_type(al, json_type_object)) {
-			reject_json(a, out, path, line, al, "alerts[%s]: not an object", "");
+			reject_json(a, out, path, line, al, "%s: not an object", at);
 			continue;
 		}
 		if (!json_object_object_get_ex(al, "labels", &labels) ||
 		    !json_object_is_type(labels, json_type_object)) {
-			reject_json(a, out, path, line, al, "alert without labels%s", "");
+			reject_json(a, out, path, line, al, "%s: no labels", at);
 			continue;
 		}
 		for (const char **sl = a->service_labels; *sl && svc == NULL; sl++)
@@ -611,25 +617,31 @@ am_payload(struct rda *a, const struct rda_out *out, const char *path, unsigned 
 			else
 				svc = NULL;
 		if (svc == NULL) {
-			reject_json(a, out, path, line, al, "alert without a service label (%s): "
-				    "set dataset.alerts.service_label", a->service_labels[0] ?
-				    a->service_labels[0] : "none");
+			for (const char **sl = a->service_labels; *sl; sl++)
+				snprintf(svcs + strlen(svcs), sizeof svcs - strlen(svcs), "%s%s",
+					 sl == a->service_labels ? "" : ", ", *sl);
+			reject_json(a, out, path, line, al, "%s: no service label (%s): "
+				    "set dataset.alerts.service_label", at, svcs);
 			continue;
 		}
 		if ((name = js_str(labels, "alertname")) == NULL || !*name) {
-			reject_json(a, out, path, line, al, "alert without an alertname label%s", "");
+			reject_json(a, out, path, line, al, "%s: no alertname label", at);
 			continue;
 		}
+		v = NULL;
 		json_object_object_get_ex(al, "startsAt", &v);
 		if (get_ts(v, &ts, &w) < 0) {
-			reject_json(a, out, path, line, al, "invalid or missing startsAt: %s", w);
+			const char *sv = v && json_object_is_type(v, json_type_string) ?
+				json_object_get_string(v) : "(none)";
+			reject_json(a, out, path, line, al, "%s: invalid startsAt '%.40s': %s "
+				    "(RFC 3339, e.g. 2024-05-01T10:00:00Z)", at, sv, w);
 			continue;
 		}
 		status = js_str(al, "status");
 		if (status == NULL)
 			status = js_str(doc, "status");
 		if (status == NULL || (strcmp(status, "firing") && strcmp(status, "resolved"))) {
-			reject_json(a, out, path, line, al, "status is not firing or resolved%s", "");
+			reject_json(a, out, path, line, al, "%s: status is not firing or resolved", at);
 			continue;
 		}
 		if (json_object_object_get_ex(al, "endsAt", &v) && get_ts(v, &end, &w) < 0)
@@ -748,7 +760,7 @@ epoch_ms(const char *s, int64_t *ts, const char **why)
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno || end == s || *end) {
-		*why = "not epoch milliseconds";
+		*why = "not a number";
 		return -1;
 	}
 	return ts_epoch_int(v, TS_MS, ts, why);
@@ -781,7 +793,7 @@ gaia_elem(struct rda *a, const struct rda_out *out, const char *path, int kind,
 		size_t k;
 		if (svc == NULL || tid == NULL || !json_object_is_type(lines, json_type_array)) {
 			a->in++;
-			reject_json(a, out, path, ord, el, "expected [entity, template id, [lines]]%s", "");
+			reject_json(a, out, path, ord, el, "expected [entity, template id, [lines]]");
 			return;
 		}
 		if (a->templates)
@@ -789,7 +801,7 @@ gaia_elem(struct rda *a, const struct rda_out *out, const char *path, int kind,
 		k = json_object_array_length(lines);
 		if (k == 0) {
 			a->in++;
-			reject_json(a, out, path, ord, el, "log alert without lines%s", "");
+			reject_json(a, out, path, ord, el, "log alert without lines");
 		}
 		for (size_t i = 0; i < k; i++) {
 			json_object *ln = json_object_array_get_idx(lines, i);
@@ -798,7 +810,7 @@ gaia_elem(struct rda *a, const struct rda_out *out, const char *path, int kind,
 			char name[64];
 			a->in++;
 			if (t == NULL || lead_ts(t, strlen(t), &ts, &w) < 0) {
-				reject_json(a, out, path, ord, ln, "log alert line without a leading time%s", "");
+				reject_json(a, out, path, ord, ln, "log alert line without a leading time");
 				continue;
 			}
 			attrs = json_object_new_object();
@@ -817,19 +829,19 @@ gaia_elem(struct rda *a, const struct rda_out *out, const char *path, int kind,
 	a->in++;
 	for (int i = 0; i < 5; i++)
 		if ((s[i] = arr_str(el, (size_t)i)) == NULL) {
-			reject_json(a, out, path, ord, el, "element %s is not a string", i == 0 ? "1" :
-				    i == 1 ? "2" : i == 2 ? "3" : i == 3 ? "4" : "5");
+			reject_json(a, out, path, ord, el, "element %d is not a string", i + 1);
 			return;
 		}
 	if (epoch_ms(s[0], &ts, &w) < 0) {
-		reject_json(a, out, path, ord, el, "invalid time: %s", w);
+		reject_json(a, out, path, ord, el, "invalid time '%.40s': %s "
+			    "(epoch milliseconds)", s[0], w);
 		return;
 	}
 	attrs = json_object_new_object();
 	if (kind == G_METRIC) {
 		if (strcmp(s[4], "up") && strcmp(s[4], "down")) {
 			json_object_put(attrs);
-			reject_json(a, out, path, ord, el, "direction is not up or down%s", "");
+			reject_json(a, out, path, ord, el, "direction is not up or down");
 			return;
 		}
 		js_add_str(attrs, "host", s[2]);
@@ -873,14 +885,15 @@ gaia_file(struct rda *a, const struct rda_out *out, const char *name, int kind, 
 	o = parse_doc(a, b.p, b.len, &w);
 	if (o == NULL || !json_object_is_type(o, json_type_object)) {
 		a->in++;
-		reject(a, out, path, 1, b.p, b.len < 4096 ? b.len : 4096, "%s",
-		       o ? "not a JSON object of alert lists" : w ? w : "invalid JSON");
+		reject(a, out, path, 1, b.p, b.len < 4096 ? b.len : 4096, "%s%s",
+		       o ? "not a JSON object of alert lists" : "invalid JSON: ",
+		       o ? "" : w ? w : "null");
 	} else {
 		json_object_object_foreach(o, key, list) {
 			(void)key;
 			if (!json_object_is_type(list, json_type_array)) {
 				a->in++;
-				reject_json(a, out, path, ++ord, list, "not a list of alerts%s", "");
+				reject_json(a, out, path, ++ord, list, "not a list of alerts");
 				continue;
 			}
 			for (size_t i = 0; i < json_object_array_length(list); i++)
