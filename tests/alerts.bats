@@ -179,3 +179,44 @@ $d/out.jsonl:0" ]
 teardown() {
 	fake_llm_stop "$BATS_TEST_TMPDIR"
 }
+
+@test "aiops-correlate: alert records with odd fields are handled or rejected, counts reconcile" {
+	local d
+	d=$(scratch)
+	# Every field of the fixture alerts set in turn to an odd value, or left out.
+	python3 - "$A/correlate-in.jsonl" >"$d/odd.jsonl" <<-'PY'
+	import json, sys
+	bad = [None, "", "x" * 5000, 1e308, -1, 2**63, 123456789012345678901234567890, [], {},
+	       True, "\u0000", "9999-12-31T23:59:59.999Z", "1500-01-01T00:00:00Z", "$(reboot)"]
+	for line in open(sys.argv[1]):
+	    o = json.loads(line)
+	    for k in list(o) + ["attrs.caller"]:
+	        if k == "kind":
+	            continue
+	        for v in bad + ["<drop>"]:
+	            q = json.loads(line)
+	            if k == "attrs.caller":
+	                q.setdefault("attrs", {})
+	                if not isinstance(q["attrs"], dict):
+	                    continue
+	                tgt, key = q["attrs"], "caller"
+	            else:
+	                tgt, key = q, k
+	            if v == "<drop>":
+	                tgt.pop(key, None)
+	            else:
+	                tgt[key] = v
+	            print(json.dumps(q))
+	PY
+	n=$(wc -l <"$d/odd.jsonl")
+	run -0 pipe "aiops-correlate --keep-signals '$d/odd.jsonl' 2>'$d/err' >'$d/out'"
+	e=$(tail -n 1 "$d/out")
+	in=$(jq .records_in <<<"$e") out=$(jq .records_out <<<"$e") rej=$(jq .rejects <<<"$e")
+	groups=$(grep -c '^{"kind":"group"' "$d/out" || true)
+	[ "$in" -eq "$n" ]
+	[ "$in" -eq $((out - groups + rej)) ]
+	[ "$rej" -gt 0 ]
+	[ "$(grep -c '^{"kind":"reject"' "$d/out")" -eq "$rej" ]
+	# the forwarded alerts are the input lines, byte for byte
+	grep '^{"kind":"alert"' "$d/out" | while IFS= read -r l; do grep -qxF -- "$l" "$d/odd.jsonl"; done
+}
