@@ -33,6 +33,7 @@
 #include "err.h"
 #include "extsort.h"
 #include "js.h"
+#include "rd_alerts.h"
 #include "rec.h"
 #include "sha256.h"
 #include "stage.h"
@@ -71,6 +72,10 @@ static enum ts_unit g_unit = TS_AUTO;
 static struct xsort *xs;
 static unsigned long n_kind[3], n_incidents, n_sorted_files, n_xs_count, n_xs_spilled;
 static const char *dataset_dir;
+static const char *opt_alerts;
+static struct rda alerts;      /* dataset.alerts (lib/rd_alerts) */
+static int have_alerts;
+static unsigned long n_alerts;
 
 static const struct opt opts[] = {
 	{"dataset", OPT_STRING, &opt_dataset, "DIR", "directory of the dataset files (config: dataset.path)", OPT_NOCONFIG | OPT_NOPARAM, 'd'},
@@ -78,6 +83,7 @@ static const struct opt opts[] = {
 	{"metrics", OPT_STRING, &opt_files[RD_METRICS], "FILE", "metrics file (default metrics.jsonl)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"traces", OPT_STRING, &opt_files[RD_TRACES], "FILE", "traces file (default traces.jsonl)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"incidents", OPT_STRING, &opt_files[RD_INCIDENTS], "FILE", "incidents file (default incidents.jsonl)", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"alerts", OPT_STRING, &opt_alerts, "PATH", "alerts file or GAIA directory (config: dataset.alerts)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"run_id", OPT_STRING, &opt_run_id, "ID", "the run id (default: 32 random hex digits)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"tz", OPT_STRING, &opt_tz, "ZONE", "zone of naive timestamps (config: dataset.timezone)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"ts_unit", OPT_STRING, &opt_ts_unit, "UNIT", "unit of numeric timestamps: auto s ms us ns", OPT_NOPARAM, 0},
@@ -418,6 +424,18 @@ write_run(int64_t started)
 		sha256_add(&c, f->sha, 64);
 		sha256_add(&c, "\n", 1);
 	}
+	for (size_t i = 0; i < alerts.nfiles; i++) {
+		const struct rda_file *af = &alerts.files[i];
+		json_object *e = json_object_new_object();
+		js_add_str(e, "role", af->role);
+		js_add_str(e, "path", af->path);
+		js_add_str(e, "format", af->format);
+		js_add_int(e, "bytes", (int64_t)af->bytes);
+		js_add_str(e, "sha256", af->sha256);
+		json_object_array_add(arr, e);
+		sha256_add(&c, af->sha256, 64);
+		sha256_add(&c, "\n", 1);
+	}
 	json_object_object_add(ds, "files", arr);
 	sha256_hex(&c, all);
 	js_add_str(ds, "sha256", all);
@@ -590,6 +608,53 @@ load_incidents(struct file *f)
 	rec_close(&f->s.rd);
 }
 
+/* ---- alerts (lib/rd_alerts): sorted with the unsorted signals ---- */
+
+static uint64_t alert_seq;
+
+static void
+alert_out(void *ctx, int64_t ts, const char *rec, size_t n)
+{
+	(void)ctx;
+	if (xs == NULL)
+		xs = xs_new(sort_mem, NULL);
+	/* After the signals of the same time, in reading order: the alerts
+	 * take the last file index of seq_of. */
+	if (xs_add(xs, ts, (uint64_t)(MAX_FILES - 1) << 54 | (++alert_seq & ((UINT64_C(1) << 54) - 1)), rec, n) < 0)
+		efatal(EXIT_FAIL, "sorting: cannot write a temporary file: %s", strerror(errno));
+}
+
+static void
+alert_incident(void *ctx, const char *rec, size_t n)
+{
+	(void)ctx;
+	buf_add(&incidents, rec, n);
+	buf_addc(&incidents, '\n');
+	n_incidents++;
+}
+
+static void
+alert_reject(void *ctx, const char *path, unsigned long line, const char *raw, size_t n,
+	     size_t full, const char *reason)
+{
+	(void)ctx;
+	stage_reject(&st, path, line, raw, n, full, "%s", reason);
+}
+
+static void
+load_alerts(void)
+{
+	const struct rda_out out = {NULL, alert_out, alert_incident, alert_reject};
+	char why[400];
+
+	if (!have_alerts)
+		return;
+	if (rda_read(&alerts, &out, why, sizeof why) < 0)
+		efatal(EXIT_FAIL, "%s", why);
+	st.records_in += alerts.in;
+	n_alerts = alerts.alerts;
+}
+
 /* ---- configuration ---- */
 
 static size_t
@@ -641,8 +706,8 @@ add_file(const struct file *t, char *path, int multi)
 	struct file *f;
 	const char *base;
 
-	if (nfiles == MAX_FILES)
-		efatal(EXIT_USAGE, "%s: too many dataset files (at most %d)", path, MAX_FILES);
+	if (nfiles == MAX_FILES - 1) /* the last index is the alerts' */
+		efatal(EXIT_USAGE, "%s: too many dataset files (at most %d)", path, MAX_FILES - 1);
 	files = erealloc(files, (nfiles + 1) * sizeof *files);
 	f = &files[nfiles++];
 	*f = *t;
@@ -833,6 +898,16 @@ on_start(struct stage *s)
 	js_add_str(params, "dataset", dataset_dir);
 	for (int r = 0; r < RD_NROLE; r++)
 		js_add_str(params, rd_role_name[r], role_param[r]);
+	{
+		char why[300];
+		int k = rda_config(&alerts, rd_get(sec, "alerts"), dataset_dir, opt_alerts, why, sizeof why);
+		if (k < 0)
+			efatal(EXIT_USAGE, "%s: %s", s->config_path ? s->config_path : "config", why);
+		have_alerts = k == 0;
+		alerts.max_line = st.max_line;
+	}
+	if (have_alerts)
+		js_add_str(params, "alerts", alerts.path);
 	js_add_str(params, "tz", tz ? tz : "UTC");
 	js_add_str(params, "ts_unit", unit);
 	js_add_int(params, "sort_mem", (int64_t)sort_mem);
@@ -849,6 +924,8 @@ add_end(struct stage *s, json_object *end)
 	js_add_int(o, "metric", (int64_t)n_kind[1]);
 	js_add_int(o, "span", (int64_t)n_kind[2]);
 	js_add_int(o, "incident", (int64_t)n_incidents);
+	if (have_alerts)
+		js_add_int(o, "alert", (int64_t)n_alerts);
 	json_object_object_add(end, "kinds", o);
 	o = json_object_new_object();
 	js_add_int(o, "files_sorted", (int64_t)n_sorted_files);
@@ -995,6 +1072,7 @@ main(int argc, char **argv)
 	for (size_t r = 0; r < nfiles; r++)
 		if (files[r].present && files[r].hash_err)
 			efatal(EXIT_FAIL, "%s: %s", files[r].path, strerror(files[r].hash_err));
+	load_alerts();
 	write_run(started);
 	for (size_t r = 0; r < nfiles; r++)
 		if (files[r].s.role == RD_INCIDENTS)
@@ -1011,5 +1089,6 @@ main(int argc, char **argv)
 		xs_free(xs);
 		xs = NULL;
 	}
+	rda_free(&alerts);
 	return stage_finish(&st);
 }
