@@ -336,3 +336,15 @@ synth_set() { # dir seed
 	# The canary did travel: the labels reached the scoring.
 	[ "$(find "$d/k/runs" -name final.jsonl -exec grep -l CANARY-ev4l {} + | wc -l)" -gt 0 ]
 }
+
+@test "harness eval: a --dataset-config's pipeline section applies to its dataset's runs" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	printf 'dataset: {incidents: incidents.jsonl}\npipeline: {rca: {top_k: 1}}\n' >"$d/ds.yaml"
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--dataset-config "$d/ds.yaml" --no-control --format json --quiet
+	[ "$(jq -r '[.cases[] | select(.arm == "basic" and .top5 != null) | .top5 | split(",") | length] | unique | join(",")' <<<"$output")" = 1 ]
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--no-control --format json --quiet
+	[ "$(jq -r '[.cases[] | select(.arm == "basic" and .top5 != null) | .top5 | split(",") | length] | max' <<<"$output")" -gt 1 ]
+}
