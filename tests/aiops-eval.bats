@@ -340,7 +340,13 @@ synth_set() { # dir seed
 @test "harness eval: a --dataset-config's pipeline section applies to its dataset's runs" {
 	d=$BATS_TEST_TMPDIR
 	synth_set "$d/data" 7
-	printf 'dataset: {incidents: incidents.jsonl}\npipeline: {rca: {top_k: 1}}\n' >"$d/ds.yaml"
+	printf 'dataset: {incidents: incidents.jsonl}\npipeline: {rca: {top_k: 1}}\neval: {pre_s: 900, post_s: 300}\n' >"$d/ds.yaml"
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--dataset-config "$d/ds.yaml" --no-control --format json --quiet --keep "$d/k"
+	# The dataset config's window: 15 minutes before the start, 5 after.
+	run -0 awk -F'\t' 'NR > 1 { print $5, $6, $7 }' "$d/k/src/0/cases/cases.tsv"
+	[ "$(jq -R -s -c 'split("\n") | map(select(. != "") | split(" ") | map(sub("\\.000Z$"; "Z") | fromdate)
+		| [.[0] - .[1], .[2] - .[0]]) | unique' <<<"$output")" = '[[900,300]]' ]
 	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
 		--dataset-config "$d/ds.yaml" --no-control --format json --quiet
 	[ "$(jq -r '[.cases[] | select(.arm == "basic" and .top5 != null) | .top5 | split(",") | length] | unique | join(",")' <<<"$output")" = 1 ]
