@@ -359,6 +359,15 @@ cmd_slice(int argc, char **argv)
 	}
 	xclose(tsv, "cases.tsv");
 	json_tokener_free(tok);
+	for (i = 0; i < ninc; i++) {
+		free(incs[i].id);
+		free(incs[i].raw);
+		free(incs[i].fault);
+		free(incs[i].service);
+		free(incs[i].file);
+	}
+	free(incs);
+	free(runline);
 	return 0;
 }
 
@@ -1466,6 +1475,30 @@ cmd_score(int argc, char **argv)
 	}
 	if (fflush(stdout) == EOF || ferror(stdout))
 		efatal(1, "write error: %s", strerror(errno));
+	for (i = 0; i < nrows; i++)
+		free((char *)rows[i].slice);
+	free(rows);
+	free(systems);
+	free(faults);
+	for (i = 0; i < ncc; i++) {
+		struct ccase *c = &cc[i];
+		size_t j;
+		free(c->arm);
+		free(c->system);
+		free(c->cid);
+		free(c->incident);
+		free(c->fault);
+		free(c->truth);
+		free(c->why);
+		free(c->top5);
+		for (j = 0; j < c->nservices; j++)
+			free(c->services[j]);
+		free(c->services);
+	}
+	free(cc);
+	for (i = 0; i < narms; i++)
+		free(arms[i]);
+	free(arms);
 	return 0;
 }
 
