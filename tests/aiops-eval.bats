@@ -314,6 +314,9 @@ synth_set() { # dir seed
 	fake_llm_start "$d/srv" --log "$d/req.log" --answer "$FIX/rca/answer.json"
 	cat >"$d/model.yaml" <<-YAML
 	experiment: {name: canary}
+	# One canned answer serves every purpose, so triage and remediation
+	# answers fail their schema: allowed here, the canary is what counts.
+	max_failure_share: 1
 	provider:
 	  type: openai_compat
 	  default_model: fake-model
@@ -323,7 +326,7 @@ synth_set() { # dir seed
 	  rca: {prompt: examples/prompts/rca.txt}
 	  remediation: {prompt: examples/prompts/remediate.txt, catalog: examples/actions.yaml}
 	YAML
-	run -0 aiops-harness eval --config "$d/model.yaml" --dataset "$d/data" --keep "$d/k" \
+	run -0 --separate-stderr aiops-harness eval --config "$d/model.yaml" --dataset "$d/data" --keep "$d/k" \
 		--format json --quiet -j 2
 	fake_llm_stop "$d/srv"
 	[ "$(jq '.rows[0].llm_calls' <<<"$output")" -gt 0 ]

@@ -183,7 +183,7 @@ setup() {
 
 @test "every script is shellcheck clean" {
 	command -v shellcheck >/dev/null || skip "shellcheck is not installed"
-	run -0 shellcheck -x bin/aiops-harness tests/run.sh tests/test_helper.bash .ci/run \
+	run -0 shellcheck -x bin/aiops-harness bin/aiops-harness-eval tests/run.sh tests/test_helper.bash .ci/run \
 		$H/fake-stage examples/setup_local_llms.sh
 }
 
