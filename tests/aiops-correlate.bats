@@ -187,6 +187,18 @@ tojson_len() {
 	[ "$(tail -n1 <<<"$output" | jq .groups_undetected)" -ge 1 ]
 }
 
+@test "detect_threshold is inclusive: a score exactly at the threshold is detected" {
+	# key_cap 1 and no type or service weight: the score is the count of
+	# distinct signals, an exact integer (7 for the fault group here).
+	w=(--emit-undetected --key-cap 1 --type-weight 0 --service-weight 0)
+	run -0 aiops-correlate "${w[@]}" --detect-threshold 7 "$SCEN/db_latency.jsonl"
+	[ "$(groups <<<"$output" | jq -c '[.score, .signal_count, .detected]')" = '[2,2,false]
+[7,7,true]' ]
+	run -0 aiops-correlate "${w[@]}" --detect-threshold 7.000001 "$SCEN/db_latency.jsonl"
+	[ "$(groups <<<"$output" | jq -c '[.score, .detected]')" = '[2,false]
+[7,false]' ]
+}
+
 @test "max_group_bytes bounds the group record" {
 	run aiops-correlate --max-group-bytes 1200 "$SCEN/db_latency.jsonl"
 	g=$(groups <<<"$output")
