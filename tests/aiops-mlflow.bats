@@ -396,8 +396,9 @@ tmp_left() {
 	mkdir tmp
 	mkfifo in
 	for sig in TERM INT HUP; do
-		# A background job starts with SIGINT ignored: give it the default back.
-		TMPDIR=$PWD/tmp env --default-signal=INT aiops-mlflow <in >out 2>err 3>&- &
+		# A background job starts with SIGINT ignored, and a runner may ignore
+		# SIGHUP (nohup) or SIGTERM: every signal sent here gets its default.
+		TMPDIR=$PWD/tmp env --default-signal=INT,TERM,HUP aiops-mlflow <in >out 2>err 3>&- &
 		pid=$!
 		exec 4>in
 		cat "$RUN" >&4
