@@ -60,12 +60,12 @@ ts_of() { # ts-json [options...]
 }
 
 @test "stage first, run second, incidents after the signals, stage_end last" {
-	run -0 bash -c "cd '$L/basic' && aiops-load --dataset . | jq -r .kind | uniq | tr '\n' ' '"
+	run -0 pipe "cd '$L/basic' && aiops-load --dataset . | jq -r .kind | uniq | tr '\n' ' '"
 	[ "$output" = "stage run log metric span log metric span log metric span metric log metric log incident stage_end " ]
 }
 
 @test "equal timestamps go logs, metrics, traces, then by line" {
-	run -0 bash -c "cd '$L/basic' && aiops-load --dataset . | jq -r 'select(.ts == \"2024-05-01T10:00:01.000Z\") | .id' | tr '\n' ' '"
+	run -0 pipe "cd '$L/basic' && aiops-load --dataset . | jq -r 'select(.ts == \"2024-05-01T10:00:01.000Z\") | .id' | tr '\n' ' '"
 	[ "$output" = "logs:1 metrics:1 traces:1 " ]
 }
 

@@ -386,7 +386,7 @@ tmp_left() {
 	mkdir tmp
 	# Enough foreign records to fill the 1 MiB output and pipe buffers.
 	jq -c -n 'range(60000) | {kind: "log", ts: "2024-05-01T10:00:00.000Z", service: "s", message: "m \(.)"}' >big.jsonl
-	run pipe "TMPDIR='$PWD/tmp' aiops-mlflow big.jsonl 2>err | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
+	run -0 pipe "TMPDIR='$PWD/tmp' aiops-mlflow big.jsonl 2>err | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
 	[ "$output" = 141 ]
 	[ ! -s err ]
 	[ -z "$(tmp_left)" ]
