@@ -104,6 +104,13 @@ drain(struct ask *a)
 			struct ask_job *j = e->job;
 			for (size_t k = 0; k < json_object_array_length(j->calls); k++)
 				stage_emit(a->st, json_object_array_get_idx(j->calls, k));
+			a->answers++;
+			if (j->answer == NULL) {
+				a->answers_failed++;
+				if (a->first_error[0] == '\0')
+					snprintf(a->first_error, sizeof a->first_error, "%s",
+						 j->error[0] ? j->error : "no answer");
+			}
 			a->done(a, j);
 			job_free(j);
 		}
@@ -212,6 +219,11 @@ round_(struct ask *a, struct ask_job **jobs, json_object **msgs, size_t n, const
 		}
 		if (final) {
 			snprintf(j->error, sizeof j->error, "invalid answer after a repair round: %s", why);
+			/* The call worked, its answer did not: counted as a failure
+			 * and marked on its llm_call record. */
+			llm_count_failure(a->llm);
+			if (r->record)
+				js_add_str(r->record, "rejected", why);
 		} else {
 			snprintf(j->why, sizeof j->why, "%s", why);
 			j->text = estrdup(r->text);
@@ -307,6 +319,21 @@ ask_submit(struct ask *a, struct ask_job *job)
 	if (a->pending >= (a->batch ? a->batch : 1) || a->qbytes > maxq)
 		return ask_flush(a);
 	return 0;
+}
+
+void
+ask_add_stats(struct ask *a, json_object *stage_end)
+{
+	json_object *llm = js_path(stage_end, "llm");
+
+	if (llm == NULL || !json_object_is_type(llm, json_type_object) ||
+	    (a->llm != NULL && llm_type(a->llm) == LLM_BASELINE && a->answers == 0))
+		return;
+	js_add_int(llm, "answers", a->answers);
+	js_add_int(llm, "answers_failed", a->answers_failed);
+	if (a->answers_failed > 0)
+		warnf("%lld of %lld model answers failed: %s", a->answers_failed, a->answers,
+		      a->first_error);
 }
 
 void

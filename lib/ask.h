@@ -69,6 +69,9 @@ struct ask {
 
 	/* Filled in by ask. */
 	long long calls, tokens;
+	long long answers;            /* jobs decided (with an answer or an error) */
+	long long answers_failed;     /* of those, ended without a valid answer */
+	char first_error[600];        /* the first such job's error */
 	char err[512];                /* why ask_submit()/ask_flush() failed */
 
 	/* Private. */
@@ -98,6 +101,14 @@ int ask_flush(struct ask *a);
  * writes stage_end.  Returns the exit status.  One ask per process.
  */
 int ask_run(struct ask *a);
+/*
+ * Adds "answers" and "answers_failed" (a model call that failed for good
+ * and an answer still invalid after its repair round both count) to
+ * stage_end's "llm" object (made by llm_add_stats(), which must run first)
+ * and, when any answer failed, says once on stderr how many and the first
+ * cause: "PROG: 3 of 7 model answers failed: model call failed: ...".
+ */
+void ask_add_stats(struct ask *a, json_object *stage_end);
 /* Frees the queue (after a final ask_flush). */
 void ask_free(struct ask *a);
 

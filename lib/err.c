@@ -19,12 +19,44 @@ err_setprog(const char *argv0)
 	err_prog = p ? p + 1 : argv0;
 }
 
+static char *(*msg_filter)(const char *msg);
+
+void
+err_set_filter(char *(*filter)(const char *msg))
+{
+	msg_filter = filter;
+}
+
+/* Prints prefix then the message, through the filter when one is set. */
+static void
+vput(const char *prefix, const char *fmt, va_list ap)
+{
+	char small[1024], *big = NULL, *f = NULL;
+	const char *m = small;
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof small, fmt, aq);
+	va_end(aq);
+	if (n >= (int)sizeof small && (big = malloc((size_t)n + 1)) != NULL) {
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		m = big;
+	}
+	if (msg_filter && (f = msg_filter(m)) != NULL)
+		m = f;
+	fprintf(stderr, "%s%s\n", prefix, m);
+	free(f);
+	free(big);
+}
+
 void
 vwarnf(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", err_prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char prefix[256];
+
+	snprintf(prefix, sizeof prefix, "%s: ", err_prog);
+	vput(prefix, fmt, ap);
 }
 
 void
@@ -40,16 +72,16 @@ warnf(const char *fmt, ...)
 void
 warn_at(const char *file, unsigned long line, const char *fmt, ...)
 {
+	char prefix[1024];
 	va_list ap;
 
 	if (line > 0)
-		fprintf(stderr, "%s: %s:%lu: ", err_prog, file, line);
+		snprintf(prefix, sizeof prefix, "%s: %s:%lu: ", err_prog, file, line);
 	else
-		fprintf(stderr, "%s: %s: ", err_prog, file);
+		snprintf(prefix, sizeof prefix, "%s: %s: ", err_prog, file);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput(prefix, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void

@@ -26,6 +26,11 @@ extern const char *err_prog;
 void err_setprog(const char *argv0);
 
 /* Prints "PROG: message\n" on stderr. */
+/* Installs a filter that every message goes through before it is printed:
+ * it returns a malloc'd replacement, or NULL to keep the message (redact.c
+ * keeps secrets out of messages with it). */
+void err_set_filter(char *(*filter)(const char *msg));
+
 void warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vwarnf(const char *fmt, va_list ap);
 

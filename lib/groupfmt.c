@@ -46,7 +46,9 @@ groupfmt_graph(json_object *ev)
 	return buf_detach(&b);
 }
 
-static const char *const keys[] = {"logs", "metrics", "spans"};
+/* alerts last: a group of alert records has that list, others do not. */
+static const char *const keys[] = {"logs", "metrics", "spans", "alerts"};
+#define NKEYS 4
 
 static json_object *
 list(json_object *ev, const char *k)
@@ -62,11 +64,14 @@ char *
 groupfmt_evidence(json_object *ev, const char *note)
 {
 	struct buf b = BUF_INIT(0);
-	static const char *const heads[] = {"log templates", "anomalous metrics", "slow or failing operations"};
+	static const char *const heads[] = {"log templates", "anomalous metrics",
+		"slow or failing operations", "alerts (already detected by a monitoring system)"};
 
-	for (size_t p = 0; p < 3; p++) {
+	for (size_t p = 0; p < NKEYS; p++) {
 		json_object *a = list(ev, keys[p]);
 		size_t n = a ? json_object_array_length(a) : 0;
+		if (p == 3 && a == NULL)
+			break;     /* no alerts section unless the group has alerts */
 		buf_printf(&b, "%s:\n", heads[p]);
 		for (size_t i = 0; i < n; i++)
 			buf_printf(&b, "%s\n", js_dump(json_object_array_get_idx(a, i), NULL));
@@ -83,7 +88,7 @@ groupfmt_items(json_object *ev)
 {
 	size_t n = 0;
 
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < NKEYS; k++)
 		n += list(ev, keys[k]) ? json_object_array_length(list(ev, keys[k])) : 0;
 	return n;
 }
@@ -104,7 +109,7 @@ groupfmt_trim(json_object *ev, int *samples_dropped, size_t *omitted)
 			}
 		return 1;
 	}
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < NKEYS; k++)
 		if ((a = list(ev, keys[k])) != NULL && json_object_array_length(a) > best)
 			best = json_object_array_length(a), pick = a;
 	if (pick == NULL)

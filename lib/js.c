@@ -259,3 +259,64 @@ js_sha256_hex(const void *p, size_t n, char out[65])
 	sha256_add(&c, p, n);
 	sha256_hex(&c, out);
 }
+
+int
+js_has_nul(json_object *o)
+{
+	if (json_object_is_type(o, json_type_string))
+		return memchr(json_object_get_string(o), '\0', (size_t)json_object_get_string_len(o)) != NULL;
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (js_has_nul(json_object_array_get_idx(o, i)))
+				return 1;
+		return 0;
+	}
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (js_has_nul(v))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int
+js_text_has_nul(const char *s, size_t n)
+{
+	if (memchr(s, '\0', n))
+		return 1;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+			return 1;
+		i++;    /* the escaped character */
+	}
+	return 0;
+}
+
+json_object *
+js_bounded(json_object *v, size_t max)
+{
+	const char *s;
+	size_t n, k;
+	char mark[64];
+	json_object *o;
+	char *t;
+
+	if (!json_object_is_type(v, json_type_string) ||
+	    (n = (size_t)json_object_get_string_len(v)) <= max)
+		return json_object_get(v);
+	s = json_object_get_string(v);
+	snprintf(mark, sizeof mark, " [cut: %zu bytes]", n);
+	k = max > strlen(mark) ? max - strlen(mark) : 0;
+	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	t = emalloc(k + strlen(mark) + 1);
+	memcpy(t, s, k);
+	strcpy(t + k, mark);
+	o = json_object_new_string(t);
+	free(t);
+	return o;
+}

@@ -52,6 +52,19 @@ const char *js_dump(json_object *o, size_t *len);
  * NULL.  tok may be NULL (a temporary tokener is used); so may why. */
 json_object *js_parse(json_tokener *tok, const char *s, size_t n, const char **why);
 
+/* Returns 1 when some string in o (at any depth) holds a NUL character,
+ * which C strings would silently cut there. */
+int js_has_nul(json_object *o);
+
+/* Returns 1 when the JSON text s[0..n) holds the escape \u0000 (a NUL in
+ * a string once parsed; keys lose it, so look before parsing). */
+int js_text_has_nul(const char *s, size_t n);
+
+/* Free text for a record: v itself (a new reference) when it is not a
+ * string or has at most max bytes, else a new string cut at a character
+ * boundary near max bytes and marked " [cut: N bytes]". */
+json_object *js_bounded(json_object *v, size_t max);
+
 /* Deep copy (json_object_deep_copy wrapper that exits on failure). */
 json_object *js_copy(json_object *o);
 

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "js.h"
 #include "llm.h"
+#include "redact.h"
 #include "sha256.h"
 #include "ts.h"
 
@@ -298,6 +299,7 @@ llm_open(json_object *config, json_object *stage_section, const char *stage_name
 		l->base_url = dup_url(s);
 	if (l->key_env != NULL && env(l->key_env) != NULL)
 		l->api_key = estrdup(env(l->key_env));
+	redact_add(l->api_key);
 	if ((s = js_str(params, "path")) != NULL && l->path != NULL) {
 		free(l->path);
 		l->path = estrdup(s);
@@ -686,6 +688,7 @@ llm_record_write(struct llm *l, json_object *rec)
 
 	if (l->rec == NULL || rec == NULL)
 		return 0;
+	redact_tree(rec);
 	s = js_dump(rec, &n);
 	if (fwrite(s, 1, n, l->rec) != n || putc('\n', l->rec) == EOF) {
 		l->rec_failed = errno ? errno : EIO;
@@ -963,6 +966,11 @@ parse_answer(struct llm_result *res)
 		snprintf(res->parse_error, sizeof res->parse_error, "empty answer");
 		return;
 	}
+	if (res->has_nul || js_text_has_nul(s, (size_t)(e - s))) {
+		snprintf(res->parse_error, sizeof res->parse_error,
+			 "the answer contains a NUL character (\\u0000): rejected, never cut there");
+		return;
+	}
 	o = js_parse(NULL, s, (size_t)(e - s), &why);
 	if (o == NULL && why == NULL) {
 		snprintf(res->parse_error, sizeof res->parse_error, "the answer is JSON null");
@@ -984,7 +992,37 @@ parse_answer(struct llm_result *res)
 			 " (the answer was cut at max_tokens)" : "");
 		return;
 	}
+	if (js_has_nul(o)) {
+		snprintf(res->parse_error, sizeof res->parse_error,
+			 "the answer contains a NUL character (\\u0000): rejected, never cut there");
+		json_object_put(o);
+		return;
+	}
 	res->json = o;
+}
+
+/* Sets res->text from a JSON string value: a NUL in it (the provider's
+ * \u0000) is kept visible as the six characters \u0000 and marked, so the
+ * answer is rejected rather than cut at it. */
+static void
+set_text(struct llm_result *res, json_object *v)
+{
+	const char *s = json_object_get_string(v);
+	size_t n = (size_t)json_object_get_string_len(v);
+	struct buf b = BUF_INIT(0);
+
+	if (memchr(s, '\0', n) == NULL) {
+		res->text = estrndup(s, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\0')
+			buf_adds(&b, "\\u0000");
+		else
+			buf_addc(&b, s[i]);
+	}
+	res->text = buf_detach(&b);
+	res->has_nul = 1;
 }
 
 /* Reads the provider's envelope into res.  Returns 0, or -1 with error. */
@@ -1043,7 +1081,15 @@ read_envelope(const struct llm *l, const struct http_resp *r, struct llm_result 
 		snprintf(res->error, sizeof res->error, "malformed response: no message content");
 		goto fail;
 	}
-	res->text = estrdup(content);
+	json_object_object_get_ex(msg, "content", &u);
+	if ((size_t)json_object_get_string_len(u) > LLM_MAX_ANSWER) {
+		snprintf(res->error, sizeof res->error,
+			 "the answer is %d bytes, over the limit of %zu bytes", json_object_get_string_len(u),
+			 LLM_MAX_ANSWER);
+		json_object_put(o);
+		return -1;
+	}
+	set_text(res, u);
 	json_object_put(o);
 	return 0;
 fail:
@@ -1129,8 +1175,8 @@ replay_answer(struct llm *l, const struct llm_req *req, struct call *c,
 	/* Identical requests get the recorded answers in order, then the last. */
 	rec = json_object_array_get_idx(arr, (size_t)(used < n ? used : n - 1));
 	json_object_object_add(l->replay_used, c->hash, json_object_new_int64(used + 1));
-	if ((s = js_str(rec, "response")) != NULL)
-		res->text = estrdup(s);
+	if ((s = js_str(rec, "response")) != NULL && json_object_object_get_ex(rec, "response", &v))
+		set_text(res, v);
 	if (js_int(rec, "tokens_in", &n) == 0)
 		res->tokens_in = n;
 	if (js_int(rec, "tokens_out", &n) == 0)
@@ -1177,6 +1223,8 @@ llm_batch(struct llm *l, const struct llm_req *reqs, struct llm_result *res, siz
 		memset(&res[i], 0, sizeof res[i]);
 		res[i].tokens_in = res[i].tokens_out = -1;
 		cs[i].msgs = norm_messages(&reqs[i], res[i].error, sizeof res[i].error);
+		if (cs[i].msgs)
+			redact_tree(cs[i].msgs);   /* no secret reaches a model or a record */
 		cs[i].params = call_params(l, &reqs[i]);
 		if (cs[i].msgs == NULL) {
 			cs[i].done = 1;
@@ -1317,6 +1365,12 @@ pct(const double *v, size_t n, double p)
 {
 	size_t k = (size_t)ceil(p / 100 * (double)n);
 	return v[k == 0 ? 0 : k - 1];
+}
+
+void
+llm_count_failure(struct llm *l)
+{
+	l->failures++;
 }
 
 void

@@ -85,12 +85,21 @@ struct llm_req {
 };
 
 /* The answer to one llm_req.  Owned by the caller: llm_result_free(). */
+/* Bytes of free text (a reason, a rationale, a summary) kept in a record
+ * when max_text is 0; the rest is cut with a mark. */
+#define FREE_TEXT_MAX 2000
+
+/* A bigger model answer is an error with its size: its llm_call and rca or
+ * remediation lines must stay far under the next stage's line limit. */
+#define LLM_MAX_ANSWER ((size_t)1 << 20)
+
 struct llm_result {
 	char *text;               /* response text; NULL when no answer came */
 	json_object *json;        /* the parsed answer when schema or json was
 	                           * asked and the text parsed (after trimming
 	                           * blanks and a ```json fence); else NULL */
 	char parse_error[128];    /* why json is NULL although asked; "" else */
+	int has_nul;              /* the answer held a NUL (shown in text as \u0000) */
 	int64_t tokens_in;        /* provider-reported; -1 when not reported */
 	int64_t tokens_out;
 	double latency_ms;        /* wall time of all attempts and waits */
@@ -194,5 +203,8 @@ void llm_request_hash(const struct llm *l, const struct llm_req *req, char out[6
  * llm_batch() call; percentiles null when no call was made).
  */
 void llm_add_stats(const struct llm *l, json_object *stage_end);
+/* Counts one more failure in those statistics: a call whose answer was
+ * unusable although the call itself worked (lib/ask's rejected answers). */
+void llm_count_failure(struct llm *l);
 
 #endif

@@ -33,7 +33,7 @@
 #define MLF_BATCH_BYTES 1000000   /* the documented 1 MB, kept strictly below */
 
 /* Run statuses as the file store writes them (RunStatus enum numbers). */
-enum { MLF_RUNNING = 1, MLF_FINISHED = 3, MLF_FAILED = 4 };
+enum { MLF_RUNNING = 1, MLF_FINISHED = 3, MLF_FAILED = 4, MLF_KILLED = 5 };
 
 /* ---- run data ---- */
 
@@ -191,7 +191,7 @@ struct mlf_fs {
 int mlf_fs_open(struct mlf_fs *fs, const char *root, const char *name, json_object *exp_tags,
 		char *err, size_t errlen);
 /*
- * Writes a complete run: meta.yaml with status (MLF_FINISHED/MLF_FAILED)
+ * Writes a complete run: meta.yaml with status (MLF_FINISHED/FAILED/KILLED)
  * and times, params/, metrics/ (lines "TS VALUE STEP"), tags/, and an empty
  * artifacts/.  run_id is 32 hex digits.  Returns 0 or -1.
  */

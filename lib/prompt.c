@@ -129,6 +129,27 @@ prompt_free(struct prompt *p)
 	p->system = p->user = NULL;
 }
 
+/*
+ * Adds a value: telemetry and earlier answers are untrusted, and the
+ * templates fence them between <<<DATA and DATA>>> lines, so a value never
+ * holds three '<' or '>' in a row (a space goes after the second): it
+ * cannot close the fence it sits in.
+ */
+static int
+add_value(struct buf *out, const char *v)
+{
+	const char *p = v ? v : "", *q;
+
+	for (q = p; *q; q++)
+		if ((q[0] == '<' || q[0] == '>') && q[1] == q[0] && q[2] == q[0]) {
+			if (buf_add(out, p, (size_t)(q - p) + 2) < 0 || buf_adds(out, " ") < 0)
+				return -1;
+			p = q + 2;
+			q++;
+		}
+	return buf_adds(out, p);
+}
+
 static int
 check_part(const char *t, const char *const *names, char *err, size_t errlen)
 {
@@ -182,8 +203,7 @@ prompt_render(const char *tmpl, const struct prompt_var *vars, struct buf *out, 
 			snprintf(err, errlen, "no value for placeholder '{{%.*s}}'", (int)n, name);
 			return -1;
 		}
-		if (buf_add(out, lit, (size_t)(t - lit)) < 0 ||
-		    buf_adds(out, v->value ? v->value : "") < 0)
+		if (buf_add(out, lit, (size_t)(t - lit)) < 0 || add_value(out, v->value) < 0)
 			goto toolong;
 		lit = end;
 		t = end - 1;

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "js.h"
 #include "rec.h"
+#include "redact.h"
 
 #ifndef F_SETPIPE_SZ
 #define F_SETPIPE_SZ 1031
@@ -250,7 +251,10 @@ void
 out_json(json_object *o)
 {
 	size_t n;
-	const char *s = js_dump(o, &n);
+	const char *s;
+
+	redact_tree(o);
+	s = js_dump(o, &n);
 
 	out_line(s, n);
 }

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "js.h"
 #include "scan.h"
+#include "redact.h"
 #include "stage.h"
 #include "ts.h"
 
@@ -418,6 +419,7 @@ stage_init(struct stage *st, int argc, char **argv)
 	json_object *rec;
 
 	err_setprog(argc > 0 ? argv[0] : NULL);
+	redact_init();
 	st->t0_mono = ts_mono();
 	opt_max_line = (long long)REC_MAX_LINE_DEFAULT;
 	st->config = json_object_new_object();
@@ -450,6 +452,7 @@ stage_init(struct stage *st, int argc, char **argv)
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
 	if (opt_print_config) {
+		redact_tree(st->config);
 		puts(json_object_to_json_string_ext(st->config, JS_FLAGS));
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
@@ -493,7 +496,16 @@ stage_emit(struct stage *st, json_object *o)
 void
 stage_forward(struct stage *st, const struct rec *r)
 {
-	out_line(r->raw, r->len);
+	size_t n;
+	char *red = redact_str(r->raw, r->len, &n);
+
+	/* byte for byte, unless a secret has to go */
+	if (red) {
+		out_line(red, n);
+		free(red);
+	} else {
+		out_line(r->raw, r->len);
+	}
 	st->records_out++;
 }
 
@@ -704,6 +716,9 @@ stage_finish(struct stage *st)
 	js_add_int(o, "cpu_ms", (int64_t)cpu_ms);
 	if (st->add_end)
 		st->add_end(st, o);
+	/* secrets replaced by *** in what this stage wrote (this record too) */
+	if (redact_count() > 0 || redact_tree(o) > 0)
+		js_add_int(o, "redacted", (int64_t)redact_count());
 	out_json(o);
 	json_object_put(o);
 	out_close();

@@ -59,3 +59,53 @@ stats_round(double v)
 	snprintf(b, sizeof b, "%.10g", v);
 	return strtod(b, NULL);
 }
+
+uint64_t
+stats_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void
+stats_boot_ci(const double *x, size_t n, unsigned B, uint64_t seed, double level,
+	      double *lo, double *hi)
+{
+	double *means;
+	uint64_t st = seed;
+	unsigned b;
+	size_t j;
+
+	*lo = *hi = NAN;
+	if (n == 0 || B == 0)
+		return;
+	means = emalloc(B * sizeof *means);
+	for (b = 0; b < B; b++) {
+		double sum = 0;
+		for (j = 0; j < n; j++)
+			sum += x[stats_splitmix64(&st) % n];
+		means[b] = sum / (double)n;
+	}
+	*lo = stats_percentile(means, B, (100.0 - level) / 2);
+	*hi = stats_percentile(means, B, (100.0 + level) / 2);
+	free(means);
+}
+
+double
+stats_mcnemar_exact(unsigned long b, unsigned long c)
+{
+	unsigned long n = b + c, k = b < c ? b : c, i;
+	double tail = 0, p, ln2n = (double)n * log(2.0);
+
+	if (n == 0)
+		return 1;
+	/* Each term C(n, i) / 2^n through lgamma, so large n cannot overflow. */
+	for (i = 0; i <= k; i++)
+		tail += exp(lgamma((double)n + 1) - lgamma((double)i + 1) -
+			    lgamma((double)(n - i) + 1) - ln2n);
+	p = 2 * tail;
+	return p < 1 ? p : 1;
+}

@@ -10,6 +10,7 @@
 #define AIOPS_STATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A growable vector of doubles.  DVEC_INIT is an empty vector. */
 struct dvec {
@@ -38,5 +39,29 @@ double stats_percentile(double *v, size_t n, double p);
  * js_new_double().  Non-finite values are returned unchanged.
  */
 double stats_round(double v);
+
+/*
+ * SplitMix64 (Steele, Lea, Flood 2014): *state += 0x9e3779b97f4a7c15, then
+ * the mixing of the result.  Returns the next 64-bit value.
+ */
+uint64_t stats_splitmix64(uint64_t *state);
+
+/*
+ * A percentile bootstrap interval for the mean of x[0..n): B resamples,
+ * each of n draws with replacement, draw j being x[stats_splitmix64() % n]
+ * from a generator started at seed (the same seed gives the same
+ * resamples); the interval is the nearest-rank (100-level)/2 and
+ * (100+level)/2 percentiles (stats_percentile) of the B means.  Sets *lo and
+ * *hi to NAN when n or B is 0.  Exits on out-of-memory.
+ */
+void stats_boot_ci(const double *x, size_t n, unsigned B, uint64_t seed, double level,
+		   double *lo, double *hi);
+
+/*
+ * McNemar's exact test: the two-sided binomial p-value of b discordant
+ * pairs one way against c the other, min(1, 2 * P(X <= min(b, c))) with X
+ * ~ Binomial(b + c, 1/2); 1 when b + c is 0.
+ */
+double stats_mcnemar_exact(unsigned long b, unsigned long c);
 
 #endif

@@ -22,6 +22,13 @@
  * latency delays detected_ts.  Only the group reaches the model; incident
  * labels are forwarded and never read.
  *
+ * An `alert` record (lib/alert.h) is an anomaly already: it joins the
+ * grouping directly, counted as a signal of its source kind (metric, span,
+ * log; metric when not given) with severity alert_weight, and is listed in
+ * evidence.alerts; no detector runs on it.  A span alert's attrs.caller
+ * teaches the call graph (caller -> service).  Resolved alerts only move
+ * the clock.
+ *
  * Other kinds pass through byte for byte; signals are consumed unless
  * --keep-signals.  Memory is bounded by the open window and by caps on the
  * keys held (idle keys are evicted after state_ttl_s), never by the input
@@ -36,6 +43,7 @@
 
 #include <json-c/json.h>
 
+#include "alert.h"
 #include "ask.h"
 #include "buf.h"
 #include "detect.h"
@@ -73,6 +81,8 @@ static long long max_keys = 100000, max_services = 4096, max_open_groups = 256;
 static long long max_group_keys = 1024;
 static long long ev_logs = 5, ev_samples = 2, ev_sample_chars = 200, ev_metrics = 8;
 static long long ev_spans = 6, ev_edges = 16, ev_services = 10, max_group_bytes = 8192;
+static long long ev_alerts = 8;
+static double alert_weight = 1;
 static int keep_signals, emit_undetected, measure_latency;
 /* LLM triage (off by default; its options are left out of the stage
  * record's params unless it is on, so that output without it is unchanged). */
@@ -131,6 +141,8 @@ static const struct opt opts[] = {
 	{"ev_sample_chars", OPT_INT, &ev_sample_chars, "N", "bytes kept of a sample line (200)", 0, 0},
 	{"ev_metrics", OPT_INT, &ev_metrics, "N", "metric series in the evidence (8)", 0, 0},
 	{"ev_spans", OPT_INT, &ev_spans, "N", "operations in the evidence (6)", 0, 0},
+	{"ev_alerts", OPT_INT, &ev_alerts, "N", "alerts (by service, source and name) in the evidence (8)", 0, 0},
+	{"alert_weight", OPT_DOUBLE, &alert_weight, "X", "severity of one firing alert (1)", 0, 0},
 	{"ev_edges", OPT_INT, &ev_edges, "N", "call-graph edges in the evidence (16)", 0, 0},
 	{"ev_services", OPT_INT, &ev_services, "N", "ranked services listed (10)", 0, 0},
 	{"max_group_bytes", OPT_INT, &max_group_bytes, "BYTES", "shrink the evidence until a group fits (8192)", 0, 0},
@@ -208,6 +220,7 @@ struct anom {
 	const struct sser *ss;
 	double dur_ms;
 	int is_error;
+	const struct alert *al;    /* an alert record, not a detector's finding */
 };
 
 /* A signal inside a group, with its evidence. */
@@ -231,6 +244,8 @@ struct gkey {
 	double base_p95;
 	double durs[64];
 	uint32_t ndurs;
+	/* alert: name in name */
+	int alert, adir, asrc;
 };
 
 struct gsvc {
@@ -523,7 +538,14 @@ group_add(struct group *g, const struct anom *a)
 		k->count++;
 		if (a->ts < k->first)
 			k->first = a->ts;
-		switch (a->type) {
+		if (a->al) {
+			if (created) {
+				k->alert = 1;
+				k->name = estrdup(a->al->name);
+				k->adir = a->al->direction;
+				k->asrc = a->al->source;
+			}
+		} else switch (a->type) {
 		case T_LOG:
 			if (k->tpl == NULL || strcmp(k->tpl, a->tpl) != 0) {
 				free(k->tpl);
@@ -1107,7 +1129,7 @@ p95_of(const double *v, uint32_t n)
 }
 
 struct limits {
-	long long logs, samples, metrics, spans, edges, services;
+	long long logs, samples, metrics, spans, edges, services, alerts;
 };
 
 static json_object *
@@ -1147,7 +1169,7 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 	c = 0;
 	for (size_t i = 0; i < g->nk && c < lim->logs; i++) {
 		const struct gkey *k = sorted[i];
-		if (k->type != T_LOG)
+		if (k->type != T_LOG || k->alert)
 			continue;
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
@@ -1167,7 +1189,7 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 	c = 0;
 	for (size_t i = 0; i < g->nk && c < lim->metrics; i++) {
 		const struct gkey *k = sorted[i];
-		if (k->type != T_METRIC)
+		if (k->type != T_METRIC || k->alert)
 			continue;
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
@@ -1187,7 +1209,7 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 	c = 0;
 	for (size_t i = 0; i < g->nk && c < lim->spans; i++) {
 		const struct gkey *k = sorted[i];
-		if (k->type != T_SPAN)
+		if (k->type != T_SPAN || k->alert)
 			continue;
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
@@ -1200,6 +1222,29 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 		c++;
 	}
 	json_object_object_add(ev, "spans", arr);
+	/* alerts, most frequent first (the order of sorted) */
+	arr = json_object_new_array();
+	c = 0;
+	for (size_t i = 0; i < g->nk && c < lim->alerts; i++) {
+		const struct gkey *k = sorted[i];
+		if (!k->alert)
+			continue;
+		x = json_object_new_object();
+		js_add_str(x, "service", svcs[k->svc].name);
+		const char *src = alert_source_name((enum alert_source)k->asrc);
+		json_object_object_add(x, "source", src ? json_object_new_string(src) : NULL);
+		js_add_str(x, "name", k->name);
+		json_object_object_add(x, "direction", k->adir ? json_object_new_string(
+					       k->adir > 0 ? "up" : "down") : NULL);
+		js_add_int(x, "count", k->count);
+		js_add_ts(x, "first_ts", k->first);
+		json_object_array_add(arr, x);
+		c++;
+	}
+	if (json_object_array_length(arr) > 0)
+		json_object_object_add(ev, "alerts", arr);
+	else
+		json_object_put(arr);
 	json_object_object_add(o, "evidence", ev);
 	js_add_str(o, "method", "stat");
 	return o;
@@ -1220,7 +1265,8 @@ emit_group(struct stage *st, struct group *g)
 	unsigned char *state = ecalloc((size_t)g->nsv + 1, 1);
 	int *memo = ecalloc((size_t)g->nsv + 1, sizeof *memo);
 	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
-	struct limits lim = {ev_logs, ev_samples, ev_metrics, ev_spans, ev_edges, ev_services};
+	struct limits lim = {ev_logs, ev_samples, ev_metrics, ev_spans, ev_edges, ev_services,
+			     ev_alerts};
 	json_object *o;
 	size_t len;
 
@@ -1263,6 +1309,9 @@ emit_group(struct stage *st, struct group *g)
 			lim.samples = 1;
 		else if (lim.edges > 4)
 			lim.edges /= 2;
+		else if (lim.alerts > 1 && lim.alerts >= lim.logs && lim.alerts >= lim.metrics &&
+			 lim.alerts >= lim.spans)
+			lim.alerts--;
 		else if (lim.logs > 1 && lim.logs >= lim.metrics && lim.logs >= lim.spans)
 			lim.logs--;
 		else if (lim.metrics > 1 && lim.metrics >= lim.spans)
@@ -1275,8 +1324,8 @@ emit_group(struct stage *st, struct group *g)
 			lim.services--;
 		else if (lim.edges > 0)
 			lim.edges = 0;
-		else if (lim.logs + lim.metrics + lim.spans > 0)
-			lim.logs = lim.metrics = lim.spans = 0;
+		else if (lim.logs + lim.metrics + lim.spans + lim.alerts > 0)
+			lim.logs = lim.metrics = lim.spans = lim.alerts = 0;
 		else
 			break;
 		json_object_put(o);
@@ -1716,6 +1765,48 @@ on_span(struct stage *st, struct rec *r)
 	return done(st, r);
 }
 
+/* An alert is an anomaly already: straight to the grouping. */
+static uint64_t n_alerts, n_alerts_resolved;
+
+static int
+on_alert(struct stage *st, struct rec *r)
+{
+	static const int type_of[] = {T_METRIC, T_METRIC, T_SPAN, T_LOG};
+	struct alert al;
+	struct anom a = {0};
+	const char *why;
+	int s;
+
+	if (alert_parse(r->obj, &al, &why) < 0)
+		return bad(st, r, why);
+	tick(st, al.ts);
+	n_alerts++;
+	if (al.resolved) {
+		n_alerts_resolved++;
+		return done(st, r);
+	}
+	if ((s = svc_lookup(al.service, 1)) < 0)
+		return done(st, r);
+	if (al.caller && al.source == ALERT_SRC_SPAN) {
+		int c = svc_lookup(al.caller, 1);
+		if (c >= 0)
+			add_edge(c, s);
+	}
+	a.ts = al.ts;
+	a.svc = s;
+	a.type = type_of[al.source];
+	a.down = al.direction < 0;
+	a.sev = alert_weight;
+	a.al = &al;
+	buf_reset(&keybuf);
+	buf_printf(&keybuf, "a\x1f%d\x1f%d\x1f%d\x1f%s", s, (int)al.source, al.direction, al.name);
+	char *key = estrndup(keybuf.p, keybuf.len);
+	a.key = key;
+	handle_anomaly(st, &a);
+	free(key);
+	return done(st, r);
+}
+
 static int
 on_start(struct stage *st)
 {
@@ -1797,6 +1888,10 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "groups_detected", (int64_t)n_detected);
 	js_add_int(end, "groups_undetected", (int64_t)n_undetected);
 	js_add_int(end, "anomalies", (int64_t)n_anomalies);
+	if (n_alerts) {
+		js_add_int(end, "alerts", (int64_t)n_alerts);
+		js_add_int(end, "alerts_resolved", (int64_t)n_alerts_resolved);
+	}
 	js_add_int(end, "templates", miner ? (int64_t)drain_count(miner) : 0);
 	js_add_int(end, "template_evictions", miner ? (int64_t)drain_evictions(miner) : 0);
 	js_add_int(end, "services", nsvcs);
@@ -1809,8 +1904,11 @@ add_end(struct stage *st, json_object *end)
 		js_add_int(t, "errors", (int64_t)n_triage_errors);
 		json_object_object_add(end, "triage", t);
 	}
-	if (llm)
+	if (llm) {
 		llm_add_stats(llm, end);
+		if (llm_triage && !emit_prompt)
+			ask_add_stats(&ask, end);
+	}
 }
 
 /* The record handlers note when a record arrived, for --measure-latency. */
@@ -1838,7 +1936,16 @@ h_span(struct stage *st, struct rec *r)
 	return on_span(st, r);
 }
 
+static int
+h_alert(struct stage *st, struct rec *r)
+{
+	if (measure_latency)
+		rec_t0 = ts_mono();
+	return on_alert(st, r);
+}
+
 static const struct handler handlers[] = {
+	{"alert", h_alert},
 	{"log", h_log},
 	{"metric", h_metric},
 	{"span", h_span},
@@ -1852,7 +1959,7 @@ main(int argc, char **argv)
 		.name = "correlate",
 		.section = "pipeline.correlation",
 		.synopsis = "[options] [FILE...]",
-		.description = "Read log, metric and span records, detect anomalies per series, "
+		.description = "Read log, metric, span and alert records, detect anomalies per series, "
 			       "template and operation, group connected anomalies into candidate "
 			       "incidents and write them as group records, ranked by likely root "
 			       "service.  Other records pass through unchanged.",

@@ -29,6 +29,7 @@
 
 #include <json-c/json.h>
 
+#include "approval.h"
 #include "buf.h"
 #include "cfg.h"
 #include "err.h"
@@ -49,6 +50,7 @@ static const char *opt_type = "noop";
 static const char *opt_allowlist, *opt_approve, *opt_approvals_file, *opt_policy;
 static const char *opt_as, *opt_audit;
 static int opt_dry_run;
+static long long opt_max_groups = 1024;
 static long long opt_max_group = 3, opt_max_run = 10, opt_tail = 4096;
 static double opt_cooldown = 300, opt_timeout = 60, opt_grace = 5;
 static json_object *opt_env;
@@ -69,6 +71,7 @@ static const struct opt opts[] = {
 	{"tail_bytes", OPT_INT, &opt_tail, "BYTES", "bytes kept from the end of stdout and stderr", 0, 0},
 	{"env", OPT_JSON, &opt_env, "NAMES", "variables passed to programs (a list; PATH is fixed unless listed)", 0, 0},
 	{"audit", OPT_STRING, &opt_audit, "FILE", "append every decision to this JSONL file", 0, 0},
+	{"max_groups", OPT_INT, &opt_max_groups, "N", "groups whose services are remembered for the target scope (default 1024)", 0, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -101,6 +104,7 @@ struct action {
 	regex_t target_re;
 	struct param *params;
 	int nparams;
+	int risk;               /* the action's own risk: 1 low, 2 medium, 3 high */
 };
 
 static json_object *allow_doc;
@@ -121,6 +125,8 @@ struct role {
 static json_object *policy_doc, *policy_actors;
 static struct role *roles;
 static int nroles;
+static regex_t *extra_targets;  /* targets allowed beyond a group's services */
+static int nextra;
 
 /* ---- approvals, guards, state ---- */
 
@@ -128,6 +134,14 @@ enum { AP_NEVER, AP_FILE, AP_TTY, AP_AUTO };
 static int ap_mode = AP_NEVER, ap_level;
 static const char *ap_file;
 static char approver_buf[256];
+static struct smap used_approvals = SMAP_INIT;  /* run/group/step already approved */
+
+/* The run (from the stream's run record) and the groups' services, the
+ * last max_groups groups by id. */
+static char *run_id;
+static json_object *group_services;
+static char **group_ring;
+static size_t ring_head, ring_n;
 
 static const char *actor;
 static char **env_names;
@@ -416,7 +430,7 @@ load_action(const char *path, struct action *a, const char *name, json_object *s
 	json_object_object_foreach(spec, k, kv) {
 		(void)kv;
 		if (strcmp(k, "argv") && strcmp(k, "params") && strcmp(k, "target_pattern") &&
-		    strcmp(k, "description"))
+		    strcmp(k, "description") && strcmp(k, "risk"))
 			cfail(path, "actions.%s: unknown key '%s'", name, k);
 	}
 	if (json_object_object_get_ex(spec, "params", &ps) && ps) {
@@ -440,6 +454,8 @@ load_action(const char *path, struct action *a, const char *name, json_object *s
 	pat = js_str(spec, "target_pattern");
 	snprintf(where, sizeof where, "actions.%s.target_pattern", name);
 	re_compile(&a->target_re, pat ? pat : tpat, path, where);
+	if ((a->risk = risk_parse(js_str(spec, "risk"))) == 0)
+		cfail(path, "actions.%s.risk: expected low, medium or high", name);
 }
 
 static void
@@ -489,8 +505,22 @@ load_policy(const char *path)
 		cfail(path, "expected a mapping");
 	json_object_object_foreach(policy_doc, k, kv) {
 		(void)kv;
-		if (strcmp(k, "roles") && strcmp(k, "actors"))
+		if (strcmp(k, "roles") && strcmp(k, "actors") && strcmp(k, "extra_targets"))
 			cfail(path, "unknown key '%s'", k);
+	}
+	if (json_object_object_get_ex(policy_doc, "extra_targets", &as)) {
+		if (!json_object_is_type(as, json_type_array))
+			cfail(path, "extra_targets: expected a list of patterns");
+		nextra = (int)json_object_array_length(as);
+		extra_targets = ecalloc((size_t)nextra + 1, sizeof *extra_targets);
+		for (int i = 0; i < nextra; i++) {
+			json_object *t = json_object_array_get_idx(as, i);
+			char where[64];
+			if (!json_object_is_type(t, json_type_string))
+				cfail(path, "extra_targets: expected patterns");
+			snprintf(where, sizeof where, "extra_targets[%d]", i);
+			re_compile(&extra_targets[i], json_object_get_string(t), path, where);
+		}
 	}
 	if (!json_object_object_get_ex(policy_doc, "roles", &rs) ||
 	    !json_object_is_type(rs, json_type_object))
@@ -710,6 +740,8 @@ struct xr {
 	json_object *step_id, *action, *target;
 	int decision;
 	const char *rule, *approver;
+	int risk;               /* the effective risk, 0 when unknown */
+	char digest[65];        /* "" when the step has no shape to hash */
 	char reason[640];
 	char **argv;
 	int has_exit, exit_code;
@@ -753,6 +785,9 @@ emit(struct stage *st, struct xr *x)
 	add_cstr(o, "rule", x->rule);
 	add_cstr(o, "actor", actor);
 	add_cstr(o, "approver", x->approver);
+	json_object_object_add(o, "risk", x->risk ? json_object_new_string(risk_name[x->risk]) : NULL);
+	add_cstr(o, "run_id", run_id);
+	add_cstr(o, "digest", x->digest[0] ? x->digest : NULL);
 	if (x->argv) {
 		a = json_object_new_array();
 		for (char **p = x->argv; *p; p++)
@@ -790,6 +825,13 @@ find_action(const char *name)
 	return NULL;
 }
 
+static int
+has_nul(json_object *o, const char *key)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, key, &v) && js_has_nul(v);
+}
+
 /* The step's shape.  Returns NULL or the rule, with why set. */
 static const char *
 check_shape(json_object *step, int *risk, char *why, size_t wn)
@@ -798,6 +840,12 @@ check_shape(json_object *step, int *risk, char *why, size_t wn)
 
 	if (!json_object_is_type(step, json_type_object)) {
 		snprintf(why, wn, "the step is not an object");
+		return "step-invalid";
+	}
+	/* A NUL would cut these C strings short; params are checked value by
+	 * value in check_allow. */
+	if (has_nul(step, "id") || has_nul(step, "action") || has_nul(step, "target")) {
+		snprintf(why, wn, "the step contains a NUL character (refused, never cut there)");
 		return "step-invalid";
 	}
 	if (js_str(step, "id") == NULL || *js_str(step, "id") == '\0') {
@@ -905,6 +953,30 @@ refuse:
 	return "allowlist-param";
 }
 
+/* The target scope: the target must be one of the group's services, or
+ * match one of the policy's extra_targets.  Returns NULL or the rule. */
+static const char *
+check_scope(const char *gid, const char *target, char *why, size_t wn)
+{
+	json_object *svcs = NULL;
+	size_t i, n;
+
+	for (int k = 0; k < nextra; k++)
+		if (regexec(&extra_targets[k], target, 0, NULL, 0) == 0)
+			return NULL;
+	if (!json_object_object_get_ex(group_services, gid, &svcs)) {
+		snprintf(why, wn, "no group record %.64s was seen, so its services (the target scope) "
+			 "are unknown", gid);
+		return "target-out-of-scope";
+	}
+	n = json_object_array_length(svcs);
+	for (i = 0; i < n; i++)
+		if (strcmp(json_object_get_string(json_object_array_get_idx(svcs, i)), target) == 0)
+			return NULL;
+	snprintf(why, wn, "target '%.64s' is not one of the services of group %.64s", target, gid);
+	return "target-out-of-scope";
+}
+
 static int
 role_allows_action(const struct role *r, const char *action)
 {
@@ -915,21 +987,22 @@ role_allows_action(const struct role *r, const char *action)
 	return 0;
 }
 
-/* RBAC: some role of the actor must allow the action, the target and the
- * risk together.  Returns NULL or the rule. */
+/* RBAC: some role of who (the actor, or an approver) must allow the action,
+ * the target and the risk together.  Returns NULL or the rule. */
 static const char *
-check_rbac(const char *action, const char *target, int risk, char *why, size_t wn)
+check_rbac(const char *who, const char *action, const char *target, int risk, char *why,
+	   size_t wn)
 {
 	json_object *rv;
 	size_t i, n;
 	int best = 0;
 
-	if (actor == NULL) {
+	if (who == NULL) {
 		snprintf(why, wn, "no actor (--as or AIOPS_ACTOR) to check the policy against");
 		return "rbac-actor";
 	}
-	if (!json_object_object_get_ex(policy_actors, actor, &rv)) {
-		snprintf(why, wn, "actor '%.64s' has no role in the policy", actor);
+	if (!json_object_object_get_ex(policy_actors, who, &rv)) {
+		snprintf(why, wn, "actor '%.64s' has no role in the policy", who);
 		return "rbac-actor";
 	}
 	n = json_object_is_type(rv, json_type_array) ? json_object_array_length(rv) : 1;
@@ -957,50 +1030,53 @@ check_rbac(const char *action, const char *target, int risk, char *why, size_t w
 		return NULL;
 	}
 	if (best == 0)
-		snprintf(why, wn, "no role of '%.64s' allows action '%.64s'", actor, action);
+		snprintf(why, wn, "no role of '%.64s' allows action '%.64s'", who, action);
 	else if (best == 1)
-		snprintf(why, wn, "no role of '%.64s' allows action '%.64s' on this target", actor, action);
+		snprintf(why, wn, "no role of '%.64s' allows action '%.64s' on this target", who, action);
 	else
-		snprintf(why, wn, "no role of '%.64s' allows action '%.64s' at risk %s", actor, action,
+		snprintf(why, wn, "no role of '%.64s' allows action '%.64s' at risk %s", who, action,
 			 risk_name[risk]);
 	return best == 0 ? "rbac-action" : best == 1 ? "rbac-target" : "rbac-risk";
 }
 
-/* Looks for an approval of gid/sid (and of the action and target when the
- * entry names them) in the approvals file. */
-static const char *
-approve_file(const char *gid, json_object *step, char *why, size_t wn)
-{
-	struct rec_reader rd;
-	const char *p, *sid = js_str(step, "id");
-	size_t n;
-	int k;
+/* What an approver must be allowed to do: the step itself. */
+struct need {
+	const char *action, *target;
+	int risk;
+};
 
-	if (rec_open(&rd, ap_file, 0) < 0) {
-		snprintf(why, wn, "cannot read the approvals file: %s", strerror(errno));
-		return "approval-file";
+static const char *
+approver_rights(const char *approver, void *ctx, char *why, size_t wn)
+{
+	const struct need *nd = ctx;
+	return check_rbac(approver, nd->action, nd->target, nd->risk, why, wn);
+}
+
+/* Looks for an approval of this run's gid/sid with the step's digest in
+ * the approvals file; each approval approves one step once. */
+static const char *
+approve_file(const char *gid, json_object *step, int risk, const char *digest, char *why,
+	     size_t wn)
+{
+	struct need nd = {js_str(step, "action"), js_str(step, "target"), risk};
+	struct approval_want w = {run_id, gid, js_str(step, "id"), digest, ts_now()};
+	struct buf key = BUF_INIT(0);
+	const char *rule;
+	int created;
+
+	rule = approval_find(ap_file, &w, approver_rights, &nd, approver_buf, sizeof approver_buf,
+			     why, wn);
+	if (rule)
+		return rule;
+	buf_printf(&key, "%s/%s/%s", run_id, gid, w.step_id);
+	smap_put(&used_approvals, key.p, key.len, &created);
+	buf_free(&key);
+	if (!created) {
+		snprintf(why, wn, "the approval of %.64s/%.64s was used already in this run", gid,
+			 w.step_id);
+		return "approval-used";
 	}
-	while ((k = rec_getline(&rd, &p, &n)) > 0) {
-		json_object *o;
-		const char *ap, *v, *perr;
-		if (k != REC_LINE || (o = js_parse(NULL, p, n, &perr)) == NULL)
-			continue;
-		ap = json_object_is_type(o, json_type_object) ? js_str(o, "approver") : NULL;
-		if (ap && js_str(o, "group_id") && strcmp(js_str(o, "group_id"), gid) == 0 &&
-		    js_str(o, "step_id") && strcmp(js_str(o, "step_id"), sid) == 0 &&
-		    ap && *ap && strlen(ap) < sizeof approver_buf &&
-		    ((v = js_str(o, "action")) == NULL || strcmp(v, js_str(step, "action")) == 0) &&
-		    ((v = js_str(o, "target")) == NULL || strcmp(v, js_str(step, "target")) == 0)) {
-			snprintf(approver_buf, sizeof approver_buf, "%s", ap);
-			json_object_put(o);
-			rec_close(&rd);
-			return NULL;
-		}
-		json_object_put(o);
-	}
-	rec_close(&rd);
-	snprintf(why, wn, "no approval for %.64s/%.64s in the approvals file", gid, sid);
-	return "approval-file";
+	return NULL;
 }
 
 /* Writes s on fd with control characters shown as \xNN. */
@@ -1022,7 +1098,7 @@ tty_put(int fd, const char *s)
 
 /* Asks on /dev/tty; nothing but "y" or "yes" approves. */
 static const char *
-approve_tty(const char *gid, json_object *step, char **argv, char *why, size_t wn)
+approve_tty(const char *gid, json_object *step, int risk, char **argv, char *why, size_t wn)
 {
 	char ans[64];
 	size_t n = 0;
@@ -1044,7 +1120,7 @@ approve_tty(const char *gid, json_object *step, char **argv, char *why, size_t w
 	tty_put(fd, " on ");
 	tty_put(fd, js_str(step, "target"));
 	tty_put(fd, ", risk ");
-	tty_put(fd, js_str(step, "risk"));
+	tty_put(fd, risk_name[risk]);
 	if (js_str(step, "rationale")) {
 		tty_put(fd, "\n  rationale: ");
 		tty_put(fd, js_str(step, "rationale"));
@@ -1076,8 +1152,8 @@ approve_tty(const char *gid, json_object *step, char **argv, char *why, size_t w
 }
 
 static const char *
-approve(const char *gid, json_object *step, int risk, char **argv, const char **approver,
-	char *why, size_t wn)
+approve(const char *gid, json_object *step, int risk, const char *digest, char **argv,
+	const char **approver, char *why, size_t wn)
 {
 	const char *rule = NULL;
 
@@ -1094,10 +1170,10 @@ approve(const char *gid, json_object *step, int risk, char **argv, const char **
 		snprintf(approver_buf, sizeof approver_buf, "auto:%s", risk_name[ap_level]);
 		break;
 	case AP_FILE:
-		rule = approve_file(gid, step, why, wn);
+		rule = approve_file(gid, step, risk, digest, why, wn);
 		break;
 	case AP_TTY:
-		rule = approve_tty(gid, step, argv, why, wn);
+		rule = approve_tty(gid, step, risk, argv, why, wn);
 		break;
 	}
 	if (rule == NULL)
@@ -1168,10 +1244,23 @@ do_step(struct stage *st, const char *gid, json_object *step, struct grp *g)
 		json_object_object_get_ex(step, "target", &x.target);
 	}
 	rule = check_shape(step, &risk, why, sizeof why);
+	if (rule == NULL) {
+		/* The effective risk: the higher of the allowlist's and the record's. */
+		const struct action *a = allow_doc ? find_action(js_str(step, "action")) : NULL;
+		json_object *ps = NULL;
+		if (a && a->risk > risk)
+			risk = a->risk;
+		x.risk = risk;
+		json_object_object_get_ex(step, "params", &ps);
+		approval_digest(js_str(step, "action"), js_str(step, "target"), ps, x.digest);
+	}
 	if (rule == NULL && allow_doc)
 		rule = check_allow(step, &x.argv, why, sizeof why);
+	if (rule == NULL)
+		rule = check_scope(gid, js_str(step, "target"), why, sizeof why);
 	if (rule == NULL && policy_doc)
-		rule = check_rbac(js_str(step, "action"), js_str(step, "target"), risk, why, sizeof why);
+		rule = check_rbac(actor, js_str(step, "action"), js_str(step, "target"), risk, why,
+				  sizeof why);
 
 	if (!is_command || opt_dry_run) {
 		x.decision = D_DRY;
@@ -1212,7 +1301,7 @@ do_step(struct stage *st, const char *gid, json_object *step, struct grp *g)
 			 (double)(now - *(int64_t *)*slot) / 1e9, opt_cooldown);
 	}
 	if (rule == NULL)
-		rule = approve(gid, step, risk, x.argv, &approver, why, sizeof why);
+		rule = approve(gid, step, risk, x.digest, x.argv, &approver, why, sizeof why);
 	if (rule) {
 		x.decision = D_REFUSED;
 		x.rule = rule;
@@ -1266,6 +1355,50 @@ on_remediation(struct stage *st, struct rec *r)
 	return 0;
 }
 
+/* The run record: its run_id is what approvals name. */
+static int
+on_run(struct stage *st, struct rec *r)
+{
+	const char *id = js_str(r->obj, "run_id");
+
+	stage_forward(st, r);
+	free(run_id);
+	run_id = id && *id ? estrdup(id) : NULL;
+	return 0;
+}
+
+/* A group record: its services are the scope of its steps' targets. */
+static int
+on_group(struct stage *st, struct rec *r)
+{
+	const char *gid = js_str(r->obj, "id");
+	json_object *svcs = NULL, *names;
+	size_t cap = (size_t)opt_max_groups;
+
+	stage_forward(st, r);
+	if (gid == NULL)
+		return 0;
+	json_object_object_get_ex(r->obj, "services", &svcs);
+	names = json_object_new_array();
+	for (size_t i = 0; json_object_is_type(svcs, json_type_array) &&
+	     i < json_object_array_length(svcs); i++) {
+		json_object *e = json_object_array_get_idx(svcs, i);
+		const char *n = json_object_is_type(e, json_type_string) ? json_object_get_string(e) :
+				js_str(e, "service");
+		if (n)
+			json_object_array_add(names, json_object_new_string(n));
+	}
+	if (ring_n == cap) {
+		json_object_object_del(group_services, group_ring[ring_head]);
+		free(group_ring[ring_head]);
+		ring_head = (ring_head + 1) % cap;
+		ring_n--;
+	}
+	group_ring[(ring_head + ring_n++) % cap] = estrdup(gid);
+	json_object_object_add(group_services, gid, names);
+	return 0;
+}
+
 static int
 on_start(struct stage *st)
 {
@@ -1284,6 +1417,10 @@ on_start(struct stage *st)
 		efatal(EXIT_USAGE, "limits and durations must not be negative");
 	if (opt_tail < 16 || opt_tail > (1 << 20))
 		efatal(EXIT_USAGE, "tail_bytes: expected 16 to 1048576");
+	if (opt_max_groups < 1)
+		efatal(EXIT_USAGE, "max_groups: expected at least 1");
+	group_services = json_object_new_object();
+	group_ring = ecalloc((size_t)opt_max_groups, sizeof *group_ring);
 	if (opt_allowlist == NULL && is_command) {
 		opt_allowlist = DEFAULT_ALLOWLIST;
 		json_object_object_add(params, "allowlist", json_object_new_string(opt_allowlist));
@@ -1293,6 +1430,8 @@ on_start(struct stage *st)
 	if (opt_policy)
 		load_policy(opt_policy);
 	parse_approve();
+	if (ap_mode == AP_FILE && policy_doc == NULL && is_command && !opt_dry_run)
+		efatal(EXIT_USAGE, "approve file needs a policy: every approver's rights are checked against it");
 	json_object_object_add(params, "approve", json_object_new_string(opt_approve ? opt_approve : "never"));
 	parse_env();
 	actor = opt_as ? opt_as : getenv("AIOPS_ACTOR");
@@ -1325,11 +1464,23 @@ on_end(struct stage *st)
 	if (audit_fd >= 0 && close(audit_fd) < 0)
 		efatal(EXIT_FAIL, "%s: %s", opt_audit, strerror(errno));
 	audit_fd = -1;
+	for (size_t i = 0; i < ring_n; i++)
+		free(group_ring[(ring_head + i) % (size_t)opt_max_groups]);
+	free(group_ring);
+	group_ring = NULL;
+	ring_n = 0;
+	json_object_put(group_services);
+	group_services = NULL;
+	smap_free(&used_approvals, NULL);
+	free(run_id);
+	run_id = NULL;
 	return 0;
 }
 
 static const struct handler handlers[] = {
 	{"remediation", on_remediation},
+	{"run", on_run},
+	{"group", on_group},
 	{NULL, NULL},
 };
 

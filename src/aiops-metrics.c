@@ -28,6 +28,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "js.h"
+#include "match.h"
 #include "stage.h"
 #include "stats.h"
 #include "ts.h"
@@ -424,6 +425,8 @@ on_llm_call(struct stage *st, struct rec *r)
 	if (json_object_object_get_ex(r->obj, "error", &err) && err != NULL &&
 	    !(json_object_is_type(err, json_type_string) && json_object_get_string_len(err) == 0))
 		u->failures++;
+	else if (json_object_object_get_ex(r->obj, "rejected", &err) && err != NULL)
+		u->failures++;	/* its answer stayed invalid after the repair round */
 	if (js_int(r->obj, "attempts", &att) == 0 && att > 1)
 		u->retries += (unsigned long)(att - 1);
 	if (tin) {
@@ -536,111 +539,42 @@ secs(int64_t a, int64_t b)
 	return (double)(a - b) / 1e9;
 }
 
-/* Matching. */
-
-static int
-by_start(const void *a, const void *b)
-{
-	const struct incident *x = *(struct incident *const *)a, *y = *(struct incident *const *)b;
-
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static int64_t
-inc_end(const struct incident *in)
-{
-	int64_t e = in->resolved != TS_NONE ? in->resolved : data_end;
-
-	return e > in->start ? e : in->start;
-}
-
-static int64_t
-grp_end(const struct group *g)
-{
-	return g->end > g->start ? g->end : g->start;
-}
-
-/* 1 when the spans of g and in overlap within tol nanoseconds. */
-static int
-overlaps(const struct group *g, const struct incident *in, int64_t tol)
-{
-	return g->start <= inc_end(in) + tol && grp_end(g) >= in->start - tol;
-}
-
-/* The length of the plain overlap (no tolerance), 0 when none. */
-static int64_t
-overlap_len(const struct group *g, const struct incident *in)
-{
-	int64_t lo = g->start > in->start ? g->start : in->start;
-	int64_t hi = grp_end(g) < inc_end(in) ? grp_end(g) : inc_end(in);
-
-	return hi > lo ? hi - lo : 0;
-}
-
-static int
-has_service(const struct group *g, const char *s)
-{
-	size_t i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < g->nservices; i++)
-		if (strcmp(g->services[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-/* 1 when group a is a better match than b for in. */
-static int
-better(const struct group *a, const struct group *b, const struct incident *in)
-{
-	int sa = has_service(a, in->service), sb = has_service(b, in->service);
-	int64_t oa, ob;
-
-	if (sa != sb)
-		return sa > sb;
-	oa = overlap_len(a, in);
-	ob = overlap_len(b, in);
-	if (oa != ob)
-		return oa > ob;
-	if (a->detected != b->detected)
-		return a->detected < b->detected;
-	return strcmp(a->id, b->id) < 0;
-}
+/* Matching: the definition is lib/match.h, shared with aiops-eval. */
 
 static void
 match(void)
 {
-	struct incident **order;
-	int64_t tol = (int64_t)llround(tolerance_s * 1e9);
-	size_t i, j;
+	struct match_inc *mi;
+	struct match_grp *mg;
+	size_t i;
 
 	if (nincs == 0)
 		return;
-	order = emalloc(nincs * sizeof *order);
-	for (i = 0; i < nincs; i++)
-		order[i] = &incs[i];
-	if (nincs > 1)
-		qsort(order, nincs, sizeof *order, by_start);
+	mi = ecalloc(nincs, sizeof *mi);
+	mg = ecalloc(ngroups ? ngroups : 1, sizeof *mg);
 	for (i = 0; i < nincs; i++) {
-		struct incident *in = order[i];
-		struct group *best = NULL;
-		for (j = 0; j < ngroups; j++) {
-			struct group *g = &groups[j];
-			if (!overlaps(g, in, tol))
-				continue;
-			in->overlapping++;
-			if (!g->taken && (best == NULL || better(g, best, in)))
-				best = g;
-		}
-		if (best) {
-			best->taken = 1;
-			in->g = best;
-		}
+		mi[i].start = incs[i].start;
+		mi[i].end = incs[i].resolved != TS_NONE ? incs[i].resolved : data_end;
+		mi[i].service = incs[i].service;
+		mi[i].seq = incs[i].seq;
 	}
-	free(order);
+	for (i = 0; i < ngroups; i++) {
+		mg[i].start = groups[i].start;
+		mg[i].detected = groups[i].detected;
+		mg[i].end = groups[i].end;
+		mg[i].id = groups[i].id;
+		mg[i].services = groups[i].services;
+		mg[i].nservices = groups[i].nservices;
+	}
+	match_run(mi, nincs, mg, ngroups, (int64_t)llround(tolerance_s * 1e9));
+	for (i = 0; i < nincs; i++) {
+		incs[i].overlapping = mi[i].overlapping;
+		incs[i].g = mi[i].group >= 0 ? &groups[mi[i].group] : NULL;
+	}
+	for (i = 0; i < ngroups; i++)
+		groups[i].taken = mg[i].taken;
+	free(mi);
+	free(mg);
 }
 
 /* The first rca / remediation of a group (input order), or NULL. */

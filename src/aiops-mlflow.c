@@ -35,12 +35,13 @@
 #include "js.h"
 #include "mlf.h"
 #include "rec.h"
+#include "redact.h"
 #include "sha256.h"
 #include "stage.h"
 #include "ts.h"
 
 static const char *opt_uri, *opt_store, *opt_experiment, *opt_run_name, *opt_resume,
-	*opt_spool_dir, *opt_parent;
+	*opt_spool_dir, *opt_parent, *opt_status, *opt_reason;
 static long long opt_max_attempts = 4;
 static double opt_timeout_s = 60, opt_backoff_s = 0.5;
 static int opt_traces = 1;
@@ -57,6 +58,8 @@ static const struct opt opts[] = {
 	{"backoff_s", OPT_DURATION, &opt_backoff_s, "SECONDS", "base of the exponential backoff", 0, 0},
 	{"traces", OPT_BOOL, &opt_traces, NULL, "log every llm_call as an MLflow trace (--no-traces)", 0, 0},
 	{"parent_run_id", OPT_STRING, &opt_parent, "ID", "make the run a child of this MLflow run", 0, 0},
+	{"status", OPT_STRING, &opt_status, "STATUS", "FAILED or KILLED: the run failed or was stopped, whatever the stream says (a driver's verdict)", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"reason", OPT_STRING, &opt_reason, "TEXT", "with --status: why (the aiops.failure tag)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -184,15 +187,20 @@ tmp_path(char *out, size_t n, const char *name)
 static void
 keep_line(int which, const struct rec *r)
 {
-	char p[PATH_MAX + 64];
+	char p[PATH_MAX + 64], *red;
+	size_t n;
 
 	if (files[which] == NULL) {
 		tmp_path(p, sizeof p, fnames[which]);
 		if ((files[which] = fopen(p, "w")) == NULL)
 			efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
 	}
-	if (fwrite(r->raw, 1, r->len, files[which]) != r->len || putc('\n', files[which]) == EOF)
+	/* no secret reaches an artifact or the spool, whoever wrote the line */
+	red = redact_str(r->raw, r->len, &n);
+	if (fwrite(red ? red : r->raw, 1, red ? n : r->len, files[which]) != (red ? n : r->len) ||
+	    putc('\n', files[which]) == EOF)
 		efatal(EXIT_FAIL, "%s/%s: write error: %s", tmpdir, fnames[which], strerror(errno));
+	free(red);
 	nlines[which]++;
 }
 
@@ -224,8 +232,10 @@ static int
 on_run(struct stage *st, struct rec *r)
 {
 	pass(st, r);
-	if (run_rec == NULL)
+	if (run_rec == NULL) {
 		run_rec = json_object_get(r->obj);
+		redact_tree(run_rec);   /* its config becomes MLflow params */
+	}
 	else
 		warn_at(r->source, r->line, "a second run record; the first one is logged");
 	return 0;
@@ -398,13 +408,20 @@ struct runinfo {
 	const char *experiment;
 	char *run_name;
 	int64_t start_ms, end_ms;
-	int failed;
-	struct buf failure;     /* why FAILED */
+	int failed;             /* FAILED, or KILLED when killed is set too */
+	int killed;
+	struct buf failure;     /* why FAILED or KILLED */
 	struct mlf_data d;
 	json_object *exp_tags;  /* borrowed */
 	int has_table;
 	char *user;
 };
+
+static const char *
+status_name(const struct runinfo *ri)
+{
+	return ri->killed ? "KILLED" : ri->failed ? "FAILED" : "FINISHED";
+}
 
 static int64_t
 parse_ms(const char *s)
@@ -594,7 +611,13 @@ build(struct stage *st, struct runinfo *ri)
 	s = getenv("USER");
 	ri->user = estrdup(s ? s : "aiops");
 
-	/* Status: FAILED when a stage never ended or says it failed. */
+	/* Status: KILLED or FAILED when the driver says so (--status), FAILED
+	 * when a stage never ended or says it failed. */
+	if (opt_status) {
+		ri->failed = 1;
+		ri->killed = strcmp(opt_status, "KILLED") == 0;
+		buf_adds(&ri->failure, opt_reason && *opt_reason ? opt_reason : opt_status);
+	}
 	for (i = 0; i < nstages; i++) {
 		int failed = 0;
 		if (stages[i].end == NULL) {
@@ -643,6 +666,29 @@ build(struct stage *st, struct runinfo *ri)
 	}
 	if (ri->failed)
 		mlf_tag(&ri->d, "aiops.failure", ri->failure.p);
+	/* A stage replaced by a command is named as such, so that the run never
+	 * claims the built-in stage (or the provider) that did not run. */
+	if (cfg) {
+		static const char *secs[][2] = {
+			{"load", "dataset"}, {"correlate", "pipeline.correlation"},
+			{"rca", "pipeline.rca"}, {"remediate", "pipeline.remediation"},
+			{"exec", "pipeline.executor"}, {"metrics", "pipeline.metrics"},
+		};
+		const char *ptype = js_str(js_path(cfg, "provider"), "type");
+		for (i = 0; i < sizeof secs / sizeof *secs; i++) {
+			if ((s = js_str(js_path(cfg, secs[i][1]), "command")) == NULL || !*s)
+				continue;
+			buf_reset(&b);
+			buf_printf(&b, "aiops.stage.%s.command", secs[i][0]);
+			mlf_tag(&ri->d, b.p, s);
+			if (strcmp(secs[i][0], "rca") == 0) {
+				buf_reset(&b);
+				buf_printf(&b, "command: %s", s);
+				ptype = b.p;
+			}
+		}
+		mlf_tag(&ri->d, "aiops.provider", ptype ? ptype : "baseline");
+	}
 
 	/* Metrics: scores (per-incident ones as steps), stage counters. */
 	ids = incident_order();
@@ -692,7 +738,7 @@ build(struct stage *st, struct runinfo *ri)
 	buf_printf(&note, "aiops run `%s`, experiment %s", ri->run_id, ri->experiment);
 	if (run_rec && (s = js_str(js_path(run_rec, "dataset"), "sha256")) != NULL)
 		buf_printf(&note, ", dataset sha256 `%.12s`", s);
-	buf_printf(&note, ".\n\n**Status:** %s%s%s\n\n", ri->failed ? "FAILED" : "FINISHED",
+	buf_printf(&note, ".\n\n**Status:** %s%s%s\n\n", status_name(ri),
 		   ri->failed ? " — " : "", ri->failed ? ri->failure.p : "");
 	if (nstages) {
 		buf_adds(&note, "**Stages:**");
@@ -796,7 +842,7 @@ emit_logged(struct stage *st, const struct runinfo *ri, int server)
 	js_add_str(o, "aiops_run_id", ri->run_id);
 	js_add_str(o, "run_id", logged_run);
 	js_add_str(o, "experiment_id", logged_exp);
-	js_add_str(o, "status", ri->failed ? "FAILED" : "FINISHED");
+	js_add_str(o, "status", status_name(ri));
 	js_add_str(o, server ? "tracking_uri" : "store", logged_where);
 	stage_emit(st, o);
 	json_object_put(o);
@@ -845,7 +891,7 @@ log_offline(struct runinfo *ri, const char *root)
 		random_hex32(rid);
 	mlf_tag(&ri->d, "mlflow.runName", ri->run_name);
 	if (mlf_fs_write_run(&fs, rid, ri->run_name, ri->user, ri->start_ms, ri->end_ms,
-			     ri->failed ? MLF_FAILED : MLF_FINISHED, &ri->d, err, sizeof err) < 0) {
+			     ri->killed ? MLF_KILLED : ri->failed ? MLF_FAILED : MLF_FINISHED, &ri->d, err, sizeof err) < 0) {
 		warnf("file store: %s", err);
 		mlf_fs_free(&fs);
 		free(a);
@@ -866,7 +912,7 @@ log_offline(struct runinfo *ri, const char *root)
 	snprintf(logged_exp, sizeof logged_exp, "%s", fs.exp_id);
 	snprintf(logged_where, sizeof logged_where, "%s", fs.root);
 	warnf("logged run %s (%s) to the file store %s, experiment %s", rid,
-	      ri->failed ? "FAILED" : "FINISHED", fs.root, fs.exp_id);
+	      status_name(ri), fs.root, fs.exp_id);
 	warnf("view it: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri %s", fs.root);
 	warnf("move it to a database: MLFLOW_ALLOW_FILE_STORE=true mlflow migrate-filestore "
 	      "--source %s --target sqlite:///mlflow.db", fs.root);
@@ -1400,7 +1446,7 @@ log_online(struct runinfo *ri, const char *uri)
 	{
 		json_object *req = json_object_new_object();
 		js_add_str(req, "run_id", on.run_id);
-		js_add_str(req, "status", ri->failed ? "FAILED" : "FINISHED");
+		js_add_str(req, "status", status_name(ri));
 		js_add_int(req, "end_time", ri->end_ms);
 		s = js_dump(req, &i);
 		if (mlf_call(&on.c, "POST", "/api/2.0/mlflow/runs/update", s, i, NULL, NULL, NULL,
@@ -1411,7 +1457,7 @@ log_online(struct runinfo *ri, const char *uri)
 		json_object_put(req);
 	}
 	warnf("logged run %s (%s): %zu params, %zu metric points, %zu tags in %zu batches, "
-	      "%lu traces", on.run_id, ri->failed ? "FAILED" : "FINISHED", ri->d.nparams,
+	      "%lu traces", on.run_id, status_name(ri), ri->d.nparams,
 	      ri->d.nmetrics, ri->d.ntags, nbatches, ntraces);
 	warnf("view it: %s/#/experiments/%s/runs/%s", on.c.base, on.exp_id, on.run_id);
 	snprintf(logged_run, sizeof logged_run, "%s", on.run_id);
@@ -1443,7 +1489,7 @@ keep_spool(const struct runinfo *ri, const char *uri)
 
 	if (opt_resume) {
 		warnf("the run is still in %s; resend it with: aiops-mlflow --resume %s "
-		      "--tracking-uri %s", opt_resume, opt_resume, uri);
+		      "--tracking-uri %s --experiment '%s'", opt_resume, opt_resume, uri, ri->experiment);
 		return;
 	}
 	if (dir == NULL || *dir == '\0')
@@ -1462,8 +1508,10 @@ keep_spool(const struct runinfo *ri, const char *uri)
 		buf_free(&dst);
 		return;
 	}
-	warnf("the run is kept in %s; resend it with: aiops-mlflow --resume %s --tracking-uri %s",
-	      dst.p, dst.p, uri);
+	/* The experiment goes with the hint: a run logged with --experiment
+	 * would otherwise be resent to the run record's experiment. */
+	warnf("the run is kept in %s; resend it with: aiops-mlflow --resume %s --tracking-uri %s "
+	      "--experiment '%s'", dst.p, dst.p, uri, ri->experiment);
 	buf_free(&dst);
 }
 
@@ -1497,6 +1545,8 @@ on_start(struct stage *st)
 	}
 	if (opt_max_attempts < 1)
 		stage_usage_error(st, "--max-attempts must be at least 1");
+	if (opt_status && strcmp(opt_status, "FAILED") != 0 && strcmp(opt_status, "KILLED") != 0)
+		stage_usage_error(st, "--status must be FAILED or KILLED");
 	server_mode = u && (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0);
 	if (u && !server_mode && strstr(u, "://") && strncmp(u, "file://", 7) != 0)
 		stage_usage_error(st, "tracking URI '%s': only http://, https://, file:// or a "

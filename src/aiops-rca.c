@@ -452,6 +452,13 @@ check_answer(struct ask *a, struct ask_job *j, json_object *ans, char *why, size
 	return 0;
 }
 
+/* The bound of free text in a record: max_text, else FREE_TEXT_MAX. */
+static size_t
+text_bound(void)
+{
+	return max_text > 0 ? (size_t)max_text : FREE_TEXT_MAX;
+}
+
 static void
 done(struct ask *a, struct ask_job *j)
 {
@@ -465,12 +472,12 @@ done(struct ask *a, struct ask_job *j)
 			static const char *const keys[] = {"service", "component", "fault", "confidence", "reason"};
 			for (size_t k = 0; k < 5; k++)
 				json_object_object_add(x, keys[k], json_object_object_get_ex(in, keys[k], &v) ?
-							  json_object_get(v) : NULL);
+							  js_bounded(v, text_bound()) : NULL);
 			json_object_array_add(cands, x);
 		}
 		json_object_object_add(o, "candidates", cands);
 		json_object_object_add(o, "summary", json_object_object_get_ex(j->answer, "summary", &v) ?
-					  json_object_get(v) : NULL);
+					  js_bounded(v, text_bound()) : NULL);
 	} else {
 		json_object_object_add(o, "candidates", cands);
 		json_object_object_add(o, "summary", NULL);
@@ -611,6 +618,7 @@ add_end(struct stage *st, json_object *end)
 {
 	(void)st;
 	llm_add_stats(llm, end);
+	ask_add_stats(&ask, end);
 }
 
 int

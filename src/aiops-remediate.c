@@ -168,7 +168,12 @@ check_steps(json_object *proposed, const char *default_target, const char *fixed
 		js_add_str(st, "target", target);
 		json_object_object_add(st, "params", params);
 		js_add_str(st, "risk", catalog_risk(cat, action));
-		json_object_object_add(st, "rationale", rat ? json_object_new_string(rat) : NULL);
+		{
+			json_object *r = rat ? json_object_new_string(rat) : NULL;
+			json_object_object_add(st, "rationale", r ? js_bounded(r, max_text > 0 ?
+						  (size_t)max_text : FREE_TEXT_MAX) : NULL);
+			json_object_put(r);
+		}
 		json_object_array_add(steps, st);
 	}
 }
@@ -495,6 +500,7 @@ add_end(struct stage *st, json_object *end)
 {
 	(void)st;
 	llm_add_stats(llm, end);
+	ask_add_stats(&ask, end);
 }
 
 int

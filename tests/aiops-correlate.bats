@@ -404,7 +404,8 @@ incident INC-1 null  null null" ]
 	stat=$(aiops-correlate "$SCEN/db_latency.jsonl" | jq -r 'select(.kind=="group") | .detected_ts')
 	run --separate-stderr aiops-correlate --config "$CFG" "$SCEN/db_latency.jsonl"
 	[ "$status" -eq 0 ]
-	[ "$stderr" = "" ]
+	[[ "$stderr" == "aiops-correlate: 1 of 1 model answers failed: model call failed: HTTP 500"* ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
 	[ "$(jq -c 'select(.kind=="llm_call") | [.purpose, .attempts, .http_status, (.error | length > 0)]' <<<"$output")" = '["triage",2,500,true]' ]
 	g=$(groups <<<"$output")
 	[ "$(jq -c '[.id, .detected, .title, .triage.verdict, .triage.provider]' <<<"$g")" = '["G0001",true,null,"error","openai_compat"]' ]
@@ -428,7 +429,7 @@ incident INC-1 null  null null" ]
 	[[ "$output" == 'Your answer was rejected: answer: missing required member "incident".'* ]]
 	# Two bad answers: an error, the group stays detected.
 	ctl '{"faults": "notjson,notjson"}'
-	run -0 pipe "aiops-correlate --config '$CFG' '$SCEN/db_latency.jsonl' | jq -c 'select(.kind==\"group\") | [.detected, .triage.verdict, .triage.reason]'"
+	run -0 pipe "aiops-correlate --config '$CFG' '$SCEN/db_latency.jsonl' 2>/dev/null | jq -c 'select(.kind==\"group\") | [.detected, .triage.verdict, .triage.reason]'"
 	[[ "$output" == '[true,"error","invalid answer after a repair round: the answer is not valid JSON ('* ]]
 }
 

@@ -19,8 +19,18 @@ step() {
 		'{id: $i, action: $a, target: $t, params: $p, risk: $r, rationale: "test"}'
 }
 
-# rem GID STEP...: a remediation record with those steps.
+# rem GID STEP...: a group record whose services are the steps' targets (the
+# target scope), then a remediation record with those steps.
 rem() {
+	local g=$1
+	shift
+	jq -nc --arg g "$g" '{kind: "group", id: $g, services: [$ARGS.positional[] | fromjson | .target? | strings | {service: .}] | unique}' \
+		--args "$@"
+	remonly "$g" "$@"
+}
+
+# remonly GID STEP...: the remediation record alone (no group: no scope).
+remonly() {
 	local g=$1
 	shift
 	jq -nc --arg g "$g" '{kind: "remediation", group_id: $g, steps: [$ARGS.positional[] | fromjson]}' \
@@ -132,6 +142,7 @@ alive() {
 	cat >"$D/trap.yaml" <<-EOF
 	actions:
 	  restart:
+	    risk: low
 	    argv: ['$FIX/exec/trap/kubectl', rollout, restart, 'deployment/{target}', -n, '{namespace}']
 	    params:
 	      namespace: {type: enum, values: [shop], default: shop}
@@ -162,7 +173,7 @@ s2 | dry-run | allowlist-param | would be refused: parameter 'replicas' is out o
 	cd "$AIOPS_ROOT"
 	rem G1 "$(step s1 scale_out checkout low '{"replicas":6}')" >"$D/in"
 	run -0 aiops-exec --type command -n "$D/in"
-	[ "$(jq -c 'select(.kind == "execution") | .argv' <<<"$output")" = '["/usr/bin/kubectl","scale","deployment/checkout","--replicas=6","-n","shop"]' ]
+	[ "$(jq -c 'select(.kind == "execution") | .argv' <<<"$output")" = '["/usr/local/sbin/shop-scale-out","--service","checkout","--add","6","-n","shop"]' ]
 	[ "$(jq -r 'select(.kind == "stage") | .params.allowlist' <<<"$output")" = examples/executors/commands.yaml ]
 }
 
@@ -190,6 +201,16 @@ s2 | refused | allowlist-param | parameter 'note' contains a line break
 s3 | refused | allowlist-param | parameter 'note' contains a NUL byte
 s4 | refused | allowlist-param | parameter 'note' starts with '-'
 s5 | refused | allowlist-param | parameter 'note' contains a control character" ]
+	[ "$(received)" = "(not run)" ]
+}
+
+@test "refuses a NUL in the action, the target or the id, never cutting the string there (issue 17, finding 4)" {
+	printf '%s\n' '{"kind":"group","id":"G1","services":[{"service":"checkout"}]}' \
+		'{"kind":"remediation","group_id":"G1","steps":[{"id":"s1","action":"restart\u0000evil","target":"checkout","risk":"low"},{"id":"s2","action":"restart","target":"checkout\u0000evil","risk":"low"},{"id":"s3\u0000x","action":"restart","target":"checkout","risk":"low"}]}' >"$D/in"
+	run -0 "${CMD[@]}" --approve auto:high "$D/in"
+	[ "$(decisions <<<"$output" | cut -d'|' -f2-)" = " refused | step-invalid | the step contains a NUL character (refused, never cut there)
+ refused | step-invalid | the step contains a NUL character (refused, never cut there)
+ refused | step-invalid | the step contains a NUL character (refused, never cut there)" ]
 	[ "$(received)" = "(not run)" ]
 }
 
@@ -296,32 +317,103 @@ s5 | refused | allowlist-action | action 'restart ' is not in the allowlist" ]
 	[ "$(received)" = "(not run)" ]
 }
 
-@test "approve file runs only the steps an approver listed" {
-	cat >"$D/approvals.jsonl" <<-'EOF'
-	{"group_id":"G1","step_id":"s1","approver":"carol"}
-	not json at all
-	{"group_id":"G1","step_id":"s2","approver":""}
-	{"group_id":"G1","step_id":"s3","approver":"carol","action":"restart","target":"cart"}
-	{"group_id":"G2","step_id":"s1","approver":"dave","action":"restart","target":"search"}
-	EOF
-	rem G1 "$(step s1 restart checkout high)" "$(step s2 restart cart low)" "$(step s3 restart catalog low)" >"$D/in"
-	rem G2 "$(step s1 restart search low)" >>"$D/in"
-	run -0 "${CMD[@]}" --approve "file:$D/approvals.jsonl" "$D/in"
-	[ "$(decisions <<<"$output")" = "s1 | approved | - | approved by carol
+# approval FILE RUN GID STEP-JSON APPROVER [EXTRA-JSON]: appends an approval
+# of that step (its digest computed with jq, as the man page says) to FILE.
+approval() {
+	local dg
+	dg=$(jq -cS '{action, params: (.params // {}), target}' <<<"$4" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+	jq -nc --arg r "$2" --arg g "$3" --argjson s "$4" --arg a "$5" --arg d "$dg" --argjson x "${6:-{\}}" \
+		'{run_id: $r, group_id: $g, step_id: $s.id, digest: $d, approver: $a} + $x' >>"$1"
+}
+
+RUN1=11111111111111111111111111111111
+RUN2=22222222222222222222222222222222
+POL=(--policy "$AIOPS_ROOT/examples/executors/policy.yaml" --as alice)
+
+@test "approve file runs a step approved for this run, group, step and digest" {
+	s1=$(step s1 restart checkout high)
+	s2=$(step s2 restart cart low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice '{"comment":"INC-1"}'
+	echo 'not json at all' >>"$D/ap.jsonl"
+	approval "$D/ap.jsonl" $RUN1 G1 "$s2" ""
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1" "$s2"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | approved | - | approved by alice
 s1 | executed | - | exited with status 0
-s2 | refused | approval-file | no approval for G1/s2 in the approvals file
-s3 | refused | approval-file | no approval for G1/s3 in the approvals file
-s1 | approved | - | approved by dave
-s1 | executed | - | exited with status 0" ]
-	[ "$(jq -r 'select(.decision == "executed") | .approver' <<<"$output" | tr '\n' ' ')" = "carol dave " ]
+s2 | refused | approval-file | no approval for G1/s2 in the approvals file" ]
+	[ "$(jq -r 'select(.decision == "executed") | [.approver, .run_id, .risk] | join(" ")' <<<"$output")" = "alice $RUN1 high" ]
+	# the digest in the record is the one jq computes
+	[ "$(jq -r 'select(.decision == "executed") | .digest' <<<"$output")" = "$(jq -r .digest <<<"$(head -n1 "$D/ap.jsonl")")" ]
+}
+
+@test "an approval from another run is not replayed (issue 17, finding 1)" {
+	s1=$(step s1 restart checkout low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice
+	echo '{"group_id":"G1","step_id":"s1","approver":"alice"}' >"$D/old.jsonl"
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN2\"}"; rem G1 "$s1"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-stale | the approval of G1/s1 by alice is for run $RUN1, not this run ($RUN2)" ]
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/old.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-stale | the approval of G1/s1 by alice names no run_id and digest (the old form approves nothing)" ]
+	# no run record: nothing matches
+	rem G1 "$s1" >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-stale | the approval of G1/s1 by alice is for run $RUN1, not this run (none: no run record was seen)" ]
+	[ "$(received)" = "(not run)" ]
+}
+
+@test "an approval of another action, target or params approves nothing" {
+	approval "$D/ap.jsonl" $RUN1 G1 "$(step s1 restart checkout low)" alice
+	approval "$D/ap.jsonl" $RUN1 G1 "$(step s2 restart cart low '{"namespace":"staging"}')" alice
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"
+	  rem G1 "$(step s1 failover checkout low)" "$(step s2 restart cart low '{"namespace":"shop"}')"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output" | cut -d'|' -f1-3)" = "s1 | refused | approval-mismatch 
+s2 | refused | approval-mismatch " ]
+	[ "$(received)" = "(not run)" ]
+}
+
+@test "an expired approval or one whose approver lacks the rights is refused" {
+	s1=$(step s1 restart checkout low)
+	s2=$(step s2 failover checkout low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice '{"expires_at":"2020-01-01T00:00:00Z"}'
+	approval "$D/ap.jsonl" $RUN1 G1 "$s2" bob '{"expires_at":"2200-01-01T00:00:00Z"}'
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1" "$s2"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-expired | the approval of G1/s1 by alice expired at 2020-01-01T00:00:00Z
+s2 | refused | approval-rights | approver bob lacks the rights (rbac-action): no role of 'bob' allows action 'failover'" ]
+	[ "$(received)" = "(not run)" ]
+}
+
+@test "an approval approves its step once, and approve file needs a policy" {
+	s1=$(step s1 restart checkout low)
+	approval "$D/ap.jsonl" $RUN1 G1 "$s1" alice
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1"; rem G1 "$s1"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/ap.jsonl" --max-steps-per-group 0 "$D/in"
+	[ "$(decisions <<<"$output" | grep -v approved)" = "s1 | executed | - | exited with status 0
+s1 | refused | approval-used | the approval of G1/s1 was used already in this run" ]
+	run -2 --separate-stderr "${CMD[@]}" --approve "file:$D/ap.jsonl" "$D/in"
+	[ "$stderr" = "aiops-exec: approve file needs a policy: every approver's rights are checked against it" ]
+}
+
+@test "the shipped approvals example is in the new form and replays nothing" {
+	jq -e -s 'length > 0 and all(.[]; has("run_id") and has("group_id") and has("step_id") and has("digest") and has("approver"))' \
+		"$AIOPS_ROOT/examples/executors/approvals.jsonl"
+	rem G0002 "$(step s1 failover payment high)" >"$D/in"
+	cd "$AIOPS_ROOT"
+	run -0 aiops-exec --type command --allowlist "$D/allow.yaml" --approve file:examples/executors/approvals.jsonl \
+		--policy examples/executors/policy.yaml --as alice "$D/in"
+	[ "$(decisions <<<"$output" | cut -d'|' -f2,3)" = " refused | approval-stale " ]
+	[ "$(received)" = "(not run)" ]
 }
 
 @test "approve file reads approvals_file from the config and refuses when it is missing" {
-	printf '%s\n' '{"group_id":"G1","step_id":"s1","approver":"carol"}' >"$D/ok.jsonl"
-	rem G1 "$(step s1 restart checkout low)" >"$D/in"
-	run -0 "${CMD[@]}" --set pipeline.executor.approve=file --set "pipeline.executor.approvals_file=$D/ok.jsonl" "$D/in"
+	s1=$(step s1 restart checkout low)
+	approval "$D/ok.jsonl" $RUN1 G1 "$s1" alice
+	{ echo "{\"kind\":\"run\",\"run_id\":\"$RUN1\"}"; rem G1 "$s1"; } >"$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --set pipeline.executor.approve=file --set "pipeline.executor.approvals_file=$D/ok.jsonl" "$D/in"
 	[ "$(decisions <<<"$output" | tail -n1)" = "s1 | executed | - | exited with status 0" ]
-	run -0 "${CMD[@]}" --approve "file:$D/missing.jsonl" "$D/in"
+	run -0 "${CMD[@]}" "${POL[@]}" --approve "file:$D/missing.jsonl" "$D/in"
 	[ "$(decisions <<<"$output")" = "s1 | refused | approval-file | cannot read the approvals file: No such file or directory" ]
 }
 
@@ -351,6 +443,112 @@ s2 | refused | approval-tty | not approved on the terminal" ]
 	grep -q "aiops-exec: approve step s1 of G1?" "$D/tty"
 	grep -q "action restart on checkout, risk high" "$D/tty"
 	grep -q "argv: '$FIX/exec/record' '$D/argv' 'rollout' 'restart' 'deployment/checkout' '-n' 'shop'" "$D/tty"
+}
+
+# --- risk and target scope ---
+
+@test "the allowlist's risk wins over a lower risk in the record (issue 17, finding 2)" {
+	sed 's/^  failover:$/&\n    risk: high/' "$D/allow.yaml" | awk '!(/^    risk: low$/ && prev ~ /risk: high/) {print} {prev = $0}' >"$D/hi.yaml"
+	grep -A1 '^  failover:' "$D/hi.yaml" | grep -q 'risk: high'
+	rem G1 "$(step s1 failover checkout low)" "$(step s2 restart checkout high)" >"$D/in"
+	run -0 aiops-exec --type command --allowlist "$D/hi.yaml" --cooldown-s 0 --approve auto:low "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | approval-auto | risk high is above auto:low
+s2 | refused | approval-auto | risk high is above auto:low" ]
+	[ "$(jq -r 'select(.kind == "execution") | .risk' <<<"$output" | tr '\n' ' ')" = "high high " ]
+	printf '%s\n' "actions: {restart: {argv: [/bin/true]}}" >"$D/norisk.yaml"
+	run -2 --separate-stderr aiops-exec --type command --allowlist "$D/norisk.yaml" </dev/null
+	[ "$stderr" = "aiops-exec: $D/norisk.yaml: actions.restart.risk: expected low, medium or high" ]
+}
+
+@test "a target outside the group's services is refused (issue 17, finding 3)" {
+	s1=$(step s1 scale_out zz-no-such-svc low '{"replicas":10}')
+	s2=$(step s2 restart kube-system low)
+	s3=$(step s3 restart checkout low)
+	{ echo '{"kind":"group","id":"G1","services":[{"service":"checkout","score":1}]}'; remonly G1 "$s1" "$s2" "$s3"; remonly G9 "$s3"; } >"$D/in"
+	run -0 "${CMD[@]}" --approve auto:high "$D/in"
+	[ "$(decisions <<<"$output" | grep -v approved)" = "s1 | refused | target-out-of-scope | target 'zz-no-such-svc' is not one of the services of group G1
+s2 | refused | target-out-of-scope | target 'kube-system' is not one of the services of group G1
+s3 | executed | - | exited with status 0
+s3 | refused | target-out-of-scope | no group record G9 was seen, so its services (the target scope) are unknown" ]
+	[ "$(received)" = "scale
+deployment/checkout
+--replicas=10" ] || [ "$(received | sed -n 3p)" = "deployment/checkout" ]
+	# a dry run says so too
+	run -0 "${CMD[@]}" -n "$D/in"
+	[ "$(decisions <<<"$output" | sed -n 1p)" = "s1 | dry-run | target-out-of-scope | would be refused: target 'zz-no-such-svc' is not one of the services of group G1" ]
+}
+
+@test "a policy's extra_targets pattern explicitly widens the scope" {
+	{ sed '/^actors:/,$d' "$AIOPS_ROOT/examples/executors/policy.yaml"
+	  echo "extra_targets: ['redis-[a-z]+']"
+	  sed -n '/^actors:/,$p' "$AIOPS_ROOT/examples/executors/policy.yaml"; } >"$D/pol.yaml"
+	{ echo '{"kind":"group","id":"G1","services":[{"service":"checkout"}]}'
+	  remonly G1 "$(step s1 restart redis-cart low)" "$(step s2 restart redis low)"; } >"$D/in"
+	run -0 "${CMD[@]}" --approve auto:high --policy "$D/pol.yaml" --as alice "$D/in"
+	[ "$(decisions <<<"$output" | grep -v approved)" = "s1 | executed | - | exited with status 0
+s2 | refused | target-out-of-scope | target 'redis' is not one of the services of group G1" ]
+}
+
+# --- the shipped catalog and allowlist agree (issue 17, finding 5) ---
+
+# The catalog as aiops-remediate reads it (the "Action catalog" lines of its
+# prompt), one line per action: NAME RISK, then one per parameter:
+# NAME PARAM KIND SPEC DEFAULT (KIND enum|integer|string, "-" for none).
+catalog_lines() {
+	printf '%s\n' '{"kind":"rca","group_id":"G1","candidates":[{"service":"checkout","fault":"latency"}]}' |
+		aiops-remediate --catalog "$AIOPS_ROOT/examples/actions.yaml" --emit-prompt \
+			--set provider.type=openai_compat --set provider.default_model=m |
+		jq -r 'select(.kind == "prompt") | .messages[].content' |
+		sed -n '/^Action catalog/,/^$/p' | awk '
+		/^- / { a = $2; r = $6; sub(/\).*/, "", r); print a, r; next }
+		/^    param / {
+			p = $2; sub(/:$/, "", p); d = "-"
+			if (match($0, /default "[^"]*"/)) d = substr($0, RSTART + 9, RLENGTH - 10)
+			else if (match($0, /default [0-9]+/)) d = substr($0, RSTART + 8, RLENGTH - 8)
+			if ($3 == "one" ) { v = $5; sub(/,$/, "", v); print a, p, "enum", v, d }
+			else if ($3 == "integer") { v = $4; sub(/,$/, "", v); print a, p, "integer", v, d }
+			else print a, p, "string", "-", d
+		}'
+}
+
+@test "every catalog action, with every enum value, integer bound and default, passes the shipped allowlist" {
+	catalog_lines >"$D/cat"
+	[ "$(awk 'NF == 2' "$D/cat" | wc -l)" = 7 ]
+	# one step per variant: defaults only, then each enum value, each integer
+	# bound and each default of each parameter; required ones always present
+	awk 'NF == 2 { risk[$1] = $2; acts[++n] = $1 }
+	     NF == 5 { np[$1]++; P[$1, np[$1]] = $0 }
+	     END {
+		for (i = 1; i <= n; i++) {
+			a = acts[i]; base = ""
+			for (k = 1; k <= np[a]; k++) { split(P[a, k], f, " ")
+				if (f[5] == "-") { split(f[4], lo, /\.\.|\|/); base = base sprintf(",\"%s\":%s", f[2], f[3] == "integer" ? lo[1] : "\"" lo[1] "\"") } }
+			print a, risk[a], "{" substr(base, 2) "}"
+			for (k = 1; k <= np[a]; k++) { split(P[a, k], f, " ")
+				if (f[3] == "enum") { m = split(f[4], vs, "|"); for (j = 1; j <= m; j++) print a, risk[a], "{" substr(base ",\"" f[2] "\":\"" vs[j] "\"", 2) "}" }
+				if (f[3] == "integer") { split(f[4], b, /\.\./); print a, risk[a], "{" substr(base ",\"" f[2] "\":" b[1], 2) "}"; print a, risk[a], "{" substr(base ",\"" f[2] "\":" b[2], 2) "}" }
+				if (f[5] != "-") print a, risk[a], "{" substr(base ",\"" f[2] "\":" (f[3] == "integer" ? f[5] : "\"" f[5] "\""), 2) "}"
+			}
+		}
+	     }' "$D/cat" >"$D/variants"
+	[ "$(wc -l <"$D/variants")" -gt 20 ]
+	i=0
+	while read -r a r p; do
+		i=$((i + 1))
+		jq -c --arg i "s$i" --arg a "$a" --arg r "$r" '{id: $i, action: $a, target: "checkout", params: ., risk: $r}' <<<"$p"
+	done <"$D/variants" >"$D/steps"
+	{ echo '{"kind":"group","id":"G1","services":[{"service":"checkout"}]}'
+	  jq -sc '{kind: "remediation", group_id: "G1", steps: .}' "$D/steps"; } >"$D/in"
+	cd "$AIOPS_ROOT"
+	run -0 aiops-exec --type command -n "$D/in"
+	[ "$(jq -r 'select(.kind == "execution") | select(.rule != null) | [.step_id, .action, (.params | tostring), .reason] | join(" ")' <<<"$output")" = "" ]
+	[ "$(jq -c 'select(.kind == "execution")' <<<"$output" | wc -l)" = "$(wc -l <"$D/steps")" ]
+	# the allowlist's risk is the catalog's: the effective risk never rises
+	[ "$(jq -r 'select(.kind == "execution") | [.action, .risk] | join(" ")' <<<"$output" | sort -u)" = "$(awk 'NF == 2' "$D/cat" | sort -u)" ]
+	# and it names no action the catalog lacks
+	[ "$(sed -n '/^actions:/,$p' examples/executors/commands.yaml | grep -E '^  [a-z_]+:$' | tr -d ' :' | sort)" = "$(awk 'NF == 2 {print $1}' "$D/cat" | sort)" ]
+	# scale_out adds replicas, as the catalog says, rather than setting the total
+	[ "$(jq -c 'select(.kind == "execution" and .action == "scale_out") | .argv' <<<"$output" | head -n1)" = '["/usr/local/sbin/shop-scale-out","--service","checkout","--add","2","-n","shop"]' ]
 }
 
 # --- RBAC ---

@@ -138,18 +138,18 @@ setup() {
 @test "benchmark numbers equal those computed by hand from the per-run scores" {
 	run -0 aiops-harness benchmark --config $H/fake.yaml --config $H/fake-b.yaml --dataset $H/data \
 		--repeat 2 --format tsv --quiet
-	[ "${lines[0]}" = "$(printf 'config\truns\tAC@1\tAC@3\tdet F1\tMMTD s\tmodel TTD s\tremed\tcalls\ttokens\tcost $\tp95 ms\tlift AC@1\tMcNemar p (b/c)')" ]
+	[ "${lines[0]}" = "$(printf 'config\truns\tfailed\tAC@1\tAC@3\tdet F1\tMMTD s\tmodel TTD s\tremed\tcalls\tfailures\ttokens\tcost $\tp95 ms\tlift AC@1\tMcNemar p (b/c)')" ]
 	# baseline: identical repeats, so the standard error is 0.
-	[ "${lines[1]}" = "$(printf 'fake\t2\t0.5±0\t0.75±0\t0.667±0\t30.5±0\t45±0\t0.5±0\t0±0\t0±0\tn/a\tn/a\t-\t-')" ]
+	[ "${lines[1]}" = "$(printf 'fake\t2\t0\t0.5±0\t0.75±0\t0.667±0\t30.5±0\t45±0\t0.5±0\t0±0\t0±0\t0±0\tn/a\tn/a\t-\t-')" ]
 	# fake-b: AC@1 0.75 and 0.5 -> 0.625 ± 0.125; F1 0.8, 0.6 -> 0.7 ± 0.1;
 	# tokens 4800, 6000 -> 5400 ± 600; lift 0.625 - 0.5; McNemar on the first
 	# repeat: INC-2 right only here (b=1), none the other way (c=0), p = 1.
-	[ "${lines[2]}" = "$(printf 'fake-b\t2\t0.625±0.125\t0.875±0.125\t0.7±0.1\t42±2\t52±2\t0.75±0\t9±1\t5400±600\tn/a\t1000±100\t0.125\t1 (1/0)')" ]
+	[ "${lines[2]}" = "$(printf 'fake-b\t2\t0\t0.625±0.125\t0.875±0.125\t0.7±0.1\t42±2\t52±2\t0.75±0\t9±1\t0±0\t5400±600\tn/a\t1000±100\t0.125\t1 (1/0)')" ]
 }
 
 @test "benchmark formats: md and json" {
 	run -0 aiops-harness benchmark --config $H/fake.yaml --config $H/fake-b.yaml --dataset $H/data --format md --quiet
-	[ "${lines[1]}" = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" ]
+	[ "${lines[1]}" = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|" ]
 	run -0 aiops-harness benchmark --config $H/fake.yaml --config $H/fake-b.yaml --dataset $H/data --format json --quiet
 	echo "$output" | jq -e '.[1].lift == 0.25 and .[1].mcnemar.b == 1 and .[0].mcnemar == null'
 }
@@ -185,4 +185,110 @@ setup() {
 	command -v shellcheck >/dev/null || skip "shellcheck is not installed"
 	run -0 shellcheck -x bin/aiops-harness tests/run.sh tests/test_helper.bash .ci/run \
 		$H/fake-stage examples/setup_local_llms.sh
+}
+
+# ---- failures are never results ----
+
+@test "a run whose model answers failed beyond max_failure_share exits 1, says so, and shows no AC@1" {
+	run -1 --separate-stderr aiops-harness run --config $H/fake-dead.yaml --dataset $H/data --quiet
+	[ "$stderr" = "aiops-harness: 4 of 4 model answers failed, more than max_failure_share 0.5" ]
+	[ "${lines[4]}" = "  RCA        failed: no model answer (4 of 4 failed)" ]
+	[ "${lines[6]}" = "  LLM        calls 4  failures 4  answers failed 4/4  tokens 0/0  p95 n/a ms" ]
+	# The limit is the config's.
+	run -0 aiops-harness run --config $H/fake-dead.yaml --dataset $H/data --quiet --set max_failure_share=1
+}
+
+@test "benchmark: a failed config is marked failed, counted, and left out of lifts and tests" {
+	run -1 --separate-stderr aiops-harness benchmark --config $H/fake.yaml --config $H/fake-dead.yaml \
+		--config $H/fake-b.yaml --dataset $H/data --format tsv --quiet
+	[ "${lines[0]}" = "$(printf 'config\truns\tfailed\tAC@1\tAC@3\tdet F1\tMMTD s\tmodel TTD s\tremed\tcalls\tfailures\ttokens\tcost $\tp95 ms\tlift AC@1\tMcNemar p (b/c)')" ]
+	[ "${lines[2]}" = "$(printf 'fake-dead\t1\t1\tfailed\tfailed\tfailed\tfailed\tfailed\tfailed\t4\t4\tfailed\tfailed\tfailed\t-\t-')" ]
+	[[ "${lines[3]}" == "$(printf 'fake-b\t1\t0\t0.75\t')"* ]]
+	[ "${stderr_lines[0]}" = "aiops-harness: fake-dead run 1/1 failed: 4 of 4 model answers failed, more than max_failure_share 0.5" ]
+	[ "${stderr_lines[1]}" = "aiops-harness: 1 of 3 runs failed: marked failed in the table, left out of its numbers" ]
+	run -1 --separate-stderr aiops-harness benchmark --config $H/fake.yaml --config $H/fake-dead.yaml --dataset $H/data --format json --quiet
+	jq -e '.[1] | .status == "failed" and .failed_runs == 1 and .lift == null and .mcnemar == null
+		and .ac1.m == null and .failures.m == 4' <<<"${lines[0]}"
+}
+
+# ---- the MLflow run tells the truth (offline store; tests/aiops-mlflow.bats has the server) ----
+
+# mlf_status STORE: "STATUS<tab>aiops.failure" of the one run in STORE.
+mlf_status() {
+	local r
+	r=$(dirname "$(ls "$1"/*/*/meta.yaml)")
+	printf '%s\t%s\n' "$(sed -n 's/^status: //p' "$r/meta.yaml")" "$(cat "$r/tags/aiops.failure" 2>/dev/null)"
+}
+
+@test "a stage that exits non-zero: the run is logged FAILED naming the stage" {
+	d=$(scratch)
+	run -1 aiops-harness run --config $H/fake.yaml --dataset $H/data --quiet \
+		--set mlflow.command= --set mlflow.store="$d/mlruns" --set fake.fail=rca
+	[ "$(mlf_status "$d/mlruns")" = "$(printf '4\tstage rca (%s) failed (exit 3)' "$H/fake-stage rca")" ]
+}
+
+@test "a stage killed by a signal: the run is logged FAILED naming the stage and the signal" {
+	d=$(scratch)
+	run -1 aiops-harness run --config $H/fake.yaml --dataset $H/data --quiet \
+		--set mlflow.command= --set mlflow.store="$d/mlruns" --set fake.kill=exec
+	[ "$(mlf_status "$d/mlruns")" = "$(printf '4\tstage exec (%s) was killed by signal 9' "$H/fake-stage exec")" ]
+}
+
+@test "a built-in stage that wrote no stage_end: exit 1, the run is logged FAILED" {
+	for s in load correlate rca remediate exec metrics mlflow; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+	d=$(scratch)
+	mkdir "$d/bin"
+	# An aiops-metrics that exits 0 having written nothing of its own.
+	printf '#!/bin/sh\nexec cat\n' >"$d/bin/aiops-metrics"
+	chmod +x "$d/bin/aiops-metrics"
+	run -1 --separate-stderr env AIOPS_BIN="$d/bin" aiops-harness run --config examples/configs/basic.yaml \
+		--dataset examples/data --quiet --set mlflow.store="$d/mlruns"
+	[ "${stderr_lines[-1]}" = "aiops-harness: stage aiops-metrics wrote no stage record" ]
+	[ "$(mlf_status "$d/mlruns")" = "$(printf '4\tstage aiops-metrics wrote no stage record')" ]
+}
+
+@test "failure share exceeded: the run is logged FAILED saying so" {
+	d=$(scratch)
+	run -1 aiops-harness run --config $H/fake-dead.yaml --dataset $H/data --quiet \
+		--set mlflow.command= --set mlflow.store="$d/mlruns"
+	[ "$(mlf_status "$d/mlruns")" = "$(printf '4\t4 of 4 model answers failed, more than max_failure_share 0.5')" ]
+	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --quiet \
+		--set mlflow.command= --set mlflow.store="$d/ok"
+	[ "$(mlf_status "$d/ok")" = "$(printf '3\t')" ]
+}
+
+# ---- the driver owns its pipeline ----
+
+@test "TERM, INT and HUP to the driver stop every stage; the run is logged KILLED" {
+	for sig in TERM INT HUP; do
+		d=$(scratch)
+		: >"$d/pids"
+		# INT is ignored by a background job of a script: reset it to the default.
+		python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+			aiops-harness run --config $H/fake.yaml --dataset $H/data --quiet \
+			--set mlflow.command= --set mlflow.store="$d/mlruns" \
+			--set "pipeline.rca.command=$H/tripwire block $d" \
+			--set "pipeline.executor.command=$H/tripwire trip $d" 2>"$d/err" 3>&- &
+		pid=$!
+		# Both tripwire stages have started (under load the second may lag).
+		for _ in $(seq 600); do
+			[ -e "$d/started" ] && [ "$(wc -l <"$d/pids")" -eq 2 ] && break
+			sleep 0.05
+		done
+		[ -e "$d/started" ]
+		kill -s "$sig" "$pid"
+		rc=0
+		wait "$pid" || rc=$?
+		[ "$rc" -eq $((128 + $(kill -l "$sig"))) ]
+		# Every stage is gone once the driver is: nothing can run later.
+		[ "$(wc -l <"$d/pids")" -eq 2 ]
+		alive=0
+		while read -r p; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done <"$d/pids"
+		[ "$alive" -eq 0 ]
+		[ ! -e "$d/tripped" ]
+		grep -qx "aiops-harness: stopped by SIG$sig: every stage of the pipe stopped" "$d/err"
+		[ "$(mlf_status "$d/mlruns")" = "$(printf '5\taiops-harness stopped by SIG%s' "$sig")" ]
+	done
 }

@@ -280,3 +280,160 @@ aiops-load: $d/logs.csv:4: invalid UTF-8" ]
 	diff -u "$L/golden-examples.head.jsonl" <(head -n 200 "$out")
 	[ "$(sha256sum <"$out" | cut -d' ' -f1)  $(wc -l <"$out")" = "$(cat "$L/golden-examples.sha256")" ]
 }
+
+# ---- Nezha (tests/fixtures/load/nezha: a slice of the real dataset) ----
+
+NZ="$L/nezha/rca_data/2022-08-22"
+
+@test "nezha: a slice of Nezha with examples/datasets/nezha.yaml: golden output" {
+	run -0 pipe "cd '$NZ' && aiops-load --config '$AIOPS_ROOT/examples/datasets/nezha.yaml' --dataset . 2>/dev/null | mask"
+	diff -u "$L/nezha.out" <(printf '%s\n' "$output")
+}
+
+@test "nezha: readers chosen by their headers; counts reconcile with 0 rejects" {
+	local d; d=$(scratch)
+	printf '%s\n' 'dataset:' '  logs: {files: "log/*_log.csv"}' \
+		'  metrics: {files: "metric/*_metric.csv"}' '  traces: {files: "trace/*_trace.csv"}' \
+		'  incidents: {files: "*-fault_list.json"}' >"$d/c.yaml"
+	run -0 pipe "cd '$NZ' && aiops-load --config '$d/c.yaml' --dataset . 2>/dev/null"
+	# the formats come from the probes
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "run") | [.dataset.files[].format] | unique | join(" ")')" = \
+		"nezha_faults nezha_log nezha_metric nezha_trace" ]
+	# 3 log lines, 6 metric rows of 19 columns, 5 spans, 2 faults
+	printf '%s\n' "$output" | jq -e 'select(.kind == "stage_end") | .records_in == 16 and .rejects == 0
+		and .kinds == {"log": 3, "metric": 114, "span": 5, "incident": 2}'
+	# the same signals as with the example config
+	diff <(grep -E '"kind":"(log|metric|span)"' "$L/nezha.out") <(printf '%s\n' "$output" | mask | signals)
+}
+
+@test "nezha: NaN cells are null values, never zero; Go times and pod names are read" {
+	run -0 pipe "grep -c '\"value\":null' '$L/nezha.out'"
+	[ "$output" -eq 6 ]
+	run -0 pipe "grep -o 'NaN' '$NZ'/metric/*.csv | wc -l"
+	[ "$output" -eq 6 ]
+	jq -se '.[] | select(.id == "metrics:frontend-579b9bff58-t2dbm_metric.csv:2.2")
+		| .ts == "2022-08-22T03:52:19.789Z" and .service == "frontend"
+		and .labels.pod == "frontend-579b9bff58-t2dbm"' "$L/nezha.out"
+}
+
+@test "nezha: bad rows and faults become rejects with the reason, the rest loads" {
+	local d; d=$(scratch)
+	mkdir -p "$d/trace" "$d/metric"
+	{ head -n 2 "$NZ/trace/03_53_trace.csv"
+	  echo 'a,b,root,frontend-5-x,op,notanumber,1661140374362982609,1'
+	  echo 'a,b,root,frontend-5-x,op,1661140374362982609,1661140374351773094,1'
+	  echo 'a,b,root,frontend-5-x,op'; } >"$d/trace/00_00_trace.csv"
+	{ head -n 2 "$NZ/metric/frontend-579b9bff58-t2dbm_metric.csv"
+	  sed -n 3p "$NZ/metric/frontend-579b9bff58-t2dbm_metric.csv" | sed 's/,21116,/,abc,/'
+	  echo 'yesterday,1,frontend-5-x,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19'; } >"$d/metric/p_metric.csv"
+	printf '%s\n' '{"03": [{"inject_time": "2022-08-22 03:53:54", "inject_type": "return"},' \
+		'{"inject_time": "2022-08-22 03:59:54", "inject_pod": "a-b-c", "inject_type": "return"}]}' \
+		>"$d/x-fault_list.json"
+	printf '%s\n' 'dataset:' '  metrics: {files: "metric/*.csv"}' '  traces: {files: "trace/*.csv"}' \
+		'  incidents: {files: "*-fault_list.json"}' >"$d/c.yaml"
+	run -0 pipe "aiops-load --config '$d/c.yaml' --dataset '$d' 2>'$d/err'"
+	grep -q '00_00_trace.csv:3: StartTimeUnixNano: not an integer' "$d/err"
+	grep -q '00_00_trace.csv:4: negative duration' "$d/err"
+	grep -q '00_00_trace.csv:5: expected 8 fields, got 5' "$d/err"
+	grep -q "p_metric.csv:3: column 'SyscallRead': metric value is not a number: 'abc'" "$d/err"
+	grep -q "p_metric.csv:4: Time: .*'yesterday'" "$d/err"
+	grep -q 'x-fault_list.json:1: fault 1 (hour 03): missing inject_pod' "$d/err"
+	printf '%s\n' "$output" | jq -e 'select(.kind == "stage_end") | .rejects == 6 and .records_in == 9
+		and .kinds.span == 1 and .kinds.incident == 1 and .kinds.metric == 19 + 18'
+	printf '%s\n' "$output" | grep '"kind":"incident"' | jq -e '.root_cause == {"service": "a", "fault": "return"}'
+}
+
+# ---- bad input (issue 13, item 4) ----
+
+@test "lenient JSON numbers are rejects, never copied into the output" {
+	local d; d=$(scratch)
+	for v in 039.5 1. 01e2 1e 1E+ '0.5,"x":007' NaN -0.5e-3; do
+		printf '{"ts":"2024-05-01T10:00:00Z","service":"a","name":"m","value":%s}\n' "$v"
+	done >"$d/metrics.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	# every output line is strict JSON (jq is strict) and only the last value passes
+	printf '%s\n' "$output" | jq -c . >/dev/null
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.kind == "metric") | [.id, .value]')" = '["metrics:8",-0.0005]' ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "reject") | .line' | tr '\n' ,)" = "1,2,3,4,5,6,7," ]
+	printf '%s\n' "$output" | jq -se '[.[] | select(.kind == "reject") | .reason | test("^invalid JSON: .*not strict JSON")] | all'
+	printf '%s\n' "$output" | jq -se '.[-1] | .records_in == 8 and .kinds.metric == 1 and .rejects == 7'
+}
+
+@test "CSV lenient numbers are normalised to JSON numbers, a cut exponent is a reject" {
+	local d; d=$(scratch)
+	printf '%s\n' 'ts,service,name,value' 't1,a,m,039.5' 't2,a,m,1.' 't3,a,m,01e2' 't4,a,m,1e' 't5,a,m,1E+' |
+		sed 's/t\([0-9]\)/2024-05-01T10:00:0\1Z/' >"$d/metrics.csv"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	[ "$(printf '%s\n' "$output" | jq -c 'select(.kind == "metric") | .value' | tr '\n' ,)" = "39.5,1,100," ]
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "reject") | .reason' | tr '\n' ,)" = \
+		"metric value is not a number: '1e',metric value is not a number: '1E+'," ]
+}
+
+@test "damaged OTLP structure is one reject per line, never silently dropped" {
+	local d; d=$(scratch)
+	local res='"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]}'
+	local rec='{"timeUnixNano":"1714557600000000000","body":{"stringValue":"ok"}}'
+	printf '%s\n' '{"resourceLogs":[]}' "{\"resourceLogs\":[{$res}]}" \
+		"{\"resourceLogs\":[{$res,\"scopeLogs\":[{}]}]}" \
+		"{\"resourceLogs\":[{$res,\"scopeLogs\":[{\"logRecords\":[]}]}]}" \
+		"{\"resourceLogs\":[{$res,\"scopeLogs\":[{\"logRecords\":[$rec]}]}]}" \
+		'{"resourceLogs":{}}' >"$d/logs.otlp.jsonl"
+	printf '%s\n' "{\"resourceMetrics\":[{$res,\"scopeMetrics\":[{\"metrics\":[{\"name\":\"m\",\"gauge\":{}}]}]}]}" \
+		>"$d/metrics.otlp.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	[ "$(printf '%s\n' "$output" | jq -r 'select(.kind == "reject") | "\(.source | split("/") | last):\(.line): \(.reason)"' | sort)" = "$(printf '%s\n' \
+		'logs.otlp.jsonl:1: no log records in the OTLP request (empty arrays)' \
+		'logs.otlp.jsonl:2: resourceLogs[0]: no scopeLogs array' \
+		'logs.otlp.jsonl:3: resourceLogs[0].scopeLogs[0]: no logRecords array' \
+		'logs.otlp.jsonl:4: no log records in the OTLP request (empty arrays)' \
+		'logs.otlp.jsonl:6: no resourceLogs array in an OTLP logs file' \
+		'metrics.otlp.jsonl:1: resourceMetrics[0].scopeMetrics[0].metrics[0]: no dataPoints array')" ]
+	printf '%s\n' "$output" | jq -se '.[-1] | .records_in == 7 and .rejects == 6 and .kinds.log == 1'
+}
+
+@test "one bad first line is one reject, not a wrong format for the whole file" {
+	local d; d=$(scratch)
+	printf '%s\n' '# exported by tool X' '{"ts":"2024-05-01T10:00:00Z","service":"a","level":"ERROR","msg":"boom"}' \
+		'{"ts":"2024-05-01T10:00:01Z","service":"a","level":"INFO","msg":"ok"}' >"$d/logs.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	printf '%s\n' "$output" | jq -se '.[-1] | .records_in == 3 and .rejects == 1 and .kinds.log == 2'
+	printf '%s\n' "$output" | jq -se '[.[] | select(.kind == "reject")][0] | .line == 1 and (.reason | startswith("invalid JSON"))'
+	printf '%s\n' "$output" | jq -se '[.[] | select(.kind == "run")][0] | .dataset.files[0].format == "jsonl"'
+}
+
+@test "OTLP is a top-level resource* key, not the word anywhere in the line" {
+	local d; d=$(scratch)
+	printf '%s\n' '{"ts":"2024-05-01T10:00:00Z","service":"a","msg":"resourceLogs"}' \
+		'{"ts":"2024-05-01T10:00:01Z","service":"a","msg":"x"}' >"$d/logs.jsonl"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	printf '%s\n' "$output" | jq -se '.[-1] | .rejects == 0 and .kinds.log == 2'
+}
+
+@test "content outweighs the extension: JSON lines in logs.csv read as JSONL" {
+	local d; d=$(scratch)
+	printf '%s\n' '{"ts":"2024-05-01T10:00:00Z","service":"a","msg":"m"}' >"$d/logs.csv"
+	run -0 pipe "aiops-load --dataset '$d' 2>/dev/null"
+	printf '%s\n' "$output" | jq -se '.[-1] | .rejects == 0 and .kinds.log == 1'
+}
+
+@test "a plain-text log gets one message saying what it looks like, and a reject per line" {
+	local d; d=$(scratch)
+	printf '%s\n' 'Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0' \
+		'Jun 14 15:16:02 combo sshd(pam_unix)[19937]: check pass; user unknown' \
+		'Jun 15 02:04:59 combo sshd(pam_unix)[20882]: authentication failure' >"$d/app.log"
+	run -0 --separate-stderr aiops-load --dataset "$d" --logs "$d/app.log"
+	[ "$(printf '%s\n' "${stderr_lines[@]}" | grep -c 'looks like a plain-text log')" -eq 1 ]
+	printf '%s\n' "${stderr_lines[@]}" | grep -q 'app.log: looks like a plain-text log .*every line becomes a reject'
+	[ "$(jq -r 'select(.kind == "reject") | "\(.line) \(.reason)"' <<<"$output" | tr '\n' ,)" = \
+		"1 file in no known format (a plain-text log),2 file in no known format (a plain-text log),3 file in no known format (a plain-text log)," ]
+	jq -se '.[-1] | .records_in == 3 and .rejects == 3' <<<"$output"
+	jq -se '[.[] | select(.kind == "run")][0] | .dataset.files[0].format == "unknown"' <<<"$output"
+}
+
+@test "pretty-printed JSON is named as such" {
+	local d; d=$(scratch)
+	printf '%s\n' '{' '  "ts": "2024-05-01T10:00:00Z",' '  "service": "a"' '}' >"$d/logs.json"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	printf '%s\n' "${stderr_lines[@]}" | grep -q 'logs.json: looks like JSON spread over several lines'
+	jq -se '.[-1] | .records_in == 4 and .rejects == 4' <<<"$output"
+}

@@ -227,7 +227,7 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	run aiops-mlflow --tracking-uri "$dead" "${fast[@]}" <in.jsonl
 	[ "$status" -eq 1 ]
 	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
-	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead"* ]]
+	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead --experiment 'aiops-resume'"* ]]
 	[ "$(grep -c . "$spool")" -eq "$(grep -c -v -e '"kind":"incident"' -e '"kind":"group"' in.jsonl)" ]
 	cp "$spool" again.jsonl
 	run aiops-mlflow --resume "$spool" --tracking-uri "$URL"
@@ -420,4 +420,76 @@ tmp_left() {
 		[ "$rc" -eq $((128 + $(kill -l "$sig"))) ]
 		[ -z "$(tmp_left)" ]
 	done
+}
+
+@test "server: a run whose stage failed is FAILED, one stopped by the driver's signal KILLED, each saying why" {
+	need_mlflow
+	H="$AIOPS_ROOT/tests/fixtures/harness"
+	cd "$AIOPS_ROOT" || return 1
+	run -1 aiops-harness run --config "$H/fake.yaml" --dataset "$H/data" --quiet --set fake.fail=rca \
+		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set mlflow.experiment=harness-failed
+	check "$URL" harness-failed >"$BATS_TEST_TMPDIR/got.json"
+	jq -e '.runs | length == 1 and .[0].status == "FAILED"
+		and (.[0].tags."aiops.failure" | test("^stage rca \\(.*fake-stage rca\\) failed \\(exit 3\\)$"))' \
+		"$BATS_TEST_TMPDIR/got.json"
+	d=$BATS_TEST_TMPDIR
+	: >"$d/pids"
+	aiops-harness run --config "$H/fake.yaml" --dataset "$H/data" --quiet \
+		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set mlflow.experiment=harness-killed \
+		--set "pipeline.rca.command=$H/tripwire block $d" 2>"$d/err" 3>&- &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	check "$URL" harness-killed >"$d/got.json"
+	jq -e '.runs | length == 1 and .[0].status == "KILLED"
+		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
+}
+
+@test "server: the resend hint carries --experiment, and following it lands the run there" {
+	need_mlflow
+	dead=$(dead_url)
+	sed 's/0123456789abcdef0123456789abcdef/fedcba9876543210fedcba9876543210/' "$RUN" >in.jsonl
+	run aiops-mlflow --tracking-uri "$dead" "${fast[@]}" --experiment hint-x <in.jsonl
+	[ "$status" -eq 1 ]
+	hint=$(grep -o "resend it with: .*" <<<"$output")
+	[[ "$hint" == *" --experiment 'hint-x'" ]]
+	cmd=${hint#resend it with: }
+	cmd=${cmd/--tracking-uri $dead/--tracking-uri $URL}
+	run -0 bash -c "$cmd"
+	check "$URL" hint-x >got.json
+	jq -e '.runs | length == 1 and .[0].status == "FINISHED"' got.json
+}
+
+# ---- issue 17: credentials in a tracking URI never appear (finding 6) ----
+
+@test "fake: a password in the tracking URI (flag, config, MLFLOW_TRACKING_URI) appears nowhere" {
+	start_fake
+	cred=${FAKE_URL/http:\/\//http://u1:PW-CANARY-17@}
+	run aiops-mlflow --tracking-uri "$cred" <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *PW-CANARY* ]]
+	[ "$(grep '^{' <<<"$output" | jq -r 'select(.kind == "mlflow_run") | .tracking_uri')" = "${FAKE_URL/http:\/\//http://u1:***@}" ]
+	[ "$(grep '^{' <<<"$output" | jq -r 'select(.kind == "stage_end" and .stage == "mlflow") | .redacted')" -ge 1 ]
+	printf 'mlflow:\n  tracking_uri: %s\n' "$cred" >c.yaml
+	run aiops-mlflow --config c.yaml <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *PW-CANARY* ]]
+	MLFLOW_TRACKING_URI=$cred run aiops-mlflow <"$RUN"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *PW-CANARY* ]]
+	[ "$(jq -s '[.[] | select(.path|endswith("runs/create"))] | length' "$FAKE_LOG")" -eq 3 ]
+	! grep -r PW-CANARY . --exclude=fake.log --exclude=c.yaml
+}
+
+@test "a dead server's resend hint and spool carry no password from the tracking URI" {
+	dead=$(dead_url)
+	cred=${dead/http:\/\//http://u1:PW-CANARY-17@}
+	run aiops-mlflow --tracking-uri "$cred" "${fast[@]}" <"$RUN"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--tracking-uri ${dead/http:\/\//http://u1:***@}"* ]]
+	[[ "$output" != *PW-CANARY* ]]
+	! grep -r PW-CANARY .aiops-spool
 }

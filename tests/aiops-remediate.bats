@@ -164,8 +164,9 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 
 @test "model: a bad answer is repaired once, then gives an error" {
 	start_fake --answer "$FIX/remediate/answer.json" --faults notjson,notjson
-	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"llm_call\" or .kind==\"remediation\") | [.kind, .purpose, .steps, .error]'"
+	run --separate-stderr pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"llm_call\" or .kind==\"remediation\") | [.kind, .purpose, .steps, .error]'"
 	[ "$status" -eq 0 ]
+	[[ "$stderr" == "aiops-remediate: 1 of 1 model answers failed: invalid answer after a repair round: the answer is not valid JSON ("* ]]
 	[ "${lines[0]}" = '["llm_call","remediation",null,null]' ]
 	[ "${lines[1]}" = '["llm_call","repair",null,null]' ]
 	[[ "${lines[2]}" == '["remediation",null,[],"invalid answer after a repair round: the answer is not valid JSON ('* ]]
@@ -173,8 +174,9 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 
 @test "model: a failed call gives a remediation with an error, and the run goes on" {
 	start_fake --answer "$FIX/remediate/answer.json" --faults 503,503
-	run pipe "head -n2 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.group_id, (.steps | length), (.error // \"\" | startswith(\"model call failed: \"))]'"
+	run --separate-stderr pipe "head -n2 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.group_id, (.steps | length), (.error // \"\" | startswith(\"model call failed: \"))]'"
 	[ "$status" -eq 0 ]
+	[[ "$stderr" == "aiops-remediate: 1 of 2 model answers failed: model call failed: HTTP 503"* ]]
 	[ "$output" = '["G0001",0,true]
 ["G0003",2,false]' ]
 }
@@ -208,4 +210,37 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	[ "$output" = "[null,null]" ]
 	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' --max-steps 2 --max-text 80 | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength, .items.properties.action.maxLength]' | sort -u"
 	[ "$output" = "[2,80,null]" ]
+}
+
+# --- issue 17: model output with a NUL is rejected, never cut there ---
+
+@test "model: a target with an escaped or raw NUL is rejected, not cut to its prefix (issue 17, finding 4)" {
+	ans='{"steps":[{"action":"restart","target":"checkout\u0000evil","params":{"mode":"rolling"},"rationale":"x"}]}'
+	# escaped: the six characters \u0000 inside the answer's JSON text
+	jq -nc --arg c "$ans" '{content: $c}' >"$BATS_TEST_TMPDIR/script.jsonl"
+	jq -nc --arg c "$ans" '{content: $c}' >>"$BATS_TEST_TMPDIR/script.jsonl"
+	# raw: a NUL byte in the answer text itself (\u0000 in the provider's envelope)
+	jq -nc '{content: "{\"steps\":[{\"action\":\"restart\",\"target\":\"checkout\u0000evil\",\"params\":{\"mode\":\"rolling\"},\"rationale\":\"x\"}]}"}' >>"$BATS_TEST_TMPDIR/script.jsonl"
+	jq -nc '{content: "{\"steps\":[{\"action\":\"restart\",\"target\":\"checkout\u0000evil\",\"params\":{\"mode\":\"rolling\"},\"rationale\":\"x\"}]}"}' >>"$BATS_TEST_TMPDIR/script.jsonl"
+	start_fake --script "$BATS_TEST_TMPDIR/script.jsonl"
+	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
+	[ "$status" -eq 0 ]
+	[ "$output" = '[[],"invalid answer after a repair round: the answer is not valid JSON (the answer contains a NUL character (\\u0000): rejected, never cut there)"]' ]
+	run pipe "sed -n 2p '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
+	[ "$output" = '[[],"invalid answer after a repair round: the answer is not valid JSON (the answer contains a NUL character (\\u0000): rejected, never cut there)"]' ]
+}
+
+# --- issue 17: bounded output (finding 7) ---
+
+@test "model: an oversized answer is an error with its size; a long rationale is cut with a mark" {
+	head -c 1100000 /dev/zero | tr '\0' x |
+		jq -Rc '{content: ({steps: [{action: "restart", target: "checkout", params: {mode: "rolling"}, rationale: .}]} | tojson)}' >"$BATS_TEST_TMPDIR/script.jsonl"
+	long=$(head -c 5000 /dev/zero | tr '\0' y)
+	jq -nc --arg r "$long" '{content: ({steps: [{action: "restart", target: "checkout", params: {mode: "rolling"}, rationale: $r}]} | tojson)}' >>"$BATS_TEST_TMPDIR/script.jsonl"
+	start_fake --script "$BATS_TEST_TMPDIR/script.jsonl"
+	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [(.steps | length), .error]'"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '[0,"model call failed: the answer is 11000'*' bytes, over the limit of 1048576 bytes"]' ]]
+	run pipe "sed -n 2p '$R' | aiops-remediate --config '$CFG' | jq -r 'select(.kind==\"remediation\") | .steps[0].rationale | [length, .[-20:]] | @tsv'"
+	[ "$output" = "$(printf '2000\tyy [cut: 5000 bytes]')" ]
 }

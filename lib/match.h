@@ -1,0 +1,49 @@
+/*
+ * match: the one definition of which detected group matches which labelled
+ * incident, used by aiops-metrics and aiops-eval.
+ *
+ * A group matches an incident when their spans overlap within a tolerance:
+ * group.start <= incident.end + tol and group.end >= incident.start - tol,
+ * where a group's end is max(end, start) and an incident's end is its
+ * resolved time (or, when it has none, the end of the data), at least its
+ * start.  Incidents are taken in order of start time (then input order);
+ * each takes the best group that overlaps it and no earlier incident took,
+ * so a group matches at most one incident and an incident at most one
+ * group.  Best: a group that lists the incident's root-cause service among
+ * its services, then the longer plain overlap, then the earlier detection,
+ * then the smaller id (strcmp).
+ *
+ * Nothing here allocates beyond one index array, prints or exits, except
+ * that match_run() exits like emalloc() on out-of-memory.
+ */
+#ifndef AIOPS_MATCH_H
+#define AIOPS_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct match_inc {
+	int64_t start, end;          /* ns; end already resolved (>= start) */
+	const char *service;         /* root-cause service, or NULL */
+	size_t seq;                  /* input order, breaks ties in start */
+	/* Set by match_run(): */
+	long group;                  /* index of the matched group, or -1 */
+	size_t overlapping;          /* groups overlapping it (tolerance included) */
+};
+
+struct match_grp {
+	int64_t start, detected, end; /* ns; end may be < start (taken as start) */
+	const char *id;              /* never NULL */
+	char *const *services;       /* ranked services */
+	size_t nservices;
+	int taken;                   /* set by match_run() */
+};
+
+/*
+ * Matches groups g[0..ng) to incidents in[0..ni) with tolerance tol_ns as
+ * described above; fills in[i].group, in[i].overlapping and g[j].taken
+ * (all reset first).
+ */
+void match_run(struct match_inc *in, size_t ni, struct match_grp *g, size_t ng, int64_t tol_ns);
+
+#endif

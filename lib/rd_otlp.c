@@ -1,0 +1,426 @@
+/*
+ * rd_otlp: OpenTelemetry's OTLP/JSON, one export request per line (the
+ * file exporter's form): resourceLogs / resourceMetrics / resourceSpans,
+ * service from the resource attribute service.name; each log record, data
+ * point or span is one signal (ids "role:LINE.K").
+ */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "js.h"
+#include "rd.h"
+
+static void wanyvalue(struct buf *b, json_object *av);
+
+/* [{key, value}] as an object. */
+static void
+wkvlist(struct buf *b, json_object *list)
+{
+	size_t i, n = rd_alen(list);
+
+	buf_addc(b, '{');
+	for (i = 0; i < n; i++) {
+		json_object *kv = json_object_array_get_idx(list, i);
+		const char *k = js_str(kv, "key");
+		if (k == NULL)
+			continue;
+		if (b->p[b->len - 1] != '{')
+			buf_addc(b, ',');
+		wstrz(b, k);
+		buf_addc(b, ':');
+		wanyvalue(b, rd_get(kv, "value"));
+	}
+	buf_addc(b, '}');
+}
+
+static void
+wanyvalue(struct buf *b, json_object *av)
+{
+	json_object *v;
+
+	if ((v = rd_get(av, "stringValue")) != NULL || (v = rd_get(av, "boolValue")) != NULL ||
+	    (v = rd_get(av, "doubleValue")) != NULL || (v = rd_get(av, "bytesValue")) != NULL) {
+		wjson(b, v);
+	} else if ((v = rd_get(av, "intValue")) != NULL) {
+		if (json_object_is_type(v, json_type_string) &&
+		    rd_json_number(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
+			w(b, json_object_get_string(v), (size_t)json_object_get_string_len(v));
+		else
+			wjson(b, v);
+	} else if ((v = rd_get(av, "arrayValue")) != NULL) {
+		json_object *vals = rd_get(v, "values");
+		size_t n = rd_alen(vals);
+		buf_addc(b, '[');
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				buf_addc(b, ',');
+			wanyvalue(b, json_object_array_get_idx(vals, i));
+		}
+		buf_addc(b, ']');
+	} else if ((v = rd_get(av, "kvlistValue")) != NULL) {
+		wkvlist(b, rd_get(v, "values"));
+	} else {
+		WS(b, "null");
+	}
+}
+
+/* A *UnixNano value (a decimal string or a number). */
+static int
+otlp_ns(json_object *v, int64_t *ns, const char **why)
+{
+	*why = "missing time";
+	if (v == NULL)
+		return -1;
+	if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+		char *end;
+		errno = 0;
+		long long x = strtoll(s, &end, 10);
+		if (end == s || *end || errno) {
+			*why = "bad time";
+			return -1;
+		}
+		return ts_epoch_int(x, TS_NS, ns, why);
+	}
+	if (json_object_is_type(v, json_type_int) && !rd_int_saturated(v))
+		return ts_epoch_int(json_object_get_int64(v), TS_NS, ns, why);
+	*why = "bad time";
+	return -1;
+}
+
+static const char *
+otlp_service(json_object *resource)
+{
+	json_object *attrs = rd_get(resource, "attributes");
+	size_t i, n = rd_alen(attrs);
+
+	for (i = 0; i < n; i++) {
+		json_object *kv = json_object_array_get_idx(attrs, i);
+		const char *k = js_str(kv, "key");
+		if (k && strcmp(k, "service.name") == 0) {
+			const char *s = js_str(rd_get(kv, "value"), "stringValue");
+			return s && *s ? s : NULL;
+		}
+	}
+	return NULL;
+}
+
+static void
+otlp_log(struct rd_src *f, json_object *lr, const char *svc, unsigned long line, const char *raw,
+	 size_t n, const char *where)
+{
+	struct buf *b = &f->body;
+	size_t off = b->len;
+	json_object *v;
+	const char *why, *lv = "INFO", *s;
+	int64_t ts, x;
+
+	v = rd_get(lr, "timeUnixNano");
+	if (v == NULL || (json_object_is_type(v, json_type_string) &&
+			  strcmp(json_object_get_string(v), "0") == 0) ||
+	    (json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 0))
+		v = rd_get(lr, "observedTimeUnixNano");
+	if (otlp_ns(v, &ts, &why) < 0) {
+		rd_reject(f, line, raw, n, "%s: %s", where, why);
+		return;
+	}
+	if (f->quiet) {
+		rd_pend(f, ts, f->nelem, 0, off);
+		return;
+	}
+	if (svc == NULL) {
+		rd_reject(f, line, raw, n, "%s: missing service.name resource attribute", where);
+		return;
+	}
+	if ((s = js_str(lr, "severityText")) != NULL && *s)
+		lv = rd_level_text(s, strlen(s));
+	else if (js_int(lr, "severityNumber", &x) == 0 && x != 0)
+		lv = rd_level_number(x);
+	if (lv == NULL) {
+		rd_reject(f, line, raw, n, "%s: unknown log level", where);
+		return;
+	}
+	WS(b, "\"ts\":");
+	wts(b, ts);
+	WS(b, ",\"service\":");
+	wstrz(b, svc);
+	WS(b, ",\"level\":\"");
+	w(b, lv, strlen(lv));
+	WS(b, "\",\"msg\":");
+	v = rd_get(lr, "body");
+	if ((s = js_str(v, "stringValue")) != NULL) {
+		wstrz(b, s);
+	} else if (v == NULL) {
+		WS(b, "\"\"");
+	} else {
+		struct buf t = BUF_INIT(0);
+		wanyvalue(&t, v);
+		wstr(b, t.p, t.len);
+		buf_free(&t);
+	}
+	if ((s = js_str(lr, "traceId")) != NULL && *s) {
+		WS(b, ",\"trace_id\":");
+		wstrz(b, s);
+	}
+	if ((s = js_str(lr, "spanId")) != NULL && *s) {
+		WS(b, ",\"span_id\":");
+		wstrz(b, s);
+	}
+	WS(b, ",\"attrs\":");
+	wkvlist(b, rd_get(lr, "attributes"));
+	buf_addc(b, '}');
+	rd_pend(f, ts, f->nelem, 0, off);
+}
+
+static void
+otlp_point(struct rd_src *f, json_object *dp, const char *svc, json_object *m,
+	   unsigned long line, const char *raw, size_t n, const char *where)
+{
+	struct buf *b = &f->body;
+	size_t off = b->len;
+	json_object *v;
+	const char *why, *name = js_str(m, "name"), *unit = js_str(m, "unit");
+	int64_t ts;
+
+	if (otlp_ns(rd_get(dp, "timeUnixNano"), &ts, &why) < 0) {
+		rd_reject(f, line, raw, n, "%s: %s", where, why);
+		return;
+	}
+	if (f->quiet) {
+		rd_pend(f, ts, f->nelem, 1, off);
+		return;
+	}
+	if (svc == NULL) {
+		rd_reject(f, line, raw, n, "%s: missing service.name resource attribute", where);
+		return;
+	}
+	if (name == NULL || *name == '\0') {
+		rd_reject(f, line, raw, n, "%s: missing metric name", where);
+		return;
+	}
+	WS(b, "\"ts\":");
+	wts(b, ts);
+	WS(b, ",\"service\":");
+	wstrz(b, svc);
+	WS(b, ",\"name\":");
+	wstrz(b, name);
+	WS(b, ",\"value\":");
+	if ((v = rd_get(dp, "asDouble")) == NULL)
+		v = rd_get(dp, "asInt");
+	if (v == NULL) {
+		WS(b, "null");
+	} else if (wvalue_json(b, v) < 0) {
+		b->len = off;
+		rd_reject(f, line, raw, n, "%s: metric value is not a number", where);
+		return;
+	}
+	if (unit && *unit) {
+		WS(b, ",\"unit\":");
+		wstrz(b, unit);
+	}
+	WS(b, ",\"labels\":");
+	wkvlist(b, rd_get(dp, "attributes"));
+	buf_addc(b, '}');
+	rd_pend(f, ts, f->nelem, 1, off);
+}
+
+static void
+otlp_span(struct rd_src *f, json_object *sp, const char *svc, unsigned long line, const char *raw,
+	  size_t n, const char *where)
+{
+	struct buf *b = &f->body;
+	size_t off = b->len;
+	const char *why, *tid = js_str(sp, "traceId"), *sid = js_str(sp, "spanId"),
+		*pid = js_str(sp, "parentSpanId"), *name = js_str(sp, "name"), *stat;
+	int64_t ts, end;
+	json_object *sv;
+
+	if (otlp_ns(rd_get(sp, "startTimeUnixNano"), &ts, &why) < 0) {
+		rd_reject(f, line, raw, n, "%s: start: %s", where, why);
+		return;
+	}
+	if (f->quiet) {
+		rd_pend(f, ts, f->nelem, 2, off);
+		return;
+	}
+	if (svc == NULL) {
+		rd_reject(f, line, raw, n, "%s: missing service.name resource attribute", where);
+		return;
+	}
+	if (otlp_ns(rd_get(sp, "endTimeUnixNano"), &end, &why) < 0) {
+		rd_reject(f, line, raw, n, "%s: end: %s", where, why);
+		return;
+	}
+	if (end < ts) {
+		rd_reject(f, line, raw, n, "%s: negative duration", where);
+		return;
+	}
+	if (!tid || !*tid || !sid || !*sid || !name) {
+		rd_reject(f, line, raw, n, "%s: missing %s", where,
+		       !tid || !*tid ? "traceId" : !sid || !*sid ? "spanId" : "name");
+		return;
+	}
+	sv = rd_get(rd_get(sp, "status"), "code");
+	stat = sv ? rd_status_json(sv) : "UNSET";
+	if (stat == NULL) {
+		rd_reject(f, line, raw, n, "%s: unknown span status", where);
+		return;
+	}
+	WS(b, "\"ts\":");
+	wts(b, ts);
+	WS(b, ",\"service\":");
+	wstrz(b, svc);
+	WS(b, ",\"trace_id\":");
+	wstrz(b, tid);
+	WS(b, ",\"span_id\":");
+	wstrz(b, sid);
+	WS(b, ",\"parent_id\":");
+	if (pid && *pid && strspn(pid, "0") != strlen(pid))
+		wstrz(b, pid);
+	else
+		WS(b, "null");
+	WS(b, ",\"name\":");
+	wstrz(b, name);
+	WS(b, ",\"duration_ms\":");
+	wms(b, end - ts);
+	WS(b, ",\"status\":\"");
+	w(b, stat, strlen(stat));
+	buf_addc(b, '"');
+	if (rd_alen(rd_get(sp, "attributes")) > 0) {
+		WS(b, ",\"attrs\":");
+		wkvlist(b, rd_get(sp, "attributes"));
+	}
+	buf_addc(b, '}');
+	rd_pend(f, ts, f->nelem, 2, off);
+}
+
+/* The array under key k of o, or NULL after a reject naming where it is
+ * missing: damaged structure is never skipped silently. */
+static json_object *
+want_array(struct rd_src *f, json_object *o, const char *k, const char *alt, const char *where,
+	   unsigned long line, const char *raw, size_t n)
+{
+	json_object *a = rd_get(o, k);
+
+	if (a == NULL && alt)
+		a = rd_get(o, alt);
+	if (a && json_object_is_type(a, json_type_array))
+		return a;
+	rd_reject(f, line, raw, n, "%s: %s %s array", where, a ? "not an" : "no", k);
+	return NULL;
+}
+
+static void
+parse_otlp(struct rd_src *f, json_object *o, unsigned long line, const char *raw, size_t n)
+{
+	static const char *const top[] = {"resourceLogs", "resourceMetrics", "resourceSpans"};
+	static const char *const scope[] = {"scopeLogs", "scopeMetrics", "scopeSpans"};
+	static const char *const items[] = {"logRecords", "metrics", "spans"};
+	static const char *const what[] = {"log records", "metric data points", "spans"};
+	json_object *res = rd_get(o, top[f->role]);
+	size_t i, j, k, q;
+	char where[160];
+	unsigned long rejects = f->st->rejects;
+
+	f->nelem = 0;
+	if (res == NULL || !json_object_is_type(res, json_type_array)) {
+		rd_reject(f, line, raw, n, "no %s array in an OTLP %s file", top[f->role],
+		       rd_role_name[f->role]);
+		return;
+	}
+	for (i = 0; i < rd_alen(res); i++) {
+		json_object *r = json_object_array_get_idx(res, i);
+		const char *svc = otlp_service(rd_get(r, "resource"));
+		json_object *scopes;
+		snprintf(where, sizeof where, "%s[%zu]", top[f->role], i);
+		scopes = want_array(f, r, scope[f->role], f->role == RD_LOGS ?
+				    "instrumentationLibraryLogs" : NULL, where, line, raw, n);
+		for (j = 0; j < rd_alen(scopes); j++) {
+			json_object *its;
+			snprintf(where, sizeof where, "%s[%zu].%s[%zu]", top[f->role], i,
+				 scope[f->role], j);
+			its = want_array(f, json_object_array_get_idx(scopes, j), items[f->role], NULL,
+					 where, line, raw, n);
+			for (k = 0; k < rd_alen(its); k++) {
+				json_object *it = json_object_array_get_idx(its, k);
+				snprintf(where, sizeof where, "%s[%zu].%s[%zu].%s[%zu]", top[f->role], i,
+					 scope[f->role], j, items[f->role], k);
+				if (f->role == RD_LOGS) {
+					f->nelem++;
+					otlp_log(f, it, svc, line, raw, n, where);
+				} else if (f->role == RD_TRACES) {
+					f->nelem++;
+					otlp_span(f, it, svc, line, raw, n, where);
+				} else {
+					json_object *data = rd_get(it, "gauge");
+					if (data == NULL)
+						data = rd_get(it, "sum");
+					if (data == NULL) {
+						const char *t = rd_get(it, "histogram") ? "histogram" :
+							rd_get(it, "exponentialHistogram") ? "exponentialHistogram" :
+							rd_get(it, "summary") ? "summary" : "unknown";
+						f->nelem++;
+						rd_reject(f, line, raw, n, "%s: unsupported metric type %s", where, t);
+						continue;
+					}
+					json_object *dps = want_array(f, data, "dataPoints", NULL, where, line,
+								      raw, n);
+					for (q = 0; q < rd_alen(dps); q++) {
+						char w2[200];
+						snprintf(w2, sizeof w2, "%s.dataPoints[%zu]", where, q);
+						f->nelem++;
+						otlp_point(f, json_object_array_get_idx(dps, q), svc, it, line,
+							   raw, n, w2);
+					}
+				}
+			}
+		}
+	}
+	/* A line that yields nothing and was not rejected would vanish. */
+	if (!f->quiet && f->npend == 0 && f->st->rejects == rejects)
+		rd_reject(f, line, raw, n, "no %s in the OTLP request (empty arrays)", what[f->role]);
+}
+
+static int
+otlp_next(struct rd_src *s)
+{
+	const char *p;
+	size_t n;
+	int k;
+	json_object *o;
+
+	if ((k = rd_line(s, &p, &n)) <= 0)
+		return k;
+	if ((o = rd_json_object(s, p, n)) == NULL)
+		return 1;
+	parse_otlp(s, o, s->line, p, n);
+	json_object_put(o);
+	return 1;
+}
+
+/* The share of sampled lines that are JSON objects with a top-level
+ * resourceLogs, resourceMetrics or resourceSpans key. */
+static int
+otlp_probe(const struct rd_probe *p)
+{
+	const char *cur = NULL, *l;
+	size_t n;
+	int lines = 0, good = 0;
+
+	while (lines < RD_PROBE_LINES && (l = rd_probe_next(p, &cur, &n)) != NULL) {
+		lines++;
+		good += rd_probe_json(l, n) == 2;
+	}
+	return lines ? RD_SCORE_MAX * good / lines : 0;
+}
+
+const struct rd_format rd_otlp = {
+	.name = "otlp",
+	.exts = ".otlp.jsonl .otlp.json",
+	.roles = 1u << RD_LOGS | 1u << RD_METRICS | 1u << RD_TRACES,
+	.probe = otlp_probe,
+	.next = otlp_next,
+};

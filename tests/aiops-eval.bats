@@ -1,0 +1,356 @@
+#!/usr/bin/env bats
+# aiops-eval (slice, score) and `aiops-harness eval` over synthetic case
+# collections: the slicing, the controls, the reference rows, the bootstrap
+# intervals against an independent implementation, failures shown as
+# failed, agreement with aiops-metrics, and the canary.
+
+load test_helper
+
+setup() {
+	cd "$AIOPS_ROOT" || exit 1
+}
+
+# Record makers for hand-built final streams.
+inc() { # id start resolved service fault [detected]
+	jq -n -c --arg id "$1" --arg s "$2" --arg r "$3" --arg svc "$4" --arg f "$5" --arg d "${6:-}" \
+		'{kind: "incident", id: $id, start_ts: $s, detected_ts: (if $d == "" then null else $d end),
+		  resolved_ts: $r, root_cause: {service: $svc, fault: $f}}'
+}
+grp() { # id start detected end services(comma)
+	jq -n -c --arg id "$1" --arg s "$2" --arg d "$3" --arg e "$4" --arg sv "$5" \
+		'{kind: "group", id: $id, detected: true, start_ts: $s, detected_ts: $d, end_ts: $e,
+		  services: ($sv | split(",") | map({service: .}))}'
+}
+rca() { # group-id services(comma) [error]
+	jq -n -c --arg g "$1" --arg sv "$2" --arg e "${3:-}" \
+		'{kind: "rca", group_id: $g, candidates: ($sv | split(",") | map({service: ., fault: "x"}))}
+		 + (if $e == "" then {} else {error: $e} end)'
+}
+# A manifest row: arm system case incident role hours status wall dir
+row() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@"
+}
+header() {
+	printf 'arm\tsystem\tcase\tincident\trole\thours\tstatus\twall_s\tdir\n'
+}
+T0=2024-05-01T10
+
+@test "a long group over several incidents: eval and aiops-metrics report the same recall and AC@k" {
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/s"
+	{
+		inc I1 "$T0:00:00.000Z" "$T0:05:00.000Z" a f1
+		inc I2 "$T0:10:00.000Z" "$T0:15:00.000Z" b f1
+		inc I3 "$T0:20:00.000Z" "$T0:25:00.000Z" c f2
+		grp G1 "$T0:00:30.000Z" "$T0:01:00.000Z" "$T0:24:00.000Z" b,a,c
+		grp G2 "$T0:21:00.000Z" "$T0:21:30.000Z" "$T0:22:00.000Z" c
+		rca G1 b,a,c
+		rca G2 c
+	} >"$d/s/final.jsonl"
+	run -0 bash -c "aiops-metrics '$d/s/final.jsonl' | jq -c -s 'map(select(.kind == \"score\" and .incident_id == null
+		and (.name | IN(\"detection_recall\", \"rca_ac1\", \"rca_ac3\", \"rca_avg5\"))) | {(.name): .value}) | add'"
+	m=$output
+	{
+		header
+		for i in 1 2 3; do row A sys "c$i" "I$i" case 0.1 ok 1 "$d/s"; done
+	} >"$d/m.tsv"
+	run -0 aiops-eval score --format json --table summary "$d/m.tsv"
+	e=$(jq -c '.rows[] | select(.arm == "A" and .slice == "all")
+		| {detection_recall: .recall.value, rca_ac1: .ac1.value, rca_ac3: .ac3.value, rca_avg5: .avg5.value}' <<<"$output")
+	# One group matches one incident (I1: G1 lists a, ranked 2nd;
+	# I3: G2; I2 is missed although G1 overlaps it).
+	[ "$m" = '{"detection_recall":0.6666666667,"rca_ac1":0.3333333333,"rca_ac3":0.6666666667,"rca_avg5":0.6}' ]
+	[ "$e" = "$m" ]
+}
+
+@test "bootstrap intervals equal an independent SplitMix64 percentile bootstrap" {
+	d=$BATS_TEST_TMPDIR
+	det=(1 0 1 1 0 1 1)
+	header >"$d/m.tsv"
+	for i in "${!det[@]}"; do
+		mkdir -p "$d/c$i"
+		{
+			inc "I$i" "$T0:10:00.000Z" "$T0:15:00.000Z" a f
+			if [ "${det[$i]}" = 1 ]; then
+				grp G1 "$T0:10:10.000Z" "$T0:10:20.000Z" "$T0:12:00.000Z" a
+				rca G1 a
+			fi
+		} >"$d/c$i/final.jsonl"
+		row A sys "c$i" "I$i" case 0.1 ok 1 "$d/c$i" >>"$d/m.tsv"
+	done
+	run -0 aiops-eval score --format json --table summary --boot 7 --seed 11 "$d/m.tsv"
+	got=$(jq -c '.rows[] | select(.arm == "A" and .slice == "all") | [.recall.ci_low, .recall.ci_high]' <<<"$output")
+	want=$(python3 - "${det[@]}" <<-'PY'
+	import math, sys
+	x = [float(v) for v in sys.argv[1:]]
+	M = (1 << 64) - 1
+	state = 11
+	def nxt():
+	    global state
+	    state = (state + 0x9e3779b97f4a7c15) & M
+	    z = state
+	    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+	    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+	    return z ^ (z >> 31)
+	means = sorted(sum(x[nxt() % len(x)] for _ in x) / len(x) for _ in range(7))
+	def pct(p):
+	    k = max(1, math.ceil(p * len(means) / 100))
+	    return means[min(k, len(means)) - 1]
+	print("[%.10g,%.10g]" % (pct(2.5), pct(97.5)))
+	PY
+	)
+	[ "$got" = "$want" ]
+	# Not a degenerate interval: the seed matters and the bounds differ.
+	[ "$got" != "[0.7142857143,0.7142857143]" ]
+}
+
+@test "controls: every detected group there is a false alarm, per window and per hour" {
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/c1" "$d/k1" "$d/c2" "$d/k2"
+	inc I1 "$T0:10:00.000Z" "$T0:15:00.000Z" a f >"$d/c1/final.jsonl"
+	inc I2 "$T0:10:00.000Z" "$T0:15:00.000Z" a f >"$d/c2/final.jsonl"
+	{
+		grp G1 "$T0:01:00.000Z" "$T0:01:10.000Z" "$T0:02:00.000Z" x
+		grp G2 "$T0:03:00.000Z" "$T0:03:10.000Z" "$T0:04:00.000Z" y
+		jq -n -c '{kind: "group", id: "G3", detected: false, start_ts: "2024-05-01T10:05:00.000Z",
+			detected_ts: "2024-05-01T10:05:00.000Z"}'
+	} >"$d/k1/final.jsonl"
+	: >"$d/k2/final.jsonl"
+	{
+		header
+		row A sys c1 I1 case 0.5 ok 1 "$d/c1"
+		row A sys c1 I1 control 0.5 ok 1 "$d/k1"
+		row A sys c2 I2 case 0.5 ok 1 "$d/c2"
+		row A sys c2 I2 control 0.5 ok 1 "$d/k2"
+	} >"$d/m.tsv"
+	run -0 aiops-eval score --format json "$d/m.tsv"
+	[ "$(jq -c '.rows[0] | [.controls, .false_alarms_per_control.value, .false_alarms_per_hour]' <<<"$output")" = '[2,1,2]' ]
+	[ "$(jq -c '[.cases[] | select(.arm == "A") | .control_false_alarms]' <<<"$output")" = '[2,0]' ]
+}
+
+@test "reference rows: leave-one-out constant ranking and the random ranking's expected value" {
+	d=$BATS_TEST_TMPDIR
+	header >"$d/m.tsv"
+	truths=(a a a b)
+	for i in "${!truths[@]}"; do
+		mkdir -p "$d/c$i"
+		inc "I$i" "$T0:10:00.000Z" "$T0:15:00.000Z" "${truths[$i]}" f >"$d/c$i/final.jsonl"
+		printf 'a\nb\nc\nd\n' >"$d/c$i/services.txt"
+		row A sys "c$i" "I$i" case 0.1 ok 1 "$d/c$i" >>"$d/m.tsv"
+	done
+	run -0 aiops-eval score --format json "$d/m.tsv"
+	# LOO: the a-cases see {a, a, b} -> a first; the b-case sees {a, a, a}.
+	[ "$(jq -c '.rows[] | select(.arm == "ref:constant-loo" and .slice == "all") | [.ac1.value, .ac3.value]' <<<"$output")" = '[0.75,0.75]' ]
+	[ "$(jq -c '[.cases[] | select(.arm == "ref:constant-loo") | .top5]' <<<"$output")" = '["a,b","a,b","a,b","a"]' ]
+	# Random over 4 services: P(top k) = k/4.
+	[ "$(jq -c '.rows[] | select(.arm == "ref:random" and .slice == "all") | [.ac1.value, .ac3.value, .ac5.value, .avg5.value]' <<<"$output")" = '[0.25,0.75,1,0.7]' ]
+	# Lift against the first arm (A found nothing: AC@1 0).
+	[ "$(jq -c '.rows[] | select(.arm == "ref:random" and .slice == "all") | .lift_ac1' <<<"$output")" = 0.25 ]
+}
+
+@test "a failed pipeline and a failed model call are shown as failed, never as 0" {
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/c1" "$d/c2"
+	{
+		inc I1 "$T0:10:00.000Z" "$T0:15:00.000Z" a f
+		grp G1 "$T0:10:10.000Z" "$T0:10:20.000Z" "$T0:12:00.000Z" a
+		rca G1 "" "model call failed: HTTP 500"
+		jq -n -c '{kind: "stage_end", stage: "rca", llm: {calls: 1, failures: 1}}'
+	} >"$d/c1/final.jsonl"
+	{
+		header
+		row A sys c1 I1 case 0.1 ok 1 "$d/c1"
+		row A sys c2 I2 case 0.1 "failed: stage aiops-rca failed (exit 1)" 1 "$d/c2"
+	} >"$d/m.tsv"
+	run -0 aiops-eval score --format json "$d/m.tsv"
+	[ "$(jq -c '.rows[0] | [.failed, .ac1.value, .ac1.failed, .llm_failures]' <<<"$output")" = '[2,null,true,1]' ]
+	[ "$(jq -c '[.cases[] | select(.arm == "A") | [.failed, .rca_failed, .rank, .ac1]]' <<<"$output")" = '[[false,true,null,null],[true,false,null,null]]' ]
+	run -0 aiops-eval score --format tsv --table summary "$d/m.tsv"
+	[ "$(awk -F'\t' 'NR == 2 { print $4, $10 }' <<<"$output")" = "2 failed" ]
+	run -0 aiops-eval score --format tsv --table cases "$d/m.tsv"
+	[ "$(awk -F'\t' '$1 == "A" { print $6 "/" $7 }' <<<"$output")" = "-/failed
+failed/failed" ]
+}
+
+@test "lift and McNemar's exact test against the first arm, case by case" {
+	d=$BATS_TEST_TMPDIR
+	header >"$d/m.tsv"
+	for i in 1 2 3 4 5 6; do
+		for arm in A B; do
+			mkdir -p "$d/$arm$i"
+			top=a
+			# A finds cases 1-2, B finds 1-6.
+			if [ $arm = A ] && [ $i -gt 2 ]; then top=z; fi
+			{
+				inc "I$i" "$T0:10:00.000Z" "$T0:15:00.000Z" a f
+				grp G1 "$T0:10:10.000Z" "$T0:10:20.000Z" "$T0:12:00.000Z" a
+				rca G1 "$top"
+			} >"$d/$arm$i/final.jsonl"
+			row $arm sys "c$i" "I$i" case 0.1 ok 1 "$d/$arm$i" >>"$d/m.tsv"
+		done
+	done
+	run -0 aiops-eval score --format json --table summary "$d/m.tsv"
+	# b = 4 cases B right and A wrong, c = 0: p = 2 * 0.5^4.
+	[ "$(jq -c '.rows[] | select(.arm == "B" and .slice == "all") | [.lift_ac1, .mcnemar_ac1.p, .mcnemar_ac1.b, .mcnemar_ac1.c]' <<<"$output")" = '[0.6666666667,0.125,4,0]' ]
+	[ "$(jq -c '.rows[] | select(.arm == "A" and .slice == "all") | [.lift_ac1, .mcnemar_ac1]' <<<"$output")" = '[null,null]' ]
+}
+
+@test "slice cuts a window around every incident and a fault-free control before it" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 5 --duration 4h --faults 3 --out "$d/data" >/dev/null
+	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
+	run -0 aiops-eval slice --pre 300 --post 420 --out "$d/s" "$d/stream.jsonl"
+	[ "$(wc -l <"$d/s/cases.tsv")" -eq 4 ]
+	while IFS=$'\t' read -r cid inc fault _ start ws we cs ce nsig; do
+		[ "$cid" = case ] && continue
+		# The window: exactly the signals in [start - 300 s, start + 420 s).
+		want=$(jq -c --arg a "$ws" --arg b "$we" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
+		[ "$(grep -vc '"kind":"\(run\|incident\)"' "$d/s/$cid/case.jsonl")" -eq "$want" ]
+		[ "$nsig" -eq "$want" ]
+		[ "$(jq -r 'select(.kind == "incident") | .id' "$d/s/$cid/case.jsonl")" = "$inc" ]
+		[ "$(head -c 14 "$d/s/$cid/case.jsonl")" = '{"kind":"run",' ]
+		[ "$(jq -r 'select(.kind == "incident" and .id == "'"$inc"'") | .root_cause.fault' "$d/stream.jsonl")" = "$fault" ]
+		# The control: as long, ends by the start, no incident in it.
+		[ "$cs" != - ]
+		[ "$(jq -n --arg a "$cs" --arg b "$ce" '($b | sub("\\.000Z$"; "Z") | fromdate) - ($a | sub("\\.000Z$"; "Z") | fromdate)')" = 720 ]
+		[[ "$ce" < "$start" || "$ce" = "$start" ]]
+		[ "$(grep -c '"kind":"incident"' "$d/s/$cid/control.jsonl")" -eq 0 ]
+		[ "$(jq -c --arg a "$cs" --arg b "$ce" 'select(.kind == "incident" and .start_ts < $b and .resolved_ts > $a)' "$d/stream.jsonl")" = "" ]
+		[ "$(jq -s --arg a "$cs" --arg b "$ce" 'map(select(.kind != "run") | .ts >= $a and .ts < $b) | all' "$d/s/$cid/control.jsonl")" = true ]
+		[ -s "$d/s/$cid/services.txt" ]
+	done <"$d/s/cases.tsv"
+}
+
+@test "slice --no-control writes no control; a control that does not fit is left out" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 5 --duration 1h --faults 3 --out "$d/data" >/dev/null
+	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
+	run -0 aiops-eval slice --no-control --out "$d/s" "$d/stream.jsonl"
+	[ "$(cut -f8 "$d/s/cases.tsv" | sort -u | tr '\n' ' ')" = "- control_start " ]
+	[ -z "$(find "$d/s" -name control.jsonl)" ]
+	# 20-minute windows in a one-hour set with three faults: no room.
+	run -0 aiops-eval slice --out "$d/t" "$d/stream.jsonl"
+	[ "$(cut -f8 "$d/t/cases.tsv" | sort -u | tr '\n' ' ')" = "- control_start " ]
+}
+
+@test "aiops-eval: usage errors exit 2" {
+	run -2 aiops-eval
+	run -2 aiops-eval frobnicate
+	[ "${lines[0]}" = "aiops-eval: unknown command 'frobnicate'" ]
+	run -2 aiops-eval slice --pre x --out /tmp/x f
+	[ "$output" = "aiops-eval: --pre: 'x' is not a number >= 0" ]
+	run -2 aiops-eval score --format xml m
+	run -0 aiops-eval --help
+	[ "${lines[0]%% *}" = "usage:" ]
+}
+
+# The driver over synthetic data.
+
+synth_set() { # dir seed
+	[ -d "$1" ] || aiops-synth --seed "$2" --duration 5h --faults 5 --out "$1" >/dev/null
+}
+
+@test "harness eval: scores the baseline over every incident of a dataset, with controls" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--format json --keep "$d/k" --quiet -j 2
+	[ "$(jq -c '.rows[0] | [.arm, .slice, .cases, .failed, .controls]' <<<"$output")" = '["basic","all",5,0,5]' ]
+	[ "$(jq '[.cases[] | select(.arm == "basic")] | length' <<<"$output")" -eq 5 ]
+	[ "$(jq -r '.rows[0].recall.value >= 0.6' <<<"$output")" = true ]
+	[ "$(jq -r '[.rows[] | .arm] | unique | join(",")' <<<"$output")" = "basic,ref:constant-loo,ref:random" ]
+	# The kept run: every case's streams, the manifest, all four formats.
+	for f in text md tsv json; do [ -s "$d/k/eval.$f" ]; done
+	[ "$(find "$d/k/runs/1" -name 02-rca.jsonl | wc -l)" -eq 10 ]
+	[ "$(jq -c . "$d/k/eval.json")" = "$(jq -c . <<<"$output")" ]
+	# The same run again, one job at a time: the same numbers.
+	first=$(jq -c 'del(.rows[].seconds_per_case, .cases[].seconds)' <<<"$output")
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--format json --quiet -j 1
+	[ "$(jq -c 'del(.rows[].seconds_per_case, .cases[].seconds)' <<<"$output")" = "$first" ]
+}
+
+@test "harness eval: cases directories, per system rows, md output" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/cases/shopA" 8
+	synth_set "$d/cases/shopB" 9
+	synth_set "$d/other/one" 10
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --cases "$d/cases" --system shops \
+		--cases "$d/other" --format md --table summary --quiet
+	[ "${lines[1]:0:4}" = "|---" ]
+	grep -q '^| basic | system=shops | 10 | 0 |' <<<"$output"
+	grep -q '^| basic | system=other | 5 | 0 |' <<<"$output"
+	grep -q '^| basic | all | 15 | 0 |' <<<"$output"
+}
+
+@test "harness eval: a stage that fails marks its cases failed and says so" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--set pipeline.rca.command=false --no-control --format tsv --table summary --quiet
+	grep -q '^aiops-harness: eval: basic 001-INC-001 case: stage rca (false) failed (exit 1)$' <<<"$output"
+	[ "$(awk -F'\t' '$1 == "basic" && $2 == "all" { print $3, $4, $5, $10 }' <<<"$output")" = "5 5 failed failed" ]
+}
+
+@test "harness eval: usage errors exit 2" {
+	run -2 aiops-harness eval --dataset /nonexistent
+	[ "$output" = "aiops-harness: eval: --config FILE is required" ]
+	run -2 aiops-harness eval --config examples/configs/basic.yaml
+	[ "$output" = "aiops-harness: eval: --dataset DIR or --cases DIR is required" ]
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset /nonexistent
+	[ "$output" = "aiops-harness: eval: '/nonexistent' is not a directory" ]
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . -j 0
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . --format xml
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --system x
+}
+
+@test "harness eval: ground truth reaches no model request in an eval run (canary)" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	# The labels carry a canary in every field a model must not see.
+	jq -c '.title = "CANARY-ev4l-" + .id | .root_cause.component = "CANARY-ev4l-comp"
+		| .expected_actions = ["CANARY-ev4l-act"] | .id = "CANARY-ev4l-" + .id' \
+		"$d/data/incidents.jsonl" >"$d/inc" && mv "$d/inc" "$d/data/incidents.jsonl"
+	fake_llm_start "$d/srv" --log "$d/req.log" --answer "$FIX/rca/answer.json"
+	cat >"$d/model.yaml" <<-YAML
+	experiment: {name: canary}
+	provider:
+	  type: openai_compat
+	  default_model: fake-model
+	  params: {base_url: "http://127.0.0.1:$(cat "$d/srv/port")/v1", concurrency: 2, max_attempts: 1}
+	pipeline:
+	  correlation: {llm_triage: true, triage_prompt: examples/prompts/triage.txt}
+	  rca: {prompt: examples/prompts/rca.txt}
+	  remediation: {prompt: examples/prompts/remediate.txt, catalog: examples/actions.yaml}
+	YAML
+	run -0 aiops-harness eval --config "$d/model.yaml" --dataset "$d/data" --keep "$d/k" \
+		--format json --quiet -j 2
+	fake_llm_stop "$d/srv"
+	[ "$(jq '.rows[0].llm_calls' <<<"$output")" -gt 0 ]
+	[ -s "$d/req.log" ]
+	run grep -c CANARY "$d/req.log"
+	[ "$output" = 0 ]
+	calls=$(find "$d/k/runs" -name final.jsonl -exec grep -h '"kind":"llm_call"' {} +)
+	[ -n "$calls" ]
+	[ "$(grep -c CANARY <<<"$calls")" = 0 ]
+	# The canary did travel: the labels reached the scoring.
+	[ "$(find "$d/k/runs" -name final.jsonl -exec grep -l CANARY-ev4l {} + | wc -l)" -gt 0 ]
+}
+
+@test "harness eval: a --dataset-config's pipeline section applies to its dataset's runs" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	printf 'dataset: {incidents: incidents.jsonl}\npipeline: {rca: {top_k: 1}}\neval: {pre_s: 900, post_s: 300}\n' >"$d/ds.yaml"
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--dataset-config "$d/ds.yaml" --no-control --format json --quiet --keep "$d/k"
+	# The dataset config's window: 15 minutes before the start, 5 after.
+	run -0 awk -F'\t' 'NR > 1 { print $5, $6, $7 }' "$d/k/src/0/cases/cases.tsv"
+	[ "$(jq -R -s -c 'split("\n") | map(select(. != "") | split(" ") | map(sub("\\.000Z$"; "Z") | fromdate)
+		| [.[0] - .[1], .[2] - .[0]]) | unique' <<<"$output")" = '[[900,300]]' ]
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--dataset-config "$d/ds.yaml" --no-control --format json --quiet
+	[ "$(jq -r '[.cases[] | select(.arm == "basic" and .top5 != null) | .top5 | split(",") | length] | unique | join(",")' <<<"$output")" = 1 ]
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--no-control --format json --quiet
+	[ "$(jq -r '[.cases[] | select(.arm == "basic" and .top5 != null) | .top5 | split(",") | length] | max' <<<"$output")" -gt 1 ]
+}
