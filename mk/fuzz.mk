@@ -6,7 +6,10 @@
 #
 #   make fuzz FUZZ_SECONDS=1200          every target, 20 minutes each
 #   make fuzz FUZZ_TARGETS="llm csv"     only those (names without fuzz_)
-#   make fuzz-smoke                      CI: every target for 30 s
+#   make fuzz-smoke                      CI: every target and fuzz-load for 30 s
+#
+# Every result is a TAP line: a target that does not build or runs 0
+# executions is "not ok", like a crash.
 #   make fuzz-regress                    every target once over its corpus
 #                                        (no fuzzing: the regression seeds)
 #   make fuzz-load FUZZ_SECONDS=N        aiops-load's input formats, black box
@@ -32,10 +35,12 @@ fuzz-build:
 	@for s in $(FUZZ_SRC); do \
 		b=$(FUZZ_O)/$$(basename $$s .c); \
 		$(FUZZ_CC) -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib -Itests/fuzz $(PKG_CFLAGS) \
-			$(FUZZ_FLAGS) -fsanitize=fuzzer -o $$b $$s $(FUZZ_O)/libaiops.a $(ALL_LDLIBS) || exit 1; \
+			$(FUZZ_FLAGS) -fsanitize=fuzzer -o $$b $$s $(FUZZ_O)/libaiops.a $(ALL_LDLIBS) || \
+			{ echo "not ok - $$(basename $$s .c): does not build"; exit 1; }; \
 	done
 
-fuzz: deps fuzz-build
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build || { echo "not ok - fuzz-build: the fuzz targets do not build"; exit 1; }
 	@fails=0; for b in $(FUZZ_BINS); do \
 		n=$$(basename $$b); c=$(FUZZ_O)/corpus/$$n; mkdir -p $$c; \
 		cp tests/fuzz/corpus/$${n#fuzz_}/* $$c/ 2>/dev/null; \
@@ -43,14 +48,22 @@ fuzz: deps fuzz-build
 		if ASAN_OPTIONS=detect_leaks=1 $$b -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 			-rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=$(FUZZ_O)/$$n- $$c \
 			>$(FUZZ_O)/$$n.log 2>&1; then \
-			echo "ok - $$n: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_O)/$$n.log | grep -o '[0-9]*$$') executions"; \
+			x=$$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_O)/$$n.log | grep -o '[0-9]*$$'); \
+			if [ "$${x:-0}" -gt 0 ]; then echo "ok - $$n: $$x executions"; \
+			else echo "not ok - $$n: 0 executions"; fails=$$((fails + 1)); fi; \
 		else \
 			echo "not ok - $$n: see $(FUZZ_O)/$$n.log"; tail -n 30 $(FUZZ_O)/$$n.log; fails=$$((fails + 1)); \
 		fi; \
 	done; exit $$fails
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	@rc=0; mkdir -p $(FUZZ_O); $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) || rc=1; \
+	if $(MAKE) --no-print-directory fuzz-load FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) >$(FUZZ_O)/fuzz-load.log 2>&1; then \
+		x=$$(sed -n -E 's/^fuzz_load: ([0-9]+) runs.*/\1/p' $(FUZZ_O)/fuzz-load.log); \
+		if [ "$${x:-0}" -gt 0 ]; then echo "ok - fuzz-load: $$x runs"; \
+		else echo "not ok - fuzz-load: 0 runs"; rc=1; fi; \
+	else echo "not ok - fuzz-load: see $(FUZZ_O)/fuzz-load.log"; tail -n 30 $(FUZZ_O)/fuzz-load.log; rc=1; fi; \
+	exit $$rc
 
 # Runs each target over its checked-in seeds only (regression inputs for
 # every bug fuzzing found live there); fails on any crash or report.

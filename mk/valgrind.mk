@@ -3,13 +3,13 @@
 #            --errors-for-leak-kinds=definite,indirect
 # through a directory of wrapper scripts named like the stages
 # ($(VG_DIR)/aiops-rca execs valgrind on $(BIN)/aiops-rca), which is then
-# given to the checks as the stages' directory (BIN= for
-# ../shared/checks/contract.sh, AIOPS_BIN= for the bats suites, which put
-# it first on PATH).  Each process writes its report to $(VG_DIR)/log/; the
+# given to the bats suites as the stages' directory (AIOPS_BIN=, which
+# they put first on PATH).  Each process writes its report to $(VG_DIR)/log/; the
 # target fails when any report shows a memory error or a definite or
-# indirect leak, even where a test expected exit 1 anyway.
+# indirect leak, even where a test expected exit 1 anyway, and when no
+# process ran under valgrind at all (a check that checked nothing).
 #
-#   make test-valgrind-contract                 contract.sh + the robustness suite
+#   make test-valgrind-contract                 tests/contract.bats + the robustness suite
 #   make test-valgrind-contract VG_SUITES="tests/aiops-rca.bats tests/faults.bats"
 #   make test-valgrind-suites                   every tests/aiops-*.bats (slow)
 
@@ -38,6 +38,7 @@ valgrind-wrappers: $(STAGES)
 # Fails when a report holds an error or a definite/indirect leak; prints them.
 VG_CHECK = bad=$$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly) lost: [1-9]' $(VG_DIR)/log/*.log 2>/dev/null); \
 	n=$$(ls $(VG_DIR)/log | wc -l); \
+	if [ "$$n" -eq 0 ]; then echo "valgrind: 0 processes ran under valgrind"; exit 1; fi; \
 	if [ -n "$$bad" ]; then \
 		for f in $$bad; do echo "== $$f"; grep -v '^==[0-9]*== *$$' $$f | head -n 80; done; \
 		echo "valgrind: $$(echo $$bad | wc -w) of $$n processes with errors or leaks"; exit 1; \
@@ -45,13 +46,8 @@ VG_CHECK = bad=$$(grep -l -E 'ERROR SUMMARY: [1-9]|(definitely|indirectly) lost:
 
 test-valgrind-contract: valgrind-wrappers
 	@rc=0; \
-	if [ -x ../shared/checks/contract.sh ]; then \
-		BIN=$(abspath $(VG_DIR))/bin ../shared/checks/contract.sh || rc=1; \
-	fi; \
-	if [ -n "$(VG_SUITES)" ]; then \
-		AIOPS_BIN=$(abspath $(VG_DIR))/bin AIOPS_UNIT=/nonexistent AIOPS_VALGRIND=1 \
-			tests/run.sh --contract $(VG_SUITES) || rc=1; \
-	fi; \
+	AIOPS_BIN=$(abspath $(VG_DIR))/bin AIOPS_UNIT=/nonexistent AIOPS_VALGRIND=1 \
+		tests/run.sh --contract tests/contract.bats $(VG_SUITES) || rc=1; \
 	$(VG_CHECK); exit $$rc
 
 test-valgrind-suites: valgrind-wrappers

@@ -53,15 +53,15 @@ groups() {
 }
 
 @test "consumes signals by default and forwards them with --keep-signals" {
-	run aiops-correlate "$CF/passthrough.jsonl"
+	run -0 aiops-correlate "$CF/passthrough.jsonl"
 	[ "$(printf '%s\n' "$output" | grep -c -E '"kind":"(log|metric|span)"')" -eq 0 ]
-	run aiops-correlate --keep-signals "$CF/passthrough.jsonl"
+	run -0 aiops-correlate --keep-signals "$CF/passthrough.jsonl"
 	got=$(printf '%s\n' "$output" | grep -v -E '"kind":"(stage|stage_end)"')
 	[ "$got" = "$(cat "$CF/passthrough.jsonl")" ]
 }
 
 @test "writes the stage record first with every threshold, stage_end last" {
-	run aiops-correlate "$CF/passthrough.jsonl"
+	run -0 aiops-correlate "$CF/passthrough.jsonl"
 	first=$(printf '%s\n' "$output" | head -n1)
 	last=$(printf '%s\n' "$output" | tail -n1)
 	[ "$(jq -r .kind <<<"$first")" = stage ]
@@ -77,7 +77,7 @@ groups() {
 	run aiops-correlate --config "$d/c.yaml" --detect-threshold 15 </dev/null
 	[ "$status" -eq 0 ]
 	[ "$(head -n1 <<<"$output" | jq -c '.params | [.window_s, .detect_threshold]')" = '[30,15]' ]
-	run aiops-correlate --set pipeline.correlation.quiet_s=5m </dev/null
+	run -0 aiops-correlate --set pipeline.correlation.quiet_s=5m </dev/null
 	[ "$(head -n1 <<<"$output" | jq -c '.params.quiet_s')" = 300 ]
 }
 
@@ -142,7 +142,7 @@ tojson_len() {
 }
 
 @test "the incident label passes through untouched after the groups it matches" {
-	run aiops-correlate "$SCEN/db_latency.jsonl"
+	run -0 aiops-correlate "$SCEN/db_latency.jsonl"
 	[ "$(printf '%s\n' "$output" | jq -r .kind | grep -v '^stage' | tr '\n' ' ')" = "run group incident " ]
 }
 
@@ -154,17 +154,17 @@ tojson_len() {
 }
 
 @test "a chronic ERROR logger yields no group" {
-	run aiops-correlate "$SCEN/chronic.jsonl"
+	run -0 aiops-correlate "$SCEN/chronic.jsonl"
 	[ -z "$(groups <<<"$output")" ]
 }
 
 @test "a periodic batch job spike yields no group" {
-	run aiops-correlate "$SCEN/batch.jsonl"
+	run -0 aiops-correlate "$SCEN/batch.jsonl"
 	[ -z "$(groups <<<"$output")" ]
 }
 
 @test "--emit-undetected writes the groups below the threshold with detected false" {
-	run aiops-correlate --emit-undetected "$SCEN/batch.jsonl"
+	run -0 aiops-correlate --emit-undetected "$SCEN/batch.jsonl"
 	g=$(groups <<<"$output")
 	[ -n "$g" ]
 	[ "$(jq -r .detected <<<"$g" | sort -u)" = false ]
@@ -174,7 +174,7 @@ tojson_len() {
 }
 
 @test "max_duration_s caps a group: a long fault splits into several" {
-	run aiops-correlate --max-duration-s 90 "$SCEN/db_latency.jsonl"
+	run -0 aiops-correlate --max-duration-s 90 "$SCEN/db_latency.jsonl"
 	g=$(groups <<<"$output")
 	[ "$(wc -l <<<"$g")" -ge 2 ]
 	jq -e -s 'all(.[]; ((.end_ts | sub("\\.[0-9]+Z$"; "Z") | fromdate) - (.start_ts | sub("\\.[0-9]+Z$"; "Z") | fromdate)) <= 90)' <<<"$g"
@@ -182,13 +182,25 @@ tojson_len() {
 }
 
 @test "detect_threshold decides: set high, the fault is not detected" {
-	run aiops-correlate --detect-threshold 100000 "$SCEN/db_latency.jsonl"
+	run -0 aiops-correlate --detect-threshold 100000 "$SCEN/db_latency.jsonl"
 	[ -z "$(groups <<<"$output")" ]
 	[ "$(tail -n1 <<<"$output" | jq .groups_undetected)" -ge 1 ]
 }
 
+@test "detect_threshold is inclusive: a score exactly at the threshold is detected" {
+	# key_cap 1 and no type or service weight: the score is the count of
+	# distinct signals, an exact integer (7 for the fault group here).
+	w=(--emit-undetected --key-cap 1 --type-weight 0 --service-weight 0)
+	run -0 aiops-correlate "${w[@]}" --detect-threshold 7 "$SCEN/db_latency.jsonl"
+	[ "$(groups <<<"$output" | jq -c '[.score, .signal_count, .detected]')" = '[2,2,false]
+[7,7,true]' ]
+	run -0 aiops-correlate "${w[@]}" --detect-threshold 7.000001 "$SCEN/db_latency.jsonl"
+	[ "$(groups <<<"$output" | jq -c '[.score, .detected]')" = '[2,false]
+[7,false]' ]
+}
+
 @test "max_group_bytes bounds the group record" {
-	run aiops-correlate --max-group-bytes 1200 "$SCEN/db_latency.jsonl"
+	run -0 aiops-correlate --max-group-bytes 1200 "$SCEN/db_latency.jsonl"
 	g=$(groups <<<"$output")
 	[ "$(tojson_len "$g")" -le 1200 ]
 	[ "$(jq -r '.services[0].service' <<<"$g")" = orders-db ]
@@ -280,7 +292,7 @@ ms_of() {
 	run pipe "aiops-correlate --config '$BATS_TEST_TMPDIR/off.yaml' '$SCEN/db_latency.jsonl' | nowall"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat "$CF/triage-off.expected")" ]
-	run pipe "aiops-correlate --config '$CFG' --no-llm-triage '$SCEN/db_latency.jsonl' | nowall"
+	run -0 pipe "aiops-correlate --config '$CFG' --no-llm-triage '$SCEN/db_latency.jsonl' | nowall"
 	[ "$output" = "$(cat "$CF/triage-off.expected")" ]
 	[ ! -s "$REQ" ]
 }
@@ -309,7 +321,7 @@ ms_of() {
 @test "triage: the stage record logs the template's sha256 and the provider" {
 	triage_setup
 	sum=$(sha256sum "$TRIAGE_TEMPLATE" | cut -d' ' -f1)
-	run pipe "aiops-correlate --config '$CFG' </dev/null | head -n1 | jq -c '.params | [.llm_triage, .triage_prompt_sha256 == \"$sum\", .triage_batch, .provider.type, .provider.model]'"
+	run -0 pipe "aiops-correlate --config '$CFG' </dev/null | sed -n 1p | jq -c '.params | [.llm_triage, .triage_prompt_sha256 == \"$sum\", .triage_batch, .provider.type, .provider.model]'"
 	[ "$output" = '[true,true,1,"openai_compat","fake-model"]' ]
 }
 
@@ -322,7 +334,7 @@ prompt G0001 triage system,user null null
 group G0001 null  true null
 incident INC-1 null  null null" ]
 	[ ! -s "$REQ" ]
-	run pipe "aiops-correlate --config '$CFG' --emit-prompt '$SCEN/db_latency.jsonl' | jq -r 'select(.kind == \"prompt\") | .messages[1].content'"
+	run -0 pipe "aiops-correlate --config '$CFG' --emit-prompt '$SCEN/db_latency.jsonl' | jq -r 'select(.kind == \"prompt\") | .messages[1].content'"
 	[[ "$output" == *"Candidate group G0001: first signal 2024-05-01T00:15:00.000Z, threshold crossed 2024-05-01T00:15:00.256Z"* ]]
 	[[ "$output" == *'1. {"service":"orders-db","score":6,'* ]]
 	[[ "$output" == *"api -> orders-db"* ]]
@@ -365,7 +377,8 @@ incident INC-1 null  null null" ]
 	det=$(jq -r .detected_ts <<<"$g")
 	[ $(( $(ms_of "$det") - $(ms_of "$stat") )) -eq "$lat" ]
 	# Nothing else of the group changes.
-	[ "$(jq -c 'del(.detected_ts, .decision_latency_ms, .title, .triage)' <<<"$g")" = "$(aiops-correlate "$SCEN/db_latency.jsonl" | jq -c 'select(.kind=="group") | del(.detected_ts, .decision_latency_ms)')" ]
+	plain=$(aiops-correlate "$SCEN/db_latency.jsonl" | jq -c 'select(.kind=="group") | del(.detected_ts, .decision_latency_ms)')
+	[ "$(jq -c 'del(.detected_ts, .decision_latency_ms, .title, .triage)' <<<"$g")" = "$plain" ]
 	end=$(tail -n1 <<<"$output")
 	[ "$(jq -c '[.groups_detected, .triage, .llm.calls, .llm.failures]' <<<"$end")" = '[1,{"accepted":1,"rejected":0,"errors":0},1,0]' ]
 }
@@ -416,7 +429,7 @@ incident INC-1 null  null null" ]
 	[[ "$output" == 'Your answer was rejected: answer: missing required member "incident".'* ]]
 	# Two bad answers: an error, the group stays detected.
 	ctl '{"faults": "notjson,notjson"}'
-	run pipe "aiops-correlate --config '$CFG' '$SCEN/db_latency.jsonl' 2>/dev/null | jq -c 'select(.kind==\"group\") | [.detected, .triage.verdict, .triage.reason]'"
+	run -0 pipe "aiops-correlate --config '$CFG' '$SCEN/db_latency.jsonl' 2>/dev/null | jq -c 'select(.kind==\"group\") | [.detected, .triage.verdict, .triage.reason]'"
 	[[ "$output" == '[true,"error","invalid answer after a repair round: the answer is not valid JSON ('* ]]
 }
 
@@ -435,7 +448,7 @@ incident INC-1 null  null null" ]
 	[ "$output" = "$REQ:0
 $d/calls.jsonl:0" ]
 	# ... while the incident itself passes through byte for byte.
-	run pipe "aiops-correlate --config '$CFG' '$d/in' | grep CANARY"
+	run -0 pipe "aiops-correlate --config '$CFG' '$d/in' | grep CANARY"
 	[ "$output" = "$(cat "$CF/triage-canary-incident.jsonl")" ]
 }
 

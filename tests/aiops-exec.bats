@@ -126,8 +126,8 @@ alive() {
 }
 
 @test "a closed reader is quiet" {
-	run bash -c "yes '{\"kind\":\"zz\"}' | head -n 100000 | aiops-exec 2>'$D/err' | head -n1"
-	[ "$output" = "$(aiops-exec </dev/null | head -n1)" ]
+	run -0 bash -c "yes '{\"kind\":\"zz\"}' | head -n 100000 | aiops-exec 2>'$D/err' | head -n1"
+	[ "$output" = "$(aiops-exec </dev/null | sed -n 1p)" ]
 	[ ! -s "$D/err" ]
 }
 
@@ -292,6 +292,19 @@ deployment/checkout
 s2 | refused | step-invalid | risk is not low, medium or high
 s3 | refused | step-invalid | params is not an object
  | refused | step-invalid | the step has no string id" ]
+}
+
+@test "an allowlisted name is matched whole: a longer, shorter or differently cased name is refused" {
+	rem G1 "$(step s1 restart_everything_now checkout low)" "$(step s2 restartx checkout low)" \
+		"$(step s3 restar checkout low)" "$(step s4 Restart checkout low)" \
+		"$(step s5 'restart ' checkout low)" >"$D/in"
+	run -0 "${CMD[@]}" --approve auto:high "$D/in"
+	[ "$(decisions <<<"$output")" = "s1 | refused | allowlist-action | action 'restart_everything_now' is not in the allowlist
+s2 | refused | allowlist-action | action 'restartx' is not in the allowlist
+s3 | refused | allowlist-action | action 'restar' is not in the allowlist
+s4 | refused | allowlist-action | action 'Restart' is not in the allowlist
+s5 | refused | allowlist-action | action 'restart ' is not in the allowlist" ]
+	[ "$(received)" = "(not run)" ]
 }
 
 # --- approvals ---

@@ -56,7 +56,7 @@ G0008 catalog error_burst null" ]
 }
 
 @test "baseline: confidences are the services' share of the group score" {
-	run pipe "aiops-rca '$G' | jq -c 'select(.kind==\"rca\" and .group_id==\"G0001\") | [.candidates[].confidence]'"
+	run -0 pipe "aiops-rca '$G' | jq -c 'select(.kind==\"rca\" and .group_id==\"G0001\") | [.candidates[].confidence]'"
 	[ "$output" = "[0.6,0.25,0.15]" ]
 }
 
@@ -67,12 +67,12 @@ G0008 catalog error_burst null" ]
 }
 
 @test "writes each rca right after its group" {
-	run pipe "aiops-rca '$G' | jq -r 'select(.kind==\"group\" or .kind==\"rca\") | \"\(.kind) \(.id // .group_id)\"' | paste -sd' '"
+	run -0 pipe "aiops-rca '$G' | jq -r 'select(.kind==\"group\" or .kind==\"rca\") | \"\(.kind) \(.id // .group_id)\"' | paste -sd' '"
 	[ "$output" = "group G0001 rca G0001 group G0002 group G0003 rca G0003 group G0004 rca G0004 group G0005 rca G0005 group G0006 rca G0006 group G0007 rca G0007 group G0008 rca G0008" ]
 }
 
 @test "--top-k limits the candidates" {
-	run pipe "aiops-rca --top-k 1 '$G' | jq -c 'select(.kind==\"rca\") | (.candidates | length)' | sort -u"
+	run -0 pipe "aiops-rca --top-k 1 '$G' | jq -c 'select(.kind==\"rca\") | (.candidates | length)' | sort -u"
 	[ "$output" = 1 ]
 	run --separate-stderr aiops-rca --top-k 0 </dev/null
 	[ "$status" -eq 2 ]
@@ -87,7 +87,7 @@ G0008 catalog error_burst null" ]
 }
 
 @test "logs the provider, and no template hash under the baseline" {
-	run pipe "aiops-rca </dev/null | head -n1 | jq -c '.params | [.provider, .prompt_sha256]'"
+	run -0 pipe "aiops-rca </dev/null | sed -n 1p | jq -c '.params | [.provider, .prompt_sha256]'"
 	[ "$output" = '[{"type":"baseline","model":"baseline"},null]' ]
 }
 
@@ -108,7 +108,7 @@ prompt G0008 rca system,user false" ]
 }
 
 @test "the prompt shows the group's services, graph and evidence" {
-	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -r 'select(.kind==\"prompt\" and .group_id==\"G0005\") | .messages[1].content'"
+	run -0 pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -r 'select(.kind==\"prompt\" and .group_id==\"G0005\") | .messages[1].content'"
 	[[ "$output" == *"Incident group G0005: first signal 2024-05-01T11:10:00.000Z"* ]]
 	[[ "$output" == *'1. {"service":"shipping","score":4,"first_ts":"2024-05-01T11:10:00.000Z","anomalies":8}'* ]]
 	[[ "$output" == *"shipping -> inventory"* ]]
@@ -119,9 +119,9 @@ prompt G0008 rca system,user false" ]
 
 @test "logs the template's sha256 as a param" {
 	sum=$(sha256sum "$TEMPLATE" | cut -d' ' -f1)
-	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' </dev/null | head -n1 | jq -r .params.prompt_sha256"
+	run -0 pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' </dev/null | sed -n 1p | jq -r .params.prompt_sha256"
 	[ "$output" = "$sum" ]
-	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -r 'select(.kind==\"prompt\") | .template_sha256' | sort -u"
+	run -0 pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -r 'select(.kind==\"prompt\") | .template_sha256' | sort -u"
 	[ "$output" = "$sum" ]
 }
 
@@ -139,7 +139,7 @@ prompt G0008 rca system,user false" ]
 @test "a template without [system] is all user message" {
 	t=$BATS_TEST_TMPDIR/t.txt
 	printf 'Group {{group_id}}, top {{top_k}}.\n' >"$t"
-	run pipe "aiops-rca --emit-prompt --prompt '$t' '$G' | jq -c 'select(.kind==\"prompt\") | .messages' | head -n1"
+	run -0 pipe "aiops-rca --emit-prompt --prompt '$t' '$G' | jq -c 'select(.kind==\"prompt\") | .messages' | sed -n 1p"
 	[ "$output" = '[{"role":"user","content":"Group G0001, top 5."}]' ]
 }
 
@@ -163,7 +163,7 @@ prompt G0008 rca system,user false" ]
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "$output" != *CANARY* ]]
 	# ... while the incidents themselves pass through untouched.
-	run pipe "aiops-rca '$FIX/rca/groups-canary.jsonl' | grep -c CANARY-7f3a"
+	run -0 pipe "aiops-rca '$FIX/rca/groups-canary.jsonl' | grep -c CANARY-7f3a"
 	[ "$output" = 2 ]
 }
 
@@ -175,19 +175,19 @@ prompt G0008 rca system,user false" ]
 	run jq -c -s '.[0].body | [.model, (.messages | map(.role)), .response_format.type, .response_format.json_schema.name, .response_format.json_schema.strict, .response_format.json_schema.schema.required]' "$BATS_TEST_TMPDIR/req.log"
 	[ "$output" = '["fake-model",["system","user"],"json_schema","rca",true,["candidates","summary"]]' ]
 	# The user message is the rendered prompt, as --emit-prompt shows it.
-	want=$(aiops-rca --config "$CFG" --emit-prompt "$FIX/rca/groups-canary.jsonl" | jq -S -c 'select(.kind=="prompt") | .messages' | head -n1)
+	want=$(aiops-rca --config "$CFG" --emit-prompt "$FIX/rca/groups-canary.jsonl" | jq -S -c 'select(.kind=="prompt") | .messages' | sed -n 1p)
 	got=$(jq -S -c -s '.[0].body.messages' "$BATS_TEST_TMPDIR/req.log")
 	[ "$got" = "$want" ]
 }
 
 @test "model: each call becomes an llm_call record before its rca" {
 	start_fake --answer "$FIX/rca/answer.json"
-	run pipe "aiops-rca --config '$CFG' '$G' | jq -r 'select(.kind==\"llm_call\" or .kind==\"rca\") | \"\(.kind) \(.group_id) \(.purpose // \"-\") \(.stage // \"-\") \(.error)\"' | head -n4"
+	run -0 pipe "aiops-rca --config '$CFG' '$G' | jq -r 'select(.kind==\"llm_call\" or .kind==\"rca\") | \"\(.kind) \(.group_id) \(.purpose // \"-\") \(.stage // \"-\") \(.error)\"' | sed -n 1,4p"
 	[ "$output" = "llm_call G0001 rca rca null
 rca G0001 - - null
 llm_call G0003 rca rca null
 rca G0003 - - null" ]
-	run pipe "aiops-rca --config '$CFG' '$G' | tail -n1 | jq -c '.llm | [.calls, .failures]'"
+	run -0 pipe "aiops-rca --config '$CFG' '$G' | tail -n1 | jq -c '.llm | [.calls, .failures]'"
 	[ "$output" = "[7,0]" ]
 }
 
@@ -230,7 +230,7 @@ $BATS_TEST_TMPDIR/calls.jsonl:0" ]
 
 @test "repair: an answer that is not JSON is repaired too" {
 	start_fake --answer "$FIX/rca/answer.json" --faults notjson
-	run pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -r 'select(.group_id==\"G0001\" and .kind==\"rca\") | .candidates[0].service'"
+	run -0 pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -r 'select(.group_id==\"G0001\" and .kind==\"rca\") | .candidates[0].service'"
 	[ "$output" = checkout ]
 	run jq -r -s '.[1].body.messages[3].content' "$BATS_TEST_TMPDIR/req.log"
 	[[ "${lines[0]}" == "Your answer was rejected: the answer is not valid JSON ("* ]]
@@ -282,7 +282,7 @@ $BATS_TEST_TMPDIR/calls.jsonl:0" ]
 	run jq -c 'select(.kind=="rca") | [.group_id, (.candidates | length), (.error != null)]' <<<"$output"
 	[ "$output" = '["G0001",0,true]
 ["G0003",2,false]' ]
-	run jq -r 'select(.kind=="rca" and .group_id=="G0001") | .error' <<<"$(aiops-rca --config "$CFG" "$FIX/rca/groups-canary.jsonl")"
+	run -0 pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -r 'select(.kind==\"rca\" and .group_id==\"G0001\") | .error'"
 	[ "$output" = null ]
 }
 
@@ -326,9 +326,9 @@ $BATS_TEST_TMPDIR/calls.jsonl:0" ]
 }
 
 @test "--max-text bounds the answer schema sent to the model; unbounded by default" {
-	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -c 'select(.kind==\"prompt\") | .schema | [.properties.candidates.maxItems, .properties.summary.maxLength, .properties.candidates.items.properties.reason.maxLength]' | sort -u"
+	run -0 pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' '$G' | jq -c 'select(.kind==\"prompt\") | .schema | [.properties.candidates.maxItems, .properties.summary.maxLength, .properties.candidates.items.properties.reason.maxLength]' | sort -u"
 	[ "$output" = "[null,null,null]" ]
-	run pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' --top-k 3 --max-text 120 '$G' | jq -c 'select(.kind==\"prompt\") | .schema | [.properties.candidates.maxItems, .properties.summary.maxLength, .properties.candidates.items.properties.reason.maxLength, .properties.candidates.items.properties.fault.maxLength]' | sort -u"
+	run -0 pipe "aiops-rca --emit-prompt --prompt '$TEMPLATE' --top-k 3 --max-text 120 '$G' | jq -c 'select(.kind==\"prompt\") | .schema | [.properties.candidates.maxItems, .properties.summary.maxLength, .properties.candidates.items.properties.reason.maxLength, .properties.candidates.items.properties.fault.maxLength]' | sort -u"
 	[ "$output" = "[3,120,120,null]" ]
 	run -2 --separate-stderr aiops-rca --max-text -5 </dev/null
 	[ "${stderr%%$'\n'*}" = "aiops-rca: --max-text must be between 0 and 1000000" ]

@@ -55,12 +55,12 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat "$G")" ]
 	aiops-rca "$G" >"$BATS_TEST_TMPDIR/rca.jsonl"
-	run pipe "aiops-remediate '$BATS_TEST_TMPDIR/rca.jsonl' | grep -v -e '\"kind\":\"remediation\"' -e '^{\"kind\":\"stage\",\"stage\":\"remediate\"' -e '^{\"kind\":\"stage_end\",\"stage\":\"remediate\"'"
+	run -0 pipe "aiops-remediate '$BATS_TEST_TMPDIR/rca.jsonl' | grep -v -e '\"kind\":\"remediation\"' -e '^{\"kind\":\"stage\",\"stage\":\"remediate\"' -e '^{\"kind\":\"stage_end\",\"stage\":\"remediate\"'"
 	[ "$output" = "$(cat "$BATS_TEST_TMPDIR/rca.jsonl")" ]
 }
 
 @test "the built-in catalog is examples/actions.yaml" {
-	run pipe "aiops-remediate </dev/null | head -n1 | jq -c '.params | [.catalog, .catalog_sha256]'"
+	run -0 pipe "aiops-remediate </dev/null | sed -n 1p | jq -c '.params | [.catalog, .catalog_sha256]'"
 	[ "$output" = "[null,\"$(sha256sum "$CATALOG" | cut -d' ' -f1)\"]" ]
 	a=$(aiops-remediate "$R" | mask | tail -n +2)
 	b=$(aiops-remediate --catalog "$CATALOG" "$R" | mask | tail -n +2)
@@ -68,14 +68,14 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 }
 
 @test "an rca with an error gives a remediation with the error and no steps" {
-	run pipe "aiops-remediate <<<'{\"kind\":\"rca\",\"group_id\":\"G9\",\"candidates\":[],\"summary\":null,\"error\":\"model call failed: HTTP 500\"}' | mask | jq -c 'select(.kind==\"remediation\")'"
+	run -0 pipe "aiops-remediate <<<'{\"kind\":\"rca\",\"group_id\":\"G9\",\"candidates\":[],\"summary\":null,\"error\":\"model call failed: HTTP 500\"}' | mask | jq -c 'select(.kind==\"remediation\")'"
 	[ "$output" = '{"kind":"remediation","group_id":"G9","root_cause":{"service":null,"fault":null},"steps":[],"dropped":[],"provider":"baseline","model":"baseline","error":"rca failed: model call failed: HTTP 500"}' ]
 }
 
 @test "a root cause without a fault type gets no runbook steps" {
-	run pipe "aiops-remediate <<<'{\"kind\":\"rca\",\"group_id\":\"G9\",\"candidates\":[{\"service\":\"auth\",\"component\":null,\"fault\":null,\"confidence\":1,\"reason\":\"x\"}]}' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
+	run -0 pipe "aiops-remediate <<<'{\"kind\":\"rca\",\"group_id\":\"G9\",\"candidates\":[{\"service\":\"auth\",\"component\":null,\"fault\":null,\"confidence\":1,\"reason\":\"x\"}]}' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
 	[ "$output" = '[[],"the root cause has no fault type, so no runbook applies"]' ]
-	run pipe "aiops-remediate <<<'{\"kind\":\"rca\",\"group_id\":\"G9\",\"candidates\":[{\"service\":\"auth\",\"fault\":\"disk_full\",\"confidence\":1}]}' | jq -c 'select(.kind==\"remediation\") | .error'"
+	run -0 pipe "aiops-remediate <<<'{\"kind\":\"rca\",\"group_id\":\"G9\",\"candidates\":[{\"service\":\"auth\",\"fault\":\"disk_full\",\"confidence\":1}]}' | jq -c 'select(.kind==\"remediation\") | .error'"
 	[ "$output" = '"no runbook entry for fault '"'"'disk_full'"'"'"' ]
 }
 
@@ -108,7 +108,7 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 @test "a custom catalog changes the runbook" {
 	c=$BATS_TEST_TMPDIR/c.yaml
 	sed 's/- {action: increase_pool}/- {action: throttle, params: {rate_per_s: 50}}\n    - {action: increase_pool, params: {size: 250}}/' "$CATALOG" >"$c"
-	run pipe "aiops-remediate --catalog '$c' '$R' | jq -c 'select(.kind==\"remediation\" and .group_id==\"G0001\") | .steps'"
+	run -0 pipe "aiops-remediate --catalog '$c' '$R' | jq -c 'select(.kind==\"remediation\" and .group_id==\"G0001\") | .steps'"
 	[ "$output" = '[{"id":"s1","action":"throttle","target":"checkout","params":{"rate_per_s":50,"scope":"non_critical"},"risk":"medium","rationale":"runbook for db_exhaustion on checkout"},{"id":"s2","action":"increase_pool","target":"checkout","params":{"size":250},"risk":"medium","rationale":"runbook for db_exhaustion on checkout"}]' ]
 }
 
@@ -121,17 +121,17 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	[[ "$output" == *"    param size: integer 10..500, default 100 - the new maximum number of connections"* ]]
 	[[ "$output" == *"    param rate_per_s: integer 1..100000, required - requests per second allowed through"* ]]
 	[[ "$output" == *"Propose at most 5 steps"* ]]
-	run pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' | jq -c 'select(.kind==\"prompt\")' | wc -l"
+	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' | jq -c 'select(.kind==\"prompt\")' | wc -l"
 	[ "$output" = 7 ]
 }
 
 @test "a group that was evicted or never seen leaves the evidence out with a note" {
-	run pipe "aiops-rca '$G' | aiops-remediate --max-groups 1 --emit-prompt --prompt '$TEMPLATE' | jq -r 'select(.kind==\"prompt\") | .messages[1].content | test(\"evidence is not available\")' | paste -sd' '"
+	run -0 pipe "aiops-rca '$G' | aiops-remediate --max-groups 1 --emit-prompt --prompt '$TEMPLATE' | jq -r 'select(.kind==\"prompt\") | .messages[1].content | test(\"evidence is not available\")' | paste -sd' '"
 	[ "$output" = "false false false false false false false" ]
-	run pipe "aiops-remediate --emit-prompt --prompt '$TEMPLATE' '$R' | jq -r 'select(.kind==\"prompt\") | .messages[1].content | test(\"evidence is not available\")' | sort -u"
+	run -0 pipe "aiops-remediate --emit-prompt --prompt '$TEMPLATE' '$R' | jq -r 'select(.kind==\"prompt\") | .messages[1].content | test(\"evidence is not available\")' | sort -u"
 	[ "$output" = true ]
 	# Two groups remembered, G0001 evicted before its rca arrives.
-	run pipe "{ grep -e G0001 -e G0003 -e G0004 '$G' | grep '\"kind\":\"group\"'; grep G0001 '$R'; } | aiops-remediate --max-groups 2 --emit-prompt --prompt '$TEMPLATE' | jq -r 'select(.kind==\"prompt\") | .messages[1].content | test(\"evidence is not available\")'"
+	run -0 pipe "{ grep -e G0001 -e G0003 -e G0004 '$G' | grep '\"kind\":\"group\"'; grep G0001 '$R'; } | aiops-remediate --max-groups 2 --emit-prompt --prompt '$TEMPLATE' | jq -r 'select(.kind==\"prompt\") | .messages[1].content | test(\"evidence is not available\")'"
 	[ "$output" = true ]
 }
 
@@ -151,7 +151,7 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 
 @test "model: steps past max_steps are dropped" {
 	start_fake --answer "$FIX/remediate/answer.json"
-	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' --max-steps 1 | jq -c 'select(.kind==\"remediation\") | [(.steps | map(.action)), (.dropped | map(.reason) | last)]'"
+	run -0 pipe "head -n1 '$R' | aiops-remediate --config '$CFG' --max-steps 1 | jq -c 'select(.kind==\"remediation\") | [(.steps | map(.action)), (.dropped | map(.reason) | last)]'"
 	[ "$output" = '[["increase_pool"],"more than max_steps (1) steps"]' ]
 }
 
@@ -183,7 +183,7 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 
 @test "model: keeps input order while several rca records are in flight" {
 	CONC=4 start_fake --answer "$FIX/remediate/answer.json"
-	run pipe "aiops-remediate --config '$CFG' '$R' | jq -r 'select(.kind==\"rca\" or .kind==\"remediation\") | \"\(.kind) \(.group_id)\"' | paste -sd' '"
+	run -0 pipe "aiops-remediate --config '$CFG' '$R' | jq -r 'select(.kind==\"rca\" or .kind==\"remediation\") | \"\(.kind) \(.group_id)\"' | paste -sd' '"
 	[ "$output" = "rca G0001 remediation G0001 rca G0003 remediation G0003 rca G0004 remediation G0004 rca G0005 remediation G0005 rca G0006 remediation G0006 rca G0007 remediation G0007 rca G0008 remediation G0008" ]
 }
 
@@ -206,9 +206,9 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 }
 
 @test "--max-text bounds the answer schema sent to the model; unbounded by default" {
-	run pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength]' | sort -u"
+	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength]' | sort -u"
 	[ "$output" = "[null,null]" ]
-	run pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' --max-steps 2 --max-text 80 | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength, .items.properties.action.maxLength]' | sort -u"
+	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' --max-steps 2 --max-text 80 | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength, .items.properties.action.maxLength]' | sort -u"
 	[ "$output" = "[2,80,null]" ]
 }
 

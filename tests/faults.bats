@@ -212,11 +212,11 @@ FAULTS=ok,429,ok,ok,500,ok,ok,timeout,ok,ok,malformed,ok,ok,503,ok,ok,notjson,ok
 }
 
 @test "a reader that goes away mid-stream (| head -n 1): every stage stops quietly by SIGPIPE" {
-	run pipe "aiops-load --dataset examples/data 2>'$tmp/err' | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
+	run -0 pipe "aiops-load --dataset examples/data 2>'$tmp/err' | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
 	[ "$output" = 141 ]
 	[ ! -s "$tmp/err" ]
 	for s in $FILTERS; do
-		run pipe "$(filter_cmd "$s") '$BIG' 2>'$tmp/err' | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
+		run -0 pipe "$(filter_cmd "$s") '$BIG' 2>'$tmp/err' | head -n 1 >/dev/null; echo \${PIPESTATUS[0]}"
 		[ "$output" = 141 ] || { echo "aiops-$s: $output"; cat "$tmp/err"; false; }
 		[ ! -s "$tmp/err" ] || { echo "aiops-$s:"; cat "$tmp/err"; false; }
 	done

@@ -106,8 +106,9 @@ SCHEMA='{"type":"object","properties":{"summary":{"type":"string"}},"required":[
 	[ "$(jq -c '[.attempts, .http_status, .error]' <<<"$rec")" = '[3,200,null]' ]
 	[ "$(jq .latency_ms <<<"$rec")" -ge 1000 ]
 	[ "$(wc -l <"$LOG")" -eq 3 ]
-	# The second attempt came at least a second after the first.
-	jq -s -e '(.[1].t - .[0].t) >= 0.99 and (.[2].t - .[1].t) < 0.5' "$LOG"
+	# The second attempt came at least a second after the first (a lower
+	# bound only: an upper one flakes on a loaded machine).
+	jq -s -e '(.[1].t - .[0].t) >= 0.99' "$LOG"
 	[ "$(tail -n1 <<<"$output" | jq -c '.llm | [.calls, .failures, .retries]')" = '[1,0,2]' ]
 }
 
@@ -155,8 +156,12 @@ SCHEMA='{"type":"object","properties":{"summary":{"type":"string"}},"required":[
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.kind == "result") | .json.echo | split(" ")[0]' <<<"$output" | tr '\n' ' ')" = "q0 q1 q2 q3 q4 q5 q6 q7 " ]
 	[ "$(jq -r 'select(.kind == "llm_call") | .group_id' <<<"$output" | uniq -c | awk '{print $1}')" = 8 ]
-	# 2160 ms of delays in sequence; about 800 ms four at a time.
-	[ "$ms" -lt 1800 ]
+	# Requests overlapped, never more than four at a time (the server counts
+	# them; how much faster that is lives in make bench, not here).
+	inflight=$(curl -s "http://127.0.0.1:$PORT/_stats" | jq .max_inflight)
+	[ "$inflight" -ge 2 ] && [ "$inflight" -le 4 ]
+	# 2160 ms of delays, the longest 480 ms: a lower bound only.
+	[ "$ms" -ge 480 ]
 }
 
 @test "falls back from json_schema to json_object and remembers it for the run" {

@@ -17,9 +17,9 @@ setup() {
 }
 
 @test "a config value reaches the stage record's params; the flag overrides it" {
-	run -0 bash -c "aiops-metrics --set pipeline.metrics.match_tolerance_s=30 </dev/null | head -n 1"
+	run -0 pipe "aiops-metrics --set pipeline.metrics.match_tolerance_s=30 </dev/null | sed -n 1p"
 	echo "$output" | jq -e '.kind == "stage" and .params.match_tolerance_s == 30'
-	run -0 bash -c "aiops-metrics --set pipeline.metrics.match_tolerance_s=30 --match-tolerance-s 5 </dev/null | head -n 1"
+	run -0 pipe "aiops-metrics --set pipeline.metrics.match_tolerance_s=30 --match-tolerance-s 5 </dev/null | sed -n 1p"
 	echo "$output" | jq -e '.params.match_tolerance_s == 5'
 }
 
@@ -35,9 +35,9 @@ setup() {
 
 @test "blank lines are skipped and CRLF lines are read and forwarded as they came" {
 	printf '{"kind":"x","a":1}\r\n\n   \n{"kind":"y"}\n' >"$BATS_TEST_TMPDIR/in"
-	run -0 bash -c "aiops-metrics '$BATS_TEST_TMPDIR/in' | grep -c -F \$'{\"kind\":\"x\",\"a\":1}\\r'"
+	run -0 pipe "aiops-metrics '$BATS_TEST_TMPDIR/in' | grep -c -F \$'{\"kind\":\"x\",\"a\":1}\\r'"
 	[ "$output" = 1 ]
-	run -0 bash -c "aiops-metrics '$BATS_TEST_TMPDIR/in' | tail -n 1"
+	run -0 pipe "aiops-metrics '$BATS_TEST_TMPDIR/in' | tail -n 1"
 	echo "$output" | jq -e '.records_in == 2 and .rejects == 0'
 }
 

@@ -12,6 +12,11 @@ PATH="$AIOPS_BIN:$AIOPS_ROOT/bin:$PATH"
 FIX="$AIOPS_ROOT/tests/fixtures"
 export AIOPS_ROOT AIOPS_BIN PATH FIX
 export LC_ALL=C TZ=UTC
+# A stage piped into jq or mask keeps its exit status (and an ASan/UBSan
+# abort at exit fails the test): every pipeline in a test fails when any
+# of its commands does.  A test of a closed reader (| head -n1) runs its
+# pipeline with bash -c, where this does not apply.
+set -o pipefail
 unset OPENAI_API_KEY OPENAI_API_BASE OPENAI_BASE_URL LLAMA_STACK_BASE_URL \
 	LLAMA_STACK_API_KEY OLLAMA_BASE_URL OLLAMA_HOST MLFLOW_TRACKING_URI \
 	MLFLOW_TRACKING_TOKEN MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD \
