@@ -125,7 +125,7 @@ static int
 is_signal(const char *k, size_t n)
 {
 	return (n == 3 && memcmp(k, "log", 3) == 0) || (n == 6 && memcmp(k, "metric", 6) == 0) ||
-	       (n == 4 && memcmp(k, "span", 4) == 0);
+	       (n == 4 && memcmp(k, "span", 4) == 0) || (n == 5 && memcmp(k, "alert", 5) == 0);
 }
 
 static FILE *

@@ -221,6 +221,22 @@ failed/failed" ]
 	done <"$d/s/cases.tsv"
 }
 
+@test "slice keeps alert records in the windows (alert-only datasets)" {
+	d=$BATS_TEST_TMPDIR
+	(cd "$FIX/alerts" && aiops-load --alerts gaia --tz +08:00 2>/dev/null) >"$d/stream.jsonl"
+	[ "$(grep -c '"kind":"alert"' "$d/stream.jsonl")" -gt 0 ]
+	run -0 aiops-eval slice --no-control --pre 600 --post 600 --out "$d/s" "$d/stream.jsonl"
+	n=0
+	while IFS=$'\t' read -r cid _ _ _ _ ws we _ _ nsig; do
+		[ "$cid" = case ] && continue
+		want=$(jq -c --arg a "$ws" --arg b "$we" 'select(.kind == "alert" and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
+		[ "$(grep -c '"kind":"alert"' "$d/s/$cid/case.jsonl")" -eq "$want" ]
+		[ "$nsig" -eq "$want" ]
+		n=$((n + want))
+	done <"$d/s/cases.tsv"
+	[ "$n" -gt 0 ]
+}
+
 @test "slice --no-control writes no control; a control that does not fit is left out" {
 	d=$BATS_TEST_TMPDIR
 	aiops-synth --seed 5 --duration 1h --faults 3 --out "$d/data" >/dev/null

@@ -225,9 +225,15 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	start_fake --script "$BATS_TEST_TMPDIR/script.jsonl"
 	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
 	[ "$status" -eq 0 ]
-	[ "$output" = '[[],"invalid answer after a repair round: the answer is not valid JSON (the answer contains a NUL character (\\u0000): rejected, never cut there)"]' ]
+	# the failed answer is said once on stderr (issue 16) and is the record's error
+	want='invalid answer after a repair round: the answer is not valid JSON (the answer contains a NUL character (\u0000): rejected, never cut there)'
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "aiops-remediate: 1 of 1 model answers failed: $want" ]
+	[ "${lines[1]}" = "$(jq -nc --arg e "$want" '[[], $e]')" ]
 	run pipe "sed -n 2p '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
-	[ "$output" = '[[],"invalid answer after a repair round: the answer is not valid JSON (the answer contains a NUL character (\\u0000): rejected, never cut there)"]' ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "aiops-remediate: 1 of 1 model answers failed: $want" ]
+	[ "${lines[1]}" = "$(jq -nc --arg e "$want" '[[], $e]')" ]
 }
 
 # --- issue 17: bounded output (finding 7) ---
@@ -240,7 +246,9 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	start_fake --script "$BATS_TEST_TMPDIR/script.jsonl"
 	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [(.steps | length), .error]'"
 	[ "$status" -eq 0 ]
-	[[ "$output" == '[0,"model call failed: the answer is 11000'*' bytes, over the limit of 1048576 bytes"]' ]]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == 'aiops-remediate: 1 of 1 model answers failed: model call failed: the answer is 11000'*' bytes, over the limit of 1048576 bytes' ]]
+	[[ "${lines[1]}" == '[0,"model call failed: the answer is 11000'*' bytes, over the limit of 1048576 bytes"]' ]]
 	run pipe "sed -n 2p '$R' | aiops-remediate --config '$CFG' | jq -r 'select(.kind==\"remediation\") | .steps[0].rationale | [length, .[-20:]] | @tsv'"
 	[ "$output" = "$(printf '2000\tyy [cut: 5000 bytes]')" ]
 }
