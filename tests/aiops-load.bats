@@ -183,27 +183,27 @@ ts_of() { # ts-json [options...]
 
 # Invalid UTF-8 never reaches a record: each such line is a reject with
 # its bytes in raw_b64, and the valid extremes around it still load.
-@test "invalid UTF-8 (surrogates, overlong forms, out of range, truncated) is rejected line by line" {
+@test "invalid UTF-8 (surrogates, overlong forms, out of range, truncated, a lead byte for a continuation) is rejected line by line" {
 	d=$(scratch)
 	{
 		# U+00E9, U+20AC, U+1F600, U+10FFFF, U+D7FF and U+E000: valid.
 		printf '{"ts":1,"service":"a","msg":"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xed\x9f\xbf\xee\x80\x80"}\n'
 		for bad in '\xed\xa0\x80' '\xed\xbf\xbf' '\xc0\xaf' '\xc1\xbf' '\xe0\x80\xaf' '\xe0\x9f\xbf' \
 			'\xf0\x80\x80\xaf' '\xf0\x8f\xbf\xbf' '\xf4\x90\x80\x80' '\xf5\x80\x80\x80' '\xe2\x82' \
-			'\x80' '\xfe\xff'; do
+			'\x80' '\xfe\xff' '\xc3\xc3'; do
 			printf '{"ts":2,"service":"a","msg":"x'"$bad"'"}\n'
 		done
 	} >"$d/logs.jsonl"
 	run -0 --separate-stderr aiops-load --dataset "$d"
-	[ "$(grep -v note: <<<"$stderr")" = "$(for n in $(seq 2 14); do echo "aiops-load: $d/logs.jsonl:$n: invalid UTF-8"; done)" ]
+	[ "$(grep -v note: <<<"$stderr")" = "$(for n in $(seq 2 15); do echo "aiops-load: $d/logs.jsonl:$n: invalid UTF-8"; done)" ]
 	[ "$(jq -r 'select(.kind == "log") | .msg' <<<"$output")" = "$(printf 'ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xed\x9f\xbf\xee\x80\x80')" ]
 	[ "$(jq -r 'select(.kind == "reject") | "\(.line) \(.reason)"' <<<"$output" | tr '\n' ,)" = \
-		"2 invalid UTF-8,3 invalid UTF-8,4 invalid UTF-8,5 invalid UTF-8,6 invalid UTF-8,7 invalid UTF-8,8 invalid UTF-8,9 invalid UTF-8,10 invalid UTF-8,11 invalid UTF-8,12 invalid UTF-8,13 invalid UTF-8,14 invalid UTF-8," ]
+		"2 invalid UTF-8,3 invalid UTF-8,4 invalid UTF-8,5 invalid UTF-8,6 invalid UTF-8,7 invalid UTF-8,8 invalid UTF-8,9 invalid UTF-8,10 invalid UTF-8,11 invalid UTF-8,12 invalid UTF-8,13 invalid UTF-8,14 invalid UTF-8,15 invalid UTF-8," ]
 	# Each reject keeps the line's bytes; no output line is invalid UTF-8.
 	cmp <(jq -r 'select(.kind == "reject") | .raw_b64' <<<"$output" | while read -r b; do base64 -d <<<"$b"; echo; done) \
 		<(tail -n +2 "$d/logs.jsonl")
 	iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null
-	[ "$(jq -c 'select(.kind == "stage_end") | [.records_in, .rejects, .kinds.log]' <<<"$output")" = "[14,13,1]" ]
+	[ "$(jq -c 'select(.kind == "stage_end") | [.records_in, .rejects, .kinds.log]' <<<"$output")" = "[15,14,1]" ]
 }
 
 @test "a CSV row with an encoded surrogate or an overlong form is a reject; the header and other rows load" {
