@@ -40,6 +40,12 @@ csv_header(struct rd_src *f, const char *p, size_t n)
 	if (c_->delim == 0)
 		c_->delim = memchr(p, ',', n) == NULL && memchr(p, '\t', n) != NULL ? '\t' :
 			   memchr(p, ',', n) == NULL && memchr(p, ';', n) != NULL ? ';' : ',';
+	/* Column names reach records (attrs keys, reject reasons), so a
+	 * header that is not UTF-8 is refused like any bad header. */
+	if (!js_utf8_valid(p, n)) {
+		snprintf(f->why, sizeof f->why, "%s:%lu: csv header: invalid UTF-8", f->path, f->rd.line);
+		return -1;
+	}
 	if (csv_split(&c_->row, p, n, c_->delim, &why) < 0) {
 		snprintf(f->why, sizeof f->why, "%s:%lu: csv header: %s", f->path, f->rd.line, why);
 		return -1;
@@ -393,8 +399,8 @@ csv_next(struct rd_src *s)
 	int k;
 
 	if (!c->have_header) {
-		/* The header is not a record: neither counted nor checked for
-		 * UTF-8 (a bad name just matches no alias). */
+		/* The header is not a record: not counted; csv_header refuses
+		 * one that is not UTF-8. */
 		if ((k = rd_line_raw(s, &p, &n)) <= 0)
 			return k;
 		return csv_header(s, p, n) < 0 ? -1 : 1;

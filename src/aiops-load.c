@@ -589,6 +589,12 @@ load_incidents(struct file *f)
 		if (rd_blank(p, n))
 			continue;
 		st.records_in++;
+		/* As rd_line does for the signals: no incident carries bytes
+		 * that are not UTF-8. */
+		if (!js_utf8_valid(p, n)) {
+			reject(f, line, p, n, "invalid UTF-8");
+			continue;
+		}
 		if (plen && p[plen - 1] == '\r')
 			plen--;
 		o = js_parse(st.tok, p, plen, &why);

@@ -206,6 +206,34 @@ ts_of() { # ts-json [options...]
 	[ "$(jq -c 'select(.kind == "stage_end") | [.records_in, .rejects, .kinds.log]' <<<"$output")" = "[15,14,1]" ]
 }
 
+# Found by make fuzz-load: the incidents file (read apart from the signal
+# readers) passed bytes that are not UTF-8 into the incident record.
+@test "an incident line that is not UTF-8 is a reject; the other incidents load" {
+	d=$(scratch)
+	printf '{"ts":1,"service":"a","msg":"ok"}\n' >"$d/logs.jsonl"
+	{
+		printf '{"id":"INC-1","title":"db\xf0slow","start_ts":1,"root_cause":{"service":"db"}}\n'
+		printf '{"id":"INC-2","title":"ok","start_ts":2,"root_cause":{"service":"db"}}\n'
+	} >"$d/incidents.jsonl"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	[ "$(grep -v note: <<<"$stderr")" = "aiops-load: $d/incidents.jsonl:1: invalid UTF-8" ]
+	iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null
+	[ "$(jq -r 'select(.kind == "incident") | .id' <<<"$output")" = INC-2 ]
+	[ "$(jq -r 'select(.kind == "reject") | "\(.line) \(.reason)"' <<<"$output")" = "1 invalid UTF-8" ]
+	[ "$(jq -c 'select(.kind == "stage_end") | [.records_in, .rejects, .kinds.incident]' <<<"$output")" = "[3,1,1]" ]
+}
+
+# Found by make fuzz-load: a CSV column name that is not UTF-8 reached the
+# records (attrs keys, reject reasons); such a header is refused, loudly.
+@test "a CSV header that is not UTF-8 stops the stage with its file and line; no record carries it" {
+	d=$(scratch)
+	printf 'time,service,ho\xf3t,cpu\n1714557601,api,h1,0.5\n' >"$d/metrics.csv"
+	run -1 --separate-stderr aiops-load --dataset "$d"
+	[ "$(grep -v note: <<<"$stderr")" = "aiops-load: $d/metrics.csv:1: csv header: invalid UTF-8" ]
+	iconv -f UTF-8 -t UTF-8 <<<"$output" >/dev/null
+	[ "$(jq -r 'select(.kind == "metric" or .kind == "reject") | .kind' <<<"$output")" = "" ]
+}
+
 @test "a CSV row with an encoded surrogate or an overlong form is a reject; the header and other rows load" {
 	d=$(scratch)
 	{

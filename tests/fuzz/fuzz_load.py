@@ -121,6 +121,18 @@ def check(proc_out, rc, err, counts):
     return None
 
 
+def data_files(ds):
+    """The dataset's files below ds (layouts such as Nezha's keep them in
+    subdirectories), as paths relative to ds, without config.yaml."""
+    out = []
+    for root, _, names in os.walk(ds):
+        for n in names:
+            rel = os.path.relpath(os.path.join(root, n), ds)
+            if rel != "config.yaml":
+                out.append(rel)
+    return sorted(out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", required=True)
@@ -145,7 +157,7 @@ def main():
             ds = os.path.join(work, "ds")
             shutil.rmtree(ds, ignore_errors=True)
             shutil.copytree(src, ds)
-            files = [f for f in os.listdir(ds) if f != "config.yaml"]
+            files = data_files(ds)
             for f in rnd.sample(files, min(len(files), rnd.randint(1, 2))):
                 p = os.path.join(ds, f)
                 with open(p, "rb") as fh:
@@ -162,8 +174,7 @@ def main():
             try:
                 p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    env=env, timeout=a.timeout)
-                counts = all(".jsonl" in f and "otlp" not in f for f in os.listdir(ds)
-                             if f != "config.yaml")
+                counts = all(".jsonl" in f and "otlp" not in f for f in data_files(ds))
                 why = check(p.stdout, p.returncode, p.stderr, counts)
                 err = p.stderr
             except subprocess.TimeoutExpired:
