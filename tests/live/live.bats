@@ -161,7 +161,7 @@ mlflow_read() { # experiment
 	[ "$(jq -s 'map(select(.error == null)) | length' "$BATS_TEST_TMPDIR/calls.jsonl")" -gt 0 ]
 	# The same messages sent again: llama-server counts the same prompt tokens.
 	local first body want got
-	first=$(jq -c 'select(.error == null)' "$BATS_TEST_TMPDIR/calls.jsonl" | head -n 1)
+	first=$(jq -c -n 'first(inputs | select(.error == null))' "$BATS_TEST_TMPDIR/calls.jsonl")
 	want=$(jq -r '.tokens_in' <<<"$first")
 	body=$(jq -c --arg m "$LIVE_LLAMA_MODEL" '{model: $m, messages, max_tokens: 1, temperature: 0}' <<<"$first")
 	got=$(curl -fsS -H 'Content-Type: application/json' -d "$body" "$LIVE_LLAMA_URL/chat/completions" |
@@ -293,13 +293,15 @@ mlflow_read() { # experiment
 	echo "$output"
 	[ "$status" -eq 0 ]
 	echo "# benchmark (${AIOPS_LIVE_BENCH:-replay}): $((SECONDS - t0)) s" >&3
-	[[ ${lines[0]} == config$'\t'runs$'\t'AC@1* ]]
-	[[ ${lines[1]} == basic$'\t'1$'\t'* ]]
-	[[ ${lines[2]} == "$label"$'\t'1$'\t'* ]]
+	# A run that failed is a column of its own, never a score.
+	[[ ${lines[0]} == config$'\t'runs$'\t'failed$'\t'AC@1* ]]
+	[[ ${lines[1]} == basic$'\t'1$'\t'0$'\t'* ]]
+	[[ ${lines[2]} == "$label"$'\t'1$'\t'0$'\t'* ]]
 	[ "${#lines[@]}" -eq 3 ]
 	[ -s "$LIVE/$tag/benchmark.tsv" ]
 	# The model row made calls; both runs are in MLflow with the benchmark tag.
-	[ "$(cut -f 9 <<<"${lines[2]}")" != 0 ]
+	[ "$(head -n 1 <<<"$output" | cut -f 10)" = calls ]
+	[ "$(cut -f 10 <<<"${lines[2]}")" != 0 ]
 	local n=0 exp
 	for exp in aiops-basic aiops-live; do
 		n=$((n + $(mlflow_read "$exp" | jq --arg t "$tag" \
