@@ -221,6 +221,51 @@ tojson_len() {
 	[ "$(tail -n1 <<<"$output" | jq '.templates <= 2 and .template_evictions > 0 and .dropped_keys > 0')" = true ]
 }
 
+# The db_latency scenario after N one-line services (junk-1 .. junk-N) an
+# hour before it: a flood of one-off names ahead of a real incident.
+flood_input() { # N OUT
+	{
+		head -n 1 "$SCEN/db_latency.jsonl"
+		for i in $(seq 1 "$1"); do
+			printf '{"kind":"log","ts":"2024-04-30T23:00:%02d.000Z","service":"junk-%d","level":"INFO","msg":"hello"}\n' \
+				"$((i % 60))" "$i"
+		done
+		tail -n +2 "$SCEN/db_latency.jsonl"
+	} >"$2"
+}
+
+@test "a flood of one-off services cannot blind it: idle ones are evicted, refusals counted and said once" {
+	d=$(scratch)
+	flood_input 20 "$d/in"
+	run --separate-stderr aiops-correlate --set pipeline.correlation.max_services=8 "$d/in"
+	[ "$status" -eq 0 ]
+	# The incident is found after the flood, led by its root cause.
+	[ "$(groups <<<"$output" | jq -r 'select(.detected) | .services[0].service')" = orders-db ]
+	# junk-9 .. junk-20 came while the table was full of busy (fresh) names:
+	# refused, their 12 records dropped; the 8 in the table were idle an
+	# hour later and made room for the scenario's 4 services.
+	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .dropped_keys, .services]')" = "[12,8,12,4]" ]
+	[ "$stderr" = "aiops-correlate: 12 services refused: max_services 8 reached (first: junk-9)
+aiops-correlate: 8 idle services evicted: max_services 8 reached" ]
+}
+
+@test "services that are not idle are never evicted: the real ones are refused, counted and said once" {
+	d=$(scratch)
+	flood_input 20 "$d/in"
+	run --separate-stderr aiops-correlate --max-services 8 --service-idle-s 2h "$d/in"
+	[ "$status" -eq 0 ]
+	[ -z "$(groups <<<"$output")" ]
+	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .services, .dropped_keys > 5000]')" = "[16,0,8,true]" ]
+	[ "$stderr" = "aiops-correlate: 16 services refused: max_services 8 reached (first: junk-9)" ]
+}
+
+@test "without pressure no service is evicted and nothing is said" {
+	run --separate-stderr aiops-correlate --service-idle-s 1s "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .services, .dropped_keys]')" = "[0,0,4,0]" ]
+	[ -z "$stderr" ]
+}
+
 @test "examples/data: each incident yields one detected group led by its root cause" {
 	[ -x "$AIOPS_BIN/aiops-load" ] || skip "aiops-load is not built"
 	[ -f "$AIOPS_ROOT/examples/data/incidents.jsonl" ] || skip "no examples/data"
