@@ -119,6 +119,10 @@ svctab_get(struct svctab *t, const char *name, int add, int64_t now)
 	t->names[i] = estrdup(name);
 	t->last[i] = now;
 	t->live++;
+	/* next_try stays a lower bound of the due times (a pass that evicted
+	 * every service left none). */
+	if (now <= INT64_MAX - t->idle_ns && now + t->idle_ns < t->next_try)
+		t->next_try = now + t->idle_ns;
 	slot = smap_put(&t->index, name, len, NULL);
 	*slot = (void *)(intptr_t)(i + 1);
 	return i;

@@ -221,22 +221,23 @@ tojson_len() {
 	[ "$(tail -n1 <<<"$output" | jq '.templates <= 2 and .template_evictions > 0 and .dropped_keys > 0')" = true ]
 }
 
-# The db_latency scenario after N one-line services (junk-1 .. junk-N) an
-# hour before it: a flood of one-off names ahead of a real incident.
-flood_input() { # N OUT
+# The db_latency scenario (from 00:00) after N one-line services (junk-1 ..
+# junk-N, one a second from HH:MM:00 the day before): a flood of one-off
+# names ahead of a real incident.
+flood_input() { # N HH:MM OUT
 	{
 		head -n 1 "$SCEN/db_latency.jsonl"
 		for i in $(seq 1 "$1"); do
-			printf '{"kind":"log","ts":"2024-04-30T23:00:%02d.000Z","service":"junk-%d","level":"INFO","msg":"hello"}\n' \
-				"$((i % 60))" "$i"
+			printf '{"kind":"log","ts":"2024-04-30T%s:%02d.000Z","service":"junk-%d","level":"INFO","msg":"hello"}\n' \
+				"$2" "$((i % 60))" "$i"
 		done
 		tail -n +2 "$SCEN/db_latency.jsonl"
-	} >"$2"
+	} >"$3"
 }
 
 @test "a flood of one-off services cannot blind it: idle ones are evicted, refusals counted and said once" {
 	d=$(scratch)
-	flood_input 20 "$d/in"
+	flood_input 20 23:00 "$d/in"
 	run --separate-stderr aiops-correlate --set pipeline.correlation.max_services=8 "$d/in"
 	[ "$status" -eq 0 ]
 	# The incident is found after the flood, led by its root cause.
@@ -249,14 +250,19 @@ flood_input() { # N OUT
 aiops-correlate: 8 idle services evicted: max_services 8 reached" ]
 }
 
-@test "services that are not idle are never evicted: the real ones are refused, counted and said once" {
+@test "services that are not idle are not evicted: the real ones are refused meanwhile, and it is said" {
 	d=$(scratch)
-	flood_input 20 "$d/in"
-	run --separate-stderr aiops-correlate --max-services 8 --service-idle-s 2h "$d/in"
+	# A minute before the scenario: the junk is not idle (600 s) until ~00:09.
+	flood_input 20 23:59 "$d/in"
+	run --separate-stderr aiops-correlate --max-services 8 "$d/in"
 	[ "$status" -eq 0 ]
-	[ -z "$(groups <<<"$output")" ]
-	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .services, .dropped_keys > 5000]')" = "[16,0,8,true]" ]
-	[ "$stderr" = "aiops-correlate: 16 services refused: max_services 8 reached (first: junk-9)" ]
+	# Refused: junk-9 .. junk-20, then the scenario's 4 services (with
+	# their records) until 4 junk services were idle and made room.
+	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .services, .dropped_keys > 12]')" = "[16,4,8,true]" ]
+	[ "$stderr" = "aiops-correlate: 16 services refused: max_services 8 reached (first: junk-9)
+aiops-correlate: 4 idle services evicted: max_services 8 reached" ]
+	# The incident (00:15) came after that.
+	[ "$(groups <<<"$output" | jq -r 'select(.detected) | .services[0].service')" = orders-db ]
 }
 
 @test "without pressure no service is evicted and nothing is said" {

@@ -71,6 +71,14 @@ main(void)
 	ok(t.refused == 2 && t.refusals == 4, "names refused, then admitted, stay counted once");
 	svctab_free(&t);
 
+	/* A pass that evicts everything leaves no due time behind: the names
+	 * added after it must still become evictable. */
+	svctab_init(&t, 1, 10 * S, NULL);
+	svctab_get(&t, "a", 1, 0);
+	ok(svctab_get(&t, "b", 1, 20 * S) == 0 && t.evicted == 1, "a idle: evicted for b");
+	ok(svctab_get(&t, "c", 1, 40 * S) == 0 && t.evicted == 2, "b idle in turn: evicted for c");
+	svctab_free(&t);
+
 	/* The refused count is of distinct names, beyond max. */
 	svctab_init(&t, 1, 10 * S, NULL);
 	svctab_get(&t, "x", 1, 0);
