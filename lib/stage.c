@@ -274,6 +274,16 @@ opt_value(const struct opt *o)
 	return NULL;
 }
 
+/* Whether key is one of the section keys the stage reads itself. */
+static int
+stage_reads(const struct stage *st, const char *key)
+{
+	for (const char *const *k = st->keys; k && *k; k++)
+		if (strcmp(*k, key) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 apply_config(struct stage *st)
 {
@@ -298,10 +308,12 @@ apply_config(struct stage *st)
 	if (json_object_object_get_ex(st->sec, "strict", &v) && json_object_is_type(v, json_type_boolean))
 		st->strict = json_object_get_boolean(v);
 	/* A misspelt key would silently change nothing: say so.  The driver's
-	 * keys (command, enabled) and a provider override are not options. */
+	 * keys (command, enabled) and a provider override are not options,
+	 * nor are the keys the stage reads itself (st->keys). */
 	json_object_object_foreach(st->sec, key, val) {
 		(void)val;
-		if (find_opt(st->opts, key, strlen(key)) == NULL && strcmp(key, "command") != 0 &&
+		if (find_opt(st->opts, key, strlen(key)) == NULL && !stage_reads(st, key) &&
+		    strcmp(key, "command") != 0 &&
 		    strcmp(key, "enabled") != 0 && strcmp(key, "provider") != 0 &&
 		    strcmp(key, "strict") != 0 && strcmp(key, "max_line") != 0)
 			warnf("%s: %s.%s: unknown key, ignored", st->config_path ? st->config_path : "config",

@@ -91,6 +91,10 @@ struct stage {
 	 * r->obj is usually NULL (the record was only scanned).  Returns 0 or
 	 * an exit status. */
 	int (*on_foreign)(struct stage *st, struct rec *r);
+	/* Keys of its section that the stage reads itself rather than as
+	 * options (aiops-load's dataset.path); NULL ends.  The unknown-key
+	 * warning spares them. */
+	const char *const *keys;
 	int positional_ok;         /* FILE... arguments allowed (default: yes) */
 	int no_loop;               /* stage_main() skips the read loop (aiops-load) */
 

@@ -31,9 +31,11 @@
  *
  * Other kinds pass through byte for byte; signals are consumed unless
  * --keep-signals.  Memory is bounded by the open window and by caps on the
- * keys held (idle keys are evicted after state_ttl_s), never by the input
- * length.
+ * keys held (idle keys are evicted after state_ttl_s; when the service table
+ * (lib/svctab) is full, idle services make room), never by the input
+ * length.  What a cap costs is counted in stage_end and said once on stderr.
  */
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -55,6 +57,7 @@
 #include "prompt.h"
 #include "smap.h"
 #include "stage.h"
+#include "svctab.h"
 #include "ts.h"
 
 /* Options (pipeline.correlation). */
@@ -76,7 +79,7 @@ static double log_bucket_s = 10, log_warmup_s = 300, template_young_s = 300;
 static double log_span_buckets = 360, burst_factor = 4, burst_min = 5;
 static long long drain_depth = 4, max_templates = 5000;
 static double drain_sim = 0.5;
-static double state_ttl_s = 3600;
+static double state_ttl_s = 3600, service_idle_s = 600;
 static long long max_keys = 100000, max_services = 4096, max_open_groups = 256;
 static long long max_group_keys = 1024;
 static long long ev_logs = 5, ev_samples = 2, ev_sample_chars = 200, ev_metrics = 8;
@@ -134,6 +137,7 @@ static const struct opt opts[] = {
 	{"state_ttl_s", OPT_DURATION, &state_ttl_s, "SECONDS", "forget a series or operation idle this long (3600)", 0, 0},
 	{"max_keys", OPT_INT, &max_keys, "N", "metric series and operations kept, each (100000)", 0, 0},
 	{"max_services", OPT_INT, &max_services, "N", "services known (4096)", 0, 0},
+	{"service_idle_s", OPT_DURATION, &service_idle_s, "SECONDS", "when max_services are known, forget one idle this long to make room (600)", 0, 0},
 	{"max_open_groups", OPT_INT, &max_open_groups, "N", "open groups; the oldest closes beyond (256)", 0, 0},
 	{"max_group_keys", OPT_INT, &max_group_keys, "N", "signals tracked in one group (1024)", 0, 0},
 	{"ev_logs", OPT_INT, &ev_logs, "N", "log templates in the evidence (5)", 0, 0},
@@ -164,14 +168,15 @@ static const char *const level_name[NLEVELS] = {"DEBUG", "INFO", "WARN", "ERROR"
 static const double level_weight[NLEVELS] = {0.25, 0.5, 1, 1.5, 2};
 static int level_is_error[NLEVELS], new_level = L_WARN;
 
-/* Services and the learned call graph. */
+/* Services and the learned call graph, by svtab index (svcs[i].name is
+ * NULL for a free index). */
 struct svc {
-	char *name;
+	const char *name;      /* svtab's */
 	int *callees, ncallees, capcallees;
 };
 static struct svc *svcs;
-static int nsvcs;
-static struct smap svc_index;   /* name -> index + 1 */
+static int nsvcs;              /* svcs[] entries, live or free */
+static struct svctab svtab;
 
 /* span_id -> service, direct mapped (a collision evicts). */
 struct spanent {
@@ -281,6 +286,7 @@ struct group {
 static struct group **open_g;
 static size_t nopen, capopen;
 static uint64_t group_seq, emitted, n_detected, n_undetected, n_anomalies, dropped_keys;
+static uint64_t dropped_series, dropped_group_keys;   /* dropped_keys by cap */
 static int64_t now = TS_NONE, stream_start = TS_NONE, next_sweep = TS_NONE;
 static int64_t rec_t0;  /* ts_mono() when the current record arrived */
 static struct buf keybuf = BUF_INIT(0);
@@ -293,23 +299,26 @@ secs(double s)
 	return (int64_t)llround(s * 1e9);
 }
 
+/* The index of a service seen now; -1 when it is refused (the table is
+ * full of services that are busy or not idle: the signal is dropped). */
 static int
 svc_lookup(const char *name, int add)
 {
-	void **slot;
-	int created;
+	int i = svctab_get(&svtab, name, add, now);
 
-	slot = smap_get(&svc_index, name, strlen(name));
-	if (slot)
-		return (int)(intptr_t)*slot - 1;
-	if (!add || nsvcs >= max_services)
+	if (i < 0) {
+		if (add)
+			dropped_keys++;
 		return -1;
-	slot = smap_put(&svc_index, name, strlen(name), &created);
-	svcs = erealloc(svcs, (size_t)(nsvcs + 1) * sizeof *svcs);
-	memset(&svcs[nsvcs], 0, sizeof *svcs);
-	svcs[nsvcs].name = estrdup(name);
-	*slot = (void *)(intptr_t)(nsvcs + 1);
-	return nsvcs++;
+	}
+	if (i >= nsvcs) {
+		svcs = erealloc(svcs, (size_t)(i + 1) * sizeof *svcs);
+		memset(&svcs[nsvcs], 0, (size_t)(i + 1 - nsvcs) * sizeof *svcs);
+		nsvcs = i + 1;
+	}
+	if (svcs[i].name == NULL)
+		svcs[i].name = svctab_name(&svtab, i);
+	return i;
 }
 
 static int
@@ -531,6 +540,7 @@ group_add(struct group *g, const struct anom *a)
 		k = *slot;
 	} else {
 		dropped_keys++;
+		dropped_group_keys++;
 	}
 	if (k) {
 		delta = capped(k->sev + a->sev) - capped(k->sev);
@@ -1432,8 +1442,13 @@ sser_free(void *v)
 	free(s);
 }
 
+/*
+ * Deletes the entries of m (freed with fv) that are idle, their int64_t
+ * at off (last) before `before`; or, when svc_dead is given, whose service
+ * (the int at off) is dead.
+ */
 static void
-sweep(struct smap *m, size_t off, void (*fv)(void *), int64_t before)
+sweep(struct smap *m, size_t off, void (*fv)(void *), int64_t before, const unsigned char *svc_dead)
 {
 	struct buf dead = BUF_INIT(0);
 	size_t it = 0, klen, pos;
@@ -1441,7 +1456,8 @@ sweep(struct smap *m, size_t off, void (*fv)(void *), int64_t before)
 	void *val;
 
 	while (smap_next(m, &it, &key, &klen, &val))
-		if (*(int64_t *)((char *)val + off) < before) {
+		if (svc_dead ? svc_dead[*(int *)((char *)val + off)] != 0
+			     : *(int64_t *)((char *)val + off) < before) {
 			buf_add(&dead, &klen, sizeof klen);
 			buf_add(&dead, key, klen);
 		}
@@ -1452,6 +1468,43 @@ sweep(struct smap *m, size_t off, void (*fv)(void *), int64_t before)
 		pos += klen;
 	}
 	buf_free(&dead);
+}
+
+/* A service in an open group stays in the table. */
+static void
+svc_busy(unsigned char *busy, int span, void *arg)
+{
+	(void)arg;
+	for (size_t g = 0; g < nopen; g++)
+		for (int i = 0; i < open_g[g]->nsv; i++)
+			if (open_g[g]->sv[i].svc < span)
+				busy[open_g[g]->sv[i].svc] = 1;
+}
+
+/* Forgets evicted services: their series, operations, call-graph edges and
+ * span cache entries, before their indices are reused. */
+static void
+svc_forget(const unsigned char *dead, int span, void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < span && i < nsvcs; i++) {
+		struct svc *s = &svcs[i];
+		if (dead[i]) {
+			free(s->callees);
+			memset(s, 0, sizeof *s);
+			continue;
+		}
+		int k = 0;
+		for (int j = 0; j < s->ncallees; j++)
+			if (!dead[s->callees[j]])
+				s->callees[k++] = s->callees[j];
+		s->ncallees = k;
+	}
+	for (size_t i = 0; i <= spanmask; i++)
+		if (spancache[i].h && spancache[i].svc < span && dead[spancache[i].svc])
+			spancache[i].h = 0;
+	sweep(&mseries, offsetof(struct mser, svc), mser_free, 0, dead);
+	sweep(&sseries, offsetof(struct sser, svc), sser_free, 0, dead);
 }
 
 static void
@@ -1468,8 +1521,8 @@ tick(struct stage *st, int64_t ts)
 		next_sweep = now + secs(60);
 	if (now >= next_sweep) {
 		int64_t before = now - secs(state_ttl_s);
-		sweep(&mseries, offsetof(struct mser, last), mser_free, before);
-		sweep(&sseries, offsetof(struct sser, last), sser_free, before);
+		sweep(&mseries, offsetof(struct mser, last), mser_free, before, NULL);
+		sweep(&sseries, offsetof(struct sser, last), sser_free, before, NULL);
 		next_sweep = now + secs(60);
 	}
 }
@@ -1635,6 +1688,7 @@ on_metric(struct stage *st, struct rec *r)
 	if (slot == NULL) {
 		if ((long long)mseries.n >= max_keys) {
 			dropped_keys++;
+			dropped_series++;
 			return done(st, r);
 		}
 		slot = smap_put(&mseries, keybuf.p, keybuf.len, &created);
@@ -1722,6 +1776,7 @@ on_span(struct stage *st, struct rec *r)
 	if (slot == NULL) {
 		if ((long long)sseries.n >= max_keys) {
 			dropped_keys++;
+			dropped_series++;
 			return done(st, r);
 		}
 		slot = smap_put(&sseries, keybuf.p, keybuf.len, &created);
@@ -1821,6 +1876,8 @@ on_start(struct stage *st)
 	if (max_templates < 1 || span_cache < 1 || max_open_groups < 1 || max_keys < 1 ||
 	    max_services < 1 || max_group_keys < 1)
 		stage_usage_error(st, "the max_* and span_cache bounds must be at least 1");
+	if (service_idle_s <= 0)
+		stage_usage_error(st, "service_idle_s must be positive");
 	if (metric_directions && !json_object_is_type(metric_directions, json_type_object))
 		stage_usage_error(st, "metric_directions must be a mapping of metric name to up, down or both");
 	for (tok = strtok_r(lv, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
@@ -1843,9 +1900,30 @@ on_start(struct stage *st)
 		n <<= 1;
 	spancache = ecalloc(n, sizeof *spancache);
 	spanmask = n - 1;
+	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
+	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
+		    secs(service_idle_s), &svc_ops);
 	miner = drain_new((int)drain_depth, drain_sim, (size_t)max_templates, 64, tpl_evicted);
 	triage_start(st);
 	return 0;
+}
+
+/* Says once what the caps cost: a signal dropped is an anomaly unseen. */
+static void
+say_losses(void)
+{
+	if (svtab.refused)
+		warnf("%llu services refused: max_services %lld reached (first: %s)",
+		      (unsigned long long)svtab.refused, max_services, svtab.first_refused);
+	if (svtab.evicted)
+		warnf("%llu idle services evicted: max_services %lld reached",
+		      (unsigned long long)svtab.evicted, max_services);
+	if (dropped_series)
+		warnf("%llu signals dropped: max_keys %lld series or operations reached",
+		      (unsigned long long)dropped_series, max_keys);
+	if (dropped_group_keys)
+		warnf("%llu anomalies left out of group evidence: max_group_keys %lld reached",
+		      (unsigned long long)dropped_group_keys, max_group_keys);
 }
 
 static int
@@ -1860,6 +1938,7 @@ on_end(struct stage *st)
 				best = i;
 		close_group(st, best);
 	}
+	say_losses();
 	if (llm_triage) {
 		char err[512];
 		int rc = 0;
@@ -1894,9 +1973,11 @@ add_end(struct stage *st, json_object *end)
 	}
 	js_add_int(end, "templates", miner ? (int64_t)drain_count(miner) : 0);
 	js_add_int(end, "template_evictions", miner ? (int64_t)drain_evictions(miner) : 0);
-	js_add_int(end, "services", nsvcs);
+	js_add_int(end, "services", svtab.live);
 	js_add_int(end, "edges", (int64_t)edges);
 	js_add_int(end, "dropped_keys", (int64_t)dropped_keys);
+	js_add_int(end, "dropped_services", (int64_t)svtab.refused);
+	js_add_int(end, "evicted_services", (int64_t)svtab.evicted);
 	if (llm_triage && !emit_prompt) {
 		json_object *t = json_object_new_object();
 		js_add_int(t, "accepted", (int64_t)n_accepted);
@@ -1977,5 +2058,6 @@ main(int argc, char **argv)
 		prompt_free(&tmpl);
 	json_object_put(triage_schema);
 	llm_close(llm);
+	svctab_free(&svtab);
 	return rc;
 }

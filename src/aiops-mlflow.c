@@ -13,7 +13,9 @@
  * At end of input the run goes to a tracking server over REST (tracking URI
  * set) or into MLflow's file-store layout (offline default, ./mlruns).  A
  * server that stays down leaves the spool in the spool directory and exit
- * status 1 with the command that resends it.
+ * status 1 with the command that resends it.  The spool's last line, an
+ * `mlflow_spool` record, keeps the experiment the run was logged to, so
+ * that --resume sends it there (a different --experiment is a usage error).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +44,7 @@
 
 static const char *opt_uri, *opt_store, *opt_experiment, *opt_run_name, *opt_resume,
 	*opt_spool_dir, *opt_parent, *opt_status, *opt_reason;
+static char *kept_experiment;   /* the spool's, with --resume */
 static long long opt_max_attempts = 4;
 static double opt_timeout_s = 60, opt_backoff_s = 0.5;
 static int opt_traces = 1;
@@ -387,8 +390,20 @@ on_artifact(struct stage *st, struct rec *r)
 	return 0;
 }
 
+/* The spool's trailer (keep_spool): read by on_start when resuming, and
+ * neither logged, hashed nor forwarded then; any other time a foreign
+ * record like any other. */
+static int
+on_spool_meta(struct stage *st, struct rec *r)
+{
+	if (!opt_resume)
+		stage_forward(st, r);
+	return 0;
+}
+
 static const struct handler handlers[] = {
 	{"artifact", on_artifact},
+	{"mlflow_spool", on_spool_meta},
 	{"run", on_run},
 	{"stage", on_stage},
 	{"stage_end", on_stage_end},
@@ -1479,6 +1494,70 @@ fail:
 	return EXIT_FAIL;
 }
 
+/*
+ * Appends the spool's trailer, {"kind":"mlflow_spool","experiment":...}:
+ * what a resend needs that the logged records do not say (the experiment
+ * may come from --experiment or aiops-mlflow's own config).  Never the
+ * tracking URI, which may hold a password.
+ */
+static int
+spool_trailer(const char *path, const struct runinfo *ri)
+{
+	json_object *o = json_object_new_object();
+	const char *s;
+	char *red;
+	size_t n;
+	FILE *f;
+	int rc = 0;
+
+	js_add_str(o, "kind", "mlflow_spool");
+	js_add_str(o, "experiment", ri->experiment);
+	s = js_dump(o, &n);
+	red = redact_str(s, n, &n);
+	if ((f = fopen(path, "a")) == NULL)
+		rc = -1;
+	else if (fwrite(red ? red : s, 1, n, f) != n || putc('\n', f) == EOF)
+		rc = -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+	free(red);
+	json_object_put(o);
+	return rc;
+}
+
+/* The experiment kept in a spool's trailer (its last line), or NULL: a
+ * spool from before the trailer, or not a spool. */
+static char *
+spool_experiment(const char *path)
+{
+	char buf[65536], *line, *exp = NULL;
+	json_object *o;
+	FILE *f = fopen(path, "r");
+	size_t n;
+	long size;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 &&
+	    fseek(f, size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0, SEEK_SET) == 0) {
+		n = fread(buf, 1, sizeof buf - 1, f);
+		while (n > 0 && buf[n - 1] == '\n')
+			n--;
+		buf[n] = '\0';
+		line = buf + n;
+		while (line > buf && line[-1] != '\n')
+			line--;
+		if ((o = json_tokener_parse(line)) != NULL) {
+			const char *k = js_str(o, "kind"), *e = js_str(o, "experiment");
+			if (k && strcmp(k, "mlflow_spool") == 0 && e && *e)
+				exp = estrdup(e);
+			json_object_put(o);
+		}
+	}
+	fclose(f);
+	return exp;
+}
+
 /* Keeps the spool after a failure and says how to resend it. */
 static void
 keep_spool(const struct runinfo *ri, const char *uri)
@@ -1501,6 +1580,11 @@ keep_spool(const struct runinfo *ri, const char *uri)
 		FILE *f = fopen(src, "w");
 		if (f)
 			fclose(f);
+	}
+	if (spool_trailer(src, ri) < 0) {
+		warnf("%s: cannot write the spool: %s; the run is lost", src, strerror(errno));
+		buf_free(&dst);
+		return;
 	}
 	if (mlf_mkdirs(dir, 0700) < 0 ||
 	    (rename(src, dst.p) < 0 && (errno != EXDEV || mlf_copy_file(src, dst.p) < 0))) {
@@ -1539,6 +1623,15 @@ on_start(struct stage *st)
 			efatal(EXIT_USAGE, "%s: %s", opt_resume, strerror(errno));
 		st->files[0] = (char *)opt_resume;
 		st->nfiles = 1;
+		/* The run goes back to the experiment it was logged to. */
+		if ((kept_experiment = spool_experiment(opt_resume)) != NULL) {
+			if (opt_experiment && strcmp(opt_experiment, kept_experiment) != 0)
+				stage_usage_error(st, "--experiment '%s' disagrees with the experiment "
+						  "'%s' kept in %s: the run was logged there; "
+						  "resend it without --experiment", opt_experiment,
+						  kept_experiment, opt_resume);
+			opt_experiment = kept_experiment;
+		}
 		if (u == NULL || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0))
 			stage_usage_error(st, "--resume needs an http(s) tracking URI "
 					  "(--tracking-uri or MLFLOW_TRACKING_URI)");

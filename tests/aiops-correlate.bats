@@ -221,6 +221,57 @@ tojson_len() {
 	[ "$(tail -n1 <<<"$output" | jq '.templates <= 2 and .template_evictions > 0 and .dropped_keys > 0')" = true ]
 }
 
+# The db_latency scenario (from 00:00) after N one-line services (junk-1 ..
+# junk-N, one a second from HH:MM:00 the day before): a flood of one-off
+# names ahead of a real incident.
+flood_input() { # N HH:MM OUT
+	{
+		head -n 1 "$SCEN/db_latency.jsonl"
+		for i in $(seq 1 "$1"); do
+			printf '{"kind":"log","ts":"2024-04-30T%s:%02d.000Z","service":"junk-%d","level":"INFO","msg":"hello"}\n' \
+				"$2" "$((i % 60))" "$i"
+		done
+		tail -n +2 "$SCEN/db_latency.jsonl"
+	} >"$3"
+}
+
+@test "a flood of one-off services cannot blind it: idle ones are evicted, refusals counted and said once" {
+	d=$(scratch)
+	flood_input 20 23:00 "$d/in"
+	run --separate-stderr aiops-correlate --set pipeline.correlation.max_services=8 "$d/in"
+	[ "$status" -eq 0 ]
+	# The incident is found after the flood, led by its root cause.
+	[ "$(groups <<<"$output" | jq -r 'select(.detected) | .services[0].service')" = orders-db ]
+	# junk-9 .. junk-20 came while the table was full of busy (fresh) names:
+	# refused, their 12 records dropped; the 8 in the table were idle an
+	# hour later and made room for the scenario's 4 services.
+	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .dropped_keys, .services]')" = "[12,8,12,4]" ]
+	[ "$stderr" = "aiops-correlate: 12 services refused: max_services 8 reached (first: junk-9)
+aiops-correlate: 8 idle services evicted: max_services 8 reached" ]
+}
+
+@test "services that are not idle are not evicted: the real ones are refused meanwhile, and it is said" {
+	d=$(scratch)
+	# A minute before the scenario: the junk is not idle (600 s) until ~00:09.
+	flood_input 20 23:59 "$d/in"
+	run --separate-stderr aiops-correlate --max-services 8 "$d/in"
+	[ "$status" -eq 0 ]
+	# Refused: junk-9 .. junk-20, then the scenario's 4 services (with
+	# their records) until 4 junk services were idle and made room.
+	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .services, .dropped_keys > 12]')" = "[16,4,8,true]" ]
+	[ "$stderr" = "aiops-correlate: 16 services refused: max_services 8 reached (first: junk-9)
+aiops-correlate: 4 idle services evicted: max_services 8 reached" ]
+	# The incident (00:15) came after that.
+	[ "$(groups <<<"$output" | jq -r 'select(.detected) | .services[0].service')" = orders-db ]
+}
+
+@test "without pressure no service is evicted and nothing is said" {
+	run --separate-stderr aiops-correlate --service-idle-s 1s "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	[ "$(tail -n 1 <<<"$output" | jq -c '[.dropped_services, .evicted_services, .services, .dropped_keys]')" = "[0,0,4,0]" ]
+	[ -z "$stderr" ]
+}
+
 @test "examples/data: each incident yields one detected group led by its root cause" {
 	[ -x "$AIOPS_BIN/aiops-load" ] || skip "aiops-load is not built"
 	[ -f "$AIOPS_ROOT/examples/data/incidents.jsonl" ] || skip "no examples/data"

@@ -115,6 +115,21 @@ ts_of() { # ts-json [options...]
 	[ "$(ts_of '"2024-05-01T10:00:00Z"' --tz +02:00)" = 2024-05-01T10:00:00.000Z ]
 }
 
+@test "the dataset keys aiops-load reads are not called unknown; a misspelt one is" {
+	d=$(scratch)
+	printf '{"ts":"2024-01-01 10:00:00","service":"a","msg":"m"}\n' >"$d/logs.jsonl"
+	printf 'dataset:\n  path: %s\n  timezone: Europe/Paris\n  format: {logs: jsonl}\n' "$d" >"$d/c.yaml"
+	run --separate-stderr aiops-load --config "$d/c.yaml"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.kind == "log") | .ts' <<<"$output")" = 2024-01-01T09:00:00.000Z ]
+	[[ "$stderr" != *"unknown key"* ]]
+	printf 'dataset:\n  dir: %s\n  tz: Europe/Paris\n  timezon: UTC\n' "$d" >"$d/c.yaml"
+	run --separate-stderr aiops-load --config "$d/c.yaml"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.kind == "log") | .ts' <<<"$output")" = 2024-01-01T09:00:00.000Z ]
+	[ "$(grep 'unknown key' <<<"$stderr")" = "aiops-load: $d/c.yaml: dataset.timezon: unknown key, ignored" ]
+}
+
 @test "epoch seconds, milliseconds, microseconds and nanoseconds" {
 	[ "$(ts_of 1714557600)" = 2024-05-01T10:00:00.000Z ]
 	[ "$(ts_of 1714557600.25)" = 2024-05-01T10:00:00.250Z ]

@@ -228,7 +228,9 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	[ "$status" -eq 1 ]
 	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
 	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead --experiment 'aiops-resume'"* ]]
-	[ "$(grep -c . "$spool")" -eq "$(grep -c -v -e '"kind":"incident"' -e '"kind":"group"' in.jsonl)" ]
+	# The logged records, then the trailer that keeps the experiment.
+	[ "$(grep -c . "$spool")" -eq "$(($(grep -c -v -e '"kind":"incident"' -e '"kind":"group"' in.jsonl) + 1))" ]
+	[ "$(tail -n 1 "$spool" | jq -r .kind)" = mlflow_spool ]
 	cp "$spool" again.jsonl
 	run aiops-mlflow --resume "$spool" --tracking-uri "$URL"
 	[ "$status" -eq 0 ]
@@ -461,6 +463,46 @@ tmp_left() {
 	run -0 bash -c "$cmd"
 	check "$URL" hint-x >got.json
 	jq -e '.runs | length == 1 and .[0].status == "FINISHED"' got.json
+}
+
+@test "server: the spool keeps the experiment; --resume without --experiment lands the run there" {
+	need_mlflow
+	dead=$(dead_url)
+	sed -e 's/0123456789abcdef0123456789abcdef/5b00150b00150b00150b00150b00150b/' \
+		-e 's/aiops-test/spool-rec/g' "$RUN" >in.jsonl
+	run aiops-mlflow --tracking-uri "$dead" "${fast[@]}" --experiment spool-x <in.jsonl
+	[ "$status" -eq 1 ]
+	spool=.aiops-spool/5b00150b00150b00150b00150b00150b.jsonl
+	# Its last line keeps the experiment (and never the tracking URI).
+	trailer=$(tail -n 1 "$spool")
+	run aiops-mlflow --resume "$spool" --tracking-uri "$URL"
+	[ "$status" -eq 0 ]
+	# Nothing of the trailer goes downstream.
+	[ "$(grep '^{' <<<"$output" | jq -s '[.[] | select(.kind == "mlflow_spool")] | length')" -eq 0 ]
+	[ "$(grep '^{' <<<"$output" | jq -r 'select(.kind == "mlflow_run") | .experiment_id')" != null ]
+	check "$URL" spool-x >got.json
+	jq -e '.runs | length == 1 and .[0].status == "FINISHED"' got.json
+	check "$URL" spool-rec >rec.json
+	jq -e '.runs | length == 0' rec.json
+	[ "$trailer" = '{"kind":"mlflow_spool","experiment":"spool-x"}' ]
+}
+
+@test "--resume with an --experiment other than the spool's is a usage error, nothing sent" {
+	dead=$(dead_url)
+	run aiops-mlflow --tracking-uri "$dead" "${fast[@]}" --experiment spool-x <"$RUN"
+	[ "$status" -eq 1 ]
+	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
+	start_fake
+	run --separate-stderr aiops-mlflow --resume "$spool" --tracking-uri "$FAKE_URL" --experiment other
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"--experiment 'other' disagrees with the experiment 'spool-x' kept in $spool"* ]]
+	[ ! -s "$FAKE_LOG" ]
+	[ -s "$spool" ]
+	# The same experiment, said again, is fine.
+	run aiops-mlflow --resume "$spool" --tracking-uri "$FAKE_URL" --experiment spool-x
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.experiments[].name' <<<"$(curl -fsS "$FAKE_URL/_state")")" = spool-x ]
 }
 
 # ---- issue 17: credentials in a tracking URI never appear (finding 6) ----
