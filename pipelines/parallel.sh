@@ -59,7 +59,8 @@
 #      + quiet_s (a group that went quiet for quiet_s is closed in both) and
 #      no group is longer than the warm-up (max_duration_s covers that);
 #   2. the detectors' state is the same: the warm-up is past the log
-#      warm-up (log_warmup_s: no log anomaly that early in a stream), every
+#      warm-up (log_warmup_s: no log anomaly that soon after a service's
+#      first log line), every
 #      metric series and span operation has its warm-up points in it, and
 #      the baselines learned from the warm-up flag the same points as those
 #      learned from the whole history.  The EWMA baselines converge within a

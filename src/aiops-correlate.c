@@ -126,8 +126,8 @@ static const struct opt opts[] = {
 	{"error_levels", OPT_STRING, &error_levels, "LIST", "log levels that are errors (ERROR,FATAL)", 0, 0},
 	{"new_template_level", OPT_STRING, &new_template_level, "LEVEL", "least level at which a new template is an anomaly (WARN)", 0, 0},
 	{"log_bucket_s", OPT_DURATION, &log_bucket_s, "SECONDS", "bucket of the log template rates (10)", 0, 0},
-	{"log_warmup_s", OPT_DURATION, &log_warmup_s, "SECONDS", "no log anomaly this early in the stream (300)", 0, 0},
-	{"template_young_s", OPT_DURATION, &template_young_s, "SECONDS", "error lines of a template this young are anomalies (300)", 0, 0},
+	{"log_warmup_s", OPT_DURATION, &log_warmup_s, "SECONDS", "no log anomaly this soon after the service's first log line (300)", 0, 0},
+	{"template_young_s", OPT_DURATION, &template_young_s, "SECONDS", "error lines of a template this young are anomalies, unless born in the log warm-up (300)", 0, 0},
 	{"log_span_buckets", OPT_DOUBLE, &log_span_buckets, "N", "EWMA span of a template rate, in buckets (360)", 0, 0},
 	{"burst_factor", OPT_DOUBLE, &burst_factor, "X", "a burst is this many times the usual rate (4)", 0, 0},
 	{"burst_min", OPT_DOUBLE, &burst_min, "N", "and at least this many lines in a bucket (5)", 0, 0},
@@ -173,6 +173,7 @@ static int level_is_error[NLEVELS], new_level = L_WARN;
 struct svc {
 	const char *name;      /* svtab's */
 	int *callees, ncallees, capcallees;
+	int64_t log_first;   /* its first log line (TS_NONE: none yet) */
 };
 static struct svc *svcs;
 static int nsvcs;              /* svcs[] entries, live or free */
@@ -287,7 +288,7 @@ static struct group **open_g;
 static size_t nopen, capopen;
 static uint64_t group_seq, emitted, n_detected, n_undetected, n_anomalies, dropped_keys;
 static uint64_t dropped_series, dropped_group_keys;   /* dropped_keys by cap */
-static int64_t now = TS_NONE, stream_start = TS_NONE, next_sweep = TS_NONE;
+static int64_t now = TS_NONE, next_sweep = TS_NONE;
 static int64_t rec_t0;  /* ts_mono() when the current record arrived */
 static struct buf keybuf = BUF_INIT(0);
 
@@ -316,8 +317,10 @@ svc_lookup(const char *name, int add)
 		memset(&svcs[nsvcs], 0, (size_t)(i + 1 - nsvcs) * sizeof *svcs);
 		nsvcs = i + 1;
 	}
-	if (svcs[i].name == NULL)
+	if (svcs[i].name == NULL) {   /* new, or an evicted one's index */
 		svcs[i].name = svctab_name(&svtab, i);
+		svcs[i].log_first = TS_NONE;
+	}
 	return i;
 }
 
@@ -1512,8 +1515,6 @@ tick(struct stage *st, int64_t ts)
 {
 	if (ts == TS_NONE)
 		return;
-	if (stream_start == TS_NONE)
-		stream_start = ts;
 	if (now == TS_NONE || ts > now)
 		now = ts;
 	close_due(st, now);
@@ -1601,7 +1602,12 @@ on_log(struct stage *st, struct rec *r)
 	double cnt = rate_add(&ts_->r, 1);
 	double thr = fmax(burst_min, burst_factor * ts_->r.mean);
 
-	if (ts - stream_start < secs(log_warmup_s))
+	/* A service's logs warm up from its own first line, not from the first
+	 * record of the stream (other signals may have begun long before). */
+	if (svcs[s].log_first == TS_NONE || ts < svcs[s].log_first)
+		svcs[s].log_first = ts;
+	int64_t warm = svcs[s].log_first + secs(log_warmup_s);
+	if (ts < warm)
 		return done(st, r);
 	struct anom a = {0};
 	a.ts = ts;
@@ -1613,8 +1619,8 @@ on_log(struct stage *st, struct rec *r)
 	a.msglen = mlen;
 	tid = js_str(r->obj, "trace_id");
 	a.trace = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
-	/* Templates born during the warm-up are never young. */
-	int young = ts_->first - stream_start >= secs(log_warmup_s) &&
+	/* Templates born during the service's warm-up are never young. */
+	int young = ts_->first >= warm &&
 		    ts - ts_->first < secs(template_young_s);
 	if (is_new && level >= new_level)
 		a.sev = level_weight[level];

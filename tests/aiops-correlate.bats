@@ -163,6 +163,30 @@ tojson_len() {
 	[ -z "$(groups <<<"$output")" ]
 }
 
+@test "cold start: logs and traces that begin 20 minutes after the metrics raise no group while they warm up" {
+	# Before, the log warm-up counted from the first metric: the first ERROR
+	# line of api was a new template and every later one a young one, and
+	# with the cache's error spans that made a detected group from the first
+	# log line on.
+	run -0 aiops-correlate "$SCEN/late_quiet.jsonl"
+	[ -z "$(groups <<<"$output")" ]
+	[ "$(tail -n1 <<<"$output" | jq .groups_detected)" -eq 0 ]
+	# No log line is an anomaly before api's own warm-up is over: no group,
+	# detected or not, has a log signal.
+	run -0 aiops-correlate --emit-undetected "$SCEN/late_quiet.jsonl"
+	[ "$(groups <<<"$output" | jq -s '[.[].evidence.logs // [] | length] | add // 0')" -eq 0 ]
+}
+
+@test "cold start: a fault a minute after logs and traces begin is found, led by its root cause, starting at the fault" {
+	run -0 aiops-correlate "$SCEN/late_fault.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r .detected <<<"$g")" = true ]
+	[ "$(jq -r '.services[0].service' <<<"$g")" = orders-db ]
+	start=$(jq -r .start_ts <<<"$g")
+	[[ "$start" > "2024-05-01T00:14:59.999Z" && "$start" < "2024-05-01T00:15:30.000Z" ]]
+}
+
 @test "--emit-undetected writes the groups below the threshold with detected false" {
 	run -0 aiops-correlate --emit-undetected "$SCEN/batch.jsonl"
 	g=$(groups <<<"$output")
