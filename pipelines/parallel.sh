@@ -43,7 +43,8 @@
 #                        learn its baselines; groups starting there are
 #                        dropped (another shard owns them).  Default: the
 #                        largest of max_duration_s, window_s + quiet_s and
-#                        log_warmup_s + window_s of the correlation config.
+#                        log_warmup_s (or span_warmup_s) + window_s of the
+#                        correlation config.
 #   --tail SECONDS       signals after each shard's end that it reads so its
 #                        last groups close as they would in one run; groups
 #                        starting there are dropped.  Default: max_duration_s
@@ -60,7 +61,7 @@
 #      no group is longer than the warm-up (max_duration_s covers that);
 #   2. the detectors' state is the same: the warm-up is past the log
 #      warm-up (log_warmup_s: no log anomaly that soon after a service's
-#      first log line), every
+#      first log line; span_warmup_s likewise for an operation), every
 #      metric series and span operation has its warm-up points in it, and
 #      the baselines learned from the warm-up flag the same points as those
 #      learned from the whole history.  The EWMA baselines converge within a
@@ -186,9 +187,10 @@ aiops_par_args
 params=$(aiops-correlate "${A[@]}" </dev/null | head -n1) || die "aiops-correlate cannot read the config"
 num() { jq -r ".params.$1 // 0" <<<"$params"; }
 window=$(num window_s) quiet=$(num quiet_s) maxdur=$(num max_duration_s) logwarm=$(num log_warmup_s)
+spanwarm=$(num span_warmup_s)
 if [ -z "$warmup" ]; then
-	warmup=$(awk -v m="$maxdur" -v w="$window" -v q="$quiet" -v l="$logwarm" \
-		'BEGIN { x = m; if (w + q > x) x = w + q; if (l + w > x) x = l + w; printf "%d", x + 0.999 }')
+	warmup=$(awk -v m="$maxdur" -v w="$window" -v q="$quiet" -v l="$logwarm" -v s="$spanwarm" \
+		'BEGIN { x = m; if (w + q > x) x = w + q; if (s > l) l = s; if (l + w > x) x = l + w; printf "%d", x + 0.999 }')
 fi
 [ -n "$tail" ] || tail=$(awk -v m="$maxdur" -v q="$quiet" 'BEGIN { printf "%d", m + q + 0.999 }')
 case $warmup$tail in *[!0-9]*) die "--warmup and --tail take whole seconds" ;; esac

@@ -72,7 +72,7 @@ static double metric_z = 4, metric_span = 60, metric_rel_floor = 0.05;
 static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
 static double span_z = 4, span_span = 200, span_ratio = 1.5, span_min_ms = 10;
-static double span_error_ratio = 0.1, span_error_span = 2000;
+static double span_error_ratio = 0.1, span_error_span = 2000, span_warmup_s = 300;
 static long long span_warmup = 20, span_cache = 65536;
 static const char *error_levels = "ERROR,FATAL", *new_template_level = "WARN";
 static double log_bucket_s = 10, log_warmup_s = 300, template_young_s = 300;
@@ -117,6 +117,7 @@ static const struct opt opts[] = {
 	{"metric_directions", OPT_JSON, &metric_directions, "{NAME: up|down|both}", "anomalous direction per metric name (both)", 0, 0},
 	{"span_z", OPT_DOUBLE, &span_z, "Z", "slow span threshold in z of log latency (4)", 0, 0},
 	{"span_warmup", OPT_INT, &span_warmup, "N", "spans an operation learns before it can be slow (20)", 0, 0},
+	{"span_warmup_s", OPT_DURATION, &span_warmup_s, "SECONDS", "and seconds since its first span (300)", 0, 0},
 	{"span_span", OPT_DOUBLE, &span_span, "N", "EWMA span of a latency baseline, in spans (200)", 0, 0},
 	{"span_ratio", OPT_DOUBLE, &span_ratio, "X", "a slow span also takes this many times the baseline (1.5)", 0, 0},
 	{"span_min_ms", OPT_DOUBLE, &span_min_ms, "MS", "and at least this much longer (10)", 0, 0},
@@ -199,7 +200,7 @@ struct sser {
 	double errshare;
 	uint32_t n;
 	int svc;
-	int64_t last;
+	int64_t first, last;   /* its first and latest span */
 	char *op;
 };
 struct tstat {
@@ -1789,17 +1790,24 @@ on_span(struct stage *st, struct rec *r)
 		ss = *slot = ecalloc(1, sizeof *ss);
 		ss->svc = s;
 		ss->op = estrdup(name);
+		ss->first = ts;
 	}
 	ss = *slot;
 	ss->last = ts;
+	if (ts < ss->first)
+		ss->first = ts;
+	/* An operation is judged once it has its own baseline: span_warmup
+	 * spans and span_warmup_s of its own history (20 spans of a burst are
+	 * one instant, not a baseline). */
+	int warm = ss->n >= (uint32_t)span_warmup && ts - ss->first >= secs(span_warmup_s);
 	int is_err = status && strcmp(status, "ERROR") == 0;
 	double lx = isfinite(dur) && dur >= 0 ? log(dur + 1) : NAN;
-	double z = ewd_z(&ss->lat, lx, (uint32_t)span_warmup, 0, 0.1);
+	double z = warm ? ewd_z(&ss->lat, lx, (uint32_t)span_warmup, 0, 0.1) : 0;
 	double base = exp(ss->lat.mean) - 1;
 	struct anom a = {0};
 	if (isfinite(lx) && z >= span_z && dur >= span_ratio * base && dur - base >= span_min_ms)
 		a.sev = fmin(3, z / span_z);
-	if (is_err && ss->n >= (uint32_t)span_warmup && ss->errshare < span_error_ratio)
+	if (is_err && warm && ss->errshare < span_error_ratio)
 		a.sev += 1.5;
 	if (a.sev > 0) {
 		char *key = estrndup(keybuf.p, keybuf.len);

@@ -178,6 +178,8 @@ tojson_len() {
 }
 
 @test "cold start: a fault a minute after logs and traces begin is found, led by its root cause, starting at the fault" {
+	# Metrics see it at once; it is detected (two types) when the spans have
+	# span_warmup_s of their own history, at 00:19:00; logs are still warming.
 	run -0 aiops-correlate "$SCEN/late_fault.jsonl"
 	g=$(groups <<<"$output")
 	[ "$(wc -l <<<"$g")" -eq 1 ]
@@ -185,6 +187,27 @@ tojson_len() {
 	[ "$(jq -r '.services[0].service' <<<"$g")" = orders-db ]
 	start=$(jq -r .start_ts <<<"$g")
 	[[ "$start" > "2024-05-01T00:14:59.999Z" && "$start" < "2024-05-01T00:15:30.000Z" ]]
+	[[ "$(jq -r .detected_ts <<<"$g")" < "2024-05-01T00:19:30.000Z" ]]
+}
+
+@test "cold start: an operation is not judged before span_warmup_s of its own spans, however many came" {
+	# One operation, a span every 0.5 s from 00:20:00 (after 20 minutes of
+	# metrics), 10 ms each, but 900 ms at 00:20:30 (60 spans in) and at
+	# 00:27:00: only the second is slow; before, 20 spans were a baseline.
+	d=$(scratch)
+	awk 'BEGIN {
+		for (i = 0; i < 40; i++)
+			printf "{\"kind\":\"metric\",\"ts\":\"2024-05-01T00:%02d:%02d.000Z\",\"service\":\"api\",\"name\":\"cpu\",\"value\":0.5}\n", int(i * 30 / 60), (i * 30) % 60
+		for (i = 0; i < 1200; i++) {
+			t = 1200 + i / 2
+			d = (i == 60 || i == 840) ? 900 : 10
+			printf "{\"kind\":\"span\",\"ts\":\"2024-05-01T00:%02d:%02d.%03dZ\",\"service\":\"api\",\"name\":\"GET /x\",\"duration_ms\":%d,\"status\":\"OK\"}\n", int(t / 60), int(t) % 60, (t - int(t)) * 1000, d
+		}
+	}' >"$d/in"
+	run -0 aiops-correlate --emit-undetected "$d/in"
+	[ "$(groups <<<"$output" | jq -r .start_ts)" = 2024-05-01T00:27:00.000Z ]
+	run -0 aiops-correlate --emit-undetected --span-warmup-s 0 "$d/in"
+	[ "$(groups <<<"$output" | jq -r .start_ts | tr '\n' ' ')" = "2024-05-01T00:20:30.000Z 2024-05-01T00:27:00.000Z " ]
 }
 
 @test "--emit-undetected writes the groups below the threshold with detected false" {
