@@ -16,6 +16,24 @@ by_start(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+void
+match_close_open(struct match_inc *in, size_t ni, int64_t data_end, int64_t tol_ns)
+{
+	for (size_t i = 0; i < ni; i++) {
+		int64_t next = MATCH_OPEN, end;
+		if (in[i].end != MATCH_OPEN)
+			continue;
+		for (size_t j = 0; j < ni; j++)
+			if (in[j].start > in[i].start && (next == MATCH_OPEN || in[j].start < next))
+				next = in[j].start;
+		if (next != MATCH_OPEN)
+			end = (uint64_t)next - (uint64_t)in[i].start > (uint64_t)tol_ns ? next - tol_ns : in[i].start;
+		else
+			end = data_end;
+		in[i].end = end == MATCH_OPEN || end < in[i].start ? in[i].start : end;
+	}
+}
+
 static int64_t
 grp_end(const struct match_grp *g)
 {

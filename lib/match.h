@@ -5,8 +5,13 @@
  * A group matches an incident when their spans overlap within a tolerance:
  * group.start <= incident.end + tol and group.end >= incident.start - tol,
  * where a group's end is max(end, start) and an incident's end is its
- * resolved time (or, when it has none, the end of the data), at least its
- * start.  Incidents are taken in order of start time (then input order);
+ * resolved time, at least its start.  An incident with no resolved time
+ * (match_close_open) ends tol before the next labelled incident starts, so
+ * that even with the tolerance a group starting after the next incident
+ * began is never the earlier one's; or at the end of the data when none
+ * starts later.  In a stream of injected faults with no recovery times a
+ * fault is over when the next one is injected, and an open end would let
+ * it take the groups of every later fault.  Incidents are taken in order of start time (then input order);
  * each takes the best group that overlaps it and no earlier incident took,
  * so a group matches at most one incident and an incident at most one
  * group.  Best: a group that lists the incident's root-cause service among
@@ -38,6 +43,17 @@ struct match_grp {
 	size_t nservices;
 	int taken;                   /* set by match_run() */
 };
+
+/* An incident end that is not known yet (match_close_open fills it in). */
+#define MATCH_OPEN INT64_MIN
+
+/*
+ * Gives every incident whose end is MATCH_OPEN the end described above:
+ * the earliest start of an incident that starts strictly later, less
+ * tol_ns; else data_end (when that is MATCH_OPEN too, its own start); never
+ * before its own start.
+ */
+void match_close_open(struct match_inc *in, size_t ni, int64_t data_end, int64_t tol_ns);
 
 /*
  * Matches groups g[0..ng) to incidents in[0..ni) with tolerance tol_ns as

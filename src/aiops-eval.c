@@ -694,10 +694,11 @@ score_case(struct ccase *c, const char *dir)
 	}
 	for (i = 0; i < s.ni; i++) {
 		if (s.mi[i].end == TS_NONE)
-			s.mi[i].end = s.dmax;
+			s.mi[i].end = MATCH_OPEN;
 		if (strcmp(s.iid[i], c->incident) == 0)
 			pi = (long)i;
 	}
+	match_close_open(s.mi, s.ni, s.dmax, (int64_t)llround(tol_s * 1e9));
 	match_run(s.mi, s.ni, s.mg, s.ng, (int64_t)llround(tol_s * 1e9));
 	c->calls = s.calls_rec > s.calls_end ? s.calls_rec : s.calls_end;
 	c->llm_failures = s.fail_rec > s.fail_end ? s.fail_rec : s.fail_end;

@@ -554,10 +554,11 @@ match(void)
 	mg = ecalloc(ngroups ? ngroups : 1, sizeof *mg);
 	for (i = 0; i < nincs; i++) {
 		mi[i].start = incs[i].start;
-		mi[i].end = incs[i].resolved != TS_NONE ? incs[i].resolved : data_end;
+		mi[i].end = incs[i].resolved != TS_NONE ? incs[i].resolved : MATCH_OPEN;
 		mi[i].service = incs[i].service;
 		mi[i].seq = incs[i].seq;
 	}
+	match_close_open(mi, nincs, data_end, (int64_t)llround(tolerance_s * 1e9));
 	for (i = 0; i < ngroups; i++) {
 		mg[i].start = groups[i].start;
 		mg[i].detected = groups[i].detected;

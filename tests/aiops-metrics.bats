@@ -49,6 +49,29 @@ value() { # NAME FILE
 	check_scores missing-labels missing-labels
 }
 
+# Injected faults with no recovery time (Nezha's labels): an open incident
+# ends where the next one starts, less the matching tolerance, so an earlier
+# fault that was missed does not take the group of the fault that follows
+# it (G1 starts 30 s after B, within the 60 s tolerance of B's start).
+@test "an incident with no resolved_ts ends where the next one starts (less the tolerance), not at the end of the data" {
+	local in=$BATS_TEST_TMPDIR/in.jsonl
+	cat >"$in" <<-'EOF'
+	{"kind":"incident","id":"A","start_ts":"2024-05-01T10:00:00Z","resolved_ts":null,"root_cause":{"service":"cart"}}
+	{"kind":"incident","id":"B","start_ts":"2024-05-01T10:08:00Z","resolved_ts":null,"root_cause":{"service":"db"}}
+	{"kind":"group","id":"G1","detected":true,"start_ts":"2024-05-01T10:08:30Z","detected_ts":"2024-05-01T10:09:00Z","end_ts":"2024-05-01T10:12:00Z","services":[{"service":"db","score":1}]}
+	{"kind":"rca","group_id":"G1","candidates":[{"service":"db","fault":"cpu"}]}
+	EOF
+	run -0 --separate-stderr aiops-metrics "$in"
+	[ "$(jq -r 'select(.kind == "score" and .name == "matched") | "\(.incident_id) \(.value) \(.group_id)"' <<<"$output")" = "A 0 null
+B 1 G1" ]
+	[ "$(jq -r 'select(.kind == "score" and .name == "rca_ac1" and .incident_id == null) | "\(.value) \(.n)"' <<<"$output")" = "0.5 2" ]
+	# The last open incident still runs to the end of the data.
+	jq -c 'if .id == "B" then .start_ts = "2024-05-01T09:50:00Z" else . end' "$in" >"$in.2"
+	run -0 --separate-stderr aiops-metrics "$in.2"
+	[ "$(jq -r 'select(.kind == "score" and .name == "matched") | "\(.incident_id) \(.value)"' <<<"$output" | sort)" = "A 1
+B 0" ]
+}
+
 @test "works on a stream with only groups and incidents" {
 	check_scores groups-only groups-only
 }
