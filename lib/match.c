@@ -27,7 +27,8 @@ match_close_open(struct match_inc *in, size_t ni, int64_t data_end, int64_t tol_
 			if (in[j].start > in[i].start && (next == MATCH_OPEN || in[j].start < next))
 				next = in[j].start;
 		if (next != MATCH_OPEN)
-			end = (uint64_t)next - (uint64_t)in[i].start > (uint64_t)tol_ns ? next - tol_ns : in[i].start;
+			end = (uint64_t)next - (uint64_t)in[i].start > 2 * (uint64_t)tol_ns ?
+				next - 2 * tol_ns : in[i].start;
 		else
 			end = data_end;
 		in[i].end = end == MATCH_OPEN || end < in[i].start ? in[i].start : end;

@@ -6,10 +6,11 @@
  * group.start <= incident.end + tol and group.end >= incident.start - tol,
  * where a group's end is max(end, start) and an incident's end is its
  * resolved time, at least its start.  An incident with no resolved time
- * (match_close_open) ends tol before the next labelled incident starts, so
- * that even with the tolerance a group starting after the next incident
- * began is never the earlier one's; or at the end of the data when none
- * starts later.  In a stream of injected faults with no recovery times a
+ * (match_close_open) ends 2 tol before the next labelled incident starts,
+ * so that with the tolerance a group starting less than tol before the next
+ * incident (the tolerance it has for an early detection) or after it is
+ * never the earlier one's; or at the end of the data when none starts
+ * later.  In a stream of injected faults with no recovery times a
  * fault is over when the next one is injected, and an open end would let
  * it take the groups of every later fault.  Incidents are taken in order of start time (then input order);
  * each takes the best group that overlaps it and no earlier incident took,
@@ -50,7 +51,7 @@ struct match_grp {
 /*
  * Gives every incident whose end is MATCH_OPEN the end described above:
  * the earliest start of an incident that starts strictly later, less
- * tol_ns; else data_end (when that is MATCH_OPEN too, its own start); never
+ * 2 tol_ns; else data_end (when that is MATCH_OPEN too, its own start); never
  * before its own start.
  */
 void match_close_open(struct match_inc *in, size_t ni, int64_t data_end, int64_t tol_ns);

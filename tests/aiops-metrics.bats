@@ -52,8 +52,9 @@ value() { # NAME FILE
 # Injected faults with no recovery time (Nezha's labels): an open incident
 # ends where the next one starts, less the matching tolerance, so an earlier
 # fault that was missed does not take the group of the fault that follows
-# it (G1 starts 30 s after B, within the 60 s tolerance of B's start).
-@test "an incident with no resolved_ts ends where the next one starts (less the tolerance), not at the end of the data" {
+# it (G1 starts 30 s after B, within the 60 s tolerance of B's start; then
+# 30 s before B, which the tolerance also gives to B).
+@test "an incident with no resolved_ts ends where the next one starts (less twice the tolerance), not at the end of the data" {
 	local in=$BATS_TEST_TMPDIR/in.jsonl
 	cat >"$in" <<-'EOF'
 	{"kind":"incident","id":"A","start_ts":"2024-05-01T10:00:00Z","resolved_ts":null,"root_cause":{"service":"cart"}}
@@ -65,6 +66,10 @@ value() { # NAME FILE
 	[ "$(jq -r 'select(.kind == "score" and .name == "matched") | "\(.incident_id) \(.value) \(.group_id)"' <<<"$output")" = "A 0 null
 B 1 G1" ]
 	[ "$(jq -r 'select(.kind == "score" and .name == "rca_ac1" and .incident_id == null) | "\(.value) \(.n)"' <<<"$output")" = "0.5 2" ]
+	sed 's/"start_ts":"2024-05-01T10:08:30Z"/"start_ts":"2024-05-01T10:07:30Z"/' "$in" >"$in.1"
+	run -0 --separate-stderr aiops-metrics "$in.1"
+	[ "$(jq -r 'select(.kind == "score" and .name == "matched") | "\(.incident_id) \(.value) \(.group_id)"' <<<"$output")" = "A 0 null
+B 1 G1" ]
 	# The last open incident still runs to the end of the data.
 	jq -c 'if .id == "B" then .start_ts = "2024-05-01T09:50:00Z" else . end' "$in" >"$in.2"
 	run -0 --separate-stderr aiops-metrics "$in.2"
