@@ -450,6 +450,12 @@ stage_init(struct stage *st, int argc, char **argv)
 		json_object *c = cfg_load(opt_config, err, sizeof err);
 		if (c == NULL)
 			efatal(EXIT_USAGE, "%s", err);
+		/* The file's relative paths are relative to the file; the
+		 * --set values, applied next, to the working directory. */
+		char *dir = cfg_dirname(opt_config);
+		if (cfg_resolve_paths(c, dir, err, sizeof err) < 0)
+			efatal(EXIT_USAGE, "%s", err);
+		free(dir);
 		json_object_put(st->config);
 		st->config = c;
 		st->config_path = opt_config;
@@ -464,6 +470,10 @@ stage_init(struct stage *st, int argc, char **argv)
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
 	if (opt_print_config) {
+		/* Every path absolute, so that the printed config means the
+		 * same from any directory (the driver runs the stages on it). */
+		if (cfg_resolve_paths(st->config, ".", err, sizeof err) < 0)
+			efatal(EXIT_USAGE, "%s", err);
 		redact_tree(st->config);
 		puts(json_object_to_json_string_ext(st->config, JS_FLAGS));
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);

@@ -13,6 +13,14 @@ setup() {
 	cd "$AIOPS_ROOT" || exit 1
 }
 
+# Skips a test that runs the real stages when one of them is not built.
+need_stages() {
+	local s
+	for s in load correlate rca remediate exec metrics mlflow; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+}
+
 @test "run prints the headline scores of the final stream" {
 	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --quiet
 	[ "${lines[0]}" = "run r-stream-a.jsonl  experiment fake  provider baseline (baseline-m)" ]
@@ -68,9 +76,7 @@ setup() {
 }
 
 @test "the built-in stages are used unless the config names a command" {
-	for s in load correlate rca remediate exec metrics mlflow; do
-		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
-	done
+	need_stages
 	run -0 aiops-harness run --config examples/configs/basic.yaml --dataset examples/data --dry-run
 	[ "${lines[0]}" = "aiops-load --config ${lines[0]#aiops-load --config }" ]
 	[[ "${lines[1]}" == "  | aiops-correlate --config "*"/config.json" ]]
@@ -161,9 +167,7 @@ setup() {
 }
 
 @test "benchmark groups its runs under a parent MLflow run that holds the table" {
-	for s in load correlate rca remediate exec metrics mlflow; do
-		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
-	done
+	need_stages
 	d=$(scratch)
 	run -0 --separate-stderr aiops-harness benchmark --config examples/configs/basic.yaml \
 		--config examples/configs/basic.yaml --dataset examples/data --format tsv \
@@ -235,9 +239,7 @@ mlf_status() {
 }
 
 @test "a built-in stage that wrote no stage_end: exit 1, the run is logged FAILED" {
-	for s in load correlate rca remediate exec metrics mlflow; do
-		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
-	done
+	need_stages
 	d=$(scratch)
 	mkdir "$d/bin"
 	# An aiops-metrics that exits 0 having written nothing of its own.
@@ -291,4 +293,37 @@ mlf_status() {
 		grep -qx "aiops-harness: stopped by SIG$sig: every stage of the pipe stopped" "$d/err"
 		[ "$(mlf_status "$d/mlruns")" = "$(printf '5\taiops-harness stopped by SIG%s' "$sig")" ]
 	done
+}
+
+# ---- setup from anywhere (#16 item 5) ----
+
+@test "a config's relative paths are relative to its own file: run from another directory" {
+	need_stages
+	d=$(scratch)
+	cd "$d"
+	run -0 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --quiet --set mlflow.store="$d/mlruns"
+	[ "${lines[1]}" = "  incidents 7  detected groups 7  missed 0  false positives 0" ]
+	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
+	[ "${lines[5]}" = "  actions    remediation match 0.857  refused 0  executed 0" ]
+	# A --set value is typed here: relative to the working directory.
+	run -1 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --quiet --set mlflow.store="$d/mlruns" \
+		--set pipeline.remediation.catalog=mine.yaml
+	[ "${stderr_lines[0]}" = "aiops-remediate: $d/mine.yaml: No such file or directory" ]
+}
+
+@test "a stage given a config elsewhere reads the config's files from there, --set ones from here" {
+	d=$(scratch)
+	mkdir "$d/conf" "$d/work"
+	printf 'pipeline:\n  remediation:\n    catalog: cat.yaml\n' >"$d/conf/c.yaml"
+	cd "$d/work"
+	run -0 aiops-remediate --config ../conf/c.yaml --set pipeline.rca.prompt=p.txt --print-config
+	[ "$(jq -r '.pipeline.remediation.catalog' <<<"$output")" = "$d/conf/cat.yaml" ]
+	[ "$(jq -r '.pipeline.rca.prompt' <<<"$output")" = "$d/work/p.txt" ]
+	run -2 aiops-remediate --config ../conf/c.yaml </dev/null
+	[[ "$output" == *"$d/conf/cat.yaml: No such file or directory"* ]]
+	# Absolute paths are kept as they are.
+	run -0 aiops-remediate --config ../conf/c.yaml --set pipeline.remediation.catalog=/x/y.yaml --print-config
+	[ "$(jq -r '.pipeline.remediation.catalog' <<<"$output")" = /x/y.yaml ]
 }
