@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cfg.h"
@@ -758,4 +760,32 @@ stage_main(struct stage *st, int argc, char **argv)
 		return rc;
 	}
 	return stage_finish(st);
+}
+
+char *
+stage_datafile(const char *name)
+{
+	static const char *const under[] = {"../share/aiops", "../examples"};
+	char exe[PATH_MAX], *slash, *found;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof under / sizeof under[0]; i++) {
+		struct buf b = BUF_INIT(0);
+		buf_adds(&b, exe);
+		buf_adds(&b, "/");
+		buf_adds(&b, under[i]);
+		buf_adds(&b, "/");
+		buf_adds(&b, name);
+		found = realpath(b.p, NULL);
+		buf_free(&b);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
 }

@@ -327,3 +327,30 @@ mlf_status() {
 	run -0 aiops-remediate --config ../conf/c.yaml --set pipeline.remediation.catalog=/x/y.yaml --print-config
 	[ "$(jq -r '.pipeline.remediation.catalog' <<<"$output")" = /x/y.yaml ]
 }
+
+@test "make install: the installed tools run the installed config from any directory" {
+	need_stages
+	[ "$AIOPS_BIN" -ef "$AIOPS_ROOT/bin" ] || skip "make install installs bin/, these tests run $AIOPS_BIN"
+	d=$(scratch)
+	run -0 make -s -C "$AIOPS_ROOT" install PREFIX="$d/p"
+	for f in configs/basic.yaml configs/openai.yaml prompts/rca.txt prompts/remediate.txt prompts/triage.txt \
+		actions.yaml executors/commands.yaml executors/policy.yaml pipelines/full.sh data/incidents.jsonl; do
+		[ -f "$d/p/share/aiops/$f" ]
+	done
+	mkdir "$d/w"
+	cd "$d/w"
+	# Nothing of the tree: the installed programs only.
+	inst=(env -u AIOPS_BIN PATH=/usr/bin:/bin)
+	run -0 --separate-stderr "${inst[@]}" "$d/p/bin/aiops-harness" run \
+		--config "$d/p/share/aiops/configs/basic.yaml" --dataset "$d/p/share/aiops/data" \
+		--quiet --set mlflow.store="$d/mlruns"
+	[ "${lines[1]}" = "  incidents 7  detected groups 7  missed 0  false positives 0" ]
+	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
+	# A stage whose config names no prompt or allowlist finds the installed ones.
+	run -0 "${inst[@]}" "$d/p/bin/aiops-rca" --emit-prompt </dev/null
+	[ "$(jq -r 'select(.kind == "stage") | .params.prompt' <<<"$output")" -ef "$d/p/share/aiops/prompts/rca.txt" ]
+	run -0 "${inst[@]}" "$d/p/bin/aiops-exec" --type command --dry-run </dev/null
+	[ "$(jq -r 'select(.kind == "stage") | .params.allowlist' <<<"$output")" -ef "$d/p/share/aiops/executors/commands.yaml" ]
+	run -0 make -s -C "$AIOPS_ROOT" uninstall PREFIX="$d/p"
+	[ ! -e "$d/p/share/aiops" ]
+}
