@@ -351,6 +351,37 @@ mlf_status() {
 	[ "$(jq -r 'select(.kind == "stage") | .params.prompt' <<<"$output")" -ef "$d/p/share/aiops/prompts/rca.txt" ]
 	run -0 "${inst[@]}" "$d/p/bin/aiops-exec" --type command --dry-run </dev/null
 	[ "$(jq -r 'select(.kind == "stage") | .params.allowlist' <<<"$output")" -ef "$d/p/share/aiops/executors/commands.yaml" ]
+	# init copies the installed config, pointing at the installed files.
+	run -0 "${inst[@]}" "$d/p/bin/aiops-harness" init "$d/i"
+	grep -qx "    catalog: $d/p/share/aiops/actions.yaml" "$d/i/aiops.yaml"
 	run -0 make -s -C "$AIOPS_ROOT" uninstall PREFIX="$d/p"
 	[ ! -e "$d/p/share/aiops" ]
+}
+
+@test "init writes a starter config that runs from elsewhere, says what to edit, and never overwrites" {
+	need_stages
+	d=$(scratch)
+	cd "$d"
+	run -0 aiops-harness init proj
+	[ "${lines[0]}" = "aiops-harness: wrote proj/aiops.yaml" ]
+	[ "${lines[1]}" = "Edit in it:" ]
+	[[ "$output" == *"  aiops-harness run --config proj/aiops.yaml --dataset YOUR_DATA"* ]]
+	# The bundled config's ../ paths now hold from proj/: absolute, existing.
+	! grep -q '\.\./' proj/aiops.yaml
+	grep -E '^ +(prompt|catalog): ' proj/aiops.yaml | awk '{print $2}' >"$d/paths"
+	[ "$(wc -l <"$d/paths")" -eq 3 ]
+	while read -r f; do [ -f "$f" ]; done <"$d/paths"
+	mkdir other
+	cd other
+	run -0 --separate-stderr aiops-harness run --config ../proj/aiops.yaml --dataset "$AIOPS_ROOT/examples/data" \
+		--quiet --set mlflow.store="$d/mlruns"
+	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
+	cd "$d"
+	printf 'mine\n' >proj/aiops.yaml
+	run -1 --separate-stderr aiops-harness init proj
+	[ "$stderr" = "aiops-harness: 'proj/aiops.yaml' exists: not overwritten (remove it, or init another directory)" ]
+	[ "$(cat proj/aiops.yaml)" = mine ]
+	run -0 aiops-harness init
+	[ -s aiops.yaml ]
+	run -2 aiops-harness init a b
 }
