@@ -385,3 +385,13 @@ mlf_status() {
 	[ -s aiops.yaml ]
 	run -2 aiops-harness init a b
 }
+
+@test "the README's PATH line puts the tree's programs on PATH for its bare-name examples" {
+	line=$(grep -o 'export PATH="$PWD/bin:$PATH"' README.md | head -n 1)
+	[ -n "$line" ]
+	# Near the top: after the two first commands, before the first bare-name example.
+	[ "$(grep -n -m 1 -F "$line" README.md | cut -d: -f1)" -lt "$(grep -n -m 1 '^aiops-load ' README.md | cut -d: -f1)" ]
+	[ "$(grep -n -m 1 -F "$line" README.md | cut -d: -f1)" -gt "$(grep -n -m 1 '^make test' README.md | cut -d: -f1)" ]
+	run -0 env -i HOME="$HOME" bash -c "cd '$AIOPS_ROOT' && PATH=/usr/bin:/bin && $line && command -v aiops-harness"
+	[ "$output" -ef "$AIOPS_ROOT/bin/aiops-harness" ]
+}
