@@ -12,6 +12,10 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+# The bundled configs, prompts, catalog, executors, example data and
+# pipelines, in the layout of examples/ (the configs' ../prompts/... hold);
+# the stages look here, next to their bin/, for their default files.
+DATADIR ?= $(PREFIX)/share/aiops
 DESTDIR ?=
 CC      ?= cc
 AR      ?= ar
@@ -42,6 +46,7 @@ UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/unit/%)
 MAN1     := $(sort $(wildcard src/*.1))
 MAN7     := $(sort $(wildcard src/*.7))
 SCRIPTS  := $(filter-out $(STAGES),$(wildcard bin/aiops-*))
+DATA_DIRS := configs prompts executors datasets data
 
 .PHONY: all lib units test test-unit test-asan test-valgrind demo deps \
 	install uninstall clean check-scripts bench
@@ -120,11 +125,17 @@ install: all
 	for f in $(STAGES) $(SCRIPTS); do install -m 755 $$f $(DESTDIR)$(BINDIR)/; done
 	for f in $(MAN1); do install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/; done
 	for f in $(MAN7); do install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/; done
+	for d in $(DATA_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
+		for f in examples/$$d/*; do install -m 644 $$f $(DESTDIR)$(DATADIR)/$$d/; done; done
+	install -m 644 examples/actions.yaml $(DESTDIR)$(DATADIR)/
+	mkdir -p $(DESTDIR)$(DATADIR)/pipelines
+	for f in pipelines/*.sh; do install -m 755 $$f $(DESTDIR)$(DATADIR)/pipelines/; done
 
 uninstall:
 	for f in $(notdir $(STAGES) $(SCRIPTS)); do rm -f $(DESTDIR)$(BINDIR)/$$f; done
 	for f in $(notdir $(MAN1)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f; done
 	for f in $(notdir $(MAN7)); do rm -f $(DESTDIR)$(MANDIR)/man7/$$f; done
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf $(O) $(STAGES) tests/tmp

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "buf.h"
@@ -424,4 +425,101 @@ cfg_section(json_object *root, const char *dotted)
 	json_object *o = js_path(root, dotted);
 
 	return o && json_object_is_type(o, json_type_object) ? o : NULL;
+}
+
+/* The keys that name files.  "approve" names one after "file:"; the
+ * tracking URI is a path only when it has no scheme. */
+static const char *const path_keys[] = {
+	"dataset.path", "dataset.dir",
+	"pipeline.correlation.triage_prompt",
+	"pipeline.rca.prompt",
+	"pipeline.remediation.catalog", "pipeline.remediation.prompt",
+	"pipeline.executor.allowlist", "pipeline.executor.approvals_file",
+	"pipeline.executor.policy", "pipeline.executor.audit",
+	"pipeline.executor.approve",
+	"mlflow.store", "mlflow.spool_dir", "mlflow.tracking_uri",
+	"provider.params.replay_file",
+	"pipeline.correlation.provider.params.replay_file",
+	"pipeline.rca.provider.params.replay_file",
+	"pipeline.remediation.provider.params.replay_file",
+	NULL
+};
+
+char *
+cfg_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return estrdup(".");
+	if (slash == path)
+		return estrdup("/");
+	return estrndup(path, (size_t)(slash - path));
+}
+
+/* Replaces root's value at dotted with base/value when it is a relative
+ * path (after prefix, which stays in front). */
+static void
+resolve_one(json_object *root, const char *dotted, const char *base)
+{
+	const char *last = strrchr(dotted, '.'), *s, *prefix = "";
+	char parent[256];
+	json_object *o, *v;
+	struct buf b = BUF_INIT(0);
+
+	snprintf(parent, sizeof parent, "%.*s", (int)(last - dotted), dotted);
+	o = cfg_section(root, parent);
+	if (o == NULL || !json_object_object_get_ex(o, last + 1, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return;
+	s = json_object_get_string(v);
+	if (strcmp(last + 1, "approve") == 0) {
+		if (strncmp(s, "file:", 5) != 0)
+			return;
+		prefix = "file:";
+		s += 5;
+	} else if (strcmp(last + 1, "tracking_uri") == 0 &&
+		   (strstr(s, "://") != NULL || strncmp(s, "file:", 5) == 0)) {
+		return;
+	}
+	if (*s == '\0' || *s == '/')
+		return;
+	buf_adds(&b, prefix);
+	buf_adds(&b, base);
+	if (strcmp(base, "/") != 0)
+		buf_adds(&b, "/");
+	buf_adds(&b, s);
+	json_object_object_add(o, last + 1, json_object_new_string_len(b.p, (int)b.len));
+	buf_free(&b);
+}
+
+int
+cfg_resolve_paths(json_object *root, const char *dir, char *err, size_t errlen)
+{
+	char *base = realpath(dir, NULL);
+
+	if (base != NULL) {
+		/* a clean absolute name */
+	} else if (dir[0] == '/') {
+		base = estrdup(dir);
+	} else {
+		char cwd[4096];
+		struct buf b = BUF_INIT(0);
+		if (getcwd(cwd, sizeof cwd) == NULL) {
+			snprintf(err, errlen, "cannot read the working directory: %s", strerror(errno));
+			return -1;
+		}
+		buf_adds(&b, cwd);
+		if (strcmp(dir, ".") != 0) {
+			if (strcmp(cwd, "/") != 0)
+				buf_adds(&b, "/");
+			buf_adds(&b, dir);
+		}
+		base = estrndup(b.p, b.len);
+		buf_free(&b);
+	}
+	for (const char *const *k = path_keys; *k; k++)
+		resolve_one(root, *k, base);
+	free(base);
+	return 0;
 }

@@ -33,6 +33,20 @@ json_object *cfg_parse(const char *name, const char *text, size_t n, char *err,
  */
 int cfg_set(json_object *root, const char *assign, char *err, size_t errlen);
 
+/*
+ * Makes the relative file paths the config names absolute, joined to dir
+ * (relative dir: to the working directory).  The keys are the ones listed
+ * in aiops(7), "Paths": prompts, the catalog, the executor's files, the
+ * dataset directory, the MLflow store and spool, replay files.  Absolute
+ * paths, URLs and non-strings are left alone.  Returns 0, or -1 with err
+ * set when the working directory cannot be read.
+ */
+int cfg_resolve_paths(json_object *root, const char *dir, char *err, size_t errlen);
+
+/* The directory part of a file name ("." when it has none); the caller
+ * frees it. */
+char *cfg_dirname(const char *path);
+
 /* The object at a dotted path, or NULL (borrowed). */
 json_object *cfg_section(json_object *root, const char *dotted);
 

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cfg.h"
@@ -450,6 +452,12 @@ stage_init(struct stage *st, int argc, char **argv)
 		json_object *c = cfg_load(opt_config, err, sizeof err);
 		if (c == NULL)
 			efatal(EXIT_USAGE, "%s", err);
+		/* The file's relative paths are relative to the file; the
+		 * --set values, applied next, to the working directory. */
+		char *dir = cfg_dirname(opt_config);
+		if (cfg_resolve_paths(c, dir, err, sizeof err) < 0)
+			efatal(EXIT_USAGE, "%s", err);
+		free(dir);
 		json_object_put(st->config);
 		st->config = c;
 		st->config_path = opt_config;
@@ -464,6 +472,10 @@ stage_init(struct stage *st, int argc, char **argv)
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
 	if (opt_print_config) {
+		/* Every path absolute, so that the printed config means the
+		 * same from any directory (the driver runs the stages on it). */
+		if (cfg_resolve_paths(st->config, ".", err, sizeof err) < 0)
+			efatal(EXIT_USAGE, "%s", err);
 		redact_tree(st->config);
 		puts(json_object_to_json_string_ext(st->config, JS_FLAGS));
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
@@ -748,4 +760,32 @@ stage_main(struct stage *st, int argc, char **argv)
 		return rc;
 	}
 	return stage_finish(st);
+}
+
+char *
+stage_datafile(const char *name)
+{
+	static const char *const under[] = {"../share/aiops", "../examples"};
+	char exe[PATH_MAX], *slash, *found;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof under / sizeof under[0]; i++) {
+		struct buf b = BUF_INIT(0);
+		buf_adds(&b, exe);
+		buf_adds(&b, "/");
+		buf_adds(&b, under[i]);
+		buf_adds(&b, "/");
+		buf_adds(&b, name);
+		found = realpath(b.p, NULL);
+		buf_free(&b);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
 }

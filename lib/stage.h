@@ -144,6 +144,15 @@ json_object *stage_record(const char *kind);
  * to it in on_start (e.g. a template hash) before it is written. */
 json_object *stage_params(struct stage *st);
 
+/*
+ * A bundled data file (name as under examples/: "prompts/rca.txt"): the
+ * installed copy, PREFIX/share/aiops/NAME next to PREFIX/bin where the
+ * program is, else the source tree's examples/NAME next to its bin/.
+ * Returns a new absolute name (the caller frees it), or NULL when neither
+ * is there.
+ */
+char *stage_datafile(const char *name);
+
 /* Prints usage to stderr and exits 2, with an optional message first. */
 void stage_usage_error(struct stage *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

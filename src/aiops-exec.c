@@ -1422,7 +1422,10 @@ on_start(struct stage *st)
 	group_services = json_object_new_object();
 	group_ring = ecalloc((size_t)opt_max_groups, sizeof *group_ring);
 	if (opt_allowlist == NULL && is_command) {
-		opt_allowlist = DEFAULT_ALLOWLIST;
+		/* The bundled example, installed or in the tree. */
+		static char *found;
+		found = stage_datafile("executors/commands.yaml");
+		opt_allowlist = found ? found : DEFAULT_ALLOWLIST;
 		json_object_object_add(params, "allowlist", json_object_new_string(opt_allowlist));
 	}
 	if (opt_allowlist)

@@ -34,7 +34,9 @@
 #include "ts.h"
 
 static long long top_k = 5;
-static const char *prompt_path = "examples/prompts/rca.txt";
+static const char default_prompt[] = "examples/prompts/rca.txt";
+static const char *prompt_path = default_prompt;
+static char *found_prompt; /* the bundled copy, when the default is used */
 static int emit_prompt;
 static long long max_prompt_bytes = 65536, max_text;
 static long long max_calls, max_tokens;
@@ -42,7 +44,7 @@ static const char *record_path, *replay_path;
 
 static const struct opt opts[] = {
 	{"top_k", OPT_INT, &top_k, "N", "candidates per rca record (default 5)", 0, 'k'},
-	{"prompt", OPT_STRING, &prompt_path, "FILE", "prompt template (default examples/prompts/rca.txt)", 0, 0},
+	{"prompt", OPT_STRING, &prompt_path, "FILE", "prompt template (default: the bundled prompts/rca.txt)", 0, 0},
 	{"emit_prompt", OPT_FLAG, &emit_prompt, NULL, "write the prompts as records, call no model", OPT_NOCONFIG, 0},
 	{"max_text", OPT_INT, &max_text, "N", "bound the answer schema: at most top_k items in a list, N characters in a string (for grammar-constrained servers such as llama.cpp; default 0: unbounded)", 0, 0},
 	{"max_prompt_bytes", OPT_INT, &max_prompt_bytes, "BYTES", "trim the evidence to fit (default 65536)", 0, 0},
@@ -586,6 +588,12 @@ on_start(struct stage *st)
 		schema_bound(schema, (int)top_k, (int)max_text);
 	check_schema = make_schema(0);
 	if (!baseline || emit_prompt) {
+		/* The default is the bundled prompt, installed or in the tree. */
+		if (prompt_path == default_prompt &&
+		    (found_prompt = stage_datafile("prompts/rca.txt")) != NULL) {
+			prompt_path = found_prompt;
+			js_add_str(params, "prompt", prompt_path);
+		}
 		if (prompt_path == NULL)
 			stage_usage_error(st, "no prompt template (set pipeline.rca.prompt or --prompt)");
 		if (prompt_load(&tmpl, prompt_path, err, sizeof err) < 0)

@@ -34,7 +34,9 @@
 #include "ts.h"
 
 static const char *catalog_path;
-static const char *prompt_path = "examples/prompts/remediate.txt";
+static const char default_prompt[] = "examples/prompts/remediate.txt";
+static const char *prompt_path = default_prompt;
+static char *found_prompt; /* the bundled copy, when the default is used */
 static long long max_steps = 5, max_groups = 1024;
 static int emit_prompt;
 static long long max_prompt_bytes = 65536, max_text;
@@ -43,7 +45,7 @@ static const char *record_path, *replay_path;
 
 static const struct opt opts[] = {
 	{"catalog", OPT_STRING, &catalog_path, "FILE", "action catalog (default: the built-in copy of examples/actions.yaml)", 0, 0},
-	{"prompt", OPT_STRING, &prompt_path, "FILE", "prompt template (default examples/prompts/remediate.txt)", 0, 0},
+	{"prompt", OPT_STRING, &prompt_path, "FILE", "prompt template (default: the bundled prompts/remediate.txt)", 0, 0},
 	{"max_steps", OPT_INT, &max_steps, "N", "steps per remediation (default 5)", 0, 0},
 	{"max_groups", OPT_INT, &max_groups, "N", "groups remembered for their evidence (default 1024)", 0, 0},
 	{"emit_prompt", OPT_FLAG, &emit_prompt, NULL, "write the prompts as records, call no model", OPT_NOCONFIG, 0},
@@ -467,6 +469,12 @@ on_start(struct stage *st)
 	check_schema = make_schema(0);
 	cat_text = catalog_prompt_text(cat);
 	if (!baseline || emit_prompt) {
+		/* The default is the bundled prompt, installed or in the tree. */
+		if (prompt_path == default_prompt &&
+		    (found_prompt = stage_datafile("prompts/remediate.txt")) != NULL) {
+			prompt_path = found_prompt;
+			js_add_str(params, "prompt", prompt_path);
+		}
 		if (prompt_path == NULL)
 			stage_usage_error(st, "no prompt template (set pipeline.remediation.prompt or --prompt)");
 		if (prompt_load(&tmpl, prompt_path, err, sizeof err) < 0)

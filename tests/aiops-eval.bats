@@ -338,9 +338,9 @@ synth_set() { # dir seed
 	  default_model: fake-model
 	  params: {base_url: "http://127.0.0.1:$(cat "$d/srv/port")/v1", concurrency: 2, max_attempts: 1}
 	pipeline:
-	  correlation: {llm_triage: true, triage_prompt: examples/prompts/triage.txt}
-	  rca: {prompt: examples/prompts/rca.txt}
-	  remediation: {prompt: examples/prompts/remediate.txt, catalog: examples/actions.yaml}
+	  correlation: {llm_triage: true, triage_prompt: $AIOPS_ROOT/examples/prompts/triage.txt}
+	  rca: {prompt: $AIOPS_ROOT/examples/prompts/rca.txt}
+	  remediation: {prompt: $AIOPS_ROOT/examples/prompts/remediate.txt, catalog: $AIOPS_ROOT/examples/actions.yaml}
 	YAML
 	run -0 --separate-stderr aiops-harness eval --config "$d/model.yaml" --dataset "$d/data" --keep "$d/k" \
 		--format json --quiet -j 2

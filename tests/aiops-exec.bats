@@ -174,7 +174,7 @@ s2 | dry-run | allowlist-param | would be refused: parameter 'replicas' is out o
 	rem G1 "$(step s1 scale_out checkout low '{"replicas":6}')" >"$D/in"
 	run -0 aiops-exec --type command -n "$D/in"
 	[ "$(jq -c 'select(.kind == "execution") | .argv' <<<"$output")" = '["/usr/local/sbin/shop-scale-out","--service","checkout","--add","6","-n","shop"]' ]
-	[ "$(jq -r 'select(.kind == "stage") | .params.allowlist' <<<"$output")" = examples/executors/commands.yaml ]
+	[ "$(jq -r 'select(.kind == "stage") | .params.allowlist' <<<"$output")" -ef examples/executors/commands.yaml ]
 }
 
 # --- injection: refused, or one literal argv element ---

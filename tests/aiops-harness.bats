@@ -13,6 +13,14 @@ setup() {
 	cd "$AIOPS_ROOT" || exit 1
 }
 
+# Skips a test that runs the real stages when one of them is not built.
+need_stages() {
+	local s
+	for s in load correlate rca remediate exec metrics mlflow; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+}
+
 @test "run prints the headline scores of the final stream" {
 	run -0 aiops-harness run --config $H/fake.yaml --dataset $H/data --quiet
 	[ "${lines[0]}" = "run r-stream-a.jsonl  experiment fake  provider baseline (baseline-m)" ]
@@ -68,9 +76,7 @@ setup() {
 }
 
 @test "the built-in stages are used unless the config names a command" {
-	for s in load correlate rca remediate exec metrics mlflow; do
-		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
-	done
+	need_stages
 	run -0 aiops-harness run --config examples/configs/basic.yaml --dataset examples/data --dry-run
 	[ "${lines[0]}" = "aiops-load --config ${lines[0]#aiops-load --config }" ]
 	[[ "${lines[1]}" == "  | aiops-correlate --config "*"/config.json" ]]
@@ -161,9 +167,7 @@ setup() {
 }
 
 @test "benchmark groups its runs under a parent MLflow run that holds the table" {
-	for s in load correlate rca remediate exec metrics mlflow; do
-		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
-	done
+	need_stages
 	d=$(scratch)
 	run -0 --separate-stderr aiops-harness benchmark --config examples/configs/basic.yaml \
 		--config examples/configs/basic.yaml --dataset examples/data --format tsv \
@@ -235,9 +239,7 @@ mlf_status() {
 }
 
 @test "a built-in stage that wrote no stage_end: exit 1, the run is logged FAILED" {
-	for s in load correlate rca remediate exec metrics mlflow; do
-		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
-	done
+	need_stages
 	d=$(scratch)
 	mkdir "$d/bin"
 	# An aiops-metrics that exits 0 having written nothing of its own.
@@ -291,4 +293,105 @@ mlf_status() {
 		grep -qx "aiops-harness: stopped by SIG$sig: every stage of the pipe stopped" "$d/err"
 		[ "$(mlf_status "$d/mlruns")" = "$(printf '5\taiops-harness stopped by SIG%s' "$sig")" ]
 	done
+}
+
+# ---- setup from anywhere (#16 item 5) ----
+
+@test "a config's relative paths are relative to its own file: run from another directory" {
+	need_stages
+	d=$(scratch)
+	cd "$d"
+	run -0 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --quiet --set mlflow.store="$d/mlruns"
+	[ "${lines[1]}" = "  incidents 7  detected groups 7  missed 0  false positives 0" ]
+	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
+	[ "${lines[5]}" = "  actions    remediation match 0.857  refused 0  executed 0" ]
+	# A --set value is typed here: relative to the working directory.
+	run -1 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --quiet --set mlflow.store="$d/mlruns" \
+		--set pipeline.remediation.catalog=mine.yaml
+	[ "${stderr_lines[0]}" = "aiops-remediate: $d/mine.yaml: No such file or directory" ]
+}
+
+@test "a stage given a config elsewhere reads the config's files from there, --set ones from here" {
+	d=$(scratch)
+	mkdir "$d/conf" "$d/work"
+	printf 'pipeline:\n  remediation:\n    catalog: cat.yaml\n' >"$d/conf/c.yaml"
+	cd "$d/work"
+	run -0 aiops-remediate --config ../conf/c.yaml --set pipeline.rca.prompt=p.txt --print-config
+	[ "$(jq -r '.pipeline.remediation.catalog' <<<"$output")" = "$d/conf/cat.yaml" ]
+	[ "$(jq -r '.pipeline.rca.prompt' <<<"$output")" = "$d/work/p.txt" ]
+	run -2 aiops-remediate --config ../conf/c.yaml </dev/null
+	[[ "$output" == *"$d/conf/cat.yaml: No such file or directory"* ]]
+	# Absolute paths are kept as they are.
+	run -0 aiops-remediate --config ../conf/c.yaml --set pipeline.remediation.catalog=/x/y.yaml --print-config
+	[ "$(jq -r '.pipeline.remediation.catalog' <<<"$output")" = /x/y.yaml ]
+}
+
+@test "make install: the installed tools run the installed config from any directory" {
+	need_stages
+	[ "$AIOPS_BIN" -ef "$AIOPS_ROOT/bin" ] || skip "make install installs bin/, these tests run $AIOPS_BIN"
+	d=$(scratch)
+	run -0 make -s -C "$AIOPS_ROOT" install PREFIX="$d/p"
+	for f in configs/basic.yaml configs/openai.yaml prompts/rca.txt prompts/remediate.txt prompts/triage.txt \
+		actions.yaml executors/commands.yaml executors/policy.yaml pipelines/full.sh data/incidents.jsonl; do
+		[ -f "$d/p/share/aiops/$f" ]
+	done
+	mkdir "$d/w"
+	cd "$d/w"
+	# Nothing of the tree: the installed programs only.
+	inst=(env -u AIOPS_BIN PATH=/usr/bin:/bin)
+	run -0 --separate-stderr "${inst[@]}" "$d/p/bin/aiops-harness" run \
+		--config "$d/p/share/aiops/configs/basic.yaml" --dataset "$d/p/share/aiops/data" \
+		--quiet --set mlflow.store="$d/mlruns"
+	[ "${lines[1]}" = "  incidents 7  detected groups 7  missed 0  false positives 0" ]
+	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
+	# A stage whose config names no prompt or allowlist finds the installed ones.
+	run -0 "${inst[@]}" "$d/p/bin/aiops-rca" --emit-prompt </dev/null
+	[ "$(jq -r 'select(.kind == "stage") | .params.prompt' <<<"$output")" -ef "$d/p/share/aiops/prompts/rca.txt" ]
+	run -0 "${inst[@]}" "$d/p/bin/aiops-exec" --type command --dry-run </dev/null
+	[ "$(jq -r 'select(.kind == "stage") | .params.allowlist' <<<"$output")" -ef "$d/p/share/aiops/executors/commands.yaml" ]
+	# init copies the installed config, pointing at the installed files.
+	run -0 "${inst[@]}" "$d/p/bin/aiops-harness" init "$d/i"
+	grep -qx "    catalog: $d/p/share/aiops/actions.yaml" "$d/i/aiops.yaml"
+	run -0 make -s -C "$AIOPS_ROOT" uninstall PREFIX="$d/p"
+	[ ! -e "$d/p/share/aiops" ]
+}
+
+@test "init writes a starter config that runs from elsewhere, says what to edit, and never overwrites" {
+	need_stages
+	d=$(scratch)
+	cd "$d"
+	run -0 aiops-harness init proj
+	[ "${lines[0]}" = "aiops-harness: wrote proj/aiops.yaml" ]
+	[ "${lines[1]}" = "Edit in it:" ]
+	[[ "$output" == *"  aiops-harness run --config proj/aiops.yaml --dataset YOUR_DATA"* ]]
+	# The bundled config's ../ paths now hold from proj/: absolute, existing.
+	! grep -q '\.\./' proj/aiops.yaml
+	grep -E '^ +(prompt|catalog): ' proj/aiops.yaml | awk '{print $2}' >"$d/paths"
+	[ "$(wc -l <"$d/paths")" -eq 3 ]
+	while read -r f; do [ -f "$f" ]; done <"$d/paths"
+	mkdir other
+	cd other
+	run -0 --separate-stderr aiops-harness run --config ../proj/aiops.yaml --dataset "$AIOPS_ROOT/examples/data" \
+		--quiet --set mlflow.store="$d/mlruns"
+	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
+	cd "$d"
+	printf 'mine\n' >proj/aiops.yaml
+	run -1 --separate-stderr aiops-harness init proj
+	[ "$stderr" = "aiops-harness: 'proj/aiops.yaml' exists: not overwritten (remove it, or init another directory)" ]
+	[ "$(cat proj/aiops.yaml)" = mine ]
+	run -0 aiops-harness init
+	[ -s aiops.yaml ]
+	run -2 aiops-harness init a b
+}
+
+@test "the README's PATH line puts the tree's programs on PATH for its bare-name examples" {
+	line=$(grep -o 'export PATH="$PWD/bin:$PATH"' README.md | head -n 1)
+	[ -n "$line" ]
+	# Near the top: after the two first commands, before the first bare-name example.
+	[ "$(grep -n -m 1 -F "$line" README.md | cut -d: -f1)" -lt "$(grep -n -m 1 '^aiops-load ' README.md | cut -d: -f1)" ]
+	[ "$(grep -n -m 1 -F "$line" README.md | cut -d: -f1)" -gt "$(grep -n -m 1 '^make test' README.md | cut -d: -f1)" ]
+	run -0 env -i HOME="$HOME" bash -c "cd '$AIOPS_ROOT' && PATH=/usr/bin:/bin && $line && command -v aiops-harness"
+	[ "$output" -ef "$AIOPS_ROOT/bin/aiops-harness" ]
 }

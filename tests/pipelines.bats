@@ -65,8 +65,8 @@ keep_run() {
 	  default_model: fake-model
 	  params: {base_url: "http://127.0.0.1:$(cat "$d/port")/v1", concurrency: 2, max_attempts: 2}
 	pipeline:
-	  rca: {prompt: examples/prompts/rca.txt}
-	  remediation: {prompt: examples/prompts/remediate.txt, catalog: examples/actions.yaml}
+	  rca: {prompt: $AIOPS_ROOT/examples/prompts/rca.txt}
+	  remediation: {prompt: $AIOPS_ROOT/examples/prompts/remediate.txt, catalog: $AIOPS_ROOT/examples/actions.yaml}
 	YAML
 	keep_run "$d/model.yaml"
 	[ "$(grep -c '"kind":"llm_call"' "$d/k/final.jsonl")" -gt 0 ]

@@ -1,6 +1,7 @@
 /* Unit tests of lib/cfg: YAML and JSON into json-c, scalar typing, --set
  * overrides, sections, and error positions. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
@@ -106,5 +107,31 @@ main(void)
 	       strcmp(js_str(js_path(c, "provider"), "type"), "baseline") == 0,
 	       "examples/configs/basic.yaml loads with the baseline provider");
 	json_object_put(c);
+	/* Paths the config names resolve against a directory; the rest stay. */
+	c = parse("pipeline:\n  rca: {prompt: p.txt, top_k: 3}\n"
+		  "  remediation: {catalog: /abs/c.yaml}\n"
+		  "  executor: {approve: 'file:ok.jsonl', policy: ../pol.yaml}\n"
+		  "mlflow: {tracking_uri: 'http://h:5000', store: runs}\n"
+		  "provider: {params: {replay_file: rec.jsonl, base_url: v1}}\n"
+		  "dataset: {path: data, logs: logs.jsonl}\n", err);
+	tap_ok(cfg_resolve_paths(c, "/cfg", err, sizeof err) == 0, "cfg_resolve_paths succeeds");
+	dump_is(c, "{\"pipeline\":{\"rca\":{\"prompt\":\"/cfg/p.txt\",\"top_k\":3},"
+		"\"remediation\":{\"catalog\":\"/abs/c.yaml\"},"
+		"\"executor\":{\"approve\":\"file:/cfg/ok.jsonl\",\"policy\":\"/cfg/../pol.yaml\"}},"
+		"\"mlflow\":{\"tracking_uri\":\"http://h:5000\",\"store\":\"/cfg/runs\"},"
+		"\"provider\":{\"params\":{\"replay_file\":\"/cfg/rec.jsonl\",\"base_url\":\"v1\"}},"
+		"\"dataset\":{\"path\":\"/cfg/data\",\"logs\":\"logs.jsonl\"}}",
+		"relative file paths join the directory; absolute ones, URLs and other keys stay");
+	json_object_put(c);
+	{
+		char *d1 = cfg_dirname("a/b/c.yaml"), *d2 = cfg_dirname("c.yaml"), *d3 = cfg_dirname("/c.yaml");
+		tap_is_str(d1, "a/b", "cfg_dirname of a path");
+		tap_is_str(d2, ".", "cfg_dirname of a bare name");
+		tap_is_str(d3, "/", "cfg_dirname at the root");
+		free(d1);
+		free(d2);
+		free(d3);
+	}
+
 	return tap_done();
 }
