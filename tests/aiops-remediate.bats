@@ -222,6 +222,10 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	# raw: a NUL byte in the answer text itself (\u0000 in the provider's envelope)
 	jq -nc '{content: "{\"steps\":[{\"action\":\"restart\",\"target\":\"checkout\u0000evil\",\"params\":{\"mode\":\"rolling\"},\"rationale\":\"x\"}]}"}' >>"$BATS_TEST_TMPDIR/script.jsonl"
 	jq -nc '{content: "{\"steps\":[{\"action\":\"restart\",\"target\":\"checkout\u0000evil\",\"params\":{\"mode\":\"rolling\"},\"rationale\":\"x\"}]}"}' >>"$BATS_TEST_TMPDIR/script.jsonl"
+	# raw, right after a backslash: shown as \u0000 it would read as an
+	# escaped backslash and "u0000", so only the raw-NUL flag catches it
+	jq -nc '{content: "{\"steps\":[{\"action\":\"restart\",\"target\":\"checkout\\\u0000evil\",\"params\":{\"mode\":\"rolling\"},\"rationale\":\"x\"}]}"}' >>"$BATS_TEST_TMPDIR/script.jsonl"
+	jq -nc '{content: "{\"steps\":[{\"action\":\"restart\",\"target\":\"checkout\\\u0000evil\",\"params\":{\"mode\":\"rolling\"},\"rationale\":\"x\"}]}"}' >>"$BATS_TEST_TMPDIR/script.jsonl"
 	start_fake --script "$BATS_TEST_TMPDIR/script.jsonl"
 	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
 	[ "$status" -eq 0 ]
@@ -231,6 +235,10 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	[ "${lines[0]}" = "aiops-remediate: 1 of 1 model answers failed: $want" ]
 	[ "${lines[1]}" = "$(jq -nc --arg e "$want" '[[], $e]')" ]
 	run pipe "sed -n 2p '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "aiops-remediate: 1 of 1 model answers failed: $want" ]
+	[ "${lines[1]}" = "$(jq -nc --arg e "$want" '[[], $e]')" ]
+	run pipe "sed -n 3p '$R' | aiops-remediate --config '$CFG' | jq -c 'select(.kind==\"remediation\") | [.steps, .error]'"
 	[ "${#lines[@]}" -eq 2 ]
 	[ "${lines[0]}" = "aiops-remediate: 1 of 1 model answers failed: $want" ]
 	[ "${lines[1]}" = "$(jq -nc --arg e "$want" '[[], $e]')" ]

@@ -59,6 +59,8 @@ main(void)
 	invalid("{'a':1}", "expected a member name", "single quotes");
 	invalid("{\"a\":1,}", "expected a member name", "a trailing comma");
 	invalid("{\"a\":\"x\ty\"}", "control character in a string", "a raw tab in a string");
+	invalid("{\"a\":\"x\ny\"}", "control character in a string", "a raw newline in a string");
+	invalid("{\"a\":\"x\x1fy\"}", "control character in a string", "a raw 0x1f (the last control character) in a string");
 	invalid("{\"a\":\"\\x\"}", "bad escape in a string", "a bad escape");
 	invalid("{\"a\":\"\\u12\"}", "bad \\u escape", "a short \\u escape");
 	invalid("", "unexpected end of data", "nothing");
