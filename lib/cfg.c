@@ -457,13 +457,24 @@ cfg_dirname(const char *path)
 	return estrndup(path, (size_t)(slash - path));
 }
 
+char *
+cfg_path_join(const char *dir, const char *name)
+{
+	struct buf b = BUF_INIT(0);
+
+	if (dir == NULL || dir[0] == '\0' || name[0] == '/')
+		return estrdup(name);
+	buf_printf(&b, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+	return buf_detach(&b);
+}
+
 /* Replaces root's value at dotted with base/value when it is a relative
  * path (after prefix, which stays in front). */
 static void
 resolve_one(json_object *root, const char *dotted, const char *base)
 {
 	const char *last = strrchr(dotted, '.'), *s, *prefix = "";
-	char parent[256];
+	char parent[256], *path;
 	json_object *o, *v;
 	struct buf b = BUF_INIT(0);
 
@@ -484,11 +495,10 @@ resolve_one(json_object *root, const char *dotted, const char *base)
 	}
 	if (*s == '\0' || *s == '/')
 		return;
+	path = cfg_path_join(base, s);
 	buf_adds(&b, prefix);
-	buf_adds(&b, base);
-	if (strcmp(base, "/") != 0)
-		buf_adds(&b, "/");
-	buf_adds(&b, s);
+	buf_adds(&b, path);
+	free(path);
 	json_object_object_add(o, last + 1, json_object_new_string_len(b.p, (int)b.len));
 	buf_free(&b);
 }

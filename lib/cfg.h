@@ -47,6 +47,10 @@ int cfg_resolve_paths(json_object *root, const char *dir, char *err, size_t errl
  * frees it. */
 char *cfg_dirname(const char *path);
 
+/* dir/name (one slash between), or a copy of name when it is absolute or
+ * dir is NULL or empty; the caller frees it. */
+char *cfg_path_join(const char *dir, const char *name);
+
 /* The object at a dotted path, or NULL (borrowed). */
 json_object *cfg_section(json_object *root, const char *dotted);
 

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "cfg.h"
 #include "csv.h"
 #include "err.h"
 #include "js.h"
@@ -39,17 +40,6 @@ rda_fmt_parse(const char *s)
 	return -1;
 }
 
-static char *
-join(const char *dir, const char *name)
-{
-	struct buf b = BUF_INIT(0);
-
-	if (dir == NULL || name[0] == '/')
-		return estrdup(name);
-	buf_printf(&b, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-	return buf_detach(&b);
-}
-
 int
 rda_config(struct rda *a, json_object *sec, const char *dir, const char *opt, char *why, size_t n)
 {
@@ -74,7 +64,7 @@ rda_config(struct rda *a, json_object *sec, const char *dir, const char *opt, ch
 			a->fmt = (enum rda_fmt)f;
 		}
 		if ((s = js_str(sec, "labels")) != NULL)
-			a->labels = join(dir, s);
+			a->labels = cfg_path_join(dir, s);
 		if ((s = js_str(sec, "source")) != NULL) {
 			if (strcmp(s, "metric") && strcmp(s, "span") && strcmp(s, "log")) {
 				snprintf(why, n, "dataset.alerts.source: '%s' is not metric, span or log", s);
@@ -109,7 +99,7 @@ rda_config(struct rda *a, json_object *sec, const char *dir, const char *opt, ch
 	if (opt)
 		a->path = estrdup(opt);
 	else if (path)
-		a->path = join(dir, path);
+		a->path = cfg_path_join(dir, path);
 	else
 		return 1;
 	return 0;
@@ -144,7 +134,7 @@ is_dir(const char *p)
 static int
 is_file(const char *dir, const char *name)
 {
-	char *p = join(dir, name);
+	char *p = cfg_path_join(dir, name);
 	struct stat sb;
 	int r = stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 
@@ -866,7 +856,7 @@ gaia_elem(struct rda *a, const struct rda_out *out, const char *path, int kind,
 static int
 gaia_file(struct rda *a, const struct rda_out *out, const char *name, int kind, char *why, size_t wn)
 {
-	char *path = join(a->path, name);
+	char *path = cfg_path_join(a->path, name);
 	struct buf b = BUF_INIT(0);
 	json_object *o;
 	const char *w;
@@ -1047,7 +1037,7 @@ read_gaia(struct rda *a, const struct rda_out *out, char *why, size_t wn)
 	}
 	/* Template texts first, for the log alerts' attrs. */
 	if (is_file(a->path, "log/drain-templates.csv")) {
-		char *tp = join(a->path, "log/drain-templates.csv");
+		char *tp = cfg_path_join(a->path, "log/drain-templates.csv");
 		a->templates = json_object_new_object();
 		r = each_line(a, out, tp, "alerts", "gaia", tpl_line, &row, why, wn);
 		free(tp);
@@ -1059,7 +1049,7 @@ read_gaia(struct rda *a, const struct rda_out *out, char *why, size_t wn)
 	    gaia_file(a, out, "trace/traces.json", G_TRACE, why, wn) < 0 ||
 	    gaia_file(a, out, "log/logs.json", G_LOG, why, wn) < 0)
 		return -1;
-	lab = a->labels ? estrdup(a->labels) : join(a->path, "label.csv");
+	lab = a->labels ? estrdup(a->labels) : cfg_path_join(a->path, "label.csv");
 	memset(&L, 0, sizeof L);
 	if (access(lab, F_OK) == 0)
 		r = each_line(a, out, lab, "incidents", "gaia", label_line, &L, why, wn);

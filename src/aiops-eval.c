@@ -1101,6 +1101,15 @@ tab_add(struct table *t, char **cells)
 	t->nrow++;
 }
 
+/* Adds the header row h[0..t->ncol), using cells (t->ncol long). */
+static void
+tab_head(struct table *t, const char *const *h, char **cells)
+{
+	for (size_t k = 0; k < t->ncol; k++)
+		cells[k] = estrdup(h[k]);
+	tab_add(t, cells);
+}
+
 static void
 tab_print(const struct table *t, enum fmt f)
 {
@@ -1392,9 +1401,7 @@ cmd_score(int argc, char **argv)
 			struct table t = {sizeof h / sizeof *h, 0, NULL};
 			char *cells[sizeof h / sizeof *h];
 			size_t k;
-			for (k = 0; k < t.ncol; k++)
-				cells[k] = estrdup(h[k]);
-			tab_add(&t, cells);
+			tab_head(&t, h, cells);
 			for (i = 0; i < nrows; i++) {
 				const struct row *r = &rows[i];
 				char b[128];
@@ -1450,9 +1457,7 @@ cmd_score(int argc, char **argv)
 			struct table t = {sizeof h / sizeof *h, 0, NULL};
 			char *cells[sizeof h / sizeof *h];
 			size_t k;
-			for (k = 0; k < t.ncol; k++)
-				cells[k] = estrdup(h[k]);
-			tab_add(&t, cells);
+			tab_head(&t, h, cells);
 			for (i = 0; i < ncc; i++) {
 				const struct ccase *c = &cc[i];
 				k = 0;

@@ -691,17 +691,6 @@ parse_size(const char *s)
 	return (size_t)v;
 }
 
-static char *
-join(const char *dir, const char *name)
-{
-	struct buf b = BUF_INIT(0);
-
-	if (dir == NULL || name[0] == '/')
-		return estrdup(name);
-	buf_printf(&b, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-	return buf_detach(&b);
-}
-
 static int
 exists(const char *p)
 {
@@ -760,7 +749,7 @@ add_globs(const struct file *t, json_object *pats)
 		if (!json_object_is_type(pv, json_type_string))
 			efatal(EXIT_USAGE, "dataset.%s.files: expected a pattern or a list of patterns",
 			       rd_role_name[r]);
-		pat = join(dataset_dir, json_object_get_string(pv));
+		pat = cfg_path_join(dataset_dir, json_object_get_string(pv));
 		k = glob(pat, 0, NULL, &g);
 		if (k != 0 && k != GLOB_NOMATCH)
 			efatal(EXIT_FAIL, "%s: cannot list the files", pat);
@@ -839,7 +828,7 @@ setup_role(enum rd_role r, json_object *sec)
 	if (opt_files[r]) {
 		path = estrdup(opt_files[r]);
 	} else if (cfgname) {
-		path = join(dataset_dir, cfgname);
+		path = cfg_path_join(dataset_dir, cfgname);
 	} else {
 		static const char *const alt[] = {".jsonl", ".jsonl.gz", ".csv", ".csv.gz",
 			".otlp.jsonl", ".otlp.jsonl.gz", ".json", ".ndjson", NULL};
@@ -847,14 +836,14 @@ setup_role(enum rd_role r, json_object *sec)
 		for (i = 0; alt[i]; i++) {
 			snprintf(name, sizeof name, "%s%s", rd_role_name[r], alt[i]);
 			free(path);
-			path = join(dataset_dir, name);
+			path = cfg_path_join(dataset_dir, name);
 			if (exists(path))
 				break;
 		}
 		if (alt[i] == NULL) {
 			free(path);
 			snprintf(name, sizeof name, "%s.jsonl", rd_role_name[r]);
-			path = join(dataset_dir, name);
+			path = cfg_path_join(dataset_dir, name);
 		}
 	}
 	add_file(f, path, 0);
