@@ -42,6 +42,7 @@
 
 #define TOPK 5
 #define BATCH 200               /* cases written per pass over the input */
+#define PUSH(arr, n, v) do { (arr) = erealloc((arr), ((n) + 1) * sizeof *(arr)); (arr)[(n)] = (v); } while (0)
 
 static const char *usage_text =
 	"usage: aiops-eval slice --out DIR [--pre SECONDS] [--post SECONDS] [--no-control] FILE\n"
@@ -85,6 +86,7 @@ struct sinc {
 	char *id, *raw, *fault, *service, *file;
 	int64_t start, end;             /* end: resolved, or start */
 	int64_t ws, we, cs, ce;         /* case and control windows [s, e); cs TS_NONE: none */
+	const char *from;               /* the control's rule: "before", "fault-free" or "-" */
 	FILE *fcase, *fctl;
 	struct smap svcs;
 	unsigned long nsig;            /* signals in the case window */
@@ -145,6 +147,98 @@ xclose(FILE *f, const char *what)
 {
 	if (f && (ferror(f) | fclose(f)))
 		efatal(1, "%s: write error", what);
+}
+
+/* Does [s, e) overlap a control already given to one of incs[0..n)? */
+static int
+ctl_taken(const struct sinc *incs, size_t n, int64_t s, int64_t e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (incs[i].cs != TS_NONE && s < incs[i].ce && incs[i].cs < e)
+			return 1;
+	return 0;
+}
+
+/*
+ * The controls, one window of length len per incident (incs sorted by
+ * start), never shared:
+ *   before      the latest window that ends at or before the incident's
+ *               start, overlaps no incident's busy span [start, end + post)
+ *               and starts inside the data;
+ *   fault-free  else the nearest free slot of the fault-free stretches: the
+ *               data span [dmin, dmax] less [start - len, end + post + len)
+ *               of every incident, each stretch tiled from its beginning
+ *               into windows of length len (ties: the earlier slot).
+ * An incident left without either has no control.
+ */
+static void
+place_controls(struct sinc *incs, size_t ninc, int64_t len, int64_t post_ns, int64_t dmin,
+	       int64_t dmax)
+{
+	int64_t *slot = NULL, t;
+	char *used = NULL;
+	size_t i, j, nslot = 0;
+	struct { int64_t s, e; } *z = emalloc((ninc + 1) * sizeof *z);
+
+	for (i = 0; i < ninc; i++) {
+		struct sinc *x = &incs[i];
+		int64_t e = x->start;
+		int moved = 1;
+		while (moved) {
+			moved = 0;
+			for (j = 0; j < ninc; j++) {
+				int64_t bs = incs[j].start, be = incs[j].end + post_ns;
+				if (e - len < be && e > bs) {
+					e = bs;
+					moved = 1;
+				}
+			}
+		}
+		if (e - len >= dmin && !ctl_taken(incs, i, e - len, e)) {
+			x->cs = e - len;
+			x->ce = e;
+			x->from = "before";
+		}
+	}
+	/* The fault-free stretches: zones sorted by start, merged on the way. */
+	for (i = 0; i < ninc; i++) {
+		z[i].s = incs[i].start - len;
+		z[i].e = incs[i].end + post_ns + len;
+	}
+	t = dmin;
+	for (i = 0; i <= ninc; i++) {
+		int64_t gap_end = i < ninc ? z[i].s : dmax;
+		for (; t + len <= gap_end; t += len) {
+			PUSH(slot, nslot, t);
+			nslot++;
+		}
+		if (i < ninc && z[i].e > t)
+			t = z[i].e;
+	}
+	used = ecalloc(nslot ? nslot : 1, 1);
+	for (i = 0; i < ninc; i++) {
+		struct sinc *x = &incs[i];
+		size_t best = nslot;
+		int64_t bd = 0;
+		if (x->cs != TS_NONE)
+			continue;
+		for (j = 0; j < nslot; j++) {
+			int64_t d = slot[j] > x->start ? slot[j] - x->start : x->start - slot[j];
+			if (used[j] || ctl_taken(incs, ninc, slot[j], slot[j] + len))
+				continue;
+			if (best == nslot || d < bd)
+				best = j, bd = d;
+		}
+		if (best < nslot) {
+			used[best] = 1;
+			x->cs = slot[best];
+			x->ce = slot[best] + len;
+			x->from = "fault-free";
+		}
+	}
+	free(used);
+	free(slot);
+	free(z);
 }
 
 static int
@@ -242,41 +336,23 @@ cmd_slice(int argc, char **argv)
 	if (ninc > 1)
 		qsort(incs, ninc, sizeof *incs, sinc_by_start);
 
-	/* Windows.  The control is the latest window of the same length that
-	 * ends at or before the incident's start and overlaps no incident's
-	 * busy span [start, end + post), inside the data. */
+	/* Windows and controls (see place_controls). */
 	for (i = 0; i < ninc; i++) {
-		struct sinc *x = &incs[i];
-		int64_t e = x->start;
-		int moved = 1;
-		x->file = safe_name(x->id, i);
-		x->ws = x->start - pre_ns;
-		x->we = x->start + post_ns;
-		x->cs = x->ce = TS_NONE;
-		if (!control || dmin == TS_NONE)
-			continue;
-		while (moved) {
-			moved = 0;
-			for (j = 0; j < ninc; j++) {
-				int64_t bs = incs[j].start, be = incs[j].end + post_ns;
-				if (e - len < be && e > bs && bs < e) {
-					e = bs;
-					moved = 1;
-				}
-			}
-		}
-		if (e - len >= dmin) {
-			x->cs = e - len;
-			x->ce = e;
-		}
+		incs[i].file = safe_name(incs[i].id, i);
+		incs[i].ws = incs[i].start - pre_ns;
+		incs[i].we = incs[i].start + post_ns;
+		incs[i].cs = incs[i].ce = TS_NONE;
+		incs[i].from = "-";
 	}
+	if (control && dmin != TS_NONE)
+		place_controls(incs, ninc, len, post_ns, dmin, dmax);
 	if (mkdir(out, 0777) < 0 && errno != EEXIST)
 		efatal(1, "%s: %s", out, strerror(errno));
 	snprintf(path, sizeof path, "%s/cases.tsv", out);
 	if ((tsv = fopen(path, "w")) == NULL)
 		efatal(1, "%s: %s", path, strerror(errno));
 	fprintf(tsv, "case\tincident\tfault\tservice\tstart\twindow_start\twindow_end\t"
-		"control_start\tcontrol_end\tsignals\n");
+		"control_start\tcontrol_end\tsignals\tcontrol_from\n");
 
 	/* Pass 2 (per batch of cases): the signals into their windows. */
 	for (b0 = 0; b0 < ninc || (ninc == 0 && b0 == 0); b0 += BATCH) {
@@ -351,10 +427,10 @@ cmd_slice(int argc, char **argv)
 			tsv_field(tsv, x->fault ? x->fault : "-");
 			fputc('\t', tsv);
 			tsv_field(tsv, x->service ? x->service : "-");
-			fprintf(tsv, "\t%s\t%s\t%s\t%s\t%s\t%lu\n", ts_format(x->start, tb[0]),
+			fprintf(tsv, "\t%s\t%s\t%s\t%s\t%s\t%lu\t%s\n", ts_format(x->start, tb[0]),
 				ts_format(x->ws, tb[1]), ts_format(x->we, tb[2]),
 				x->cs != TS_NONE ? ts_format(x->cs, tb[3]) : "-",
-				x->cs != TS_NONE ? ts_format(x->ce, tb[4]) : "-", x->nsig);
+				x->cs != TS_NONE ? ts_format(x->ce, tb[4]) : "-", x->nsig, x->from);
 		}
 	}
 	xclose(tsv, "cases.tsv");
@@ -503,8 +579,6 @@ stream_free(struct stream *s)
 	free(s->rerr);
 	memset(s, 0, sizeof *s);
 }
-
-#define PUSH(arr, n, v) do { (arr) = erealloc((arr), ((n) + 1) * sizeof *(arr)); (arr)[(n)] = (v); } while (0)
 
 static void
 see(struct stream *s, int64_t t)

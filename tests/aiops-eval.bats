@@ -201,7 +201,7 @@ failed/failed" ]
 	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
 	run -0 aiops-eval slice --pre 300 --post 420 --out "$d/s" "$d/stream.jsonl"
 	[ "$(wc -l <"$d/s/cases.tsv")" -eq 4 ]
-	while IFS=$'\t' read -r cid inc fault _ start ws we cs ce nsig; do
+	while IFS=$'\t' read -r cid inc fault _ start ws we cs ce nsig _; do
 		[ "$cid" = case ] && continue
 		# The window: exactly the signals in [start - 300 s, start + 420 s).
 		want=$(jq -c --arg a "$ws" --arg b "$we" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
@@ -221,13 +221,63 @@ failed/failed" ]
 	done <"$d/s/cases.tsv"
 }
 
+@test "slice: controls from a fault-free stretch when no window fits before the incident; never on an incident, never shared" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 5 --duration 4h --faults 3 --out "$d/data" >/dev/null
+	# Three faults eight minutes apart, early in a four-hour set (as on
+	# Nezha): a 35-minute window fits before the first only.
+	jq -c 'input_line_number as $i
+		| .start_ts = "2024-05-01T10:\(40 + 8 * ($i - 1)):00.000Z"
+		| .resolved_ts = "2024-05-01T10:\(43 + 8 * ($i - 1)):00.000Z" | del(.detected_ts)' \
+		"$d/data/incidents.jsonl" >"$d/inc" && mv "$d/inc" "$d/data/incidents.jsonl"
+	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
+	run -0 aiops-eval slice --pre 1500 --post 600 --out "$d/s" "$d/stream.jsonl"
+	[ "$(awk -F'\t' 'NR > 1 { print $11 }' "$d/s/cases.tsv" | tr '\n' ' ')" = "before fault-free fault-free " ]
+	# A fault-free control is at least one window length (2100 s) clear of
+	# every incident's span [start, resolved + post).
+	last=$(jq -r 'select(.kind == "incident") | .resolved_ts' "$d/stream.jsonl" | sort | tail -1)
+	free_from=$(jq -n -r --arg l "$last" '($l | sub("\\.000Z$"; "Z") | fromdate) + 600 + 2100 | todate')
+	while IFS=$'\t' read -r cid _ _ _ _ _ _ cs ce _ from; do
+		[ "$cid" = case ] && continue
+		[ "$(jq -n --arg a "$cs" --arg b "$ce" '($b | sub("\\.000Z$"; "Z") | fromdate) - ($a | sub("\\.000Z$"; "Z") | fromdate)')" = 2100 ]
+		# On no incident (with post_s after its end).
+		[ "$(jq -c --arg a "$cs" --arg b "$ce" 'select(.kind == "incident" and .start_ts < $b
+			and ((.resolved_ts | sub("\\.000Z$"; "Z") | fromdate) + 600 | todate) > ($a | sub("\\.000Z$"; "Z")))' "$d/stream.jsonl")" = "" ]
+		if [ "$from" = fault-free ]; then [[ "${cs%.000Z}Z" > "$free_from" || "${cs%.000Z}Z" = "$free_from" ]]; fi
+		# It holds the stretch's signals and no label.
+		[ "$(grep -c '"kind":"incident"' "$d/s/$cid/control.jsonl")" -eq 0 ]
+		want=$(jq -c --arg a "$cs" --arg b "$ce" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
+		[ "$want" -gt 0 ]
+		[ "$(grep -vc '"kind":"run"' "$d/s/$cid/control.jsonl")" -eq "$want" ]
+	done <"$d/s/cases.tsv"
+	# Every control its own window: none counted twice.
+	[ "$(awk -F'\t' 'NR > 1 { print $8 }' "$d/s/cases.tsv" | sort | uniq -d)" = "" ]
+	# Deterministic: the same cut again.
+	aiops-eval slice --pre 1500 --post 600 --out "$d/t" "$d/stream.jsonl"
+	cmp "$d/s/cases.tsv" "$d/t/cases.tsv"
+}
+
+@test "slice: a control window is never given to two incidents" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 5 --duration 1h --faults 3 --out "$d/data" >/dev/null
+	# Two faults a minute apart: the latest window before the second is
+	# the first's.
+	jq -c 'input_line_number as $i | .start_ts = "2024-05-01T10:\(40 + $i):00.000Z"
+		| .resolved_ts = "2024-05-01T10:\(41 + $i):00.000Z"' "$d/data/incidents.jsonl" | head -2 >"$d/inc"
+	mv "$d/inc" "$d/data/incidents.jsonl"
+	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
+	run -0 aiops-eval slice --pre 300 --post 60 --out "$d/s" "$d/stream.jsonl"
+	[ "$(awk -F'\t' 'NR > 1 { print $8 }' "$d/s/cases.tsv" | sort | uniq -d)" = "" ]
+	[ "$(awk -F'\t' 'NR > 1 && $8 != "-"' "$d/s/cases.tsv" | wc -l)" -eq 2 ]
+}
+
 @test "slice keeps alert records in the windows (alert-only datasets)" {
 	d=$BATS_TEST_TMPDIR
 	(cd "$FIX/alerts" && aiops-load --alerts gaia --tz +08:00 2>/dev/null) >"$d/stream.jsonl"
 	[ "$(grep -c '"kind":"alert"' "$d/stream.jsonl")" -gt 0 ]
 	run -0 aiops-eval slice --no-control --pre 600 --post 600 --out "$d/s" "$d/stream.jsonl"
 	n=0
-	while IFS=$'\t' read -r cid _ _ _ _ ws we _ _ nsig; do
+	while IFS=$'\t' read -r cid _ _ _ _ ws we _ _ nsig _; do
 		[ "$cid" = case ] && continue
 		want=$(jq -c --arg a "$ws" --arg b "$we" 'select(.kind == "alert" and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
 		[ "$(grep -c '"kind":"alert"' "$d/s/$cid/case.jsonl")" -eq "$want" ]
