@@ -172,6 +172,47 @@ T0=2024-05-01T10
 failed/failed" ]
 }
 
+@test "remediation match, LLM tokens and cost per row and case; cost n/a when unpriced, never 0" {
+	d=$BATS_TEST_TMPDIR
+	call() { # model tokens_in tokens_out
+		jq -n -c --arg m "$1" --argjson i "$2" --argjson o "$3" \
+			'{kind: "llm_call", stage: "rca", model: $m, tokens_in: $i, tokens_out: $o}'
+	}
+	rem() { # group action
+		jq -n -c --arg g "$1" --arg a "$2" '{kind: "remediation", group_id: $g, steps: [{action: $a}]}'
+	}
+	header >"$d/m.tsv"
+	for i in 1 2 3; do
+		mkdir -p "$d/c$i"
+		{
+			inc "I$i" "$T0:10:00.000Z" "$T0:15:00.000Z" a f | if [ $i -lt 3 ]; then jq -c '.expected_actions = ["restart"]'; else cat; fi
+			grp G1 "$T0:10:10.000Z" "$T0:10:20.000Z" "$T0:12:00.000Z" a
+			rca G1 a
+			rem G1 "$([ $i = 1 ] && echo restart || echo scale_out)"
+			call m1 1000 200
+		} >"$d/c$i/final.jsonl"
+		row A sys "c$i" "I$i" case 0.1 ok 1 "$d/c$i" >>"$d/m.tsv"
+	done
+	mkdir -p "$d/k1"
+	call m1 500 100 >"$d/k1/final.jsonl"
+	row A sys c1 I1 control 0.1 ok 1 "$d/k1" >>"$d/m.tsv"
+	prices='{"m1": {"input_per_1k": 0.01, "output_per_1k": 0.1}}'
+	run -0 aiops-eval score --format json --prices "$prices" "$d/m.tsv"
+	# I1 restart = expected, I2 scale_out != restart, I3 has no label.
+	[ "$(jq -c '.rows[0] | [.remediation_match.value, .remediation_match.n, .llm_tokens, .cost_usd]' <<<"$output")" = '[0.5,2,4200,0.105]' ]
+	[ "$(jq -c '[.cases[] | select(.arm == "A") | [.remediation_match, .llm_tokens, .cost_usd]]' <<<"$output")" = '[[true,1800,0.045],[false,1200,0.03],[null,1200,0.03]]' ]
+	# No price table: tokens, and the cost unknown.
+	run -0 aiops-eval score --format json "$d/m.tsv"
+	[ "$(jq -c '.rows[0] | [.llm_tokens, .cost_usd]' <<<"$output")" = '[4200,null]' ]
+	run -0 aiops-eval score --format tsv --table summary "$d/m.tsv"
+	[ "$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i } NR == 2 { print $c["LLM tokens"], $c["cost USD"], $c["remediation [95% CI]"] }' <<<"$output")" = "4200 n/a 0.500 [0.000,1.000]" ]
+	# A call of a model the table does not price: the cost is unknown.
+	call m2 10 10 >>"$d/c2/final.jsonl"
+	run -0 aiops-eval score --format json --prices "$prices" "$d/m.tsv"
+	[ "$(jq -c '[.rows[0].cost_usd, [.cases[] | select(.arm == "A") | .cost_usd]]' <<<"$output")" = '[null,[0.045,null,0.03]]' ]
+	run -2 aiops-eval score --prices '[1]' "$d/m.tsv"
+}
+
 @test "lift and McNemar's exact test against the first arm, case by case" {
 	d=$BATS_TEST_TMPDIR
 	header >"$d/m.tsv"
@@ -306,6 +347,9 @@ failed/failed" ]
 	run -2 aiops-eval slice --pre x --out /tmp/x f
 	[ "$output" = "aiops-eval: --pre: 'x' is not a number >= 0" ]
 	run -2 aiops-eval score --format xml m
+	run -2 aiops-eval cut --drop smell f
+	[ "$output" = "aiops-eval: --drop: 'smell' is not log, metric, span or alert" ]
+	run -2 aiops-eval cut --until yesterday f
 	run -0 aiops-eval --help
 	[ "${lines[0]%% *}" = "usage:" ]
 }
@@ -321,19 +365,57 @@ synth_set() { # dir seed
 	synth_set "$d/data" 7
 	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
 		--format json --keep "$d/k" --quiet -j 2
-	[ "$(jq -c '.rows[0] | [.arm, .slice, .cases, .failed, .controls]' <<<"$output")" = '["basic","all",5,0,5]' ]
+	# Three controls: the windows before INC-002 and INC-005 are those of
+	# INC-001 and INC-004 (not counted twice), and no stretch of this set is
+	# a window clear of every fault.
+	[ "$(jq -c '.rows[0] | [.arm, .slice, .cases, .failed, .controls]' <<<"$output")" = '["basic","all",5,0,3]' ]
 	[ "$(jq '[.cases[] | select(.arm == "basic")] | length' <<<"$output")" -eq 5 ]
 	[ "$(jq -r '.rows[0].recall.value >= 0.6' <<<"$output")" = true ]
 	[ "$(jq -r '[.rows[] | .arm] | unique | join(",")' <<<"$output")" = "basic,ref:constant-loo,ref:random" ]
 	# The kept run: every case's streams, the manifest, all four formats.
 	for f in text md tsv json; do [ -s "$d/k/eval.$f" ]; done
-	[ "$(find "$d/k/runs/1" -name 02-rca.jsonl | wc -l)" -eq 10 ]
+	[ "$(find "$d/k/runs/1" -name 02-rca.jsonl | wc -l)" -eq 8 ]
 	[ "$(jq -c . "$d/k/eval.json")" = "$(jq -c . <<<"$output")" ]
 	# The same run again, one job at a time: the same numbers.
 	first=$(jq -c 'del(.rows[].seconds_per_case, .cases[].seconds)' <<<"$output")
 	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
 		--format json --quiet -j 1
 	[ "$(jq -c 'del(.rows[].seconds_per_case, .cases[].seconds)' <<<"$output")" = "$first" ]
+}
+
+@test "harness eval: delay and ablation arms, each one more row, their inputs cut as documented" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--delays 0,120 --ablate logs,metrics --format json --table summary --keep "$d/k" --quiet -j 2
+	[ "$(jq -r '[.rows[] | select(.slice == "all") | .arm] | join(" ")' <<<"$output")" = \
+		"basic basic@delay=0s basic@delay=120s basic-no-logs basic-no-metrics ref:constant-loo ref:random" ]
+	# A delay arm runs no control (a control has no start to cut at); an
+	# ablation arm runs them, cut the same way.
+	[ "$(jq -c '[.rows[] | select(.slice == "all" and (.reference | not)) | [.cases, .failed, .controls]]' <<<"$output")" = \
+		'[[5,0,3],[5,0,0],[5,0,0],[5,0,3],[5,0,3]]' ]
+	# The delay arm's input: the case window up to start + 120 s, no later.
+	n=0
+	while IFS=$'\t' read -r cid _ _ _ start ws _; do
+		[ "$cid" = case ] && continue
+		until=$(jq -n -r --arg s "$start" '($s | sub("\\.000Z$"; "Z") | fromdate) + 120 | todate | sub("Z$"; ".000Z")')
+		in=$d/k/runs/3/c/data/$cid/case/input.jsonl
+		want=$(jq -c --arg a "$ws" --arg b "$until" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/k/src/0/cases/$cid/case.jsonl" | wc -l)
+		[ "$want" -gt 0 ]
+		[ "$(jq -c 'select(.kind | IN("log", "metric", "span"))' "$in" | wc -l)" -eq "$want" ]
+		[ "$(grep -c '"kind":"incident"' "$in")" -ge 1 ]
+		[ ! -e "$d/k/runs/3/c/data/$cid/control" ]
+		n=$((n + 1))
+	done <"$d/k/src/0/cases/cases.tsv"
+	[ "$n" -eq 5 ]
+	# The ablation arms: no record of the dropped kind, every other kept.
+	for f in "$d"/k/runs/4/c/data/*/*/input.jsonl; do
+		[ "$(grep -c '"kind":"log"' "$f")" -eq 0 ]
+		[ "$(grep -c '"kind":"\(metric\|span\)"' "$f")" -eq "$(grep -c '"kind":"\(metric\|span\)"' "$(dirname "$f")/window.jsonl")" ]
+	done
+	[ "$(grep -c '"kind":"log"' "$d"/k/runs/1/c/data/001-INC-001/case/input.jsonl)" -gt 0 ]
+	[ "$(cat "$d"/k/runs/5/c/data/*/*/input.jsonl | grep -c '"kind":"metric"')" -eq 0 ]
+	[ "$(find "$d/k/runs/5/c" -name input.jsonl | wc -l)" -eq 8 ]
 }
 
 @test "harness eval: cases directories, per system rows, md output" {
@@ -368,6 +450,9 @@ synth_set() { # dir seed
 	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . -j 0
 	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . --format xml
 	run -2 aiops-harness eval --config examples/configs/basic.yaml --system x
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . --ablate smell
+	[ "$output" = "aiops-harness: eval: --ablate takes logs, traces, metrics or alerts" ]
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . --delays 1,x
 }
 
 @test "harness eval: ground truth reaches no model request in an eval run (canary)" {
