@@ -8,6 +8,8 @@ load test_helper
 
 setup() {
 	cd "$AIOPS_ROOT" || exit 1
+	# An eval is logged to MLflow: into the test's directory, not ./mlruns.
+	export MLFLOW_TRACKING_URI=$BATS_TEST_TMPDIR/mlruns
 }
 
 # Record makers for hand-built final streams.
@@ -416,6 +418,32 @@ synth_set() { # dir seed
 	[ "$(grep -c '"kind":"log"' "$d"/k/runs/1/c/data/001-INC-001/case/input.jsonl)" -gt 0 ]
 	[ "$(cat "$d"/k/runs/5/c/data/*/*/input.jsonl | grep -c '"kind":"metric"')" -eq 0 ]
 	[ "$(find "$d/k/runs/5/c" -name input.jsonl | wc -l)" -eq 8 ]
+}
+
+@test "harness eval: the evaluation is one MLflow run with the tables as artifacts and the headline numbers as metrics" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 --separate-stderr aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--format json --keep "$d/k" -j 2
+	json=$output
+	[[ "$stderr" == *"aiops-harness: eval: MLflow run "* ]]
+	# One run: the evaluation's (the case pipes log nothing).
+	[ "$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags | wc -l)" -eq 1 ]
+	r=$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags)
+	cmp "$r/artifacts/eval/table.tsv" "$d/k/eval.tsv"
+	cmp "$r/artifacts/eval/table.md" "$d/k/eval.md"
+	want=$(jq -r '.rows[] | select(.arm == "basic" and .slice == "all") | .recall.value' <<<"$json")
+	[ "$(awk '{ print $2 }' "$r/metrics/basic.all.recall")" = "$want" ]
+	want=$(jq -r '.rows[] | select(.arm == "ref:random" and .slice == "all") | .ac3.value' <<<"$json")
+	[ "$(awk '{ print $2 }' "$r/metrics/ref_random.all.ac3")" = "$want" ]
+	[ -s "$r/metrics/basic.all.false_alarms_per_control" ]
+	# Unknown numbers are not metrics (no price table: no cost).
+	[ ! -e "$r/metrics/basic.all.cost_usd" ]
+	# Off with mlflow.enabled=false.
+	rm -rf "$d/mlruns"
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--set mlflow.enabled=false --format json --quiet
+	[ ! -e "$d/mlruns" ]
 }
 
 @test "harness eval: cases directories, per system rows, md output" {
