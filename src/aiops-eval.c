@@ -46,7 +46,7 @@
 
 static const char *usage_text =
 	"usage: aiops-eval slice --out DIR [--pre SECONDS] [--post SECONDS] [--no-control] FILE\n"
-	"       aiops-eval cut [--until TIME] [--drop KIND[,KIND]...] FILE\n"
+	"       aiops-eval cut [--until TIME] [--drop KIND[,KIND]...] [--merge FILE] FILE\n"
 	"       aiops-eval score [--format text|md|tsv|json] [--table summary|cases|both]\n"
 	"                        [--boot N] [--seed N] [--tolerance SECONDS] [--prices JSON] MANIFEST\n";
 
@@ -455,17 +455,74 @@ cmd_slice(int argc, char **argv)
 
 /* ------------------------------------------------------------------ cut */
 
+/* The ts of a signal line, or TS_NONE when it is no signal or has none. */
+static int64_t
+signal_ts(const char *p, size_t n, struct scan_result *sr)
+{
+	const char *t, *why;
+	int64_t ns;
+
+	if (scan_json(p, n, sr, &why) < 0 || sr->kind == NULL || !is_signal(sr->kind, sr->kind_len))
+		return TS_NONE;
+	t = strstr(p, "\"ts\":\"");
+	if (t == NULL || ts_parse(t + 6, TS_LEN, &ns, &why) < 0)
+		return TS_NONE;
+	return ns;
+}
+
+/* The signals of a --merge file, one line of look-ahead. */
+struct merge {
+	struct rec_reader r;
+	char *line;                     /* the next signal, NULL at the end */
+	size_t n;
+	int64_t ts;
+};
+
+static void
+merge_next(struct merge *m)
+{
+	struct scan_result sr;
+	const char *p;
+	size_t n;
+	int rc;
+
+	free(m->line);
+	m->line = NULL;
+	while ((rc = rec_getline(&m->r, &p, &n)) != REC_EOF) {
+		if (rc == REC_ERROR)
+			efatal(1, "%s: %s", m->r.name, strerror(errno));
+		if (rc == REC_LINE && (m->ts = signal_ts(p, n, &sr)) != TS_NONE) {
+			m->line = estrndup(p, n);
+			m->n = n;
+			return;
+		}
+	}
+}
+
+/* Writes the merge signals with ts < before (all: TS_NONE). */
+static void
+merge_upto(struct merge *m, int64_t before)
+{
+	while (m->line && (before == TS_NONE || m->ts < before)) {
+		fwrite(m->line, 1, m->n, stdout);
+		fputc('\n', stdout);
+		merge_next(m);
+	}
+}
+
 /*
  * One arm's input from a case's window: every line copied, but the signals
- * of a dropped kind and the signals with ts at or after --until left out.
+ * of a dropped kind and the signals with ts at or after --until left out;
+ * with --merge the signals of that file (in time order) put in among them.
  */
 static int
 cmd_cut(int argc, char **argv)
 {
-	const char *in = NULL, *p, *why, *drop = "";
+	const char *in = NULL, *p, *why, *drop = "", *mfile = NULL;
 	int64_t until = TS_NONE;
 	struct rec_reader r;
 	struct scan_result sr;
+	struct merge m = {0};
 	size_t n, i;
 	int rc;
 
@@ -476,6 +533,8 @@ cmd_cut(int argc, char **argv)
 				efatal(2, "--until: '%s': %s", t, why);
 		} else if (strcmp(argv[i], "--drop") == 0 && i + 1 < (size_t)argc) {
 			drop = argv[++i];
+		} else if (strcmp(argv[i], "--merge") == 0 && i + 1 < (size_t)argc) {
+			mfile = argv[++i];
 		} else {
 			in = operand(argv[i], in);
 		}
@@ -488,33 +547,40 @@ cmd_cut(int argc, char **argv)
 			efatal(2, "--drop: '%.*s' is not log, metric, span or alert", (int)l, p);
 		p += l + (p[l] == ',');
 	}
+	if (mfile) {
+		if (rec_open(&m.r, mfile, 0) < 0)
+			efatal(1, "%s: %s", mfile, strerror(errno));
+		merge_next(&m);
+	}
 	if (rec_open(&r, in, 0) < 0)
 		efatal(1, "%s: %s", in, strerror(errno));
 	while ((rc = rec_getline(&r, &p, &n)) != REC_EOF) {
+		int64_t ns;
 		if (rc == REC_ERROR)
 			efatal(1, "%s: %s", in, strerror(errno));
 		if (rc == REC_LONG)     /* slice writes none */
 			efatal(1, "%s:%lu: line too long", in, r.line);
-		if (scan_json(p, n, &sr, &why) == 0 && sr.kind &&
-		    is_signal(sr.kind, sr.kind_len)) {
-			const char *t = strstr(p, "\"ts\":\""), *d;
-			int64_t ns;
+		if ((ns = signal_ts(p, n, &sr)) != TS_NONE) {
+			const char *d;
 			int gone = 0;
 			for (d = drop; *d && !gone;) {
 				size_t l = strcspn(d, ",");
 				gone = l == sr.kind_len && memcmp(d, sr.kind, l) == 0;
 				d += l + (d[l] == ',');
 			}
-			if (!gone && until != TS_NONE && t && ts_parse(t + 6, TS_LEN, &ns, &why) == 0 &&
-			    ns >= until)
-				gone = 1;
-			if (gone)
+			if (gone || (until != TS_NONE && ns >= until))
 				continue;
+			merge_upto(&m, ns);
+		} else if (r.line > 1) {
+			merge_upto(&m, TS_NONE);    /* the labels after the signals */
 		}
 		fwrite(p, 1, n, stdout);
 		fputc('\n', stdout);
 	}
+	merge_upto(&m, TS_NONE);
 	rec_close(&r);
+	if (mfile)
+		rec_close(&m.r);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		efatal(1, "write error: %s", strerror(errno));
 	return 0;

@@ -420,6 +420,35 @@ synth_set() { # dir seed
 	[ "$(find "$d/k/runs/5/c" -name input.jsonl | wc -l)" -eq 8 ]
 }
 
+@test "harness eval: the noise arm merges aiops-synth distractors into every window, in time order" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--noise --format json --table summary --keep "$d/k" --quiet -j 2
+	[ "$(jq -c '[.rows[] | select(.slice == "all" and (.reference | not)) | [.arm, .cases, .failed, .controls]]' <<<"$output")" = \
+		'[["basic",5,0,3],["basic+noise",5,0,3]]' ]
+	n=0
+	while IFS=$'\t' read -r cid _ _ _ _ ws we cs ce _; do
+		[ "$cid" = case ] && continue
+		for role in case control; do
+			jd=$d/k/runs/2/c/data/$cid/$role
+			[ -e "$jd" ] || continue
+			if [ $role = case ]; then a=$ws b=$we; else a=$cs b=$ce; fi
+			# The window's own lines, unchanged and in their order.
+			cmp <(grep -v '"service":"distractor-' "$jd/input.jsonl") "$jd/window.jsonl"
+			# Distractors: only there, only in the window, all signals in time order.
+			run -0 jq -s -c --arg a "$a" --arg b "$b" '[map(select(.service // "" | startswith("distractor-")))
+				| length > 0, all(.ts >= $a and .ts < $b)] + [map(select(.kind | IN("log", "metric", "span")) | .ts) | . == sort]' "$jd/input.jsonl"
+			[ "$output" = '[true,true,true]' ]
+			# The labels still last.
+			[ $role = control ] || [ "$(tail -n 1 "$jd/input.jsonl" | jq -r .kind)" = incident ]
+			n=$((n + 1))
+		done
+	done <"$d/k/src/0/cases/cases.tsv"
+	[ "$n" -eq 8 ]
+	[ "$(grep -c distractor- "$d"/k/runs/1/c/data/*/*/input.jsonl | awk -F: '{ s += $2 } END { print s }')" -eq 0 ]
+}
+
 @test "harness eval: the evaluation is one MLflow run with the tables as artifacts and the headline numbers as metrics" {
 	d=$BATS_TEST_TMPDIR
 	synth_set "$d/data" 7
