@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -100,6 +101,7 @@ struct sinc {
 	FILE *fcase, *fctl;
 	struct smap svcs;
 	unsigned long nsig;            /* signals in the case window */
+	unsigned long nctl;            /* signals in the control window */
 };
 
 static int
@@ -407,6 +409,7 @@ cmd_slice(int argc, char **argv)
 				if (x->fctl && ns >= x->cs && ns < x->ce) {
 					fwrite(p, 1, n, x->fctl);
 					fputc('\n', x->fctl);
+					x->nctl++;
 				}
 			}
 		}
@@ -421,6 +424,16 @@ cmd_slice(int argc, char **argv)
 					fprintf(x->fcase, "%s\n", incs[j].raw);
 			xclose(x->fcase, "case.jsonl");
 			xclose(x->fctl, "control.jsonl");
+			/* A window without a signal measures no false alarm (the
+			 * data has no record there, e.g. alerts kept only around
+			 * faults): no control. */
+			if (x->fctl && x->nctl == 0) {
+				snprintf(path, sizeof path, "%s/%s/control.jsonl", out, x->file);
+				if (unlink(path) < 0)
+					efatal(1, "%s: %s", path, strerror(errno));
+				x->cs = x->ce = TS_NONE;
+				x->from = "empty";
+			}
 			sv = xopen(out, x->file, "services.txt", "w");
 			for (j = 0; j < x->svcs.cap; j++)
 				if (x->svcs.e[j].key)

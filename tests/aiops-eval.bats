@@ -298,6 +298,13 @@ failed/failed" ]
 	# Deterministic: the same cut again.
 	aiops-eval slice --pre 1500 --post 600 --out "$d/t" "$d/stream.jsonl"
 	cmp "$d/s/cases.tsv" "$d/t/cases.tsv"
+	# A stretch with no signal (data kept only around the faults, as in the
+	# GAIA alerts) gives no control: nothing could false-alarm there.
+	jq -c 'select((.kind | IN("log", "metric", "span")) and .ts >= "2024-05-01T11:30:00.000Z"
+		and .ts < "2024-05-01T13:59:00.000Z" | not)' "$d/stream.jsonl" >"$d/gappy.jsonl"
+	run -0 aiops-eval slice --pre 1500 --post 600 --out "$d/g" "$d/gappy.jsonl"
+	[ "$(awk -F'\t' 'NR > 1 { print $8 $11 }' "$d/g/cases.tsv" | tr '\n' ' ')" = "2024-05-01T10:05:00.000Zbefore -empty -empty " ]
+	[ "$(find "$d/g" -name control.jsonl | wc -l)" -eq 1 ]
 }
 
 @test "slice: a control window is never given to two incidents" {
