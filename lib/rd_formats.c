@@ -11,6 +11,7 @@
 extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nezha_trace,
 	rd_nezha_log, rd_nezha_faults;
 extern const struct rd_format rd_text, rd_syslog, rd_access_log, rd_error_log, rd_log4j;
+extern const struct rd_format rd_rcaeval, rd_rcaeval_inject;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
@@ -26,6 +27,8 @@ const struct rd_format *const rd_formats[] = {
 	&rd_error_log,
 	&rd_log4j,
 	&rd_text,
+	&rd_rcaeval,
+	&rd_rcaeval_inject,
 	NULL,
 };
 

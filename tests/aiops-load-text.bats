@@ -125,3 +125,54 @@ contract() { # output
 	[ "$(printf '%s\n' "${stderr_lines[@]}" | grep -c 'set dataset.logs.format: text and ts_format')" -eq 1 ]
 	jq -se '.[-1] | .records_in == 2 and .rejects == 2' <<<"$output"
 }
+
+# ---- RCAEval (tests/fixtures/load/rcaeval: written from its README) ----
+
+RC="$L/rcaeval/cartservice_cpu/1"
+
+@test "rcaeval: a case folder with examples/datasets/rcaeval.yaml: golden output" {
+	run -0 pipe "cd '$RC' && aiops-load --config '$AIOPS_ROOT/examples/datasets/rcaeval.yaml' --dataset . 2>/dev/null | mask"
+	diff -u "$L/rcaeval.out" <(printf '%s\n' "$output")
+}
+
+@test "rcaeval: readers chosen by content and name; one metric per cell; the incident from the folder" {
+	local d; d=$(scratch)
+	printf '%s\n' 'dataset:' '  metrics: data.csv' '  incidents: inject_time.txt' >"$d/c.yaml"
+	run -0 pipe "cd '$RC' && aiops-load --config '$d/c.yaml' --dataset . 2>/dev/null"
+	[ "$(jq -r 'select(.kind == "run") | [.dataset.files[].format] | join(" ")' <<<"$output")" = "rcaeval rcaeval_inject" ]
+	# 4 rows of 6 metric columns (2 empty or NaN cells are null values), one inject line
+	jq -se '.[-1] | .records_in == 5 and .rejects == 0 and .kinds.metric == 24 and .kinds.incident == 1' <<<"$output"
+	[ "$(jq -c 'select(.kind == "metric" and .value == null) | [.id, .service, .name]' <<<"$output" | tr '\n' ,)" = \
+		'["metrics:3.6","ts-order-service","cpu"],["metrics:4.6","ts-order-service","cpu"],' ]
+	jq -se 'map(select(.kind == "incident"))[0] | .id == "cartservice_cpu/1" and .start_ts == "2023-08-20T22:08:59.000Z"
+		and .root_cause == {"service": "cartservice", "fault": "cpu"}' <<<"$output"
+}
+
+@test "rcaeval: services with a '_' come from dataset.*.services; without it the first '_' splits" {
+	local d; d=$(scratch)
+	mkdir -p "$d/cart_svc_mem/2"
+	printf '%s\n' 'time,cart_svc_mem,cart_svc_latency-90,db_cpu' '1692569330,1,2,3' >"$d/cart_svc_mem/2/data.csv"
+	printf '1692569339\n' >"$d/cart_svc_mem/2/inject_time.txt"
+	printf '%s\n' 'dataset:' '  metrics: {path: data.csv, services: [cart_svc]}' \
+		'  incidents: {path: inject_time.txt, services: [cart_svc]}' >"$d/c.yaml"
+	run -0 pipe "aiops-load --config '$d/c.yaml' --dataset '$d/cart_svc_mem/2' 2>/dev/null"
+	[ "$(jq -r 'select(.kind == "metric") | "\(.service)/\(.name)"' <<<"$output" | tr '\n' ,)" = "cart_svc/mem,cart_svc/latency-90,db/cpu," ]
+	jq -se 'map(select(.kind == "incident"))[0] | .root_cause == {"service": "cart_svc", "fault": "mem"}' <<<"$output"
+	run -0 pipe "aiops-load --dataset '$d/cart_svc_mem/2' --metrics '$d/cart_svc_mem/2/data.csv' --incidents '$d/cart_svc_mem/2/inject_time.txt' 2>/dev/null"
+	[ "$(jq -r 'select(.kind == "metric") | "\(.service)/\(.name)"' <<<"$output" | tr '\n' ,)" = "cart/svc_mem,cart/svc_latency-90,db/cpu," ]
+	jq -se 'map(select(.kind == "incident"))[0] | .root_cause == {"service": "cart", "fault": "svc_mem"}' <<<"$output"
+}
+
+@test "rcaeval: bad cells, rows, times and case folders are rejects; the counts reconcile" {
+	local d; d=$(scratch)
+	mkdir -p "$d/nofault/1"
+	printf '%s\n' 'time,a_cpu,b_mem,time.1,odd' '1692569330,1,x,1692569330,5' 'yesterday,1,2,3,4' '1692569331,1,2' \
+		>"$d/nofault/1/data.csv"
+	printf '%s\n' '1692569339' '1692569340' >"$d/nofault/1/inject_time.txt"
+	run -0 --separate-stderr aiops-load --dataset "$d/nofault/1" --metrics "$d/nofault/1/data.csv" \
+		--incidents "$d/nofault/1/inject_time.txt" --set dataset.metrics.format=rcaeval
+	[ "$(jq -r 'select(.kind == "reject") | "\(.source|split("/")|last):\(.line) \(.reason)"' <<<"$output" | cut -c1-72 | tr '\n' ,)" = \
+		"inject_time.txt:1 the case folder 'nofault' is not <service>_<fault>,inject_time.txt:2 inject_time.txt holds one time; this is one more line,data.csv:2 column 'b_mem': metric value is not a number: 'x',data.csv:2 column 'odd': not <service>_<metric> (no '_'; dataset.metrics,data.csv:3 time: invalid timestamp 'yesterday' (accepted: RFC 3339 such ,data.csv:4 expected 5 fields, got 3," ]
+	# cells: row 2 has 3 metric cells (time.1 is not read): 1 metric + 2 rejects
+	jq -se '.[-1] | .kinds.metric == 1 and .rejects == 6 and .records_in == 5' <<<"$output"
+}
