@@ -925,6 +925,13 @@ add_end(struct stage *s, json_object *end)
 	if (have_alerts)
 		js_add_int(o, "alert", (int64_t)n_alerts);
 	json_object_object_add(end, "kinds", o);
+	{
+		unsigned long unk = 0;
+		for (size_t r = 0; r < nfiles; r++)
+			unk += files[r].s.unknown_service;
+		if (unk)
+			js_add_int(end, "unknown_service", (int64_t)unk);
+	}
 	o = json_object_new_object();
 	js_add_int(o, "files_sorted", (int64_t)n_sorted_files);
 	js_add_int(o, "records_sorted", (int64_t)n_xs_count);

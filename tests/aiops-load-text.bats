@@ -176,3 +176,45 @@ RC="$L/rcaeval/cartservice_cpu/1"
 	# cells: row 2 has 3 metric cells (time.1 is not read): 1 metric + 2 rejects
 	jq -se '.[-1] | .kinds.metric == 1 and .rejects == 6 and .records_in == 5' <<<"$output"
 }
+
+# ---- OTLP: histograms, resources without service.name ----
+
+@test "otlp: histogram and exponential-histogram points become count, sum and p50/p90/p99; golden output" {
+	run -0 golden otlp-hist
+	diff -u "$L/otlp-hist.out" <(printf '%s\n' "$output")
+}
+
+@test "otlp: percentiles are estimated from the buckets (linear inside a bucket, clamped to min and max)" {
+	run -0 pipe "jq -r 'select(.kind == \"metric\" and (.name|test(\"^(http.server.duration|rpc.latency)[.]p\"))) | \"\(.name) \(.value * 1000 | round / 1000)\"' '$L/otlp-hist.out' | tr '\n' ,"
+	# http: buckets 10 (<=5, from min 1.5), 40 (5,10], 30 (10,25], 15 (25,50], 5 (>50, to max 180)
+	# rpc: scale 1 (base sqrt 2): zero 1, (1,1.414] 2, (1.414,2] 3, (2,2.828] 4
+	[ "$output" = "http.server.duration.p50 10,http.server.duration.p90 41.667,http.server.duration.p99 154,rpc.latency.p50 1.805,rpc.latency.p90 2.621,rpc.latency.p99 2.808," ]
+}
+
+@test "otlp: the opentelemetry-proto example loads; its histogram's mismatched buckets reject only the percentiles" {
+	run -0 pipe "jq -r 'select(.kind == \"metric\" and .service == \"my.service\") | .name' '$L/otlp-hist.out' | tr '\n' ,"
+	[ "$output" = "my.counter,my.gauge,my.histogram.count,my.histogram.sum," ]
+	run -0 pipe "jq -r 'select(.kind == \"reject\") | .reason' '$L/otlp-hist.out'"
+	[ "${lines[0]}" = "resourceMetrics[0].scopeMetrics[0].metrics[2].dataPoints[0]: no percentiles: 3 bucketCounts for 1 explicitBounds (expected 2)" ]
+	[ "${lines[1]}" = "resourceMetrics[0].scopeMetrics[0].metrics[0].dataPoints[0]: no percentiles: the buckets hold 2 values, count is 5" ]
+	[ "${lines[2]}" = "resourceMetrics[0].scopeMetrics[0].metrics[1].dataPoints[0]: count is not an unsigned integer" ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "otlp: a resource without service.name is unknown_service (SDK default), counted in stage_end" {
+	jq -se '.[-1] | .unknown_service == 11 and .rejects == 4 and .kinds.metric == 16' "$L/otlp-hist.out"
+	run -0 pipe "jq -r 'select(.kind == \"metric\") | .service' '$L/otlp-hist.out' | sort | uniq -c | sed 's/^ *//' | tr '\n' ,"
+	[ "$output" = "1 api,4 my.service,1 unknown_service,10 unknown_service:checkout," ]
+	local d; d=$(scratch)
+	printf '%s\n' '{"resourceLogs":[{"resource":{},"scopeLogs":[{"logRecords":[{"timeUnixNano":"1714557600000000000","body":{"stringValue":"hi"}}]}]}]}' >"$d/logs.otlp.jsonl"
+	printf '%s\n' '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"t","spanId":"s","name":"op","startTimeUnixNano":"1714557600000000000","endTimeUnixNano":"1714557600100000000"}]}]}]}' >"$d/traces.otlp.jsonl"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	[ "$(jq -r 'select(.kind == "log" or .kind == "span") | "\(.kind) \(.service)"' <<<"$output" | tr '\n' ,)" = "log unknown_service,span unknown_service," ]
+	jq -se '.[-1] | .unknown_service == 2 and .rejects == 0' <<<"$output"
+	contract "$output"
+}
+
+@test "otlp: a file without a resource missing service.name has no unknown_service count" {
+	run -0 pipe "cd '$L/otlp' && aiops-load --dataset . 2>/dev/null | jq -c 'select(.kind == \"stage_end\") | has(\"unknown_service\")'"
+	[ "$output" = false ]
+}
