@@ -5,7 +5,8 @@
  *               (strptime-style, see tf_parse), then an optional level word
  *               ("ERROR", "[warn]", "info:"), then the message;
  *   syslog      RFC 5424 ("<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG")
- *               and RFC 3164 ("[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG"),
+ *               and RFC 3164 ("[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG",
+ *               or with an RFC 3339 time as rsyslog writes it by default),
  *               told apart per line; level from the PRI's severity (INFO
  *               without a PRI), service from APP-NAME or TAG;
  *   access_log  Apache/nginx common and combined log format ("HOST IDENT
@@ -441,14 +442,20 @@ parse_syslog(struct tx *x, const char *s, size_t n, struct line *L, const char *
 		L->msg = s + i, L->msgn = n - i;
 		return 0;
 	}
-	/* RFC 3164 */
-	if ((k = tf_parse("%b %e %T", s + i, n - i, &t, why)) < 0 ||
-	    (size_t)(i += (size_t)k) >= n || s[i] != ' ') {
+	/* RFC 3164, or its form with an RFC 3339 time (rsyslog's default on
+	 * current distributions) */
+	j = word_end(s, n, i);
+	if (j - i >= 19 && strspn(s + i, "0123456789") == 4 && s[i + 4] == '-' && j < n) {
+		if (ts_parse(s + i, j - i, &L->ts, why) < 0)
+			return -1;
+		i = j;
+	} else if ((k = tf_parse("%b %e %T", s + i, n - i, &t, why)) < 0 ||
+		   (size_t)(i += (size_t)k) >= n || s[i] != ' ') {
 		*why = "not RFC 3164 or RFC 5424 syslog (expected '[<PRI>]Mmm dd hh:mm:ss HOST TAG: MSG')";
 		return -1;
-	}
-	if (tf_ns(x, &t, &L->ts, why) < 0)
+	} else if (tf_ns(x, &t, &L->ts, why) < 0) {
 		return -1;
+	}
 	i = skip_blank(s, n, i);
 	j = word_end(s, n, i);
 	if (j == i) {

@@ -39,7 +39,7 @@ contract() { # output
 @test "text logs: the stream contract holds and the counts reconcile with 0 rejects" {
 	run -0 --separate-stderr pipe "cd '$L/text' && aiops-load --config config.yaml --dataset ."
 	contract "$output"
-	jq -se '.[-1] | .rejects == 0 and .kinds.log == 16 and .records_in == 16' <<<"$output"
+	jq -se '.[-1] | .rejects == 0 and .kinds.log == 17 and .records_in == 17' <<<"$output"
 }
 
 @test "text logs: a stack trace joins the record before it (one record, no id of its own)" {
@@ -49,9 +49,11 @@ contract() { # output
 	[ "$output" = 0 ]
 }
 
-@test "text logs: syslog level from the PRI, service from the tag or APP-NAME; access level from the status" {
+@test "text logs: syslog level from the PRI, service from the tag or APP-NAME, RFC 3339 times in RFC 3164 lines; access level from the status" {
 	run -0 pipe "jq -r 'select(.kind == \"log\") | \"\(.id) \(.service) \(.level)\"' '$L/text.out' | grep -E 'syslog.log:[345]|access.log:[23]' | tr '\n' ,"
 	[ "$output" = "logs:syslog.log:5 su FATAL,logs:access.log:2 access ERROR,logs:access.log:3 access WARN,logs:syslog.log:3 nginx ERROR,logs:syslog.log:4 evntslog INFO," ]
+	run -0 pipe "jq -r 'select(.id == \"logs:syslog.log:7\") | \"\(.ts) \(.service) \(.attrs.host)\"' '$L/text.out'"
+	[ "$output" = "2024-06-14T15:19:30.123Z systemd web01" ]
 }
 
 @test "format text with ts_format: time, optional level word, message; dataset timezone; service option" {
