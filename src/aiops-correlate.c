@@ -73,6 +73,7 @@ static const char *rank_method = "graph";
 static int rank_m;
 static json_object *metric_limits;
 static double saturation_share = 0.9;
+static long long saturation_detect = 2;
 static double metric_z = 4, metric_span = 60, metric_rel_floor = 0.05;
 static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
@@ -117,6 +118,7 @@ static const struct opt opts[] = {
 	{"rank_method", OPT_STRING, &rank_method, "NAME", "ranking of a group's services: graph or strength (graph)", 0, 0},
 	{"metric_limits", OPT_JSON, &metric_limits, "{NAME: LIMIT}", "a metric's limit: reaching saturation_share of it while anomalous is saturation (none)", 0, 0},
 	{"saturation_share", OPT_DOUBLE, &saturation_share, "X", "share of a metric's limit that is saturation (0.9)", 0, 0},
+	{"saturation_detect", OPT_INT, &saturation_detect, "N", "saturated points that stand in for min_types (a resource at its limit is evidence enough) (2; 0: never)", 0, 0},
 	{"metric_z", OPT_DOUBLE, &metric_z, "Z", "metric anomaly threshold in robust z (4)", 0, 0},
 	{"metric_warmup", OPT_INT, &metric_warmup, "N", "points a series learns before it can be anomalous (15)", 0, 0},
 	{"metric_span", OPT_DOUBLE, &metric_span, "N", "EWMA span of a metric baseline, in points (60)", 0, 0},
@@ -284,6 +286,7 @@ struct group {
 	uint64_t seq;
 	int64_t start, last, det_ts;
 	int detected, types;
+	uint32_t nsat;         /* its anomalies that are saturations */
 	double a, score;
 	int64_t det_latency_ms;
 	uint64_t nanom, nsignals;
@@ -466,8 +469,13 @@ group_score(const struct group *g)
 static int
 decide_detection(const struct group *g)
 {
-	return g->score >= detect_threshold && (long long)g->nsignals >= min_signals &&
-	       __builtin_popcount((unsigned)g->types) >= min_types;
+	if ((long long)g->nsignals < min_signals)
+		return 0;
+	/* A resource at its limit for saturation_detect points is evidence
+	 * enough, whatever the score and the signal types. */
+	if (saturation_detect > 0 && (long long)g->nsat >= saturation_detect)
+		return 1;
+	return g->score >= detect_threshold && __builtin_popcount((unsigned)g->types) >= min_types;
 }
 
 static void
@@ -609,8 +617,10 @@ group_add(struct group *g, const struct anom *a)
 	}
 	g->a += delta;
 	s->strength += delta;
-	if (a->sat)
+	if (a->sat) {
 		s->sat += 1;
+		g->nsat++;
+	}
 	if (!(a->type == T_METRIC && a->down))
 		s->sym += delta;
 	s->n++;
@@ -700,6 +710,7 @@ group_merge(struct group *a, struct group *b)
 		a->last = b->last;
 	a->types |= b->types;
 	a->nanom += b->nanom;
+	a->nsat += b->nsat;
 	if (b->detected && (!a->detected || b->det_ts < a->det_ts)) {
 		a->detected = 1;
 		a->det_ts = b->det_ts;

@@ -163,6 +163,24 @@ tojson_len() {
 		<(aiops-correlate --metric-limits '{"cpu_usage": 1}' "$SCEN/db_latency.jsonl" | groups)
 }
 
+@test "saturation: metrics alone are detected when a resource is at its limit (saturation_detect points)" {
+	local d; d=$(scratch)
+	grep -v -E '"kind":"(log|span)"' "$SCEN/cpu_saturation.jsonl" >"$d/metrics.jsonl"
+	# min_types 2: metrics alone are never enough ...
+	run -0 aiops-correlate "$d/metrics.jsonl"
+	[ -z "$(groups <<<"$output")" ]
+	# ... unless a resource sat at its limit for 2 points.
+	run -0 aiops-correlate --metric-limits '{"cpu_usage": 1}' "$d/metrics.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r '[.detected, .services[0].service] | join(" ")' <<<"$g")" = "true api" ]
+	run -0 aiops-correlate --metric-limits '{"cpu_usage": 1}' --saturation-detect 0 "$d/metrics.jsonl"
+	[ -z "$(groups <<<"$output")" ]
+	# The quiet scenario has no saturation: still no group.
+	run -0 aiops-correlate --metric-limits '{"cpu_usage": 1}' "$SCEN/quiet.jsonl"
+	[ -z "$(groups <<<"$output")" ]
+}
+
 @test "rank_method: strength ranks by the plain sum (no call graph); bad methods and limits are usage errors" {
 	run -0 aiops-correlate --rank-method strength "$SCEN/db_latency.jsonl"
 	g=$(groups <<<"$output")
