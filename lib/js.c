@@ -253,11 +253,7 @@ js_copy(json_object *o)
 void
 js_sha256_hex(const void *p, size_t n, char out[65])
 {
-	struct sha256 c;
-
-	sha256_init(&c);
-	sha256_add(&c, p, n);
-	sha256_hex(&c, out);
+	sha256_buf_hex(p, n, out);
 }
 
 int
