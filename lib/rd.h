@@ -208,7 +208,8 @@ void wstrz(struct buf *b, const char *s);
 void wjson(struct buf *b, json_object *v);
 void wts(struct buf *b, int64_t ns);
 void wdouble(struct buf *b, double v);
-/* Milliseconds from nanoseconds, exactly ("28.522"). */
+/* Milliseconds from nanoseconds, exactly ("28.522"), for ns >= 0 (every
+ * reader rejects a negative duration first). */
 void wms(struct buf *b, int64_t ns);
 /* A metric value: -1 when not a number (NaN, null, empty: null). */
 int wvalue_text(struct buf *b, const char *s, size_t n);

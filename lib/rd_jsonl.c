@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "flat.h"
 #include "js.h"
@@ -699,6 +702,21 @@ static size_t
 skip_str(const char *p, size_t n, size_t i, int *esc)
 {
 	for (i++; i < n; i++) {
+#ifdef __SSE2__
+		/* 16 bytes at a time while none is a quote or a backslash */
+		const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+		while (n - i >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			int bits = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
+			if (bits != 0) {
+				i += (size_t)__builtin_ctz((unsigned)bits);
+				break;
+			}
+			i += 16;
+		}
+		if (i >= n)
+			break;
+#endif
 		if (p[i] == '\\') {
 			*esc = 1;
 			i++;
