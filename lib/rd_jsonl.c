@@ -18,6 +18,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "err.h"
 #include "flat.h"
 #include "js.h"
 #include "rd.h"
@@ -316,6 +317,52 @@ parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char 
 }
 
 
+/* ---- the key memo: lines of a file repeat their keys in order ---- */
+
+#define MEMO_KEYS 16
+#define MEMO_KLEN 24
+struct jl_priv {
+	struct {
+		unsigned char len;      /* key length + 1; 0: empty */
+		char key[MEMO_KLEN];
+		const struct amap_ent *e;
+	} memo[MEMO_KEYS];
+};
+
+static int
+jsonl_open(struct rd_src *s)
+{
+	s->priv = ecalloc(1, sizeof(struct jl_priv));
+	return 0;
+}
+
+static void
+jsonl_close(struct rd_src *s)
+{
+	free(s->priv);
+	s->priv = NULL;
+}
+
+/* amap_get for the i-th key of a line, answered from the memo when the
+ * line before had the same key there. */
+static const struct amap_ent *
+key_get(struct rd_src *f, unsigned i, const char *key, size_t klen)
+{
+	struct jl_priv *jp = f->priv;
+	const struct amap_ent *e;
+
+	if (jp == NULL || i >= MEMO_KEYS || klen >= MEMO_KLEN)
+		return amap_get(&f->amap, key, klen);
+	if (jp->memo[i].len == klen + 1 && memcmp(jp->memo[i].key, key, klen) == 0)
+		return jp->memo[i].e;
+	e = amap_get(&f->amap, key, klen);
+	jp->memo[i].len = (unsigned char)(klen + 1);
+	memcpy(jp->memo[i].key, key, klen);
+	jp->memo[i].e = e;
+	return e;
+}
+
+
 /* ---- the fast path: flat records through lib/flat, no json-c ---- */
 
 /*
@@ -566,7 +613,7 @@ fast_rec(struct rd_src *f, const struct flat *r)
 	for (int i = 0; i < NFLD; i++)
 		pick[i] = -1;
 	for (unsigned i = 0; i < r->n; i++) {
-		const struct amap_ent *e = amap_get(&f->amap, r->m[i].key, r->m[i].klen);
+		const struct amap_ent *e = key_get(f, i, r->m[i].key, r->m[i].klen);
 		if (e == NULL || !(want >> e->fld & 1))
 			continue;
 		if (pick[e->fld] < 0 || e->prio < prio[e->fld]) {
@@ -738,6 +785,7 @@ scan_ts(struct rd_src *f, const char *p, size_t n, int64_t *ts)
 {
 	size_t i = 0, vs = 0, ve = 0;
 	int best = 1 << 30, depth;
+	unsigned nkey = 0;
 	const char *why;
 
 	while (i < n && isspace((unsigned char)p[i]))
@@ -794,7 +842,7 @@ scan_ts(struct rd_src *f, const char *p, size_t n, int64_t *ts)
 			while (i < n && p[i] != ',' && p[i] != '}' && !isspace((unsigned char)p[i]))
 				i++;
 		}
-		e = amap_get(&f->amap, p + ks, ke - ks);
+		e = key_get(f, nkey++, p + ks, ke - ks);
 		if (e && e->fld == F_TS && e->prio <= best) {
 			if (e->prio == best)
 				return 0;   /* a duplicate key: let json-c decide */
@@ -892,5 +940,7 @@ const struct rd_format rd_jsonl = {
 	.exts = ".jsonl .ndjson .json",
 	.roles = 1u << RD_LOGS | 1u << RD_METRICS | 1u << RD_TRACES | 1u << RD_INCIDENTS,
 	.probe = jsonl_probe,
+	.open = jsonl_open,
 	.next = jsonl_next,
+	.close = jsonl_close,
 };
