@@ -1,6 +1,8 @@
 /* sha256: SHA-256 over libcrypto's EVP digests (see sha256.h). */
+#include <pthread.h>
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "err.h"
@@ -18,10 +20,27 @@ hex(const unsigned char *md, char out[65])
 	out[64] = '\0';
 }
 
+/*
+ * libcrypto is started without its exit handler: aiops-load hashes in a
+ * thread, and an error exit (exit() from the main thread) would otherwise
+ * free libcrypto's tables under that thread (crashes, aborts, failed
+ * digests).  Its memory is returned to the system at exit anyway.
+ */
+static pthread_once_t started = PTHREAD_ONCE_INIT;
+
+static void
+start(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 void
 sha256_init(struct sha256 *c)
 {
-	EVP_MD_CTX *x = EVP_MD_CTX_new();
+	EVP_MD_CTX *x;
+
+	pthread_once(&started, start);
+	x = EVP_MD_CTX_new();
 
 	if (x == NULL || EVP_DigestInit_ex(x, EVP_sha256(), NULL) != 1)
 		efatal(EXIT_FAIL, "libcrypto: cannot start a SHA-256 digest");
@@ -54,6 +73,7 @@ sha256_buf_hex(const void *p, size_t n, char out[65])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
 
+	pthread_once(&started, start);
 	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32)
 		efatal(EXIT_FAIL, "libcrypto: SHA-256 digest failed");
 	hex(md, out);
