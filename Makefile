@@ -23,9 +23,9 @@ CFLAGS  ?= -O2 -g
 O       ?= build
 BIN     ?= bin
 
-PKGS := json-c libcurl yaml-0.1 zlib
+PKGS := json-c libcurl yaml-0.1 zlib libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lcurl -lyaml -lz)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljson-c -lcurl -lyaml -lz -lcrypto)
 
 # Warnings are errors in CI (CI=true) or when asked with WERROR=1.
 ifneq ($(filter true 1,$(CI) $(WERROR)),)
@@ -74,7 +74,7 @@ $(O)/unit/%: tests/unit/%.c $(LIB_A)
 
 # The Debian packages the build, the tests and the run time need.
 DEB_PKGS := build-essential pkg-config libjson-c-dev libcurl4-openssl-dev \
-	libyaml-dev zlib1g-dev jq bats python3 python3-venv shellcheck parallel curl
+	libyaml-dev zlib1g-dev libssl-dev jq bats python3 python3-venv shellcheck parallel curl
 
 deps:
 	@missing=; for p in $(DEB_PKGS); do \

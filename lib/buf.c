@@ -27,10 +27,18 @@ grow(struct buf *b, size_t need)
 	return 0;
 }
 
+/* Fits need bytes and a NUL without growing (the common case, checked
+ * before calling grow). */
+static inline int
+fits(const struct buf *b, size_t need)
+{
+	return need < b->cap && need <= (b->max ? b->max : BUF_DEFAULT_MAX);
+}
+
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (grow(b, b->len + n) < 0)
+	if (!fits(b, b->len + n) && grow(b, b->len + n) < 0)
 		return -1;
 	if (n)
 		memcpy(b->p + b->len, p, n);
@@ -48,7 +56,11 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_addc(struct buf *b, char c)
 {
-	return buf_add(b, &c, 1);
+	if (!fits(b, b->len + 1))
+		return buf_add(b, &c, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+	return 0;
 }
 
 int

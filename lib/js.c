@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "js.h"
+#include "scan.h"
 #include "sha256.h"
 #include "ts.h"
 
@@ -149,35 +150,17 @@ js_new_double(double v)
 int
 js_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	const char *p = s, *e = s + n;
 
 	while (p < e) {
-		unsigned c = *p;
 		size_t k;
-		unsigned cp;
-		if (c < 0x80) {
+		if ((unsigned char)*p < 0x80) {
 			p++;
 			continue;
 		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
+		if ((k = scan_utf8_seq(p, e)) == 0)
 			return 0;
-		if ((size_t)(e - p) <= k)
-			return 0;
-		for (size_t i = 1; i <= k; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += k + 1;
+		p += k;
 	}
 	return 1;
 }
@@ -253,11 +236,7 @@ js_copy(json_object *o)
 void
 js_sha256_hex(const void *p, size_t n, char out[65])
 {
-	struct sha256 c;
-
-	sha256_init(&c);
-	sha256_add(&c, p, n);
-	sha256_hex(&c, out);
+	sha256_buf_hex(p, n, out);
 }
 
 int

@@ -91,7 +91,8 @@ struct rd_src {
 	enum ts_unit unit;      /* of numeric timestamps */
 	struct amap amap;
 	struct rec_reader rd;   /* open while the file is read */
-	int quiet;              /* the scan for time order: no rejects, no counts */
+	int quiet;              /* the scan for time order: no rejects, no counts
+				 * (RD_QUIET_FAST or RD_QUIET_EXACT) */
 	const char *hint;       /* what the file looks like, when no format matched */
 	/* set by the reader */
 	void *priv;
@@ -104,6 +105,14 @@ struct rd_src {
 	struct rd_pend *pend;
 	size_t npend, ipend, pcap;
 };
+
+/* The scan for time order.  RD_QUIET_FAST lets a reader skip checks that
+ * only drop lines (UTF-8): it yields the times of a superset of the lines,
+ * so "sorted" stays true, but an inversion may come from a line the real
+ * pass rejects; aiops-load then scans again with RD_QUIET_EXACT, which
+ * yields exactly the lines the real pass keeps (and their times). */
+#define RD_QUIET_FAST 1
+#define RD_QUIET_EXACT 2
 
 /* The probe's view of a file: its name and its first bytes. */
 #define RD_PROBE_BYTES 65536
@@ -201,7 +210,8 @@ void wstrz(struct buf *b, const char *s);
 void wjson(struct buf *b, json_object *v);
 void wts(struct buf *b, int64_t ns);
 void wdouble(struct buf *b, double v);
-/* Milliseconds from nanoseconds, exactly ("28.522"). */
+/* Milliseconds from nanoseconds, exactly ("28.522"), for ns >= 0 (every
+ * reader rejects a negative duration first). */
 void wms(struct buf *b, int64_t ns);
 /* A metric value: -1 when not a number (NaN, null, empty: null). */
 int wvalue_text(struct buf *b, const char *s, size_t n);

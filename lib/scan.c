@@ -10,6 +10,8 @@ struct sc {
 	const char *p, *e, *s;
 	const char *why;
 	int depth;
+	int utf8;       /* check strings for UTF-8 (scan_value) */
+	int *esc;       /* scan_value: set when the value, a string, holds an escape */
 };
 
 static const char *
@@ -26,6 +28,34 @@ ws(const char *p, const char *e)
 	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
+}
+
+size_t
+scan_utf8_seq(const char *s, const char *end)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = (const unsigned char *)end;
+	unsigned c = *p, cp;
+	size_t k;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 1, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 2, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 3, cp = c & 0x07;
+	else
+		return 0;
+	if ((size_t)(e - p) <= k)
+		return 0;
+	for (size_t i = 1; i <= k; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return k + 1;
 }
 
 static int
@@ -53,7 +83,7 @@ str(struct sc *c, const char *p, int *escaped)
 				__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 				__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
 							 _mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f));
-				int bits = _mm_movemask_epi8(m);
+				int bits = _mm_movemask_epi8(m) | (c->utf8 ? _mm_movemask_epi8(x) : 0);
 				if (bits != 0) {
 					p += __builtin_ctz((unsigned)bits);
 					break;
@@ -62,12 +92,20 @@ str(struct sc *c, const char *p, int *escaped)
 			}
 		}
 #endif
-		while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
+		       !(c->utf8 && (unsigned char)*p >= 0x80))
 			p++;
 		if (p >= e)
 			return fail(c, "unterminated string");
 		if (*p == '"')
 			return p + 1;
+		if ((unsigned char)*p >= 0x80) {
+			size_t k = scan_utf8_seq(p, e);
+			if (k == 0)
+				return fail(c, "invalid UTF-8");
+			p += k;
+			continue;
+		}
 		if ((unsigned char)*p < 0x20)
 			return fail(c, "control character in a string");
 		/* A backslash. */
@@ -225,7 +263,7 @@ value(struct sc *c, const char *p, struct scan_result *top)
 			return fail(c, "expected ',' or ']'");
 		}
 	case '"':
-		return str(c, p, NULL);
+		return str(c, p, c->esc);
 	case 't':
 		return lit(c, p, "true", 4);
 	case 'f':
@@ -242,7 +280,7 @@ value(struct sc *c, const char *p, struct scan_result *top)
 int
 scan_json(const char *s, size_t n, struct scan_result *r, const char **why)
 {
-	struct sc c = {s, s + n, s, NULL, 0};
+	struct sc c = {s, s + n, s, NULL, 0, 0, NULL};
 	const char *p;
 
 	memset(r, 0, sizeof *r);
@@ -257,4 +295,29 @@ scan_json(const char *s, size_t n, struct scan_result *r, const char **why)
 	r->err_off = 0;
 	*why = c.why ? c.why : "invalid JSON";
 	return -1;
+}
+
+const char *
+scan_value(const char *p, const char *e, int depth, int utf8, int *esc, const char **why)
+{
+	struct sc c = {p, e, p, NULL, depth, utf8, esc};
+
+	if (esc)
+		*esc = 0;
+	p = value(&c, p, NULL);
+	if (p == NULL)
+		*why = c.why ? c.why : "invalid JSON";
+	return p;
+}
+
+const char *
+scan_string(const char *p, const char *e, int utf8, int *esc, const char **why)
+{
+	struct sc c = {p, e, p, NULL, 0, utf8, NULL};
+
+	*esc = 0;
+	p = str(&c, p, esc);
+	if (p == NULL)
+		*why = c.why;
+	return p;
 }

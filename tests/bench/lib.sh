@@ -31,7 +31,9 @@ note() { printf '%s\n' "$*" >&2; }
 
 # One row of the table, tab-separated:
 #   benchmark, input, result, reference (measured in the same run), ratio,
-#   target, verdict (met / MISSED / - / not built yet)
+#   target, verdict (met / MISSED / - / not built yet), and optionally the
+#   CPU seconds (user + system, median) of the stage and of its references
+#   beside the wall times of the result and reference columns
 add_row() {
 	local IFS=$'\t'
 	if [ "$BENCH_ROWS" = /dev/stdout ]; then

@@ -82,7 +82,7 @@ load_end=$(load_avg)
 t_end=$(date +%s)
 
 # The table, aligned for the terminal.
-header=$'benchmark\tinput\tresult\treference (same run)\tratio\ttarget\tverdict'
+header=$'benchmark\tinput\tresult\treference (same run)\tratio\ttarget\tverdict\tcpu s (same run)'
 {
 	printf '%s\n' "$header"
 	cat "$BENCH_ROWS"
@@ -128,9 +128,9 @@ gen=$out/results.gen.md
 	echo
 	echo '### Table'
 	echo
-	echo '| benchmark | input | result | reference (same run) | ratio | target | verdict |'
-	echo '| --- | --- | --- | --- | --- | --- | --- |'
-	awk -F'\t' '{ for (i = 1; i <= 7; i++) { gsub(/\|/, "\\|", $i); if ($i == "") $i = " " } print "| " $1 " | " $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 " |" }' OFS='' "$BENCH_ROWS"
+	echo '| benchmark | input | result | reference (same run) | ratio | target | verdict | cpu s (same run) |'
+	echo '| --- | --- | --- | --- | --- | --- | --- | --- |'
+	awk -F'\t' '{ for (i = 1; i <= 8; i++) { gsub(/\|/, "\\|", $i); if ($i == "") $i = " " } print "| " $1 " | " $2 " | " $3 " | " $4 " | " $5 " | " $6 " | " $7 " | " $8 " |" }' OFS='' "$BENCH_ROWS"
 	for f in ${BENCH_EXTRA:-}; do
 		[ -s "$f" ] || continue
 		echo

@@ -40,11 +40,14 @@ for n in $sizes; do
 			"cat=cat ${files[*]}" || exit 1
 		# shellcheck disable=SC2034 # read through namerefs
 		LRSS[$n]=${BR[load]} LN[$n]=$lines
+		# The target is judged by CPU seconds (the machine is shared: wall
+		# time depends on what else runs); wall is shown beside it.
 		add_row "aiops-load" "$h signals, $(awk -v b="$bytes" 'BEGIN{printf "%.0f MB", b/1e6}') JSONL" \
 			"$(fmt_rate "$lines" "${BW[load]}"), $(fmt_mbs "$bytes" "${BW[load]}") (${BW[load]} s)" \
 			"jq -c . $(fmt_rate "$lines" "${BW[jq]}") (${BW[jq]} s); cat $(fmt_mbs "$bytes" "${BW[cat]}") (${BW[cat]} s)" \
 			"$(ratio "${BW[jq]}" "${BW[load]}")x jq; $(ratio "${BW[cat]}" "${BW[load]}")x cat; cpu $(ratio "${BC[jq]}" "${BC[load]}")x jq" \
-			">= 4x jq" "$(ge "$(ratio "${BW[jq]}" "${BW[load]}")" 4 && echo met || echo MISSED)"
+			">= 4x jq by cpu" "$(ge "$(ratio "${BC[jq]}" "${BC[load]}")" 4 && echo met || echo MISSED)" \
+			"load ${BC[load]}; jq ${BC[jq]}; cat ${BC[cat]}"
 	else
 		add_row "aiops-load" "$h signals" "not built yet" "" "" ">= 4x jq" "not built yet"
 	fi
@@ -63,7 +66,8 @@ for n in $sizes; do
 			"$(fmt_rate "$cl" "${BW[corr]}"), $(fmt_mbs "$cb" "${BW[corr]}") (${BW[corr]} s)" \
 			"jq -c . $(fmt_rate "$cl" "${BW[jq]}") (${BW[jq]} s)" \
 			"$(ratio "${BW[jq]}" "${BW[corr]}")x jq; cpu $(ratio "${BC[jq]}" "${BC[corr]}")x jq" \
-			">= 3x jq" "$(ge "$(ratio "${BW[jq]}" "${BW[corr]}")" 3 && echo met || echo MISSED)"
+			">= 3x jq" "$(ge "$(ratio "${BW[jq]}" "${BW[corr]}")" 3 && echo met || echo MISSED)" \
+			"correlate ${BC[corr]}; jq ${BC[jq]}"
 	else
 		add_row "aiops-correlate" "$h signals" "not built yet" "" "" ">= 3x jq" "not built yet"
 	fi

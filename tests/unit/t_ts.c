@@ -129,5 +129,37 @@ main(void)
 	dur_is("1d", 86400 * TS_NS_PER_S);
 	dur_is("-5s", -1);
 	dur_is("5 parsecs", -1);
+	/* The one-minute cache of the canonical form gives what the full parse
+	 * gives (a lowercase z is not canonical: always parsed in full). */
+	{
+		static const char *const canon[] = {
+			"2024-05-01T10:00:00.000Z", "2024-05-01T10:00:59.999Z", "2024-05-01T10:00:07Z",
+			"2024-05-01T10:00:07.5Z", "2024-05-01T10:00:07.123456789Z",
+			"2024-05-01T10:00:60Z", "2024-05-01T10:00:60.5Z", "2024-05-01T10:00:61Z",
+			"2024-05-01T10:00:07.1234567890Z", "2024-05-01T10:00:7.5Z", "2024-05-01T10:00:07.Z",
+			"2024-05-01T10:01:00Z", "1969-12-31T23:59:59.999Z", "1969-12-31T23:59:01Z",
+			"2262-04-11T23:47:16.854775807Z", "2262-04-11T23:47:17Z", "2262-04-11T23:47:16Z",
+			"1677-09-21T00:12:44Z", "1677-09-21T00:12:43.145224193Z",
+			"2024-02-30T10:00:00Z", "2024-02-29T24:00:00Z", NULL,
+		};
+		int same = 1;
+		for (int rep = 0; rep < 2; rep++)
+			for (int i = 0; canon[i]; i++) {
+				char low[40];
+				int64_t a = 0, b = 0;
+				const char *wa = NULL, *wb = NULL;
+				size_t n = strlen(canon[i]);
+				int ra = ts_parse(canon[i], n, &a, &wa);
+				memcpy(low, canon[i], n + 1);
+				low[n - 1] = 'z';
+				int rb = ts_parse(low, n, &b, &wb);
+				if (ra != rb || (ra == 0 && a != b) || (ra < 0 && strcmp(wa, wb) != 0)) {
+					printf("#   %s: %d %lld (%s) vs %d %lld (%s)\n", canon[i], ra, (long long)a,
+					       ra < 0 ? wa : "", rb, (long long)b, rb < 0 ? wb : "");
+					same = 0;
+				}
+			}
+		tap_ok(same, "the minute cache agrees with the full parse, edges and errors included");
+	}
 	return tap_done();
 }
