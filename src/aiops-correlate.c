@@ -57,6 +57,7 @@
 #include "prompt.h"
 #include "smap.h"
 #include "stage.h"
+#include "spanattr.h"
 #include "svctab.h"
 #include "ts.h"
 
@@ -73,7 +74,9 @@ static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
 static double span_z = 4, span_span = 200, span_ratio = 1.5, span_min_ms = 10;
 static double span_error_ratio = 0.1, span_error_span = 2000, span_warmup_s = 300;
-static long long span_warmup = 20, span_cache = 65536;
+static long long span_warmup = 20, span_cache = 65536, span_attr_pending = 65536;
+static int span_attr = 1;
+static double span_attr_slack_s = 1;
 static const char *error_levels = "ERROR,FATAL", *new_template_level = "WARN";
 static double log_bucket_s = 10, log_warmup_s = 300, template_young_s = 300;
 static double log_span_buckets = 360, burst_factor = 4, burst_min = 5;
@@ -123,7 +126,10 @@ static const struct opt opts[] = {
 	{"span_min_ms", OPT_DOUBLE, &span_min_ms, "MS", "and at least this much longer (10)", 0, 0},
 	{"span_error_ratio", OPT_DOUBLE, &span_error_ratio, "X", "error spans are anomalous while the usual error share is below this (0.1)", 0, 0},
 	{"span_error_span", OPT_DOUBLE, &span_error_span, "N", "EWMA span of the error share, in spans (2000)", 0, 0},
-	{"span_cache", OPT_INT, &span_cache, "N", "span_id -> service entries kept for the call graph (65536)", 0, 0},
+	{"span_cache", OPT_INT, &span_cache, "N", "span_id entries kept for the call graph and span_attr (65536)", 0, 0},
+	{"span_attr", OPT_BOOL, &span_attr, NULL, "judge edge gaps and self times (lib/spanattr) (true)", 0, 0},
+	{"span_attr_slack_s", OPT_DURATION, &span_attr_slack_s, "SECONDS", "a span's children are awaited this long after its end (1)", 0, 0},
+	{"span_attr_pending", OPT_INT, &span_attr_pending, "N", "spans awaiting their children at most (65536)", 0, 0},
 	{"error_levels", OPT_STRING, &error_levels, "LIST", "log levels that are errors (ERROR,FATAL)", 0, 0},
 	{"new_template_level", OPT_STRING, &new_template_level, "LEVEL", "least level at which a new template is an anomaly (WARN)", 0, 0},
 	{"log_bucket_s", OPT_DURATION, &log_bucket_s, "SECONDS", "bucket of the log template rates (10)", 0, 0},
@@ -180,13 +186,9 @@ static struct svc *svcs;
 static int nsvcs;              /* svcs[] entries, live or free */
 static struct svctab svtab;
 
-/* span_id -> service, direct mapped (a collision evicts). */
-struct spanent {
-	uint64_t h;
-	int svc;
-};
-static struct spanent *spancache;
-static size_t spanmask;
+/* span_id -> service and the edge gaps and self times (lib/spanattr). */
+static struct spanattr *attr;
+static void on_attr(const struct spanattr_find *f, void *arg);
 
 /* Per-key detector state. */
 struct mser {
@@ -225,6 +227,8 @@ struct anom {
 	const struct mser *ms;
 	double value, baseline;
 	const struct sser *ss;
+	const char *op;            /* without ss: a spanattr finding's operation */
+	int measure, caller;       /* spanattr_kind (0: duration), its caller */
 	double dur_ms;
 	int is_error;
 	const struct alert *al;    /* an alert record, not a detector's finding */
@@ -246,7 +250,8 @@ struct gkey {
 	char *name, *labels;
 	double baseline, peak, peakz;
 	/* span */
-	char *op;
+	char *op, *caller;     /* caller: of an edge gap */
+	int measure;
 	uint32_t errors;
 	double base_p95;
 	double durs[64];
@@ -391,6 +396,7 @@ gkey_free(struct gkey *k)
 	free(k->name);
 	free(k->labels);
 	free(k->op);
+	free(k->caller);
 	free(k);
 }
 
@@ -582,8 +588,11 @@ group_add(struct group *g, const struct anom *a)
 			break;
 		case T_SPAN:
 			if (created) {
-				k->op = estrdup(a->ss->op);
+				k->op = estrdup(a->ss ? a->ss->op : a->op ? a->op : "");
 				k->base_p95 = a->baseline;
+				k->measure = a->measure;
+				if (a->measure == SPANATTR_GAP)
+					k->caller = estrdup(svcs[a->caller].name);
 			}
 			if (a->is_error)
 				k->errors++;
@@ -1228,6 +1237,10 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
 		js_add_str(x, "operation", k->op);
+		if (k->measure)
+			js_add_str(x, "measure", k->measure == SPANATTR_GAP ? "edge_gap" : "self_time");
+		if (k->caller)
+			js_add_str(x, "caller", k->caller);
 		js_add_int(x, "count", k->count);
 		js_add_int(x, "errors", k->errors);
 		js_add_double(x, "baseline_p95_ms", round3(k->base_p95));
@@ -1504,9 +1517,7 @@ svc_forget(const unsigned char *dead, int span, void *arg)
 				s->callees[k++] = s->callees[j];
 		s->ncallees = k;
 	}
-	for (size_t i = 0; i <= spanmask; i++)
-		if (spancache[i].h && spancache[i].svc < span && dead[spancache[i].svc])
-			spancache[i].h = 0;
+	spanattr_forget(attr, dead, span);
 	sweep(&mseries, offsetof(struct mser, svc), mser_free, 0, dead);
 	sweep(&sseries, offsetof(struct sser, svc), sser_free, 0, dead);
 }
@@ -1519,12 +1530,14 @@ tick(struct stage *st, int64_t ts)
 	if (now == TS_NONE || ts > now)
 		now = ts;
 	close_due(st, now);
+	spanattr_advance(attr, now, span_attr ? on_attr : NULL, st);
 	if (next_sweep == TS_NONE)
 		next_sweep = now + secs(60);
 	if (now >= next_sweep) {
 		int64_t before = now - secs(state_ttl_s);
 		sweep(&mseries, offsetof(struct mser, last), mser_free, before, NULL);
 		sweep(&sseries, offsetof(struct sser, last), sser_free, before, NULL);
+		spanattr_sweep(attr, before);
 		next_sweep = now + secs(60);
 	}
 }
@@ -1740,6 +1753,32 @@ on_metric(struct stage *st, struct rec *r)
 	return done(st, r);
 }
 
+/* A spanattr finding is a span anomaly of the blamed service. */
+static void
+on_attr(const struct spanattr_find *f, void *arg)
+{
+	struct buf key = BUF_INIT(0);
+	struct anom a = {0};
+
+	buf_printf(&key, "%d\x1f%d\x1f%s\x1f%d\x1f%s", T_SPAN, f->svc,
+		   f->kind == SPANATTR_GAP ? "gap" : "self", f->caller,
+		   f->kind == SPANATTR_GAP || f->op == NULL ? "" : f->op);
+	a.ts = f->ts;
+	a.svc = f->svc;
+	a.type = T_SPAN;
+	a.z = f->z;
+	a.sev = f->sev;
+	a.key = key.p;
+	a.op = f->op;
+	a.measure = f->kind;
+	a.caller = f->caller;
+	a.dur_ms = f->value_ms;
+	a.baseline = f->baseline_ms;
+	a.trace = f->trace;
+	handle_anomaly(arg, &a);
+	buf_free(&key);
+}
+
 static int
 on_span(struct stage *st, struct rec *r)
 {
@@ -1762,21 +1801,18 @@ on_span(struct stage *st, struct rec *r)
 	s = svc_lookup(svc, 1);
 	if (s < 0)
 		return done(st, r);
-	/* The call graph: remember this span, link it to its parent's service. */
-	if (sid && *sid) {
-		uint64_t h = smap_hash(sid, strlen(sid)) | 1;
-		struct spanent *e = &spancache[h & spanmask];
-		e->h = h;
-		e->svc = s;
-	}
-	if (pid && *pid) {
-		uint64_t h = smap_hash(pid, strlen(pid)) | 1;
-		struct spanent *e = &spancache[h & spanmask];
-		if (e->h == h && e->svc != s)
-			add_edge(e->svc, s);
-	}
 	if (name == NULL)
 		name = "";
+	/* The call graph (this span's parent's service -> s), edge gaps and
+	 * self times. */
+	uint64_t th = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
+	struct spanattr_span sp = {ts, ts + (isfinite(dur) && dur > 0 ? (int64_t)(dur * TS_NS_PER_MS) : 0),
+				   s, sid, pid, name, th};
+	int cs, ps = spanattr_span(attr, &sp, span_attr ? on_attr : NULL, st, &cs);
+	if (ps >= 0 && ps != s)
+		add_edge(ps, s);
+	if (cs >= 0 && cs != s)
+		add_edge(s, cs);
 	buf_reset(&keybuf);
 	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", T_SPAN, s, name);
 	slot = smap_get(&sseries, keybuf.p, keybuf.len);
@@ -1820,7 +1856,7 @@ on_span(struct stage *st, struct rec *r)
 		a.dur_ms = isfinite(dur) ? dur : 0;
 		a.is_error = is_err;
 		a.baseline = exp(ss->lat.mean + 1.645 * ewd_sd(&ss->lat, 0, 0.1)) - 1;
-		a.trace = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
+		a.trace = th;
 		handle_anomaly(st, &a);
 		free(key);
 	}
@@ -1880,7 +1916,6 @@ static int
 on_start(struct stage *st)
 {
 	char *lv = estrdup(error_levels ? error_levels : ""), *tok, *save = NULL;
-	size_t n = 1;
 
 	(void)st;
 	if (window_s <= 0 || quiet_s <= 0 || max_duration_s <= 0 || log_bucket_s <= 0)
@@ -1888,8 +1923,8 @@ on_start(struct stage *st)
 	if (drain_sim <= 0 || drain_sim > 1)
 		stage_usage_error(st, "drain_sim must be in (0, 1]");
 	if (max_templates < 1 || span_cache < 1 || max_open_groups < 1 || max_keys < 1 ||
-	    max_services < 1 || max_group_keys < 1)
-		stage_usage_error(st, "the max_* and span_cache bounds must be at least 1");
+	    max_services < 1 || max_group_keys < 1 || span_attr_pending < 1)
+		stage_usage_error(st, "the max_*, span_cache and span_attr_pending bounds must be at least 1");
 	if (service_idle_s <= 0)
 		stage_usage_error(st, "service_idle_s must be positive");
 	if (metric_directions && !json_object_is_type(metric_directions, json_type_object))
@@ -1910,10 +1945,10 @@ on_start(struct stage *st)
 	if (new_level < 0)
 		stage_usage_error(st, "new_template_level: unknown level '%s'",
 				  new_template_level ? new_template_level : "");
-	while (n < (size_t)span_cache && n < ((size_t)1 << 30))
-		n <<= 1;
-	spancache = ecalloc(n, sizeof *spancache);
-	spanmask = n - 1;
+	struct spanattr_cfg ac = {span_z, span_ratio, span_min_ms, span_span, (uint32_t)span_warmup,
+				  secs(span_warmup_s), secs(span_attr_slack_s), (size_t)span_cache,
+				  (size_t)span_attr_pending, (size_t)max_keys};
+	attr = spanattr_new(&ac);
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
 		    secs(service_idle_s), &svc_ops);
@@ -1943,7 +1978,9 @@ say_losses(void)
 static int
 on_end(struct stage *st)
 {
-	/* Close what is still open, oldest start first. */
+	/* Judge the spans still awaiting children, then close what is still
+	 * open, oldest start first. */
+	spanattr_flush(attr, span_attr ? on_attr : NULL, st);
 	while (nopen > 0) {
 		size_t best = 0;
 		for (size_t i = 1; i < nopen; i++)
