@@ -25,6 +25,7 @@ struct ent {
 	int svc;
 	const char *op;         /* interned; NULL: refused */
 	int judged;
+	void *held;             /* the caller's, until released */
 	uint32_t nsame, ncross;
 	int cross_svc;
 	double cross_ms;
@@ -57,6 +58,8 @@ struct spanattr {
 	struct buf key;
 	struct spanattr_stats st;
 };
+
+static void release(struct spanattr *sa, struct ent *p, int explained, spanattr_fn fn, void *arg);
 
 static uint64_t
 idhash(const char *s)
@@ -98,6 +101,8 @@ spanattr_free(struct spanattr *sa)
 {
 	if (sa == NULL)
 		return;
+	for (size_t i = 0; i <= sa->mask; i++)
+		release(sa, &sa->ent[i], 0, NULL, NULL);
 	smap_free(&sa->bases, free);
 	smap_free(&sa->ops, free);
 	buf_free(&sa->key);
@@ -170,7 +175,8 @@ heap_pop(struct spanattr *sa)
 
 /* ---- judging ---- */
 
-static void
+/* -1: not judged (no warm baseline), 0: normal, 1: a finding. */
+static int
 judge(struct spanattr *sa, enum spanattr_kind kind, int svc, int svc2, const char *op,
       const struct ent *p, double x, spanattr_fn fn, void *arg)
 {
@@ -184,7 +190,7 @@ judge(struct spanattr *sa, enum spanattr_kind kind, int svc, int svc2, const cha
 	if (v == NULL) {
 		if (sa->bases.n >= sa->c.max_keys) {
 			sa->st.dropped_keys++;
-			return;
+			return -1;
 		}
 		v = smap_put(&sa->bases, sa->key.p, sa->key.len, &created);
 		b = *v = ecalloc(1, sizeof *b);
@@ -202,7 +208,8 @@ judge(struct spanattr *sa, enum spanattr_kind kind, int svc, int svc2, const cha
 	int warm = b->n >= sa->c.warmup && p->end - b->first >= sa->c.warmup_ns;
 	double z = warm ? ewd_z(&b->e, lx, sa->c.warmup, 0, 0.1) : 0;
 	double base = exp(b->e.mean) - 1;
-	if (z >= sa->c.z && x >= sa->c.ratio * base && x - base >= sa->c.min_ms && fn) {
+	int found = warm && z >= sa->c.z && x >= sa->c.ratio * base && x - base >= sa->c.min_ms;
+	if (found && fn) {
 		struct spanattr_find f = {
 			.kind = kind, .svc = kind == SPANATTR_GAP ? svc2 : svc,
 			.caller = kind == SPANATTR_GAP ? svc : -1, .op = op, .ts = p->end,
@@ -214,6 +221,28 @@ judge(struct spanattr *sa, enum spanattr_kind kind, int svc, int svc2, const cha
 	ewd_learn(&b->e, lx, ewd_alpha(sa->c.span), sa->c.warmup, sa->c.z, 0, 0.1);
 	if (b->n < UINT32_MAX)
 		b->n++;
+	return warm ? found : -1;
+}
+
+/* Hands a held payload back (fn NULL: dropped with cfg drop). */
+static void
+release(struct spanattr *sa, struct ent *p, int explained, spanattr_fn fn, void *arg)
+{
+	void *h = p->held;
+
+	if (h == NULL)
+		return;
+	p->held = NULL;
+	if (explained)
+		sa->st.explained++;
+	if (fn) {
+		struct spanattr_find f = {.kind = SPANATTR_HELD, .svc = p->svc, .caller = -1,
+					  .op = p->op, .ts = p->end, .trace = p->trace,
+					  .held = h, .explained = explained};
+		fn(&f, arg);
+	} else if (sa->c.drop) {
+		sa->c.drop(h);
+	}
 }
 
 static void
@@ -221,18 +250,28 @@ judge_ent(struct spanattr *sa, struct ent *p, spanattr_fn fn, void *arg)
 {
 	double dur = (double)(p->end - p->start) / 1e6;
 
+	int explained = 0;
+
 	p->judged = 1;
-	if (p->nsame + p->ncross == 0)
-		return;
-	if (p->ncross == 1 && p->nsame == 0) {
+	if (p->nsame + p->ncross == 0) {
+		/* a leaf: nothing to explain its duration */
+	} else if (p->ncross == 1 && p->nsame == 0) {
+		/* A client span: with a warm gap baseline its whole duration is
+		 * the callee's (the gap judged here, the rest the callee's own). */
 		double gap = dur - p->cross_ms;
-		judge(sa, SPANATTR_GAP, p->svc, p->cross_svc, p->cross_op, p, gap > 0 ? gap : 0, fn, arg);
+		explained = judge(sa, SPANATTR_GAP, p->svc, p->cross_svc, p->cross_op, p,
+				  gap > 0 ? gap : 0, fn, arg) >= 0;
 	} else if (p->ncross == 0 && p->op) {
+		/* Its duration is its children's plus its self time: a normal
+		 * self time leaves it to the children, a grown one is the
+		 * finding that replaces it (one finding per slow span). */
 		double self = (double)(p->end - p->start - p->covered) / 1e6;
-		judge(sa, SPANATTR_SELF, p->svc, -1, p->op, p, self > 0 ? self : 0, fn, arg);
+		explained = judge(sa, SPANATTR_SELF, p->svc, -1, p->op, p, self > 0 ? self : 0,
+				  fn, arg) >= 0;
 	} else {
 		sa->st.ambiguous++;
 	}
+	release(sa, p, explained, fn, arg);
 }
 
 void
@@ -307,14 +346,20 @@ spanattr_span(struct spanattr *sa, const struct spanattr_span *sp, spanattr_fn f
 			*o = (struct orphan){ph, sp->svc, sp->start, sp->end, op};
 		}
 	}
-	if (sp->id == NULL || *sp->id == '\0')
+	if (sp->id == NULL || *sp->id == '\0') {
+		struct ent tmp = {.svc = sp->svc, .op = op, .end = sp->end, .trace = sp->trace,
+				  .held = sp->held};
+		release(sa, &tmp, 0, fn, arg);
 		return psvc;
+	}
 	uint64_t h = idhash(sp->id);
 	size_t slot = h & sa->mask;
 	struct ent *e = &sa->ent[slot];
-	/* An older span in the slot is evicted; if it was pending, its heap
-	 * entry no longer matches and counts as lost when it comes due. */
-	*e = (struct ent){.h = h, .trace = sp->trace, .start = sp->start, .end = sp->end,
+	/* An older span in the slot is evicted (its held payload released
+	 * unexplained); if it was pending, its heap entry no longer matches
+	 * and counts as lost when it comes due. */
+	release(sa, e, 0, fn, arg);
+	*e = (struct ent){.held = sp->held, .h = h, .trace = sp->trace, .start = sp->start, .end = sp->end,
 			  .svc = sp->svc, .op = op, .cover_end = sp->start};
 	struct orphan *o = &sa->orph[h & sa->omask];
 	if (o->ph == h) {
@@ -326,6 +371,7 @@ spanattr_span(struct spanattr *sa, const struct spanattr_span *sp, spanattr_fn f
 	if (sa->nheap >= sa->c.pending) {
 		e->judged = 1;       /* refused: never judged */
 		sa->st.lost++;
+		release(sa, e, 0, fn, arg);
 		return psvc;
 	}
 	heap_push(sa, (struct due){sp->end + sa->c.slack_ns, slot, h});
@@ -369,8 +415,10 @@ spanattr_forget(struct spanattr *sa, const unsigned char *dead, int n)
 {
 	for (size_t i = 0; i <= sa->mask; i++) {
 		struct ent *e = &sa->ent[i];
-		if (e->h && (dead_svc(dead, n, e->svc) || (e->ncross && dead_svc(dead, n, e->cross_svc))))
+		if (e->h && (dead_svc(dead, n, e->svc) || (e->ncross && dead_svc(dead, n, e->cross_svc)))) {
+			release(sa, e, 0, NULL, NULL);
 			e->h = 0;
+		}
 	}
 	for (size_t i = 0; i <= sa->omask; i++)
 		if (sa->orph[i].ph && dead_svc(dead, n, sa->orph[i].svc))

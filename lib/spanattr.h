@@ -42,6 +42,21 @@
  * names beyond max_keys distinct ones (such a span is not judged for self
  * time, and a gap finding on it has a NULL op).
  *
+ * Holding.  The caller may attach a payload to a span (its own duration
+ * finding, say) and get it back when the span is judged, with whether the
+ * span's duration is accounted for here: a span with one child of another
+ * service whose gap has a warm baseline (its time is the gap, judged here,
+ * plus the callee's own span), or a span whose children are its own and
+ * whose self time has a warm baseline (its time is its children's plus its
+ * self time: a grown self time is the finding that stands for it).  A
+ * leaf, an ambiguous
+ * span, a span not judged by a warm baseline, an evicted or refused span
+ * and a span without an id give their payload back unexplained (the
+ * latter two at once).  So a caller that holds its duration findings and
+ * drops the explained ones blames a slow call on the callee and not on
+ * every service above it, and counts a slow span once.  A payload of a forgotten service, or still held
+ * at spanattr_free, goes to cfg drop (when not NULL).
+ *
  * Findings go to a callback, with the span's end as their time.  Nothing
  * here prints, reads a clock or fails (allocation failure exits, as
  * emalloc).  Service numbers are the caller's; spanattr_forget drops every
@@ -64,9 +79,10 @@ struct spanattr_cfg {
 	size_t cache;      /* span entries (rounded up to a power of two) */
 	size_t pending;    /* spans awaiting judgement */
 	size_t max_keys;   /* baselines held */
+	void (*drop)(void *held);   /* frees a payload not handed back */
 };
 
-enum spanattr_kind { SPANATTR_GAP = 1, SPANATTR_SELF = 2 };
+enum spanattr_kind { SPANATTR_GAP = 1, SPANATTR_SELF = 2, SPANATTR_HELD = 3 };
 
 struct spanattr_span {
 	int64_t start, end;   /* ns; end >= start */
@@ -75,6 +91,7 @@ struct spanattr_span {
 	const char *parent;   /* NULL or "": a root */
 	const char *op;       /* operation name, NULL as "" */
 	uint64_t trace;       /* trace hash, 0: none */
+	void *held;           /* a payload handed back as SPANATTR_HELD, or NULL */
 };
 
 struct spanattr_find {
@@ -88,12 +105,16 @@ struct spanattr_find {
 	double baseline_ms;   /* the baseline's upper 95 % (mean + 1.645 sd) */
 	double z, sev;        /* sev in (0, 3]: min(3, z / cfg z) */
 	uint64_t trace;
+	/* SPANATTR_HELD (svc, op, ts, trace: the span's; no value): */
+	void *held;           /* the payload, now the callback's */
+	int explained;        /* 1: the span's duration is explained by its children */
 };
 
 typedef void (*spanattr_fn)(const struct spanattr_find *f, void *arg);
 
 struct spanattr_stats {
 	uint64_t gaps, selfs;       /* observations judged */
+	uint64_t explained;         /* held payloads handed back explained */
 	uint64_t ambiguous, lost, late, orphans_lost, dropped_keys;
 };
 

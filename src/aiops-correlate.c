@@ -1753,13 +1753,44 @@ on_metric(struct stage *st, struct rec *r)
 	return done(st, r);
 }
 
-/* A spanattr finding is a span anomaly of the blamed service. */
+/* A span's duration finding (a.sev its error part, lat_sev its latency
+ * part), held by spanattr until the span's children are known. */
+struct held {
+	struct anom a;
+	double lat_sev;
+	char *key, *op;
+};
+static uint64_t n_explained;
+
+static void
+held_free(void *p)
+{
+	struct held *h = p;
+
+	free(h->key);
+	free(h->op);
+	free(h);
+}
+
+/* A spanattr finding is a span anomaly of the blamed service; a held
+ * duration finding comes back without its latency part when the span's
+ * children explain it. */
 static void
 on_attr(const struct spanattr_find *f, void *arg)
 {
 	struct buf key = BUF_INIT(0);
 	struct anom a = {0};
 
+	if (f->kind == SPANATTR_HELD) {
+		struct held *h = f->held;
+		if (f->explained && h->lat_sev > 0)
+			n_explained++;
+		h->a.sev += f->explained ? 0 : h->lat_sev;
+		if (h->a.sev > 0)
+			handle_anomaly(arg, &h->a);
+		held_free(h);
+		return;
+	}
 	buf_printf(&key, "%d\x1f%d\x1f%s\x1f%d\x1f%s", T_SPAN, f->svc,
 		   f->kind == SPANATTR_GAP ? "gap" : "self", f->caller,
 		   f->kind == SPANATTR_GAP || f->op == NULL ? "" : f->op);
@@ -1777,6 +1808,28 @@ on_attr(const struct spanattr_find *f, void *arg)
 	a.trace = f->trace;
 	handle_anomaly(arg, &a);
 	buf_free(&key);
+}
+
+/* Feeds spanattr (the call graph: parent's service -> s, s -> an orphan
+ * child's; edge gaps and self times) with h, the span's duration finding
+ * or NULL.  With span_attr off h is handled at once. */
+static void
+span_graph(struct stage *st, int s, int64_t ts, double dur, const char *sid, const char *pid,
+	   const char *name, uint64_t th, struct held *h)
+{
+	struct spanattr_span sp = {ts, ts + (isfinite(dur) && dur > 0 ? (int64_t)(dur * TS_NS_PER_MS) : 0),
+				   s, sid, pid, name, th, span_attr ? h : NULL};
+	int cs, ps = spanattr_span(attr, &sp, span_attr ? on_attr : NULL, st, &cs);
+
+	if (ps >= 0 && ps != s)
+		add_edge(ps, s);
+	if (cs >= 0 && cs != s)
+		add_edge(s, cs);
+	if (h && !span_attr) {
+		h->a.sev += h->lat_sev;
+		handle_anomaly(st, &h->a);
+		held_free(h);
+	}
 }
 
 static int
@@ -1803,16 +1856,7 @@ on_span(struct stage *st, struct rec *r)
 		return done(st, r);
 	if (name == NULL)
 		name = "";
-	/* The call graph (this span's parent's service -> s), edge gaps and
-	 * self times. */
 	uint64_t th = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
-	struct spanattr_span sp = {ts, ts + (isfinite(dur) && dur > 0 ? (int64_t)(dur * TS_NS_PER_MS) : 0),
-				   s, sid, pid, name, th};
-	int cs, ps = spanattr_span(attr, &sp, span_attr ? on_attr : NULL, st, &cs);
-	if (ps >= 0 && ps != s)
-		add_edge(ps, s);
-	if (cs >= 0 && cs != s)
-		add_edge(s, cs);
 	buf_reset(&keybuf);
 	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", T_SPAN, s, name);
 	slot = smap_get(&sseries, keybuf.p, keybuf.len);
@@ -1820,6 +1864,7 @@ on_span(struct stage *st, struct rec *r)
 		if ((long long)sseries.n >= max_keys) {
 			dropped_keys++;
 			dropped_series++;
+			span_graph(st, s, ts, dur, sid, pid, name, th, NULL);
 			return done(st, r);
 		}
 		slot = smap_put(&sseries, keybuf.p, keybuf.len, &created);
@@ -1840,26 +1885,30 @@ on_span(struct stage *st, struct rec *r)
 	double lx = isfinite(dur) && dur >= 0 ? log(dur + 1) : NAN;
 	double z = warm ? ewd_z(&ss->lat, lx, (uint32_t)span_warmup, 0, 0.1) : 0;
 	double base = exp(ss->lat.mean) - 1;
-	struct anom a = {0};
+	struct held *h = NULL;
+	double lat_sev = 0, err_sev = 0;
 	if (isfinite(lx) && z >= span_z && dur >= span_ratio * base && dur - base >= span_min_ms)
-		a.sev = fmin(3, z / span_z);
+		lat_sev = fmin(3, z / span_z);
 	if (is_err && warm && ss->errshare < span_error_ratio)
-		a.sev += 1.5;
-	if (a.sev > 0) {
-		char *key = estrndup(keybuf.p, keybuf.len);
-		a.ts = ts;
-		a.svc = s;
-		a.type = T_SPAN;
-		a.z = z;
-		a.key = key;
-		a.ss = ss;
-		a.dur_ms = isfinite(dur) ? dur : 0;
-		a.is_error = is_err;
-		a.baseline = exp(ss->lat.mean + 1.645 * ewd_sd(&ss->lat, 0, 0.1)) - 1;
-		a.trace = th;
-		handle_anomaly(st, &a);
-		free(key);
+		err_sev = 1.5;
+	if (lat_sev + err_sev > 0) {
+		h = ecalloc(1, sizeof *h);
+		h->key = estrndup(keybuf.p, keybuf.len);
+		h->op = estrdup(name);
+		h->lat_sev = lat_sev;
+		h->a.sev = err_sev;
+		h->a.ts = ts;
+		h->a.svc = s;
+		h->a.type = T_SPAN;
+		h->a.z = z;
+		h->a.key = h->key;
+		h->a.op = h->op;
+		h->a.dur_ms = isfinite(dur) ? dur : 0;
+		h->a.is_error = is_err;
+		h->a.baseline = exp(ss->lat.mean + 1.645 * ewd_sd(&ss->lat, 0, 0.1)) - 1;
+		h->a.trace = th;
 	}
+	span_graph(st, s, ts, dur, sid, pid, name, th, h);
 	ewd_learn(&ss->lat, lx, ewd_alpha(span_span), (uint32_t)span_warmup, span_z, 0, 0.1);
 	double ea = 1.0 / (ss->n + 1.0);
 	if (ea < ewd_alpha(span_error_span))
@@ -1947,7 +1996,7 @@ on_start(struct stage *st)
 				  new_template_level ? new_template_level : "");
 	struct spanattr_cfg ac = {span_z, span_ratio, span_min_ms, span_span, (uint32_t)span_warmup,
 				  secs(span_warmup_s), secs(span_attr_slack_s), (size_t)span_cache,
-				  (size_t)span_attr_pending, (size_t)max_keys};
+				  (size_t)span_attr_pending, (size_t)max_keys, held_free};
 	attr = spanattr_new(&ac);
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
@@ -2029,6 +2078,16 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "dropped_keys", (int64_t)dropped_keys);
 	js_add_int(end, "dropped_services", (int64_t)svtab.refused);
 	js_add_int(end, "evicted_services", (int64_t)svtab.evicted);
+	if (span_attr) {
+		const struct spanattr_stats *sa = spanattr_stats(attr);
+		json_object *t = json_object_new_object();
+		js_add_int(t, "edge_gaps", (int64_t)sa->gaps);
+		js_add_int(t, "self_times", (int64_t)sa->selfs);
+		js_add_int(t, "explained", (int64_t)n_explained);
+		js_add_int(t, "ambiguous", (int64_t)sa->ambiguous);
+		js_add_int(t, "lost", (int64_t)(sa->lost + sa->late + sa->orphans_lost));
+		json_object_object_add(end, "span_attr", t);
+	}
 	if (llm_triage && !emit_prompt) {
 		json_object *t = json_object_new_object();
 		js_add_int(t, "accepted", (int64_t)n_accepted);
