@@ -7,7 +7,10 @@
  * EWMA mean and variance per metric series, log template mining (lib/drain)
  * with a per-template rate per bucket, and a log-latency EWMA plus an error
  * share per (service, operation).  Spans also teach the service call graph
- * (caller -> callee) through a bounded span_id -> service cache.  Anomalies
+ * (caller -> callee) through lib/spanattr's bounded span cache, which also
+ * judges edge gaps (blamed on the callee) and self times, and hands a slow
+ * span's finding back without its latency part when those account for it
+ * (trace attribution).  Anomalies
  * join an open group when they are close in time and connected to it (same
  * service, adjacent in the graph, or a shared trace id); a group closes after
  * quiet_s without anomalies or at max_duration_s, and is written when it
