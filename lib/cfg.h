@@ -51,6 +51,11 @@ char *cfg_dirname(const char *path);
  * dir is NULL or empty; the caller frees it. */
 char *cfg_path_join(const char *dir, const char *name);
 
+/* A size in bytes: a number with an optional k, M or G (powers of 1024),
+ * then an optional 'i' and 'B' ("64M", "1.5GiB", "4096").  0, or -1 when
+ * s is not one. */
+int cfg_parse_size(const char *s, size_t *out);
+
 /* The object at a dotted path, or NULL (borrowed). */
 json_object *cfg_section(json_object *root, const char *dotted);
 

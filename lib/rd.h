@@ -95,6 +95,8 @@ struct rd_src {
 	const char *hint;       /* what the file looks like, when no format matched */
 	/* set by the reader */
 	void *priv;
+	unsigned long unknown_service;  /* signals given the service unknown_service
+					   (OTLP without service.name); not while quiet */
 	char why[300];
 	unsigned long line;     /* the record's line (or element number), for ids */
 	unsigned nelem;         /* signals the record may yield (ids get .K when > 1) */

@@ -10,6 +10,8 @@
 
 extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nezha_trace,
 	rd_nezha_log, rd_nezha_faults;
+extern const struct rd_format rd_text, rd_syslog, rd_access_log, rd_error_log, rd_log4j;
+extern const struct rd_format rd_rcaeval, rd_rcaeval_inject;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
@@ -20,6 +22,13 @@ const struct rd_format *const rd_formats[] = {
 	&rd_nezha_trace,
 	&rd_nezha_log,
 	&rd_nezha_faults,
+	&rd_syslog,
+	&rd_access_log,
+	&rd_error_log,
+	&rd_log4j,
+	&rd_text,
+	&rd_rcaeval,
+	&rd_rcaeval_inject,
 	NULL,
 };
 
@@ -105,8 +114,9 @@ rd_guess(const struct rd_probe *p, const char *scores, char *out, size_t n, cons
 		*label = "multi-line JSON", what = "JSON spread over several lines (a pretty-printed document or an array): "
 		       "aiops-load reads one JSON object a line (jq -c turns a document into that)";
 	else if (lines && 2 * times >= lines)
-		*label = "a plain-text log", what = "a plain-text log (its lines start with a time): there is no reader for "
-		       "plain-text logs; convert it to JSONL or to CSV with a header";
+		*label = "a plain-text log", what = "a plain-text log (its lines start with a time) in no preset "
+		       "(syslog, access_log, error_log, log4j): set dataset.logs.format: text and "
+		       "ts_format (strptime-style, as '%Y-%m-%d %H:%M:%S')";
 	else
 		what = "no known format (jsonl, otlp, csv with a header, nezha_*)";
 	if (scores && strcmp(scores, "no format matches") != 0)

@@ -1,7 +1,7 @@
 /*
- * aiops-load: the source of the record stream.  Reads a dataset (a logs, a
- * metrics, a traces and an incidents file, each JSONL, CSV or OTLP JSON,
- * plain or gzip), writes the `stage` record, one `run` record (run id,
+ * aiops-load: the source of the record stream.  Reads a dataset (logs,
+ * metrics, traces and incidents files in the formats of lib/rd_formats.c,
+ * plain or gzip), writes the `stage` record, one `run` record (lib/runrec: run id,
  * experiment, tags, the dataset files with their SHA-256, the whole config
  * with secrets redacted), every signal (`log`, `metric`, `span`) merged in
  * time order across the files, the `incident` records, and `stage_end`.
@@ -11,15 +11,12 @@
  * memory does not grow with the input.  Unsorted files go through an
  * external merge sort (lib/extsort) whose memory is bounded by --sort-mem;
  * its output is merged with the sorted files.  Incidents are few and are
- * buffered.
+ * buffered (lib/incident).
  */
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +29,11 @@
 #include "cfg.h"
 #include "err.h"
 #include "extsort.h"
+#include "incident.h"
 #include "js.h"
 #include "rd_alerts.h"
 #include "rec.h"
-#include "sha256.h"
+#include "runrec.h"
 #include "stage.h"
 #include "ts.h"
 #include "rd.h"
@@ -70,7 +68,7 @@ static const char *opt_dataset, *opt_files[RD_NROLE], *opt_run_id, *opt_tz, *opt
 static size_t sort_mem = (size_t)64 << 20;
 static enum ts_unit g_unit = TS_AUTO;
 static struct xsort *xs;
-static unsigned long n_kind[3], n_incidents, n_sorted_files, n_xs_count, n_xs_spilled;
+static unsigned long n_kind[3], n_sorted_files, n_xs_count, n_xs_spilled;
 static const char *dataset_dir;
 static const char *opt_alerts;
 static struct rda alerts;      /* dataset.alerts (lib/rd_alerts) */
@@ -95,24 +93,6 @@ static const struct opt opts[] = {
 static const char *const dataset_keys[] = {"path", "dir", "timezone", "format", NULL};
 
 /* ---- small helpers ---- */
-
-static void
-reject(struct file *f, unsigned long line, const char *raw, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static void
-reject(struct file *f, unsigned long line, const char *raw, size_t n, const char *fmt, ...)
-{
-	char reason[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof reason, fmt, ap);
-	va_end(ap);
-	stage_reject(&st, f->path, line, raw, n, n, "%s", reason);
-}
-
-
 
 /* Decimal digits of v into p (no NUL); returns how many. */
 static int
@@ -282,7 +262,7 @@ detect(struct file *f)
 	return fm;
 }
 
-/* ---- the run record ---- */
+/* ---- the run record (lib/runrec) ---- */
 
 static void *
 hash_files(void *arg)
@@ -290,254 +270,43 @@ hash_files(void *arg)
 	(void)arg;
 	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
-		struct sha256 c;
-		char *b;
-		ssize_t k;
-		int fd;
-		if (!f->present || !f->regular)
-			continue;
-		fd = open(f->path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			f->hash_err = errno;
-			continue;
-		}
-		b = emalloc(1 << 20);
-		sha256_init(&c);
-		while ((k = read(fd, b, 1 << 20)) > 0) {
-			sha256_add(&c, b, (size_t)k);
-			f->bytes += (uint64_t)k;
-		}
-		if (k < 0)
-			f->hash_err = errno;
-		sha256_hex(&c, f->sha);
-		free(b);
-		close(fd);
+		if (f->present && f->regular)
+			f->hash_err = run_hash_file(f->path, &f->bytes, f->sha);
 	}
 	return NULL;
-}
-
-static int
-secret_key(const char *k)
-{
-	static const char *const words[] = {"key", "token", "secret", "password"};
-	char low[256];
-	size_t i, n = strlen(k);
-
-	if (n >= sizeof low)
-		n = sizeof low - 1;
-	for (i = 0; i < n; i++)
-		low[i] = (char)tolower((unsigned char)k[i]);
-	low[n] = '\0';
-	for (i = 0; i < 4; i++)
-		if (strstr(low, words[i]))
-			return 1;
-	return 0;
-}
-
-/* Replaces the value of every key that names a secret with "***".  Counts
- * of tokens (a number under a key ending in "tokens", like max_tokens) are
- * not secrets and are kept. */
-static void
-redact(json_object *o)
-{
-	if (json_object_is_type(o, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(o); i++)
-			redact(json_object_array_get_idx(o, i));
-		return;
-	}
-	if (!json_object_is_type(o, json_type_object))
-		return;
-	json_object_object_foreach(o, k, v) {
-		size_t n = strlen(k);
-		int count = n >= 6 && strcasecmp(k + n - 6, "tokens") == 0 &&
-			    (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double));
-		if (secret_key(k) && !count && !json_object_is_type(v, json_type_null))
-			json_object_object_add(o, k, json_object_new_string("***"));
-		else
-			redact(v);
-	}
-}
-
-static void
-random_id(char out[33])
-{
-	unsigned char r[16];
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd >= 0) {
-		ssize_t k;
-		while (got < sizeof r && (k = read(fd, r + got, sizeof r - got)) > 0)
-			got += (size_t)k;
-		close(fd);
-	}
-	if (got < sizeof r) {
-		uint64_t x = (uint64_t)ts_now() ^ (uint64_t)getpid() << 32;
-		for (size_t i = 0; i < sizeof r; i++) {
-			x = x * 6364136223846793005ull + 1442695040888963407ull;
-			r[i] = (unsigned char)(x >> 56);
-		}
-	}
-	for (size_t i = 0; i < sizeof r; i++)
-		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
 static void
 write_run(int64_t started)
 {
-	json_object *o = stage_record("run"), *ds, *arr, *cfg, *exp;
-	char id[33], all[65];
-	struct sha256 c;
-	const char *name;
+	struct run_file *rf = ecalloc(nfiles + alerts.nfiles + 1, sizeof *rf);
+	size_t n = 0;
+	json_object *o;
 
-	if (opt_run_id)
-		js_add_str(o, "run_id", opt_run_id);
-	else {
-		random_id(id);
-		js_add_str(o, "run_id", id);
-	}
-	exp = cfg_section(st.config, "experiment");
-	name = js_str(exp, "name");
-	js_add_str(o, "experiment", name);
-	if (rd_get(exp, "tags") && json_object_is_type(rd_get(exp, "tags"), json_type_object))
-		js_add_ref(o, "tags", rd_get(exp, "tags"));
-	else
-		json_object_object_add(o, "tags", json_object_new_object());
-	ds = json_object_new_object();
-	js_add_str(ds, "path", dataset_dir);
-	arr = json_object_new_array();
-	sha256_init(&c);
 	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
-		json_object *e;
-		if (!f->present)
-			continue;
-		e = json_object_new_object();
-		js_add_str(e, "role", rd_role_name[f->s.role]);
-		js_add_str(e, "path", f->path);
-		js_add_str(e, "format", f->fmt->name);
-		if (f->regular) {
-			js_add_int(e, "bytes", (int64_t)f->bytes);
-			js_add_str(e, "sha256", f->sha);
-		} else {
-			json_object_object_add(e, "bytes", NULL);
-			json_object_object_add(e, "sha256", NULL);
-		}
-		json_object_array_add(arr, e);
-		sha256_add(&c, f->sha, 64);
-		sha256_add(&c, "\n", 1);
+		if (f->present)
+			rf[n++] = (struct run_file){rd_role_name[f->s.role], f->path, f->fmt->name,
+						    f->regular, f->bytes, f->sha};
 	}
 	for (size_t i = 0; i < alerts.nfiles; i++) {
 		const struct rda_file *af = &alerts.files[i];
-		json_object *e = json_object_new_object();
-		js_add_str(e, "role", af->role);
-		js_add_str(e, "path", af->path);
-		js_add_str(e, "format", af->format);
-		js_add_int(e, "bytes", (int64_t)af->bytes);
-		js_add_str(e, "sha256", af->sha256);
-		json_object_array_add(arr, e);
-		sha256_add(&c, af->sha256, 64);
-		sha256_add(&c, "\n", 1);
+		rf[n++] = (struct run_file){af->role, af->path, af->format, 1, af->bytes, af->sha256};
 	}
-	json_object_object_add(ds, "files", arr);
-	sha256_hex(&c, all);
-	js_add_str(ds, "sha256", all);
-	json_object_object_add(o, "dataset", ds);
-	cfg = js_copy(st.config);
-	redact(cfg);
-	json_object_object_add(o, "config", cfg);
-	js_add_ts(o, "started_at", started);
+	o = run_record(opt_run_id, st.config, dataset_dir, rf, n, started);
 	stage_emit(&st, o);
 	json_object_put(o);
+	free(rf);
 }
 
-/* ---- incidents ---- */
+/* ---- incidents (lib/incident) ---- */
 
-static struct buf incidents = BUF_INIT(0);
+static struct incidents incidents;
 
-static int
-inc_ts(struct file *f, json_object *in, json_object *out, const char *key, const char *const *alias,
-       const char **why)
+static struct inc_src
+inc_src_of(struct file *f)
 {
-	json_object *v = NULL;
-	int64_t ns;
-
-	for (int i = 0; alias[i] && v == NULL; i++)
-		v = rd_get(in, alias[i]);
-	if (v == NULL || json_object_is_type(v, json_type_null)) {
-		json_object_object_add(out, key, NULL);
-		return 0;
-	}
-	if (rd_ts_json(v, f->s.unit, &ns, why) < 0) {
-		static char r[300];
-		const char *vs = json_object_is_type(v, json_type_string) ? json_object_get_string(v) :
-			json_object_to_json_string_ext(v, JS_FLAGS);
-		*why = rd_ts_reason(r, sizeof r, *why, vs, strlen(vs));
-		return -1;
-	}
-	js_add_ts(out, key, ns);
-	return 0;
-}
-
-/* One incident from its input object o (record line of file f). */
-static void
-incident_add(struct file *f, json_object *o, unsigned long line, const char *p, size_t n)
-{
-	static const char *const a_start[] = {"start_ts", "start", "started_at", "start_time", "ts", NULL};
-	static const char *const a_det[] = {"detected_ts", "detected", "detected_at", "detection_ts", NULL};
-	static const char *const a_res[] = {"resolved_ts", "resolved", "resolved_at", "end_ts", "end", NULL};
-	static const char *const known[] = {"kind", "id", "start_ts", "start", "started_at",
-		"start_time", "ts", "detected_ts", "detected", "detected_at", "detection_ts",
-		"resolved_ts", "resolved", "resolved_at", "end_ts", "end", "root_cause", "title",
-		"expected_actions", NULL};
-	json_object *out, *v;
-	const char *s, *why;
-	size_t len;
-	char idb[80];
-
-	out = stage_record("incident");
-	v = rd_get(o, "id");
-	if (v && (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int)))
-		js_add_str(out, "id", json_object_get_string(v));
-	else {
-		snprintf(idb, sizeof idb, "%s:%lu", f->idpfx, line);
-		js_add_str(out, "id", idb);
-	}
-	if (inc_ts(f, o, out, "start_ts", a_start, &why) < 0 ||
-	    inc_ts(f, o, out, "detected_ts", a_det, &why) < 0 ||
-	    inc_ts(f, o, out, "resolved_ts", a_res, &why) < 0) {
-		reject(f, line, p, n, "%s", why);
-		goto next;
-	}
-	if (json_object_object_get_ex(out, "start_ts", &v) && v == NULL) {
-		reject(f, line, p, n, "missing start_ts");
-		goto next;
-	}
-	v = rd_get(o, "root_cause");
-	if (v && json_object_is_type(v, json_type_string)) {
-		json_object *rc = json_object_new_object();
-		js_add_ref(rc, "service", v);
-		json_object_object_add(out, "root_cause", rc);
-	} else {
-		json_object_object_add(out, "root_cause", v ? json_object_get(v) : NULL);
-	}
-	json_object_object_add(out, "title", (v = rd_get(o, "title")) ? json_object_get(v) : NULL);
-	v = rd_get(o, "expected_actions");
-	json_object_object_add(out, "expected_actions",
-			       v ? json_object_get(v) : json_object_new_array());
-	json_object_object_foreach(o, key, val) {
-		int i;
-		for (i = 0; known[i] && strcmp(known[i], key) != 0; i++)
-			;
-		if (known[i] == NULL)
-			js_add_ref(out, key, val);
-	}
-	s = js_dump(out, &len);
-	buf_add(&incidents, s, len);
-	buf_addc(&incidents, '\n');
-	n_incidents++;
-next:
-	json_object_put(out);
+	return (struct inc_src){&st, f->path, f->idpfx, f->s.unit};
 }
 
 /* An incidents file in a format of its own: its reader queues each
@@ -545,6 +314,7 @@ next:
 static void
 load_incidents_rd(struct file *f)
 {
+	struct inc_src src = inc_src_of(f);
 	json_object *o;
 	const char *why;
 
@@ -557,7 +327,7 @@ load_incidents_rd(struct file *f)
 			if (o == NULL)
 				efatal(EXIT_FAIL, "%s:%lu: the %s reader wrote bad JSON: %s", f->path,
 				       f->s.line, f->fmt->name, why ? why : "null");
-			incident_add(f, o, f->s.line, p, pd->len);
+			incident_add(&incidents, &src, o, f->s.line, p, pd->len);
 			json_object_put(o);
 		}
 	}
@@ -567,54 +337,14 @@ load_incidents_rd(struct file *f)
 static void
 load_incidents(struct file *f)
 {
-	const char *p, *why;
-	size_t n;
-	int k;
+	struct inc_src src = inc_src_of(f);
 
 	if (!f->present)
 		return;
-	if (strcmp(f->fmt->name, "jsonl") != 0) {
+	if (strcmp(f->fmt->name, "jsonl") != 0)
 		load_incidents_rd(f);
-		return;
-	}
-	if (rec_open(&f->s.rd, f->path, st.max_line) < 0)
+	else if (incidents_read_jsonl(&incidents, &src) < 0)
 		efatal(EXIT_FAIL, "%s: %s", f->path, strerror(errno));
-	while ((k = rec_getline(&f->s.rd, &p, &n)) > 0) {
-		unsigned long line = f->s.rd.line;
-		json_object *o;
-		size_t plen = n;
-		if (k == REC_LONG) {
-			st.records_in++;
-			stage_reject(&st, f->path, line, p, n, f->s.rd.long_len,
-				     "line too long (%zu bytes, limit %zu)", f->s.rd.long_len, st.max_line);
-			continue;
-		}
-		if (rd_blank(p, n))
-			continue;
-		st.records_in++;
-		/* As rd_line does for the signals: no incident carries bytes
-		 * that are not UTF-8. */
-		if (!js_utf8_valid(p, n)) {
-			reject(f, line, p, n, "invalid UTF-8");
-			continue;
-		}
-		if (plen && p[plen - 1] == '\r')
-			plen--;
-		o = js_parse(st.tok, p, plen, &why);
-		if (o == NULL || !json_object_is_type(o, json_type_object)) {
-			json_object_put(o);
-			if (o)
-				reject(f, line, p, n, "not a JSON object");
-			else
-				reject(f, line, p, n, "invalid JSON: %s", why ? why : "null is not a record");
-			continue;
-		}
-		incident_add(f, o, line, p, n);
-		json_object_put(o);
-	}
-	if (k == REC_ERROR)
-		efatal(EXIT_FAIL, "%s: read error: %s", f->path, strerror(errno));
-	rec_close(&f->s.rd);
 }
 
 /* ---- alerts (lib/rd_alerts): sorted with the unsorted signals ---- */
@@ -637,9 +367,7 @@ static void
 alert_incident(void *ctx, const char *rec, size_t n)
 {
 	(void)ctx;
-	buf_add(&incidents, rec, n);
-	buf_addc(&incidents, '\n');
-	n_incidents++;
+	incident_add_record(&incidents, rec, n);
 }
 
 static void
@@ -665,31 +393,6 @@ load_alerts(void)
 }
 
 /* ---- configuration ---- */
-
-static size_t
-parse_size(const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno || v < 0)
-		stage_usage_error(&st, "--sort-mem: bad size '%s'", s);
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= 1024 * 1024; end++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end)
-		stage_usage_error(&st, "--sort-mem: bad size '%s'", s);
-	return (size_t)v;
-}
 
 static int
 exists(const char *p)
@@ -876,7 +579,8 @@ on_start(struct stage *s)
 	if (ts_unit_parse(unit, &g_unit) < 0)
 		stage_usage_error(s, "--ts-unit: unknown unit '%s' (auto, s, ms, us, ns)", unit);
 	if (opt_sort_mem)
-		sort_mem = parse_size(opt_sort_mem);
+		if (cfg_parse_size(opt_sort_mem, &sort_mem) < 0)
+			stage_usage_error(s, "--sort-mem: bad size '%s'", opt_sort_mem);
 	for (int r = 0; r < RD_NROLE; r++)
 		setup_role((enum rd_role)r, sec);
 	for (size_t r = 0; r < nfiles; r++) {
@@ -921,10 +625,17 @@ add_end(struct stage *s, json_object *end)
 	js_add_int(o, "log", (int64_t)n_kind[0]);
 	js_add_int(o, "metric", (int64_t)n_kind[1]);
 	js_add_int(o, "span", (int64_t)n_kind[2]);
-	js_add_int(o, "incident", (int64_t)n_incidents);
+	js_add_int(o, "incident", (int64_t)incidents.n);
 	if (have_alerts)
 		js_add_int(o, "alert", (int64_t)n_alerts);
 	json_object_object_add(end, "kinds", o);
+	{
+		unsigned long unk = 0;
+		for (size_t r = 0; r < nfiles; r++)
+			unk += files[r].s.unknown_service;
+		if (unk)
+			js_add_int(end, "unknown_service", (int64_t)unk);
+	}
 	o = json_object_new_object();
 	js_add_int(o, "files_sorted", (int64_t)n_sorted_files);
 	js_add_int(o, "records_sorted", (int64_t)n_xs_count);
@@ -1077,11 +788,12 @@ main(int argc, char **argv)
 		if (files[r].s.role == RD_INCIDENTS)
 			load_incidents(&files[r]);
 	run_merge();
-	for (size_t i = 0; i < incidents.len;) {
-		char *nl = memchr(incidents.p + i, '\n', incidents.len - i);
-		emit(incidents.p + i, (size_t)(nl - (incidents.p + i)));
-		i = (size_t)(nl - incidents.p) + 1;
+	for (size_t i = 0; i < incidents.recs.len;) {
+		char *nl = memchr(incidents.recs.p + i, '\n', incidents.recs.len - i);
+		emit(incidents.recs.p + i, (size_t)(nl - (incidents.recs.p + i)));
+		i = (size_t)(nl - incidents.recs.p) + 1;
 	}
+	incidents_free(&incidents);
 	if (xs) {
 		n_xs_count = xs_count(xs);
 		n_xs_spilled = xs_spilled(xs);
