@@ -7,7 +7,10 @@
  * EWMA mean and variance per metric series, log template mining (lib/drain)
  * with a per-template rate per bucket, and a log-latency EWMA plus an error
  * share per (service, operation).  Spans also teach the service call graph
- * (caller -> callee) through a bounded span_id -> service cache.  Anomalies
+ * (caller -> callee) through lib/spanattr's bounded span cache, which also
+ * judges edge gaps (blamed on the callee) and self times, and hands a slow
+ * span's finding back without its latency part when those account for it
+ * (trace attribution).  Anomalies
  * join an open group when they are close in time and connected to it (same
  * service, adjacent in the graph, or a shared trace id); a group closes after
  * quiet_s without anomalies or at max_duration_s, and is written when it
@@ -58,6 +61,7 @@
 #include "rank.h"
 #include "smap.h"
 #include "stage.h"
+#include "spanattr.h"
 #include "svctab.h"
 #include "ts.h"
 
@@ -79,7 +83,9 @@ static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
 static double span_z = 4, span_span = 200, span_ratio = 1.5, span_min_ms = 10;
 static double span_error_ratio = 0.1, span_error_span = 2000, span_warmup_s = 300;
-static long long span_warmup = 20, span_cache = 65536;
+static long long span_warmup = 20, span_cache = 65536, span_attr_pending = 65536;
+static int span_attr = 1;
+static double span_attr_slack_s = 1;
 static const char *error_levels = "ERROR,FATAL", *new_template_level = "WARN";
 static double log_bucket_s = 10, log_warmup_s = 300, template_young_s = 300;
 static double log_span_buckets = 360, burst_factor = 4, burst_min = 5;
@@ -133,7 +139,10 @@ static const struct opt opts[] = {
 	{"span_min_ms", OPT_DOUBLE, &span_min_ms, "MS", "and at least this much longer (10)", 0, 0},
 	{"span_error_ratio", OPT_DOUBLE, &span_error_ratio, "X", "error spans are anomalous while the usual error share is below this (0.1)", 0, 0},
 	{"span_error_span", OPT_DOUBLE, &span_error_span, "N", "EWMA span of the error share, in spans (2000)", 0, 0},
-	{"span_cache", OPT_INT, &span_cache, "N", "span_id -> service entries kept for the call graph (65536)", 0, 0},
+	{"span_cache", OPT_INT, &span_cache, "N", "span_id entries kept for the call graph and span_attr (65536)", 0, 0},
+	{"span_attr", OPT_BOOL, &span_attr, NULL, "judge edge gaps and self times (lib/spanattr) (true)", 0, 0},
+	{"span_attr_slack_s", OPT_DURATION, &span_attr_slack_s, "SECONDS", "a span's children are awaited this long after its end (1)", 0, 0},
+	{"span_attr_pending", OPT_INT, &span_attr_pending, "N", "spans awaiting their children at most (65536)", 0, 0},
 	{"error_levels", OPT_STRING, &error_levels, "LIST", "log levels that are errors (ERROR,FATAL)", 0, 0},
 	{"new_template_level", OPT_STRING, &new_template_level, "LEVEL", "least level at which a new template is an anomaly (WARN)", 0, 0},
 	{"log_bucket_s", OPT_DURATION, &log_bucket_s, "SECONDS", "bucket of the log template rates (10)", 0, 0},
@@ -190,13 +199,9 @@ static struct svc *svcs;
 static int nsvcs;              /* svcs[] entries, live or free */
 static struct svctab svtab;
 
-/* span_id -> service, direct mapped (a collision evicts). */
-struct spanent {
-	uint64_t h;
-	int svc;
-};
-static struct spanent *spancache;
-static size_t spanmask;
+/* span_id -> service and the edge gaps and self times (lib/spanattr). */
+static struct spanattr *attr;
+static void on_attr(const struct spanattr_find *f, void *arg);
 
 /* Per-key detector state. */
 struct mser {
@@ -237,6 +242,8 @@ struct anom {
 	double value, baseline;
 	int sat;               /* a metric at saturation_share of its limit */
 	const struct sser *ss;
+	const char *op;            /* without ss: a spanattr finding's operation */
+	int measure, caller;       /* spanattr_kind (0: duration), its caller */
 	double dur_ms;
 	int is_error;
 	const struct alert *al;    /* an alert record, not a detector's finding */
@@ -259,7 +266,8 @@ struct gkey {
 	double baseline, peak, peakz;
 	int sat;
 	/* span */
-	char *op;
+	char *op, *caller;     /* caller: of an edge gap */
+	int measure;
 	uint32_t errors;
 	double base_p95;
 	double durs[64];
@@ -405,6 +413,7 @@ gkey_free(struct gkey *k)
 	free(k->name);
 	free(k->labels);
 	free(k->op);
+	free(k->caller);
 	free(k);
 }
 
@@ -603,8 +612,11 @@ group_add(struct group *g, const struct anom *a)
 			break;
 		case T_SPAN:
 			if (created) {
-				k->op = estrdup(a->ss->op);
+				k->op = estrdup(a->ss ? a->ss->op : a->op ? a->op : "");
 				k->base_p95 = a->baseline;
+				k->measure = a->measure;
+				if (a->measure == SPANATTR_GAP)
+					k->caller = estrdup(svcs[a->caller].name);
 			}
 			if (a->is_error)
 				k->errors++;
@@ -1213,6 +1225,10 @@ build_group(const struct group *g, const struct rank_cand *rk, int nrk, struct g
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
 		js_add_str(x, "operation", k->op);
+		if (k->measure)
+			js_add_str(x, "measure", k->measure == SPANATTR_GAP ? "edge_gap" : "self_time");
+		if (k->caller)
+			js_add_str(x, "caller", k->caller);
 		js_add_int(x, "count", k->count);
 		js_add_int(x, "errors", k->errors);
 		js_add_double(x, "baseline_p95_ms", round3(k->base_p95));
@@ -1488,9 +1504,7 @@ svc_forget(const unsigned char *dead, int span, void *arg)
 				s->callees[k++] = s->callees[j];
 		s->ncallees = k;
 	}
-	for (size_t i = 0; i <= spanmask; i++)
-		if (spancache[i].h && spancache[i].svc < span && dead[spancache[i].svc])
-			spancache[i].h = 0;
+	spanattr_forget(attr, dead, span);
 	sweep(&mseries, offsetof(struct mser, svc), mser_free, 0, dead);
 	sweep(&sseries, offsetof(struct sser, svc), sser_free, 0, dead);
 }
@@ -1503,12 +1517,14 @@ tick(struct stage *st, int64_t ts)
 	if (now == TS_NONE || ts > now)
 		now = ts;
 	close_due(st, now);
+	spanattr_advance(attr, now, span_attr ? on_attr : NULL, st);
 	if (next_sweep == TS_NONE)
 		next_sweep = now + secs(60);
 	if (now >= next_sweep) {
 		int64_t before = now - secs(state_ttl_s);
 		sweep(&mseries, offsetof(struct mser, last), mser_free, before, NULL);
 		sweep(&sseries, offsetof(struct sser, last), sser_free, before, NULL);
+		spanattr_sweep(attr, before);
 		next_sweep = now + secs(60);
 	}
 }
@@ -1738,6 +1754,85 @@ on_metric(struct stage *st, struct rec *r)
 	return done(st, r);
 }
 
+/* A span's duration finding (a.sev its error part, lat_sev its latency
+ * part), held by spanattr until the span's children are known. */
+struct held {
+	struct anom a;
+	double lat_sev;
+	char *key, *op;
+};
+static uint64_t n_explained;
+
+static void
+held_free(void *p)
+{
+	struct held *h = p;
+
+	free(h->key);
+	free(h->op);
+	free(h);
+}
+
+/* A spanattr finding is a span anomaly of the blamed service; a held
+ * duration finding comes back without its latency part when the span's
+ * children explain it. */
+static void
+on_attr(const struct spanattr_find *f, void *arg)
+{
+	struct buf key = BUF_INIT(0);
+	struct anom a = {0};
+
+	if (f->kind == SPANATTR_HELD) {
+		struct held *h = f->held;
+		if (f->explained && h->lat_sev > 0)
+			n_explained++;
+		h->a.sev += f->explained ? 0 : h->lat_sev;
+		if (h->a.sev > 0)
+			handle_anomaly(arg, &h->a);
+		held_free(h);
+		return;
+	}
+	buf_printf(&key, "%d\x1f%d\x1f%s\x1f%d\x1f%s", T_SPAN, f->svc,
+		   f->kind == SPANATTR_GAP ? "gap" : "self", f->caller,
+		   f->kind == SPANATTR_GAP || f->op == NULL ? "" : f->op);
+	a.ts = f->ts;
+	a.svc = f->svc;
+	a.type = T_SPAN;
+	a.z = f->z;
+	a.sev = f->sev;
+	a.key = key.p;
+	a.op = f->op;
+	a.measure = f->kind;
+	a.caller = f->caller;
+	a.dur_ms = f->value_ms;
+	a.baseline = f->baseline_ms;
+	a.trace = f->trace;
+	handle_anomaly(arg, &a);
+	buf_free(&key);
+}
+
+/* Feeds spanattr (the call graph: parent's service -> s, s -> an orphan
+ * child's; edge gaps and self times) with h, the span's duration finding
+ * or NULL.  With span_attr off h is handled at once. */
+static void
+span_graph(struct stage *st, int s, int64_t ts, double dur, const char *sid, const char *pid,
+	   const char *name, uint64_t th, struct held *h)
+{
+	struct spanattr_span sp = {ts, ts + (isfinite(dur) && dur > 0 ? (int64_t)(dur * TS_NS_PER_MS) : 0),
+				   s, sid, pid, name, th, span_attr ? h : NULL};
+	int cs, ps = spanattr_span(attr, &sp, span_attr ? on_attr : NULL, st, &cs);
+
+	if (ps >= 0 && ps != s)
+		add_edge(ps, s);
+	if (cs >= 0 && cs != s)
+		add_edge(s, cs);
+	if (h && !span_attr) {
+		h->a.sev += h->lat_sev;
+		handle_anomaly(st, &h->a);
+		held_free(h);
+	}
+}
+
 static int
 on_span(struct stage *st, struct rec *r)
 {
@@ -1760,21 +1855,9 @@ on_span(struct stage *st, struct rec *r)
 	s = svc_lookup(svc, 1);
 	if (s < 0)
 		return done(st, r);
-	/* The call graph: remember this span, link it to its parent's service. */
-	if (sid && *sid) {
-		uint64_t h = smap_hash(sid, strlen(sid)) | 1;
-		struct spanent *e = &spancache[h & spanmask];
-		e->h = h;
-		e->svc = s;
-	}
-	if (pid && *pid) {
-		uint64_t h = smap_hash(pid, strlen(pid)) | 1;
-		struct spanent *e = &spancache[h & spanmask];
-		if (e->h == h && e->svc != s)
-			add_edge(e->svc, s);
-	}
 	if (name == NULL)
 		name = "";
+	uint64_t th = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
 	buf_reset(&keybuf);
 	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", T_SPAN, s, name);
 	slot = smap_get(&sseries, keybuf.p, keybuf.len);
@@ -1782,6 +1865,7 @@ on_span(struct stage *st, struct rec *r)
 		if ((long long)sseries.n >= max_keys) {
 			dropped_keys++;
 			dropped_series++;
+			span_graph(st, s, ts, dur, sid, pid, name, th, NULL);
 			return done(st, r);
 		}
 		slot = smap_put(&sseries, keybuf.p, keybuf.len, &created);
@@ -1802,26 +1886,30 @@ on_span(struct stage *st, struct rec *r)
 	double lx = isfinite(dur) && dur >= 0 ? log(dur + 1) : NAN;
 	double z = warm ? ewd_z(&ss->lat, lx, (uint32_t)span_warmup, 0, 0.1) : 0;
 	double base = exp(ss->lat.mean) - 1;
-	struct anom a = {0};
+	struct held *h = NULL;
+	double lat_sev = 0, err_sev = 0;
 	if (isfinite(lx) && z >= span_z && dur >= span_ratio * base && dur - base >= span_min_ms)
-		a.sev = fmin(3, z / span_z);
+		lat_sev = fmin(3, z / span_z);
 	if (is_err && warm && ss->errshare < span_error_ratio)
-		a.sev += 1.5;
-	if (a.sev > 0) {
-		char *key = estrndup(keybuf.p, keybuf.len);
-		a.ts = ts;
-		a.svc = s;
-		a.type = T_SPAN;
-		a.z = z;
-		a.key = key;
-		a.ss = ss;
-		a.dur_ms = isfinite(dur) ? dur : 0;
-		a.is_error = is_err;
-		a.baseline = exp(ss->lat.mean + 1.645 * ewd_sd(&ss->lat, 0, 0.1)) - 1;
-		a.trace = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
-		handle_anomaly(st, &a);
-		free(key);
+		err_sev = 1.5;
+	if (lat_sev + err_sev > 0) {
+		h = ecalloc(1, sizeof *h);
+		h->key = estrndup(keybuf.p, keybuf.len);
+		h->op = estrdup(name);
+		h->lat_sev = lat_sev;
+		h->a.sev = err_sev;
+		h->a.ts = ts;
+		h->a.svc = s;
+		h->a.type = T_SPAN;
+		h->a.z = z;
+		h->a.key = h->key;
+		h->a.op = h->op;
+		h->a.dur_ms = isfinite(dur) ? dur : 0;
+		h->a.is_error = is_err;
+		h->a.baseline = exp(ss->lat.mean + 1.645 * ewd_sd(&ss->lat, 0, 0.1)) - 1;
+		h->a.trace = th;
 	}
+	span_graph(st, s, ts, dur, sid, pid, name, th, h);
 	ewd_learn(&ss->lat, lx, ewd_alpha(span_span), (uint32_t)span_warmup, span_z, 0, 0.1);
 	double ea = 1.0 / (ss->n + 1.0);
 	if (ea < ewd_alpha(span_error_span))
@@ -1878,7 +1966,6 @@ static int
 on_start(struct stage *st)
 {
 	char *lv = estrdup(error_levels ? error_levels : ""), *tok, *save = NULL;
-	size_t n = 1;
 
 	(void)st;
 	if (window_s <= 0 || quiet_s <= 0 || max_duration_s <= 0 || log_bucket_s <= 0)
@@ -1886,8 +1973,8 @@ on_start(struct stage *st)
 	if (drain_sim <= 0 || drain_sim > 1)
 		stage_usage_error(st, "drain_sim must be in (0, 1]");
 	if (max_templates < 1 || span_cache < 1 || max_open_groups < 1 || max_keys < 1 ||
-	    max_services < 1 || max_group_keys < 1)
-		stage_usage_error(st, "the max_* and span_cache bounds must be at least 1");
+	    max_services < 1 || max_group_keys < 1 || span_attr_pending < 1)
+		stage_usage_error(st, "the max_*, span_cache and span_attr_pending bounds must be at least 1");
 	if (service_idle_s <= 0)
 		stage_usage_error(st, "service_idle_s must be positive");
 	if (metric_directions && !json_object_is_type(metric_directions, json_type_object))
@@ -1928,10 +2015,10 @@ on_start(struct stage *st)
 	if (new_level < 0)
 		stage_usage_error(st, "new_template_level: unknown level '%s'",
 				  new_template_level ? new_template_level : "");
-	while (n < (size_t)span_cache && n < ((size_t)1 << 30))
-		n <<= 1;
-	spancache = ecalloc(n, sizeof *spancache);
-	spanmask = n - 1;
+	struct spanattr_cfg ac = {span_z, span_ratio, span_min_ms, span_span, (uint32_t)span_warmup,
+				  secs(span_warmup_s), secs(span_attr_slack_s), (size_t)span_cache,
+				  (size_t)span_attr_pending, (size_t)max_keys, held_free};
+	attr = spanattr_new(&ac);
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
 		    secs(service_idle_s), &svc_ops);
@@ -1961,7 +2048,9 @@ say_losses(void)
 static int
 on_end(struct stage *st)
 {
-	/* Close what is still open, oldest start first. */
+	/* Judge the spans still awaiting children, then close what is still
+	 * open, oldest start first. */
+	spanattr_flush(attr, span_attr ? on_attr : NULL, st);
 	while (nopen > 0) {
 		size_t best = 0;
 		for (size_t i = 1; i < nopen; i++)
@@ -2010,6 +2099,16 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "dropped_keys", (int64_t)dropped_keys);
 	js_add_int(end, "dropped_services", (int64_t)svtab.refused);
 	js_add_int(end, "evicted_services", (int64_t)svtab.evicted);
+	if (span_attr) {
+		const struct spanattr_stats *sa = spanattr_stats(attr);
+		json_object *t = json_object_new_object();
+		js_add_int(t, "edge_gaps", (int64_t)sa->gaps);
+		js_add_int(t, "self_times", (int64_t)sa->selfs);
+		js_add_int(t, "explained", (int64_t)n_explained);
+		js_add_int(t, "ambiguous", (int64_t)sa->ambiguous);
+		js_add_int(t, "lost", (int64_t)(sa->lost + sa->late + sa->orphans_lost));
+		json_object_object_add(end, "span_attr", t);
+	}
 	if (llm_triage && !emit_prompt) {
 		json_object *t = json_object_new_object();
 		js_add_int(t, "accepted", (int64_t)n_accepted);

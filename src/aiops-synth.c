@@ -37,14 +37,17 @@
 
 /* Fault catalogue: name and the action that fixes it. */
 enum { F_LATENCY, F_ERROR_BURST, F_CPU, F_MEMLEAK, F_BAD_DEPLOY, F_DB_EXH,
-       F_PARTITION, NFAULT };
+       F_PARTITION, F_NETDELAY, NFAULT };
+/* The default mix: every type before F_NETDELAY (network_delay is asked for
+ * with --mix, so the default dataset stays what it was). */
+#define NDEFAULT F_NETDELAY
 static const char *const fault_name[NFAULT] = {
 	"latency", "error_burst", "cpu_saturation", "memory_leak",
-	"bad_deploy", "db_exhaustion", "network_partition",
+	"bad_deploy", "db_exhaustion", "network_partition", "network_delay",
 };
 static const char *const fault_action[NFAULT] = {
 	"scale_out", "restart", "scale_out", "restart", "rollback",
-	"increase_pool", "failover",
+	"increase_pool", "failover", "failover",
 };
 
 enum { K_WEB, K_GATEWAY, K_APP, K_DB, K_CACHE };
@@ -131,6 +134,7 @@ struct eff {
 	int inc;		/* Incident rooted here, or -1. */
 	double sev;		/* Its severity, 0 to 1. */
 	double lat_mult, lat_add_ms, err_p, pool_p, gc, mem_frac;
+	double net_ms;		/* Network delay on calls to it (both ways). */
 	int down;		/* Crashed and restarting. */
 	int part_peer;		/* Calls to this service fail... */
 	double part_p;		/* ...with this probability. */
@@ -186,7 +190,7 @@ static int64_t opt_interval = 20 * SEC;
 static int opt_faults = -1;
 static int opt_mix[NFAULT], opt_nmix;
 static int opt_format = FMT_JSONL;
-static int opt_gzip, opt_unsorted;
+static int opt_gzip, opt_unsorted, opt_client_spans;
 static const char *opt_out = ".";
 
 /* The world. */
@@ -1092,6 +1096,10 @@ plan_faults(void)
 			in->root = pick(back, nback, prev, 4);
 			in->amp = urange(350, 900);
 			break;
+		case F_NETDELAY:
+			in->root = pick(apps, napps, prev, 4);
+			in->amp = urange(200, 600);
+			break;
 		case F_DB_EXH:
 			in->root = pick(dbusers, ndbu, prev, 4);
 			in->db = svcs[in->root].db;
@@ -1168,6 +1176,11 @@ plan_faults(void)
 			    "Network partition between %s and %s", rn,
 			    svcs[in->peer].name);
 			break;
+		case F_NETDELAY:
+			snprintf(in->component, sizeof in->component, "network");
+			snprintf(in->title, sizeof in->title,
+			    "Network delay on %s", rn);
+			break;
 		}
 		if (in->tdet > in->tres - MIN)
 			in->tdet = in->tres - MIN;
@@ -1180,7 +1193,7 @@ plan_faults(void)
 static double
 severity(const struct incident *in, int64_t t)
 {
-	static const double ramp_s[NFAULT] = {40, 8, 90, 1, 15, 45, 1};
+	static const double ramp_s[NFAULT] = {40, 8, 90, 1, 15, 45, 1, 1};
 	int64_t t0 = in->t0;
 
 	if (t < t0)
@@ -1259,6 +1272,9 @@ compute_effects(int64_t t)
 			e->part_peer = in->peer;
 			e->part_p = 0.9 * sev;
 			break;
+		case F_NETDELAY:
+			e->net_ms = sev * in->amp;
+			break;
 		}
 		for (int s = 0; s < nsvc; s++) {
 			int d = in->dist[s];
@@ -1323,6 +1339,7 @@ upstream_msg(char *buf, size_t n, int next, int type, const char **level)
 	case F_LATENCY:
 	case F_CPU:
 	case F_DB_EXH:
+	case F_NETDELAY:
 		*level = "WARN";
 		snprintf(buf, n, "timeout calling %s after %dms (attempt %d/3)",
 		    nm, type == F_DB_EXH ? 5000 : irange(1000, 3000), irange(1, 3));
@@ -1537,8 +1554,29 @@ gen_span(int s, int route, int64_t start, const char *tid, const char *parent,
 				err = 1, upstream = -2;
 			continue;
 		}
-		int64_t d = gen_span(c, route, cur, tid, sid, &cerr);
+		/* A call: the network both ways (a delay on c's pod shows
+		 * here, outside c's own span) and, with --client-spans, the
+		 * caller's client span around it. */
+		char csid[17];
+		int64_t cstart = cur;
+		if (opt_client_spans) {
+			hexid(csid, 8);
+			cur += (int64_t)urange(20, 120);
+		}
+		if (effs[c].net_ms > 0)
+			cur += (int64_t)(effs[c].net_ms * urange(400, 600));
+		int64_t d = gen_span(c, route, cur, tid,
+		    opt_client_spans ? csid : sid, &cerr);
 		cur += d;
+		if (effs[c].net_ms > 0)
+			cur += (int64_t)(effs[c].net_ms * urange(400, 600));
+		if (opt_client_spans) {
+			char cname[48];
+			cur += (int64_t)urange(20, 120);
+			snprintf(cname, sizeof cname, "call %s", svcs[c].name);
+			emit_span(cstart, s, tid, csid, sid, cname, cur - cstart,
+			    cerr);
+		}
 		if (cerr && !err && unif() < 0.6)
 			err = 1, upstream = c;
 	}
@@ -1630,9 +1668,9 @@ gen_metrics(int64_t t)
 
 		double err = x->base_err * (1 + 0.3 * fabs(gauss()));
 		static const double own_err[NFAULT] = {0.01, 0.35, 0.04, 0.05,
-		    0.3, 0.35, 0.3};
+		    0.3, 0.35, 0.3, 0};
 		static const double up_err[NFAULT] = {0.03, 0.2, 0.03, 0.25, 0.15,
-		    0.2, 0.15};
+		    0.2, 0.15, 0};
 		if (in)
 			err += own_err[type] * sev;
 		if (up)
@@ -1655,12 +1693,14 @@ gen_metrics(int64_t t)
 			p95 += 1000 * sev;
 		if (up) {
 			static const double up_lat[NFAULT] = {0, 20, 0, 600, 30,
-			    4000, 900};
+			    4000, 900, 0};
 			double add = up_lat[utype];
 			if (utype == F_LATENCY)
 				add = up->amp * 1.2;
 			if (utype == F_CPU)
 				add = svcs[up->root].base_p95 * 4;
+			if (utype == F_NETDELAY)
+				add = up->amp;
 			p95 += add * us;
 		}
 
@@ -1826,6 +1866,9 @@ gen_logs(int64_t t)
 		case F_MEMLEAK:
 			n = e->down ? 0 : poisson(0.6 * e->gc);
 			break;
+		case F_NETDELAY:
+			n = 0;	/* The delayed pod itself sees nothing wrong. */
+			break;
 		default:
 			n = poisson(0.5 * sev);
 			lv = "ERROR";
@@ -1970,16 +2013,20 @@ usage(FILE *fp, int code)
 	    "                   [--rate R] [--interval D] [--faults N] "
 	    "[--mix LIST]\n"
 	    "                   [--format jsonl|csv|otlp] [--gzip] [--unsorted] "
-	    "[--out DIR]\n", fp);
+	    "[--client-spans]\n"
+	    "                   [--out DIR]\n", fp);
 	if (fp == stdout) {
 		fputs("\nWrite a seeded synthetic telemetry dataset (logs, metrics, "
 		    "traces,\nincidents) into DIR.  Defaults: --seed 42 "
 		    "--services 10 --duration 2h\n--start 2024-05-01T10:00:00.000Z "
 		    "--rate 5 --interval 20s --format jsonl\n--out . and one fault "
 		    "of each type:\n ", fp);
-		for (int i = 0; i < NFAULT; i++)
+		for (int i = 0; i < NDEFAULT; i++)
 			fprintf(fp, " %s", fault_name[i]);
-		fputc('\n', fp);
+		fputs("\n(--mix also takes:", fp);
+		for (int i = NDEFAULT; i < NFAULT; i++)
+			fprintf(fp, " %s", fault_name[i]);
+		fputs(")\n", fp);
 	}
 	exit(code);
 }
@@ -2023,9 +2070,9 @@ parse_int(const char *opt, const char *s, long long lo, long long hi)
 int
 main(int argc, char **argv)
 {
-	for (int i = 0; i < NFAULT; i++)
+	for (int i = 0; i < NDEFAULT; i++)
 		opt_mix[i] = i;
-	opt_nmix = NFAULT;
+	opt_nmix = NDEFAULT;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL, *eq = NULL;
@@ -2039,10 +2086,12 @@ main(int argc, char **argv)
 			v = eq + 1;
 		} else
 			snprintf(name, sizeof name, "%s", a);
-		if (!strcmp(name, "--gzip") || !strcmp(name, "--unsorted")) {
+		if (!strcmp(name, "--gzip") || !strcmp(name, "--unsorted") ||
+		    !strcmp(name, "--client-spans")) {
 			if (v)
 				die(2, "%s takes no value", name);
-			*(name[2] == 'g' ? &opt_gzip : &opt_unsorted) = 1;
+			*(name[2] == 'g' ? &opt_gzip : name[2] == 'u' ?
+			    &opt_unsorted : &opt_client_spans) = 1;
 			continue;
 		}
 		static const char *const valued[] = {"--seed", "--services",

@@ -253,3 +253,57 @@ incident() {
 		cmp "$BATS_TEST_TMPDIR/d/$f.jsonl" "$ROOT/examples/data/$f.jsonl"
 	done
 }
+
+# The median duration_ms of the spans selected by a jq filter over the
+# traces of $1, given the incident $2.
+span_median() {
+	jq -s --argjson inc "$2" "map(select($3) | .duration_ms) | sort | .[length / 2 | floor]" "$1/traces.jsonl"
+}
+
+@test "network_delay with --client-spans: the delay is only in the callers' client spans" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 5 --duration 1h --faults 1 --mix network_delay --client-spans --out "$d" >/dev/null
+	inc=$(jq -c . "$d/incidents.jsonl")
+	[ "$(jq -r .root_cause.fault <<<"$inc")" = network_delay ]
+	[ "$(jq -r '.expected_actions | join(",")' <<<"$inc")" = failover ]
+	root=$(jq -r .root_cause.service <<<"$inc")
+	during='.timestamp >= $inc.start_ts and .timestamp < $inc.resolved_ts'
+	before='.timestamp < $inc.start_ts'
+	# The root's own spans keep their duration...
+	own_before=$(span_median "$d" "$inc" ".service == \$inc.root_cause.service and $before")
+	own_during=$(span_median "$d" "$inc" ".service == \$inc.root_cause.service and $during")
+	awk -v a="$own_before" -v b="$own_during" 'BEGIN { exit !(b < 1.5 * a + 5) }'
+	# ...while the callers' client spans to it grow by the delay.
+	call_before=$(span_median "$d" "$inc" ".name == \"call \(\$inc.root_cause.service)\" and $before")
+	call_during=$(span_median "$d" "$inc" ".name == \"call \(\$inc.root_cause.service)\" and $during")
+	awk -v a="$call_before" -v b="$call_during" 'BEGIN { exit !(b > a + 100) }'
+	# The delayed pod itself logs nothing of it (background noise aside).
+	run -0 jq -c --argjson inc "$inc" "select(.service == \$inc.root_cause.service and $during and (.message | test(\"slow|timeout|delay\")))" "$d/logs.jsonl"
+	[ -z "$output" ]
+	[ -n "$root" ]
+}
+
+@test "--client-spans: a call is a client span of the caller around the callee's span" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 3 --duration 20m --rate 2 --faults 0 --client-spans --out "$d" >/dev/null
+	# Every span whose parent is of another service has a "call <service>"
+	# parent that starts no later and lasts longer; and there are some.
+	run -0 jq -sr '(map({key: .span_id, value: .}) | from_entries) as $by |
+		[.[] | select(.parent_id != null) | {c: ., p: $by[.parent_id]} | select(.p.service != .c.service)] |
+		"\(length) \(map(select(.p.name == "call \(.c.service)" and .p.timestamp <= .c.timestamp and .p.duration_ms > .c.duration_ms)) | length)"' "$d/traces.jsonl"
+	read -r n good <<<"$output"
+	[ "$n" -gt 0 ]
+	[ "$good" -eq "$n" ]
+	# Without the flag there are none.
+	aiops-synth --seed 3 --duration 20m --rate 2 --faults 0 --out "$d/plain" >/dev/null
+	run -0 jq -s 'map(select(.name | startswith("call "))) | length' "$d/plain/traces.jsonl"
+	[ "$output" -eq 0 ]
+}
+
+@test "network_delay is left out of the default mix and offered by --mix" {
+	run -0 aiops-synth --help
+	[[ "$output" == *"(--mix also takes: network_delay)"* ]]
+	[[ "$output" == *"--client-spans"* ]]
+	run -0 jq -rs 'map(.root_cause.fault) | index("network_delay")' "$A/incidents.jsonl"
+	[ "$output" = null ]
+}
