@@ -90,6 +90,13 @@ parse_type(const char *s, enum llm_type *t)
 	return 0;
 }
 
+const char *const llm_keys[] = {"type", "default_model", "model", "models", "params", NULL};
+/* api_key is read to be refused: keys come from the environment only. */
+const char *const llm_param_keys[] = {"temperature", "max_tokens", "seed", "num_ctx",
+	"concurrency", "max_attempts", "timeout_s", "connect_timeout_s", "backoff_base_s",
+	"backoff_cap_s", "max_retry_after_s", "base_url", "path", "models_path", "structured",
+	"model", "replay_file", "replay_provider", "api_key", NULL};
+
 /* The provider section with the stage's provider block merged over it. */
 static json_object *
 merged_provider(json_object *config, json_object *sec)

@@ -137,6 +137,11 @@ const char *llm_model(const struct llm *l);
 /* 1 when calls go over the network (not baseline, not replay). */
 int llm_uses_network(const struct llm *l);
 
+/* The keys of a provider section, and of its params, that llm_open reads
+ * (lib/cfgkeys reports any other); NULL ends. */
+extern const char *const llm_keys[];
+extern const char *const llm_param_keys[];
+
 /*
  * Adds "provider": {type, model, base_url, path, temperature, max_tokens,
  * seed, concurrency, max_attempts, timeout_s, ...} to params (a stage

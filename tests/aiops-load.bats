@@ -127,7 +127,7 @@ ts_of() { # ts-json [options...]
 	run --separate-stderr aiops-load --config "$d/c.yaml"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.kind == "log") | .ts' <<<"$output")" = 2024-01-01T09:00:00.000Z ]
-	[ "$(grep 'unknown key' <<<"$stderr")" = "aiops-load: $d/c.yaml: dataset.timezon: unknown key, ignored" ]
+	[ "$(grep 'unknown key' <<<"$stderr")" = "aiops-load: $d/c.yaml:4: dataset.timezon: unknown key, ignored" ]
 }
 
 @test "a configured file name that is not there falls back to its .gz" {
