@@ -160,6 +160,18 @@ void llm_add_params(const struct llm *l, json_object *params);
 int llm_check(struct llm *l, char *err, size_t errlen);
 
 /*
+ * For --preflight: lists the served models of a network provider
+ * (openai_compat and llamastack GET .../models, Ollama GET /api/tags; one
+ * attempt, short timeouts) and says on stderr, one line each, a note when
+ * the type's key variable is unset and the problem when the server cannot
+ * be reached, answers an error (a 401/403 without a key names the unset
+ * variable) or does not serve the model ("model 'x' is not served by
+ * Ollama at URL (known: a, b)").  Returns the number of problems (0 or 1);
+ * baseline and replay: 0 at once.
+ */
+int llm_preflight(struct llm *l);
+
+/*
  * Switches to answering from the llm_call records in path (JSONL; other
  * kinds are ignored), keyed by request_hash.  The provider/model used in the
  * hash stay those of the config (so `--replay FILE` with the recording run's

@@ -1005,7 +1005,8 @@ triage_start(struct stage *st)
 	if (llm_type(llm) == LLM_BASELINE && replay_path == NULL && !emit_prompt)
 		stage_usage_error(st, "--llm-triage needs a model: the baseline provider makes no model calls "
 				  "(set provider.type, or give --replay FILE)");
-	if (record_path && llm_record_open(llm, record_path, err, sizeof err) < 0)
+	if (record_path && !stage_preflighting() &&
+	    llm_record_open(llm, record_path, err, sizeof err) < 0)
 		efatal(EXIT_USAGE, "%s", err);
 	/* The default is the bundled template, installed or in the tree. */
 	if (triage_prompt == default_triage_prompt &&
@@ -2053,6 +2054,14 @@ static const struct handler handlers[] = {
 	{NULL, NULL},
 };
 
+/* --preflight: the model server serves the model (lib/llm). */
+static int
+preflight(struct stage *st)
+{
+	(void)st;
+	return llm ? llm_preflight(llm) : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2067,6 +2076,7 @@ main(int argc, char **argv)
 		.opts = opts,
 		.handlers = handlers,
 		.on_start = on_start,
+		.preflight = preflight,
 		.on_end = on_end,
 		.add_end = add_end,
 		.on_foreign = on_foreign,

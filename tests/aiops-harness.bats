@@ -307,10 +307,11 @@ mlf_status() {
 	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
 	[ "${lines[5]}" = "  actions    remediation match 0.857  refused 0  executed 0" ]
 	# A --set value is typed here: relative to the working directory.
-	run -1 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+	# (the preflight finds it missing before anything starts)
+	run -2 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
 		--dataset "$AIOPS_ROOT/examples/data" --quiet --set mlflow.store="$d/mlruns" \
 		--set pipeline.remediation.catalog=mine.yaml
-	[ "${stderr_lines[0]}" = "aiops-remediate: $d/mine.yaml: No such file or directory" ]
+	[ "${stderr_lines[0]}" = "aiops-harness: mine.yaml: No such file or directory" ]
 }
 
 @test "a stage given a config elsewhere reads the config's files from there, --set ones from here" {
