@@ -13,6 +13,12 @@ setup() {
 	cd "$AIOPS_ROOT" || exit 1
 }
 
+# A fake model server a test started (in $PF_SRV) is stopped even when the
+# test fails.
+teardown() {
+	[ -z "${PF_SRV:-}" ] || fake_llm_stop "$PF_SRV"
+}
+
 # Skips a test that runs the real stages when one of them is not built.
 need_stages() {
 	local s
@@ -470,6 +476,7 @@ pf_config() { # file [yaml...]
 @test "preflight: the model server is asked for its models: a missing model id, an unset key, an unreachable server" {
 	need_stages
 	d=$(scratch)
+	PF_SRV=$d/srv
 	fake_llm_start "$d/srv" --models fake-model,other
 	port=$(cat "$d/srv/port")
 	pf_config "$d/c.yaml" "mlflow: {store: $d/mlruns}"
@@ -499,13 +506,13 @@ pf_config() { # file [yaml...]
 @test "preflight: a server that wants a key it did not get names the unset variable" {
 	need_stages
 	d=$(scratch)
+	PF_SRV=$d/srv
 	fake_llm_start "$d/srv" --api-key sk-the-right-one
 	port=$(cat "$d/srv/port")
 	run -1 --separate-stderr env -u OPENAI_API_KEY aiops-harness check --config examples/configs/basic.yaml \
 		--dataset examples/data --set provider.type=openai_compat --set provider.default_model=fake-model \
 		--set provider.params.base_url="http://127.0.0.1:$port/v1" --set mlflow.store="$d/mlruns"
 	[[ "${stderr_lines[1]}" == "aiops-harness: cannot list the models of the OpenAI-compatible server at http://127.0.0.1:$port/v1: HTTP 401"*"; no key was sent: OPENAI_API_KEY is unset" ]]
-	fake_llm_stop "$d/srv"
 }
 
 @test "preflight: MLflow must answer, and a URL's credentials are never printed" {
