@@ -139,6 +139,22 @@ find(const struct catalog *c, const char *name)
 	return NULL;
 }
 
+size_t
+catalog_nparams(const struct catalog *c, const char *action)
+{
+	const struct caction *a = find(c, action);
+
+	return a ? a->np : 0;
+}
+
+const char *
+catalog_param(const struct catalog *c, const char *action, size_t i)
+{
+	const struct caction *a = find(c, action);
+
+	return a && i < a->np ? a->p[i].name : NULL;
+}
+
 static int
 load_param(struct cparam *p, const char *name, json_object *o, char *where, char *err, size_t n)
 {

@@ -49,6 +49,10 @@ const char *catalog_sha256(const struct catalog *c);
 /* Number of actions, and the i-th action's name (in file order). */
 size_t catalog_count(const struct catalog *c);
 const char *catalog_name(const struct catalog *c, size_t i);
+/* The number of the action's params, and the i-th one's name (file
+ * order); 0 and NULL for an unknown action or index. */
+size_t catalog_nparams(const struct catalog *c, const char *action);
+const char *catalog_param(const struct catalog *c, const char *action, size_t i);
 /* 1 when the catalog has an action of that name. */
 int catalog_has(const struct catalog *c, const char *action);
 /* The action's risk ("low"...), target kind and description; NULL when the

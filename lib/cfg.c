@@ -112,6 +112,8 @@ struct yctx {
 	size_t nanchors;
 	int depth;
 	size_t nodes; /* built so far, aliases expanded */
+	json_object *lines; /* when set: "a.b.c" -> line of the key (cfg_key_lines) */
+	struct buf path;    /* the dotted path of the mapping being read */
 };
 
 static int
@@ -226,12 +228,26 @@ node(struct yctx *c, yaml_event_t *ev, json_object **out)
 				return json_object_put(o), -1;
 			}
 			key = estrndup((const char *)e.data.scalar.value, e.data.scalar.length);
+			size_t plen = c->path.len;
+			if (c->lines != NULL) {
+				if (plen)
+					buf_addc(&c->path, '.');
+				buf_adds(&c->path, key);
+				if (!json_object_object_get_ex(c->lines, c->path.p, NULL))
+					json_object_object_add(c->lines, c->path.p,
+							       json_object_new_int64((int64_t)e.start_mark.line + 1));
+			}
 			yaml_event_delete(&e);
 			if (next(c, &e) < 0) {
 				free(key);
 				return json_object_put(o), -1;
 			}
 			int r = node(c, &e, &v);
+			if (c->lines != NULL) {
+				c->path.len = plen;
+				if (c->path.p)
+					c->path.p[plen] = '\0';
+			}
 			yaml_event_delete(&e);
 			if (r < 0) {
 				free(key);
@@ -260,7 +276,8 @@ node(struct yctx *c, yaml_event_t *ev, json_object **out)
 }
 
 static json_object *
-parse_yaml(const char *name, const char *text, size_t n, char *err, size_t errlen)
+parse_yaml(const char *name, const char *text, size_t n, json_object *lines, char *err,
+	   size_t errlen)
 {
 	struct yctx c;
 	yaml_event_t e;
@@ -271,6 +288,8 @@ parse_yaml(const char *name, const char *text, size_t n, char *err, size_t errle
 	c.name = name;
 	c.err = err;
 	c.errlen = errlen;
+	c.lines = lines;
+	c.path = (struct buf)BUF_INIT(0);
 	if (!yaml_parser_initialize(&c.p))
 		efatal(EXIT_FAIL, "out of memory");
 	yaml_parser_set_input_string(&c.p, (const unsigned char *)text, n);
@@ -308,6 +327,7 @@ out:
 		json_object_put(c.anchors[i].val);
 	}
 	free(c.anchors);
+	buf_free(&c.path);
 	if (!ok) {
 		json_object_put(root);
 		return NULL;
@@ -322,7 +342,7 @@ cfg_parse(const char *name, const char *text, size_t n, char *err, size_t errlen
 {
 	json_object *root;
 
-	root = parse_yaml(name, text, n, err, errlen);
+	root = parse_yaml(name, text, n, NULL, err, errlen);
 	if (root != NULL && !json_object_is_type(root, json_type_object)) {
 		snprintf(err, errlen, "%s: the config must be a mapping at the top", name);
 		json_object_put(root);
@@ -331,37 +351,58 @@ cfg_parse(const char *name, const char *text, size_t n, char *err, size_t errlen
 	return root;
 }
 
-json_object *
-cfg_load(const char *path, char *err, size_t errlen)
+/* The bytes of a config file into b; -1 with err. */
+static int
+read_file(const char *path, struct buf *b, char *err, size_t errlen)
 {
 	FILE *f;
-	struct buf b = BUF_INIT(CFG_MAX_BYTES);
 	char chunk[65536];
 	size_t k;
-	json_object *root;
 
 	f = fopen(path, "rb");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
+		return -1;
 	}
 	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_add(&b, chunk, k) < 0) {
+		if (buf_add(b, chunk, k) < 0) {
 			snprintf(err, errlen, "%s: config larger than 64 MiB", path);
 			fclose(f);
-			buf_free(&b);
-			return NULL;
+			return -1;
 		}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		fclose(f);
-		buf_free(&b);
-		return NULL;
+		return -1;
 	}
 	fclose(f);
-	root = cfg_parse(path, b.p ? b.p : "", b.len, err, errlen);
+	return 0;
+}
+
+json_object *
+cfg_load(const char *path, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT(CFG_MAX_BYTES);
+	json_object *root = NULL;
+
+	if (read_file(path, &b, err, errlen) == 0)
+		root = cfg_parse(path, b.p ? b.p : "", b.len, err, errlen);
 	buf_free(&b);
 	return root;
+}
+
+json_object *
+cfg_key_lines(const char *path)
+{
+	struct buf b = BUF_INIT(CFG_MAX_BYTES);
+	json_object *lines = json_object_new_object(), *root = NULL;
+	char err[16];
+
+	if (read_file(path, &b, err, sizeof err) == 0)
+		root = parse_yaml(path, b.p ? b.p : "", b.len, lines, err, sizeof err);
+	buf_free(&b);
+	json_object_put(root);
+	return lines;
 }
 
 int
@@ -405,7 +446,7 @@ cfg_set(json_object *root, const char *assign, char *err, size_t errlen)
 		json_object *w;
 		buf_adds(&b, "v: ");
 		buf_adds(&b, eq + 1);
-		w = parse_yaml(vname, b.p, b.len, err, errlen);
+		w = parse_yaml(vname, b.p, b.len, NULL, err, errlen);
 		buf_free(&b);
 		(void)tmp;
 		if (w == NULL)

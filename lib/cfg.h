@@ -21,6 +21,13 @@
  */
 json_object *cfg_load(const char *path, char *err, size_t errlen);
 
+/*
+ * The line of every mapping key of a config file, for messages: a new object
+ * {"pipeline.rca.top_k": 27, ...} (dotted paths; keys inside lists are not
+ * listed).  Empty when the file cannot be read or parsed (cfg_load says why).
+ */
+json_object *cfg_key_lines(const char *path);
+
 /* Parses YAML or JSON text of n bytes; name is used in messages. */
 json_object *cfg_parse(const char *name, const char *text, size_t n, char *err,
 		       size_t errlen);

@@ -32,7 +32,7 @@ struct llm {
 	char *model;
 	char *base_url;              /* no trailing '/' */
 	char *path;
-	char *models_path;           /* llamastack */
+	char *models_path;           /* where the served models are listed */
 	char *api_key;               /* from the environment; never printed */
 	const char *key_env;         /* its variable's name */
 	double temperature;
@@ -89,6 +89,13 @@ parse_type(const char *s, enum llm_type *t)
 		return -1;
 	return 0;
 }
+
+const char *const llm_keys[] = {"type", "default_model", "model", "models", "params", NULL};
+/* api_key is read to be refused: keys come from the environment only. */
+const char *const llm_param_keys[] = {"temperature", "max_tokens", "seed", "num_ctx",
+	"concurrency", "max_attempts", "timeout_s", "connect_timeout_s", "backoff_base_s",
+	"backoff_cap_s", "max_retry_after_s", "base_url", "path", "models_path", "structured",
+	"model", "replay_file", "replay_provider", "api_key", NULL};
 
 /* The provider section with the stage's provider block merged over it. */
 static json_object *
@@ -304,7 +311,10 @@ llm_open(json_object *config, json_object *stage_section, const char *stage_name
 		free(l->path);
 		l->path = estrdup(s);
 	}
-	if (l->type == LLM_LLAMASTACK) {
+	if (l->type == LLM_OLLAMA) {
+		s = js_str(params, "models_path");
+		l->models_path = estrdup(s ? s : "/api/tags");
+	} else if (l->type == LLM_LLAMASTACK || l->type == LLM_OPENAI) {
 		if ((s = js_str(params, "models_path")) != NULL) {
 			l->models_path = estrdup(s);
 		} else {
@@ -793,55 +803,68 @@ http_error(const struct llm *l, const struct http_resp *r, char *out, size_t out
 	scrub_key(l, out);
 }
 
-int
-llm_check(struct llm *l, char *err, size_t errlen)
+static const char *
+server_label(const struct llm *l)
+{
+	switch (l->type) {
+	case LLM_LLAMASTACK: return "LlamaStack";
+	case LLM_OLLAMA: return "Ollama";
+	default: return "the OpenAI-compatible server";
+	}
+}
+
+/*
+ * Lists the models the server serves (GET models_path: {data: [{id}]}, or
+ * Ollama's {models: [{name}]}) and looks for l->model.  Returns 0, or -1
+ * with msg ("model 'x' is not served by Ollama at URL (known: a, b)", or
+ * why the list could not be had).
+ */
+static int
+list_models(struct llm *l, const struct http_policy *pol, char *msg, size_t msglen)
 {
 	struct http_header h[3];
 	char auth[1024], url[2048];
 	struct http_req q;
 	struct http_resp r;
 	json_object *o, *data;
-	const char *why;
+	const char *why, *idkey = l->type == LLM_OLLAMA ? "name" : "id";
 	struct buf known = BUF_INIT(0);
 	const char *guess = NULL;
 	int found = 0;
 
-	if (l->checked) {
-		if (l->check_rc < 0)
-			snprintf(err, errlen, "%s", l->check_err);
-		return l->check_rc;
-	}
-	l->checked = 1;
-	if (l->type != LLM_LLAMASTACK)
-		return l->check_rc = 0;
-
+	msg[0] = '\0';
 	auth_headers(l, h, auth, sizeof auth);
 	snprintf(url, sizeof url, "%s%s", l->base_url, l->models_path);
-	q = (struct http_req){"GET", url, h, NULL, 0, &l->pol};
+	q = (struct http_req){"GET", url, h, NULL, 0, pol};
 	if (http_do(&q, &r) < 0) {
 		char e[400];
+		int nokey = (r.status == 401 || r.status == 403) && l->api_key == NULL &&
+			    l->key_env != NULL;
 		http_error(l, &r, e, sizeof e);
-		snprintf(l->check_err, sizeof l->check_err,
-			 "cannot list the models of LlamaStack at %s: %s", l->base_url, e);
+		snprintf(msg, msglen, "cannot list the models of %s at %s: %s%s%s%s", server_label(l),
+			 l->base_url, e, nokey ? "; no key was sent: " : "", nokey ? l->key_env : "",
+			 nokey ? " is unset" : "");
 		goto out;
 	}
 	o = js_parse(NULL, r.body, r.body_len, &why);
-	if (!json_object_object_get_ex(o, "data", &data) ||
+	if (!json_object_object_get_ex(o, l->type == LLM_OLLAMA ? "models" : "data", &data) ||
 	    !json_object_is_type(data, json_type_array)) {
-		snprintf(l->check_err, sizeof l->check_err,
-			 "cannot list the models of LlamaStack at %s: the answer of GET %s has no "
-			 "data array", l->base_url, l->models_path);
+		snprintf(msg, msglen, "cannot list the models of %s at %s: the answer of GET %s has no "
+			 "%s array", server_label(l), l->base_url, l->models_path,
+			 l->type == LLM_OLLAMA ? "models" : "data");
 		json_object_put(o);
 		goto out;
 	}
 	for (size_t i = 0; i < json_object_array_length(data); i++) {
-		const char *id = js_str(json_object_array_get_idx(data, i), "id");
+		const char *id = js_str(json_object_array_get_idx(data, i), idkey);
 		size_t idn, mn = strlen(l->model);
 		if (id == NULL)
 			continue;
-		if (strcmp(id, l->model) == 0)
-			found = 1;
 		idn = strlen(id);
+		/* Ollama: "llama3" is "llama3:latest" */
+		if (strcmp(id, l->model) == 0 || (l->type == LLM_OLLAMA && idn == mn + 7 &&
+		    strncmp(id, l->model, mn) == 0 && strcmp(id + mn, ":latest") == 0))
+			found = 1;
 		if (idn > mn && id[idn - mn - 1] == '/' && strcmp(id + idn - mn, l->model) == 0)
 			guess = id;
 		buf_printf(&known, "%s%s", known.len ? ", " : "", id);
@@ -850,19 +873,54 @@ llm_check(struct llm *l, char *err, size_t errlen)
 		char hint[300] = "";
 		if (guess != NULL)
 			snprintf(hint, sizeof hint, "; did you mean '%s'?", guess);
-		snprintf(l->check_err, sizeof l->check_err,
-			 "model '%s' is not served by LlamaStack at %s (known: %s)%s", l->model,
-			 l->base_url, known.len ? known.p : "none", hint);
+		snprintf(msg, msglen, "model '%s' is not served by %s at %s (known: %s)%s", l->model,
+			 server_label(l), l->base_url, known.len ? known.p : "none", hint);
 	}
 	json_object_put(o);
 out:
 	buf_free(&known);
 	http_resp_free(&r);
-	l->check_rc = l->check_err[0] ? -1 : 0;
-	scrub_key(l, l->check_err);
+	scrub_key(l, msg);
+	return msg[0] ? -1 : 0;
+}
+
+int
+llm_check(struct llm *l, char *err, size_t errlen)
+{
+	if (l->checked) {
+		if (l->check_rc < 0)
+			snprintf(err, errlen, "%s", l->check_err);
+		return l->check_rc;
+	}
+	l->checked = 1;
+	if (l->type != LLM_LLAMASTACK)
+		return l->check_rc = 0;
+	l->check_rc = list_models(l, &l->pol, l->check_err, sizeof l->check_err);
 	if (l->check_rc < 0)
 		snprintf(err, errlen, "%s", l->check_err);
 	return l->check_rc;
+}
+
+int
+llm_preflight(struct llm *l)
+{
+	struct http_policy pol = l->pol;
+	char err[1024];
+
+	if (!llm_uses_network(l))
+		return 0;
+	if (l->key_env != NULL && l->api_key == NULL)
+		warnf("note: %s is unset: the requests to %s carry no key", l->key_env, l->base_url);
+	pol.max_attempts = 1;
+	if (pol.connect_timeout_s > 3)
+		pol.connect_timeout_s = 3;
+	if (pol.timeout_s > 10)
+		pol.timeout_s = 10;
+	if (list_models(l, &pol, err, sizeof err) < 0) {
+		warnf("%s", err);
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- the batch ------------------------------------------------------- */

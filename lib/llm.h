@@ -137,6 +137,11 @@ const char *llm_model(const struct llm *l);
 /* 1 when calls go over the network (not baseline, not replay). */
 int llm_uses_network(const struct llm *l);
 
+/* The keys of a provider section, and of its params, that llm_open reads
+ * (lib/cfgkeys reports any other); NULL ends. */
+extern const char *const llm_keys[];
+extern const char *const llm_param_keys[];
+
 /*
  * Adds "provider": {type, model, base_url, path, temperature, max_tokens,
  * seed, concurrency, max_attempts, timeout_s, ...} to params (a stage
@@ -153,6 +158,18 @@ void llm_add_params(const struct llm *l, json_object *params);
  * stop early calls it from on_start.
  */
 int llm_check(struct llm *l, char *err, size_t errlen);
+
+/*
+ * For --preflight: lists the served models of a network provider
+ * (openai_compat and llamastack GET .../models, Ollama GET /api/tags; one
+ * attempt, short timeouts) and says on stderr, one line each, a note when
+ * the type's key variable is unset and the problem when the server cannot
+ * be reached, answers an error (a 401/403 without a key names the unset
+ * variable) or does not serve the model ("model 'x' is not served by
+ * Ollama at URL (known: a, b)").  Returns the number of problems (0 or 1);
+ * baseline and replay: 0 at once.
+ */
+int llm_preflight(struct llm *l);
 
 /*
  * Switches to answering from the llm_call records in path (JSONL; other

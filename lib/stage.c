@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "cfgkeys.h"
 #include "err.h"
 #include "js.h"
 #include "scan.h"
@@ -23,7 +24,7 @@ static struct buf kindbuf = BUF_INIT(0);
 /* Values of OPT_JSON options given on the command line; they live until
  * exit, like the config's. */
 static json_object *cli_values;
-static int opt_unbuffered, opt_help, opt_version, opt_print_config;
+static int opt_unbuffered, opt_help, opt_version, opt_print_config, opt_preflight;
 static const char *opt_config;
 static long long opt_max_line;
 
@@ -35,6 +36,7 @@ static const struct opt common_opts[] = {
 	{"max_line", OPT_INT, &opt_max_line, "BYTES", "longest accepted line (default 16 MiB)", OPT_NOPARAM, 0},
 	{"unbuffered", OPT_FLAG, &opt_unbuffered, NULL, "flush after every record", OPT_NOCONFIG | OPT_NOPARAM, 'u'},
 	{"print_config", OPT_FLAG, &opt_print_config, NULL, "print the effective config as JSON and exit", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"preflight", OPT_FLAG, &opt_preflight, NULL, "check the setup (config keys, files, servers) and exit: 0 ok, 1 not", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"help", OPT_FLAG, &opt_help, NULL, "print this help and exit", OPT_NOCONFIG | OPT_NOPARAM, 'h'},
 	{"version", OPT_FLAG, &opt_version, NULL, "print the version and exit", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
@@ -286,6 +288,63 @@ stage_reads(const struct stage *st, const char *key)
 	return 0;
 }
 
+/* Where the config came from, for messages: the driver runs the stages on
+ * its effective copy and names the user's file in AIOPS_CONFIG_SOURCE. */
+static const char *
+config_source(const struct stage *st)
+{
+	const char *s = getenv("AIOPS_CONFIG_SOURCE");
+
+	if (s != NULL && *s)
+		return s;
+	return st->config_path ? st->config_path : "config";
+}
+
+static json_object *unknown_keys;  /* dotted paths, collected by apply_config */
+
+static void
+add_unknown(void *ctx, const char *dotted)
+{
+	(void)ctx;
+	if (unknown_keys == NULL)
+		unknown_keys = json_object_new_array();
+	json_object_array_add(unknown_keys, json_object_new_string(dotted));
+}
+
+/*
+ * Says each unknown key: "PROG: FILE:LINE: a.b: unknown key, ignored" (no
+ * line: the key came from --set); under --preflight the keys outside the
+ * stage's section too (lib/cfgkeys).  Under --strict they are errors: exit
+ * 2 once all are listed.  A driver that checked the keys already sets
+ * AIOPS_KEYS_CHECKED, and the stages it runs stay quiet about them.
+ */
+static void
+report_unknown(struct stage *st)
+{
+	json_object *lines, *v;
+	const char *src = config_source(st);
+	size_t n;
+
+	if (opt_preflight)
+		cfgkeys_unknown(st->config, add_unknown, NULL);
+	n = unknown_keys ? json_object_array_length(unknown_keys) : 0;
+	if (n == 0 || (getenv("AIOPS_KEYS_CHECKED") != NULL && !opt_preflight))
+		return;
+	lines = st->config_path || getenv("AIOPS_CONFIG_SOURCE") ? cfg_key_lines(src) :
+		json_object_new_object();
+	for (size_t i = 0; i < n; i++) {
+		const char *k = json_object_get_string(json_object_array_get_idx(unknown_keys, i));
+		if (json_object_object_get_ex(lines, k, &v))
+			warnf("%s:%d: %s: unknown key%s", src, json_object_get_int(v), k,
+			      st->strict ? "" : ", ignored");
+		else
+			warnf("%s: %s: unknown key%s", src, k, st->strict ? "" : ", ignored");
+	}
+	json_object_put(lines);
+	if (st->strict)
+		exit(EXIT_USAGE);
+}
+
 static void
 apply_config(struct stage *st)
 {
@@ -317,9 +376,12 @@ apply_config(struct stage *st)
 		if (find_opt(st->opts, key, strlen(key)) == NULL && !stage_reads(st, key) &&
 		    strcmp(key, "command") != 0 &&
 		    strcmp(key, "enabled") != 0 && strcmp(key, "provider") != 0 &&
-		    strcmp(key, "strict") != 0 && strcmp(key, "max_line") != 0)
-			warnf("%s: %s.%s: unknown key, ignored", st->config_path ? st->config_path : "config",
-			      st->section, key);
+		    strcmp(key, "strict") != 0 && strcmp(key, "max_line") != 0) {
+			struct buf b = BUF_INIT(0);
+			buf_printf(&b, "%s.%s", st->section, key);
+			add_unknown(NULL, b.p);
+			buf_free(&b);
+		}
 	}
 }
 
@@ -484,6 +546,7 @@ stage_init(struct stage *st, int argc, char **argv)
 		printf("%s %s\n", err_prog, AIOPS_VERSION);
 		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	}
+	report_unknown(st);
 	if (opt_max_line < 16)
 		stage_usage_error(st, "--max-line must be at least 16");
 	st->max_line = (size_t)opt_max_line;
@@ -502,6 +565,10 @@ stage_init(struct stage *st, int argc, char **argv)
 			json_object_object_add(params, o->name, opt_value(o));
 	if (st->on_start && st->on_start(st) != 0)
 		exit(EXIT_FAIL);
+	if (opt_preflight) {
+		int bad = st->preflight ? st->preflight(st) : 0;
+		exit(bad ? EXIT_FAIL : EXIT_OK);
+	}
 	rec = stage_record("stage");
 	js_add_str(rec, "stage", st->name);
 	js_add_str(rec, "version", AIOPS_VERSION);
@@ -760,6 +827,12 @@ stage_main(struct stage *st, int argc, char **argv)
 		return rc;
 	}
 	return stage_finish(st);
+}
+
+int
+stage_preflighting(void)
+{
+	return opt_preflight;
 }
 
 char *

@@ -3,7 +3,7 @@
  * the record kinds it owns; stage_main() does the rest:
  *
  *   - options: --config FILE, --set K=V (repeatable), --strict, --max-line N,
- *     --unbuffered, --print-config, --help, --version, and the stage's own options, each of
+ *     --unbuffered, --print-config, --preflight, --help, --version, and the stage's own options, each of
  *     which is also read from the stage's config section (key = option name,
  *     '-' and '_' alike) and overridden by the command line;
  *   - the `stage` record first (name, version, effective params);
@@ -84,6 +84,13 @@ struct stage {
 	const struct handler *handlers; /* owned kinds; kind NULL ends */
 	int (*on_start)(struct stage *st);   /* after options, before reading */
 	int (*on_end)(struct stage *st);     /* at end of input */
+	/* --preflight: called after on_start (which checks options and loads
+	 * files, exiting 2 on a problem) to check what it does not: servers,
+	 * files that must agree.  Says each problem on one stderr line and
+	 * returns how many there were (the stage exits 1 when any); writes
+	 * nothing on stdout.  Under --preflight the config's keys outside the
+	 * section are checked too (lib/cfgkeys), and nothing is read. */
+	int (*preflight)(struct stage *st);
 	void (*add_end)(struct stage *st, json_object *end); /* stage_end extras */
 	/* When set, records of kinds the stage does not own come here instead
 	 * of being forwarded (a stage that holds output back behind a pending
@@ -152,6 +159,10 @@ json_object *stage_params(struct stage *st);
  * is there.
  */
 char *stage_datafile(const char *name);
+
+/* 1 under --preflight: on_start must then not create or change anything
+ * (an audit log, a spool). */
+int stage_preflighting(void);
 
 /* Prints usage to stderr and exits 2, with an optional message first. */
 void stage_usage_error(struct stage *st, const char *fmt, ...)

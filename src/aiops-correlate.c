@@ -102,7 +102,8 @@ static int keep_signals, emit_undetected, measure_latency;
 /* LLM triage (off by default; its options are left out of the stage
  * record's params unless it is on, so that output without it is unchanged). */
 static int llm_triage, emit_prompt;
-static const char *triage_prompt = "examples/prompts/triage.txt";
+static const char default_triage_prompt[] = "prompts/triage.txt";
+static const char *triage_prompt = default_triage_prompt;
 static long long triage_batch = 1;
 static const char *record_path, *replay_path;
 
@@ -174,7 +175,7 @@ static const struct opt opts[] = {
 	{"emit_undetected", OPT_BOOL, &emit_undetected, NULL, "also write groups that were not detected", 0, 0},
 	{"measure_latency", OPT_BOOL, &measure_latency, NULL, "decision_latency_ms from the wall clock (not deterministic)", 0, 0},
 	{"llm_triage", OPT_BOOL, &llm_triage, NULL, "ask the model whether each detected group is an incident", OPT_NOPARAM, 0},
-	{"triage_prompt", OPT_STRING, &triage_prompt, "FILE", "triage prompt template (examples/prompts/triage.txt)", OPT_NOPARAM, 0},
+	{"triage_prompt", OPT_STRING, &triage_prompt, "FILE", "triage prompt template (the bundled prompts/triage.txt)", OPT_NOPARAM, 0},
 	{"triage_batch", OPT_INT, &triage_batch, "N", "closed groups asked together, up to the provider's concurrency (1)", OPT_NOPARAM, 0},
 	{"emit_prompt", OPT_FLAG, &emit_prompt, NULL, "with --llm-triage: write the prompts as records, call no model", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"record", OPT_STRING, &record_path, "FILE", "with --llm-triage: also write every llm_call record to FILE", OPT_NOCONFIG | OPT_NOPARAM, 0},
@@ -745,6 +746,7 @@ static const char *const triage_vars[] = {
 static struct llm *llm;
 static struct prompt tmpl;
 static int have_tmpl;
+static char *found_triage;   /* the bundled template's name (freed at exit) */
 static json_object *triage_schema;
 static struct ask ask;
 static uint64_t n_accepted, n_rejected, n_triage_errors;
@@ -1043,8 +1045,13 @@ triage_start(struct stage *st)
 	if (llm_type(llm) == LLM_BASELINE && replay_path == NULL && !emit_prompt)
 		stage_usage_error(st, "--llm-triage needs a model: the baseline provider makes no model calls "
 				  "(set provider.type, or give --replay FILE)");
-	if (record_path && llm_record_open(llm, record_path, err, sizeof err) < 0)
+	if (record_path && !stage_preflighting() &&
+	    llm_record_open(llm, record_path, err, sizeof err) < 0)
 		efatal(EXIT_USAGE, "%s", err);
+	/* The default is the bundled template, installed or in the tree. */
+	if (triage_prompt == default_triage_prompt &&
+	    (found_triage = stage_datafile(default_triage_prompt)) != NULL)
+		triage_prompt = found_triage;
 	if (triage_prompt == NULL || *triage_prompt == '\0')
 		stage_usage_error(st, "no triage prompt template (set pipeline.correlation.triage_prompt)");
 	if (prompt_load(&tmpl, triage_prompt, err, sizeof err) < 0)
@@ -2164,6 +2171,14 @@ static const struct handler handlers[] = {
 	{NULL, NULL},
 };
 
+/* --preflight: the model server serves the model (lib/llm). */
+static int
+preflight(struct stage *st)
+{
+	(void)st;
+	return llm ? llm_preflight(llm) : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2178,6 +2193,7 @@ main(int argc, char **argv)
 		.opts = opts,
 		.handlers = handlers,
 		.on_start = on_start,
+		.preflight = preflight,
 		.on_end = on_end,
 		.add_end = add_end,
 		.on_foreign = on_foreign,
@@ -2187,6 +2203,7 @@ main(int argc, char **argv)
 	ask_free(&ask);
 	if (have_tmpl)
 		prompt_free(&tmpl);
+	free(found_triage);
 	json_object_put(triage_schema);
 	llm_close(llm);
 	svctab_free(&svtab);

@@ -31,6 +31,7 @@
 
 #include "approval.h"
 #include "buf.h"
+#include "catalog.h"
 #include "cfg.h"
 #include "err.h"
 #include "js.h"
@@ -1441,7 +1442,7 @@ on_start(struct stage *st)
 	if (actor && *actor == '\0')
 		actor = NULL;
 	json_object_object_add(params, "as", actor ? json_object_new_string(actor) : NULL);
-	if (opt_audit) {
+	if (opt_audit && !stage_preflighting()) {
 		audit_fd = open(opt_audit, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (audit_fd < 0)
 			efatal(EXIT_FAIL, "%s: %s", opt_audit, strerror(errno));
@@ -1487,6 +1488,68 @@ static const struct handler handlers[] = {
 	{NULL, NULL},
 };
 
+/*
+ * --preflight, for the command executor: the allowlist and the catalog of
+ * the remediation stage (pipeline.remediation.catalog, else the built-in
+ * one) agree.  Every catalog action must be allowlisted, with each of its
+ * parameters declared; a parameter the allowlist requires (no default) must
+ * be one the catalog lets the model give.  One line per disagreement.
+ */
+static int
+preflight(struct stage *st)
+{
+	const char *cpath = js_str(js_path(st->config, "pipeline.remediation"), "catalog");
+	char err[1024];
+	struct catalog *cat;
+	int bad = 0;
+
+	if (!is_command || allow_path == NULL)
+		return 0;
+	cat = cpath ? catalog_load(cpath, err, sizeof err) : catalog_builtin(err, sizeof err);
+	if (cat == NULL) {
+		warnf("%s", err);
+		return 1;
+	}
+	if (cpath == NULL)
+		cpath = "the built-in catalog";
+	for (size_t i = 0; i < catalog_count(cat); i++) {
+		const char *an = catalog_name(cat, i);
+		struct action *a = find_action(an);
+		if (a == NULL) {
+			warnf("%s: action '%s' of %s is not in the allowlist: its steps would all be refused",
+			      allow_path, an, cpath);
+			bad++;
+			continue;
+		}
+		for (size_t j = 0; j < catalog_nparams(cat, an); j++) {
+			const char *pn = catalog_param(cat, an, j);
+			int k;
+			for (k = 0; k < a->nparams && strcmp(a->params[k].name, pn) != 0; k++)
+				;
+			if (k == a->nparams) {
+				warnf("%s: actions.%s: parameter '%s' of %s is not declared: a step that sets "
+				      "it would be refused", allow_path, an, pn, cpath);
+				bad++;
+			}
+		}
+		for (int k = 0; k < a->nparams; k++) {
+			size_t j;
+			if (a->params[k].def != NULL)
+				continue;
+			for (j = 0; j < catalog_nparams(cat, an) &&
+			     strcmp(catalog_param(cat, an, j), a->params[k].name) != 0; j++)
+				;
+			if (j == catalog_nparams(cat, an)) {
+				warnf("%s: actions.%s: required parameter '%s' is not in %s: no step can give it",
+				      allow_path, an, a->params[k].name, cpath);
+				bad++;
+			}
+		}
+	}
+	catalog_free(cat);
+	return bad;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1499,6 +1562,7 @@ main(int argc, char **argv)
 		.opts = opts,
 		.handlers = handlers,
 		.on_start = on_start,
+		.preflight = preflight,
 		.on_end = on_end,
 		.add_end = add_end,
 	};

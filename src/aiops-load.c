@@ -14,7 +14,7 @@
  * buffered (lib/incident).
  */
 #include <errno.h>
-#include <glob.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "dsfiles.h"
 #include "err.h"
 #include "extsort.h"
 #include "incident.h"
@@ -72,7 +73,7 @@ static unsigned long n_kind[3], n_sorted_files, n_xs_count, n_xs_spilled;
 static const char *dataset_dir;
 static const char *opt_alerts;
 static struct rda alerts;      /* dataset.alerts (lib/rd_alerts) */
-static int have_alerts;
+static int have_alerts, opt_list_files;
 static unsigned long n_alerts;
 
 static const struct opt opts[] = {
@@ -86,6 +87,7 @@ static const struct opt opts[] = {
 	{"tz", OPT_STRING, &opt_tz, "ZONE", "zone of naive timestamps (config: dataset.timezone)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"ts_unit", OPT_STRING, &opt_ts_unit, "UNIT", "unit of numeric timestamps: auto s ms us ns", OPT_NOPARAM, 0},
 	{"sort_mem", OPT_STRING, &opt_sort_mem, "BYTES", "memory for sorting unsorted files (default 64M)", OPT_NOPARAM, 0},
+	{"list_files", OPT_FLAG, &opt_list_files, NULL, "print ROLE, found or missing, and FILE for each dataset file; read none", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 /* The dataset keys read here rather than as options (on_start, open_file):
@@ -443,46 +445,14 @@ add_file(const struct file *t, char *path, int multi)
 	}
 }
 
-/* dataset.<role>.files: a glob or a list of globs, relative to the
- * dataset; every match is a file of the role, in name order. */
-static void
-add_globs(const struct file *t, json_object *pats)
-{
-	enum rd_role r = t->s.role;
-	size_t n = json_object_is_type(pats, json_type_array) ? json_object_array_length(pats) : 1;
-	size_t before = nfiles;
-
-	for (size_t i = 0; i < n; i++) {
-		json_object *pv = json_object_is_type(pats, json_type_array) ?
-			json_object_array_get_idx(pats, i) : pats;
-		glob_t g;
-		char *pat;
-		int k;
-		if (!json_object_is_type(pv, json_type_string))
-			efatal(EXIT_USAGE, "dataset.%s.files: expected a pattern or a list of patterns",
-			       rd_role_name[r]);
-		pat = cfg_path_join(dataset_dir, json_object_get_string(pv));
-		k = glob(pat, 0, NULL, &g);
-		if (k != 0 && k != GLOB_NOMATCH)
-			efatal(EXIT_FAIL, "%s: cannot list the files", pat);
-		for (size_t j = 0; k == 0 && j < g.gl_pathc; j++)
-			add_file(t, estrdup(g.gl_pathv[j]), 1);
-		if (k == 0)
-			globfree(&g);
-		free(pat);
-	}
-	if (nfiles == before)
-		warnf("note: dataset.%s.files: no file matches, no %s loaded", rd_role_name[r],
-		      rd_role_name[r]);
-}
-
 static void
 setup_role(enum rd_role r, json_object *sec)
 {
 	json_object *fc = rd_get(sec, rd_role_name[r]), *v;
 	const char *cfgname = NULL, *s;
-	char why[300], *path = NULL;
+	char why[300];
 	struct file tf, *f = &tf;
+	struct dsfiles df;
 	int i;
 
 	memset(&tf, 0, sizeof tf);
@@ -530,36 +500,24 @@ setup_role(enum rd_role r, json_object *sec)
 	if (rd_amap_build(&f->s.amap, v, why, sizeof why) < 0)
 		efatal(EXIT_USAGE, "dataset.%s.%s", rd_role_name[r], why);
 
-	/* the path */
-	role_param[r] = opt_files[r];
-	if (opt_files[r] == NULL && (v = rd_get(fc, "files")) != NULL) {
-		role_param[r] = json_object_get_string(v);
-		add_globs(f, v);
-		return;
-	}
-	if (opt_files[r]) {
-		path = estrdup(opt_files[r]);
-	} else if (cfgname) {
-		path = cfg_path_join(dataset_dir, cfgname);
+	/* the path: the one rule of lib/dsfiles */
+	if (dsfiles_resolve(dataset_dir, rd_role_name[r], rd_get(sec, rd_role_name[r]), opt_files[r],
+			    &df, why, sizeof why) < 0)
+		efatal(EXIT_USAGE, "%s", why);
+	/* the stage record's param: the pattern, else the file (owned) */
+	role_param[r] = df.globbed ? df.param : estrdup(df.path[0]);
+	if (opt_list_files) {
+		for (size_t k = 0; k < df.n; k++)
+			printf("%s\t%s\t%s\n", rd_role_name[r], df.present[k] ? "found" : "missing",
+			       df.path[k]);
 	} else {
-		static const char *const alt[] = {".jsonl", ".jsonl.gz", ".csv", ".csv.gz",
-			".otlp.jsonl", ".otlp.jsonl.gz", ".json", ".ndjson", NULL};
-		char name[64];
-		for (i = 0; alt[i]; i++) {
-			snprintf(name, sizeof name, "%s%s", rd_role_name[r], alt[i]);
-			free(path);
-			path = cfg_path_join(dataset_dir, name);
-			if (exists(path))
-				break;
-		}
-		if (alt[i] == NULL) {
-			free(path);
-			snprintf(name, sizeof name, "%s.jsonl", rd_role_name[r]);
-			path = cfg_path_join(dataset_dir, name);
-		}
+		for (size_t k = 0; k < df.n; k++)
+			add_file(f, estrdup(df.path[k]), df.globbed);
+		if (df.globbed && df.n == 0)
+			warnf("note: dataset.%s.files: no file matches, no %s loaded", rd_role_name[r],
+			      rd_role_name[r]);
 	}
-	add_file(f, path, 0);
-	role_param[r] = path;
+	dsfiles_free(&df);
 }
 
 static int
@@ -592,6 +550,8 @@ on_start(struct stage *s)
 			stage_usage_error(s, "--sort-mem: bad size '%s'", opt_sort_mem);
 	for (int r = 0; r < RD_NROLE; r++)
 		setup_role((enum rd_role)r, sec);
+	if (opt_list_files)
+		exit(fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL);
 	for (size_t r = 0; r < nfiles; r++) {
 		struct file *f = &files[r];
 		if (!f->present)

@@ -1707,6 +1707,43 @@ on_end(struct stage *st)
 	return 0;
 }
 
+/* --preflight: an http(s) tracking server answers (one short lookup of the
+ * experiment, which need not exist yet); a file store needs nothing. */
+static int
+preflight(struct stage *st)
+{
+	const char *u = tracking_uri(), *exp = opt_experiment;
+	struct http_policy pol;
+	struct mlf_client c;
+	struct buf path = BUF_INIT(0);
+	char err[1024], *q;
+	int bad = 0;
+
+	if (!server_mode)
+		return 0;
+	if (exp == NULL && (exp = js_str(js_path(st->config, "experiment"), "name")) == NULL)
+		exp = "aiops";
+	http_policy_default(&pol);
+	pol.max_attempts = 1;
+	pol.connect_timeout_s = 3;
+	pol.timeout_s = 10;
+	if (mlf_client_init(&c, u, &pol, err, sizeof err) < 0) {
+		warnf("%s", err);
+		return 1;
+	}
+	q = http_escape(exp);
+	buf_printf(&path, "/api/2.0/mlflow/experiments/get-by-name?experiment_name=%s", q);
+	free(q);
+	if (mlf_call(&c, "GET", path.p, NULL, 0, NULL, NULL, NULL, err, sizeof err) < 0 &&
+	    strcmp(c.error_code, "RESOURCE_DOES_NOT_EXIST") != 0) {
+		warnf("MLflow at %s cannot be used: %s", u, err);
+		bad = 1;
+	}
+	buf_free(&path);
+	mlf_client_free(&c);
+	return bad;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1716,6 +1753,7 @@ main(int argc, char **argv)
 		.opts = opts,
 		.handlers = handlers,
 		.on_start = on_start,
+		.preflight = preflight,
 		.on_end = on_end,
 		.synopsis = "[--tracking-uri URI | --store DIR] [options] [FILE...]\n"
 			    "       aiops-mlflow --resume FILE [--tracking-uri URI] [options]",

@@ -454,7 +454,8 @@ on_start(struct stage *st)
 		efatal(EXIT_USAGE, "%s", err);
 	if (replay_path && llm_replay_open(llm, replay_path, err, sizeof err) < 0)
 		efatal(EXIT_USAGE, "%s", err);
-	if (record_path && llm_record_open(llm, record_path, err, sizeof err) < 0)
+	if (record_path && !stage_preflighting() &&
+	    llm_record_open(llm, record_path, err, sizeof err) < 0)
 		efatal(EXIT_USAGE, "%s", err);
 	baseline = llm_type(llm) == LLM_BASELINE && replay_path == NULL;
 	llm_add_params(llm, params);
@@ -511,6 +512,14 @@ add_end(struct stage *st, json_object *end)
 	ask_add_stats(&ask, end);
 }
 
+/* --preflight: the model server serves the model (lib/llm). */
+static int
+preflight(struct stage *st)
+{
+	(void)st;
+	return llm ? llm_preflight(llm) : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -523,6 +532,7 @@ main(int argc, char **argv)
 			       "from the catalog's runbook or a model.",
 		.opts = opts,
 		.on_start = on_start,
+		.preflight = preflight,
 		.add_end = add_end,
 		.handlers = handlers,
 		.no_loop = 1,

@@ -480,6 +480,22 @@ ms_of() {
 	[ "$output" = '[true,true,1,"openai_compat","fake-model"]' ]
 }
 
+@test "triage: the default template is the bundled one, found from any directory" {
+	triage_setup
+	# No triage_prompt in the config: the bundled prompts/triage.txt (the
+	# tree's examples/, or PREFIX/share/aiops) is used, not a name
+	# relative to the working directory.
+	printf 'provider: {type: openai_compat, default_model: fake-model, params: {base_url: "http://127.0.0.1:%s/v1"}}\n' \
+		"$PORT" >"$BATS_TEST_TMPDIR/def.yaml"
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr aiops-correlate --config def.yaml --llm-triage --emit-prompt "$SCEN/db_latency.jsonl"
+	[ "$status" -eq 0 ]
+	jq -e -s --arg t "$AIOPS_ROOT/examples/prompts/triage.txt" \
+		'map(select(.kind == "stage"))[0].params.triage_prompt == $t' <<<"$output"
+	[ "$(jq -s 'map(select(.kind == "prompt")) | length' <<<"$output")" -gt 0 ]
+	[ ! -s "$REQ" ]
+}
+
 @test "triage: --emit-prompt writes the prompt before its group and calls no model" {
 	triage_setup
 	run pipe "aiops-correlate --config '$CFG' --emit-prompt '$SCEN/db_latency.jsonl' | jq -r 'select(.kind != \"stage\" and .kind != \"stage_end\") | \"\(.kind) \(.group_id // .id) \(.purpose) \(.messages // [] | map(.role) | join(\",\")) \(.detected) \(.triage)\"'"

@@ -13,6 +13,12 @@ setup() {
 	cd "$AIOPS_ROOT" || exit 1
 }
 
+# A fake model server a test started (in $PF_SRV) is stopped even when the
+# test fails.
+teardown() {
+	[ -z "${PF_SRV:-}" ] || fake_llm_stop "$PF_SRV"
+}
+
 # Skips a test that runs the real stages when one of them is not built.
 need_stages() {
 	local s
@@ -307,10 +313,11 @@ mlf_status() {
 	[ "${lines[4]}" = "  RCA        AC@1 1  AC@3 1  AC@5 1  Avg@5 1" ]
 	[ "${lines[5]}" = "  actions    remediation match 0.857  refused 0  executed 0" ]
 	# A --set value is typed here: relative to the working directory.
-	run -1 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+	# (the preflight finds it missing before anything starts)
+	run -2 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
 		--dataset "$AIOPS_ROOT/examples/data" --quiet --set mlflow.store="$d/mlruns" \
 		--set pipeline.remediation.catalog=mine.yaml
-	[ "${stderr_lines[0]}" = "aiops-remediate: $d/mine.yaml: No such file or directory" ]
+	[ "${stderr_lines[0]}" = "aiops-harness: mine.yaml: No such file or directory" ]
 }
 
 @test "a stage given a config elsewhere reads the config's files from there, --set ones from here" {
@@ -394,4 +401,147 @@ mlf_status() {
 	[ "$(grep -n -m 1 -F "$line" README.md | cut -d: -f1)" -gt "$(grep -n -m 1 '^make test' README.md | cut -d: -f1)" ]
 	run -0 env -i HOME="$HOME" bash -c "cd '$AIOPS_ROOT' && PATH=/usr/bin:/bin && $line && command -v aiops-harness"
 	[ "$output" -ef "$AIOPS_ROOT/bin/aiops-harness" ]
+}
+
+# ---- the preflight (#16 item 4) ----
+
+# A config on the bundled example (the built-in stages, offline) with its
+# MLflow store in the test's directory; extra YAML lines are appended.
+pf_config() { # file [yaml...]
+	local f=$1
+	shift
+	{
+		sed "s#\.\./#$AIOPS_ROOT/examples/#" examples/configs/basic.yaml
+		printf '%s\n' "$@"
+	} >"$f"
+}
+
+@test "preflight: check names every unknown key with the user's file and line, at every level" {
+	need_stages
+	c=$BATS_TEST_TMPDIR/c.yaml
+	pf_config "$c" 'providr:' '  type: ollama'
+	sed -i 's/^    window_s: 60 .*/    windw_s: 60/; s/^    top_k: 5/    topk: 5/; s/^    temperature: 0/    temprature: 0/' "$c"
+	run -1 --separate-stderr aiops-harness check --config "$c" --dataset examples/data \
+		--set mlflow.store="$BATS_TEST_TMPDIR/mlruns"
+	[ -z "$output" ]
+	[[ "$stderr" == *"aiops-harness: $c:$(grep -n '^providr:' "$c" | cut -d: -f1): providr: unknown key, ignored"* ]]
+	[[ "$stderr" == *"aiops-harness: $c:$(grep -n 'windw_s' "$c" | cut -d: -f1): pipeline.correlation.windw_s: unknown key, ignored"* ]]
+	[[ "$stderr" == *"aiops-harness: $c:$(grep -n 'topk' "$c" | cut -d: -f1): pipeline.rca.topk: unknown key, ignored"* ]]
+	[[ "$stderr" == *"aiops-harness: $c:$(grep -n 'temprature' "$c" | cut -d: -f1): provider.params.temprature: unknown key, ignored"* ]]
+	[ "${stderr_lines[-1]}" = "aiops-harness: $c: not ok: 4 finding(s) above" ]
+	# Each finding once, although several stages read the config.
+	[ "$(grep -c 'providr' <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" != *"aiops-check"* && "$stderr" != *"/config.json"* ]]
+}
+
+@test "preflight: run warns about unknown keys naming the user's file (not a copy) and runs; --strict stops it first" {
+	need_stages
+	d=$(scratch)
+	c=$d/c.yaml
+	pf_config "$c" "mlflow: {store: $d/mlruns}"
+	sed -i '/^mlflow:$/,/tracking_uri/d; s/^    top_k: 5/    topk: 5/' "$c"
+	line=$(grep -n 'topk' "$c" | cut -d: -f1)
+	run -0 --separate-stderr aiops-harness run --config "$c" --dataset examples/data --quiet
+	[ "$(grep 'unknown key' <<<"$stderr")" = "aiops-harness: $c:$line: pipeline.rca.topk: unknown key, ignored" ]
+	[ "${lines[1]}" = "  incidents 7  detected groups 7  missed 0  false positives 0" ]
+	# Without the preflight the stage itself says it, naming the same file.
+	run -0 --separate-stderr aiops-harness run --config "$c" --dataset examples/data --quiet --no-preflight
+	[ "$(grep 'unknown key' <<<"$stderr")" = "aiops-rca: $c:$line: pipeline.rca.topk: unknown key, ignored" ]
+	rm -rf "$d/mlruns"
+	run -2 --separate-stderr aiops-harness run --config "$c" --dataset examples/data --quiet --strict
+	[ "${stderr_lines[0]}" = "aiops-harness: $c:$line: pipeline.rca.topk: unknown key" ]
+	[ "${stderr_lines[-1]}" = "aiops-harness: $c: the preflight failed (above): nothing was started (--no-preflight skips it)" ]
+	[ -z "$output" ]
+	[ ! -e "$d/mlruns" ]
+}
+
+@test "preflight: dataset files resolve as aiops-load resolves them: a named file falls back to its .gz" {
+	need_stages
+	d=$(scratch)
+	cp -r examples/data "$d/data"
+	gzip "$d/data/logs.jsonl"
+	pf_config "$d/c.yaml" "mlflow: {store: $d/mlruns}"
+	sed -i '/^mlflow:$/,/tracking_uri/d' "$d/c.yaml"
+	run -0 aiops-harness check --config "$d/c.yaml" --dataset "$d/data"
+	[ "$output" = "aiops-harness: $d/c.yaml: ok (load correlate rca remediate exec metrics mlflow)" ]
+	run -0 --separate-stderr aiops-harness run --config "$d/c.yaml" --dataset "$d/data" --quiet --keep "$d/k"
+	[ "$(jq -r 'select(.kind == "stage" and .stage == "load") | .params.logs' "$d/k/00-load.jsonl")" = "$d/data/logs.jsonl.gz" ]
+	[ "$(grep -c '"kind":"log"' "$d/k/00-load.jsonl")" -gt 0 ]
+	# A file the config names that is not there is a finding.
+	rm "$d/data/traces.jsonl"
+	run -1 --separate-stderr aiops-harness check --config "$d/c.yaml" --dataset "$d/data"
+	[ "${stderr_lines[0]}" = "aiops-harness: $d/data/traces.jsonl: not found (dataset.traces): no traces would be loaded" ]
+}
+
+@test "preflight: the model server is asked for its models: a missing model id, an unset key, an unreachable server" {
+	need_stages
+	d=$(scratch)
+	PF_SRV=$d/srv
+	fake_llm_start "$d/srv" --models fake-model,other
+	port=$(cat "$d/srv/port")
+	pf_config "$d/c.yaml" "mlflow: {store: $d/mlruns}"
+	sed -i '/^mlflow:$/,/tracking_uri/d; s/^  type: baseline .*/  type: openai_compat/; s/^  default_model: baseline/  default_model: fake-model/' "$d/c.yaml"
+	sed -i "s#^  params:#  params:\n    base_url: http://127.0.0.1:$port/v1#" "$d/c.yaml"
+	run -0 --separate-stderr env -u OPENAI_API_KEY aiops-harness check --config "$d/c.yaml" --dataset examples/data
+	[ "$output" = "aiops-harness: $d/c.yaml: ok (load correlate rca remediate exec metrics mlflow)" ]
+	[ "$stderr" = "aiops-harness: note: OPENAI_API_KEY is unset: the requests to http://127.0.0.1:$port/v1 carry no key" ]
+	run -1 --separate-stderr env OPENAI_API_KEY=sk-preflight-secret aiops-harness check --config "$d/c.yaml" \
+		--dataset examples/data --set provider.default_model=nope
+	[ "${stderr_lines[0]}" = "aiops-harness: model 'nope' is not served by the OpenAI-compatible server at http://127.0.0.1:$port/v1 (known: fake-model, other)" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	# Ollama lists its models at /api/tags.
+	run -0 --separate-stderr aiops-harness check --config "$d/c.yaml" --dataset examples/data \
+		--set provider.type=ollama --set provider.params.base_url="http://127.0.0.1:$port"
+	run -1 --separate-stderr aiops-harness check --config "$d/c.yaml" --dataset examples/data \
+		--set provider.type=ollama --set provider.params.base_url="http://127.0.0.1:$port" --set provider.default_model=llama3
+	[ "${stderr_lines[0]}" = "aiops-harness: model 'llama3' is not served by Ollama at http://127.0.0.1:$port (known: fake-model, other)" ]
+	fake_llm_stop "$d/srv"
+	# Gone: run stops before anything starts.
+	run -2 --separate-stderr env OPENAI_API_KEY=sk-preflight-secret aiops-harness run --config "$d/c.yaml" --dataset examples/data --quiet
+	[[ "${stderr_lines[0]}" == "aiops-harness: cannot list the models of the OpenAI-compatible server at http://127.0.0.1:$port/v1: curl: (7) "* ]]
+	[ -z "$output" ]
+	[ ! -e "$d/mlruns" ]
+}
+
+@test "preflight: a server that wants a key it did not get names the unset variable" {
+	need_stages
+	d=$(scratch)
+	PF_SRV=$d/srv
+	fake_llm_start "$d/srv" --api-key sk-the-right-one
+	port=$(cat "$d/srv/port")
+	run -1 --separate-stderr env -u OPENAI_API_KEY aiops-harness check --config examples/configs/basic.yaml \
+		--dataset examples/data --set provider.type=openai_compat --set provider.default_model=fake-model \
+		--set provider.params.base_url="http://127.0.0.1:$port/v1" --set mlflow.store="$d/mlruns"
+	[[ "${stderr_lines[1]}" == "aiops-harness: cannot list the models of the OpenAI-compatible server at http://127.0.0.1:$port/v1: HTTP 401"*"; no key was sent: OPENAI_API_KEY is unset" ]]
+}
+
+@test "preflight: MLflow must answer, and a URL's credentials are never printed" {
+	need_stages
+	run -1 --separate-stderr aiops-harness check --config examples/configs/basic.yaml --dataset examples/data \
+		--tracking-uri http://aiops:pw-preflight-secret@127.0.0.1:9
+	[[ "${stderr_lines[0]}" == "aiops-harness: MLflow at http://aiops:***@127.0.0.1:9 cannot be used: GET /api/2.0/mlflow/experiments/get-by-name?experiment_name=aiops-basic: curl: (7) "* ]]
+	[[ "$stderr" != *pw-preflight-secret* ]]
+}
+
+@test "preflight: prompts and the catalog must exist, and the catalog and the executor's allowlist agree" {
+	need_stages
+	d=$(scratch)
+	run -1 --separate-stderr aiops-harness check --config examples/configs/basic.yaml --dataset examples/data \
+		--set mlflow.store="$d/mlruns" --set pipeline.rca.provider.type=replay --set pipeline.rca.prompt="$d/no.txt"
+	[ "${stderr_lines[0]}" = "aiops-harness: $d/no.txt: No such file or directory" ]
+	run -1 --separate-stderr aiops-harness check --config examples/configs/basic.yaml --dataset examples/data \
+		--set mlflow.store="$d/mlruns" --set pipeline.remediation.catalog="$d/no.yaml"
+	[ "${stderr_lines[0]}" = "aiops-harness: $d/no.yaml: No such file or directory" ]
+	# An allowlist that misses a catalog parameter and requires one the catalog lacks.
+	sed 's/      to_version: {type: string/      to_versio: {type: string/; s/{to_version}/{to_versio}/' \
+		examples/executors/commands.yaml >"$d/allow.yaml"
+	sed -i 's/^      mode: {type: enum, values: \[rolling, all\], default: rolling}/&\n      force: {type: enum, values: [hard, soft]}/' "$d/allow.yaml"
+	run -1 --separate-stderr aiops-harness check --config examples/configs/basic.yaml --dataset examples/data \
+		--set mlflow.store="$d/mlruns" --set pipeline.executor.type=command --set pipeline.executor.allowlist="$d/allow.yaml"
+	[ "${stderr_lines[0]}" = "aiops-harness: $d/allow.yaml: actions.restart: required parameter 'force' is not in $AIOPS_ROOT/examples/configs/../actions.yaml: no step can give it" ]
+	[ "${stderr_lines[1]}" = "aiops-harness: $d/allow.yaml: actions.rollback: parameter 'to_version' of $AIOPS_ROOT/examples/configs/../actions.yaml is not declared: a step that sets it would be refused" ]
+	[ "${#stderr_lines[@]}" -eq 3 ]
+	# The shipped pair agrees.
+	run -0 aiops-harness check --config examples/configs/basic.yaml --dataset examples/data \
+		--set mlflow.store="$d/mlruns" --set pipeline.executor.type=command
 }

@@ -142,7 +142,30 @@ ts_of() { # ts-json [options...]
 	run --separate-stderr aiops-load --config "$d/c.yaml"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.kind == "log") | .ts' <<<"$output")" = 2024-01-01T09:00:00.000Z ]
-	[ "$(grep 'unknown key' <<<"$stderr")" = "aiops-load: $d/c.yaml: dataset.timezon: unknown key, ignored" ]
+	[ "$(grep 'unknown key' <<<"$stderr")" = "aiops-load: $d/c.yaml:4: dataset.timezon: unknown key, ignored" ]
+}
+
+@test "a configured file name that is not there falls back to its .gz" {
+	d=$(scratch)
+	printf '{"ts":"2024-01-01T10:00:00Z","service":"a","msg":"m"}\n' | gzip >"$d/logs.jsonl.gz"
+	printf 'dataset:\n  logs: logs.jsonl\n  metrics: {path: m.jsonl}\n' >"$d/c.yaml"
+	run --separate-stderr aiops-load --config "$d/c.yaml" --dataset "$d"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.kind == "log") | .msg' <<<"$output")" = m ]
+	jq -e -s --arg f "$d/logs.jsonl.gz" 'map(select(.kind == "stage"))[0].params.logs == $f' <<<"$output"
+	[[ "$stderr" == *"aiops-load: note: $d/m.jsonl: not found, no metrics loaded"* ]]
+}
+
+@test "--list-files prints the files each role resolves to, reading none" {
+	d=$(scratch)
+	printf 'x\n' | gzip >"$d/logs.jsonl.gz"
+	printf 'not json\n' >"$d/t1.csv"
+	printf 'not json\n' >"$d/t2.csv"
+	printf 'dataset:\n  logs: logs.jsonl\n  traces: {files: "t*.csv"}\n  incidents: inc.jsonl\n' >"$d/c.yaml"
+	run --separate-stderr aiops-load --config "$d/c.yaml" --dataset "$d" --list-files
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'logs\tfound\t%s\nmetrics\tmissing\t%s\ntraces\tfound\t%s\ntraces\tfound\t%s\nincidents\tmissing\t%s' \
+		"$d/logs.jsonl.gz" "$d/metrics.jsonl" "$d/t1.csv" "$d/t2.csv" "$d/inc.jsonl")" ]
 }
 
 @test "epoch seconds, milliseconds, microseconds and nanoseconds" {

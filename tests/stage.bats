@@ -28,6 +28,50 @@ setup() {
 	[ "$stderr" = "aiops-metrics: config: pipeline.metrics.match_tolerence_s: unknown key, ignored" ]
 }
 
+@test "an unknown key is named with the config file and its line; --strict makes it an error" {
+	c=$BATS_TEST_TMPDIR/c.yaml
+	printf 'pipeline:\n  metrics:\n    match_tolerance_s: 30\n    windw_s: 5\n' >"$c"
+	run -0 --separate-stderr aiops-metrics --config "$c" </dev/null
+	[ "$stderr" = "aiops-metrics: $c:4: pipeline.metrics.windw_s: unknown key, ignored" ]
+	run -2 --separate-stderr aiops-metrics --config "$c" --strict </dev/null
+	[ "$stderr" = "aiops-metrics: $c:4: pipeline.metrics.windw_s: unknown key" ]
+	[ -z "$output" ]
+	# The driver runs the stages on its own copy and names the user's file.
+	run -0 --separate-stderr env AIOPS_CONFIG_SOURCE="$c" aiops-metrics --set pipeline.metrics.windw_s=5 </dev/null
+	[ "$stderr" = "aiops-metrics: $c:4: pipeline.metrics.windw_s: unknown key, ignored" ]
+	run -0 --separate-stderr env AIOPS_KEYS_CHECKED=1 aiops-metrics --config "$c" </dev/null
+	[ -z "$stderr" ]
+}
+
+@test "--preflight checks the keys at every level of the config, reads nothing, writes nothing" {
+	c=$BATS_TEST_TMPDIR/c.yaml
+	cat >"$c" <<-YAML
+	experiment: {name: x, tagz: {}}
+	providr:
+	  type: openai_compat
+	provider:
+	  type: baseline
+	  params: {temprature: 0}
+	pipeline:
+	  rca: {topk: 3, provider: {params: {max_token: 5}}}
+	  metric: {}
+	  metrics: {match_tolerance_s: 30}
+	YAML
+	run -0 --separate-stderr aiops-metrics --config "$c" --preflight </dev/null
+	[ -z "$output" ]
+	[ "$stderr" = "$(printf '%s\n' \
+		"aiops-metrics: $c:2: providr: unknown key, ignored" \
+		"aiops-metrics: $c:9: pipeline.metric: unknown key, ignored" \
+		"aiops-metrics: $c:1: experiment.tagz: unknown key, ignored" \
+		"aiops-metrics: $c:6: provider.params.temprature: unknown key, ignored" \
+		"aiops-metrics: $c:8: pipeline.rca.provider.params.max_token: unknown key, ignored")" ]
+	run -2 --separate-stderr aiops-metrics --config "$c" --preflight --strict </dev/null
+	[ "${#stderr_lines[@]}" -eq 5 ]
+	# Without --preflight a stage checks its own section only.
+	run -0 --separate-stderr aiops-metrics --config "$c" </dev/null
+	[ -z "$stderr" ]
+}
+
 @test "a config value of the wrong type is a config error" {
 	run -2 --separate-stderr aiops-metrics --set pipeline.metrics.match_tolerance_s='[1]' </dev/null
 	[ "$stderr" = "aiops-metrics: config: pipeline.metrics.match_tolerance_s: expected a number, got '[1]'" ]

@@ -119,6 +119,22 @@ mlflow_read() { # experiment
 	[[ ${lines[0]} == load* ]]
 }
 
+@test "live: aiops-harness check (the preflight) passes against the real llama-server and MLflow" {
+	run --separate-stderr aiops-harness check --config "$CFG" --dataset "$DATA" \
+		--set "provider.params.base_url=$LIVE_LLAMA_URL" --tracking-uri "$LIVE_MLFLOW_URI"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$output" = "aiops-harness: $CFG: ok (load correlate rca remediate exec metrics mlflow)" ]
+	# A model id the server does not serve is named, with the ones it does.
+	run --separate-stderr aiops-harness check --config "$CFG" --dataset "$DATA" \
+		--set "provider.params.base_url=$LIVE_LLAMA_URL" --tracking-uri "$LIVE_MLFLOW_URI" \
+		--set provider.default_model=no-such-model
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"aiops-harness: model 'no-such-model' is not served by the OpenAI-compatible server at ${LIVE_LLAMA_URL%/}"*"smollm2-135m"* ]]
+}
+
 @test "live: aiops-harness run, openai_compat -> llama-server, MLflow server" {
 	local t0=$SECONDS
 	rm -rf "$LIVE/run1" "$LIVE/run2" "$LIVE"/bench-* "$LIVE/stack"
