@@ -151,6 +151,9 @@ void rd_count_in(struct rd_src *s);
 /* A reject of the record at line (unless quiet). */
 void rd_reject(struct rd_src *s, unsigned long line, const char *raw, size_t n, const char *fmt,
 	       ...) __attribute__((format(printf, 5, 6)));
+/* The same with raw cut to max bytes (the reject says raw_truncated). */
+void rd_reject_cut(struct rd_src *s, unsigned long line, const char *raw, size_t n, size_t max,
+		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Queues a signal whose body is s->body[off..len). */
 void rd_pend(struct rd_src *s, int64_t ts, unsigned k, int kind, size_t off);
 /* Resets the queue (aiops-load calls it before next()). */
@@ -199,6 +202,10 @@ void wstrz(struct buf *b, const char *s);
 void wjson(struct buf *b, json_object *v);
 void wts(struct buf *b, int64_t ns);
 void wdouble(struct buf *b, double v);
+/* A span body's fields from "ts" to "status" (no closing brace): parent_id
+ * is null when pid is NULL, empty or all zeros; dur in ns. */
+void wspan(struct buf *b, int64_t ts, const char *svc, const char *tid, const char *sid,
+	   const char *pid, const char *name, int64_t dur, const char *status);
 /* Milliseconds from nanoseconds, exactly ("28.522"). */
 void wms(struct buf *b, int64_t ns);
 /* A metric value: -1 when not a number (NaN, null, empty: null). */

@@ -10,6 +10,7 @@
 
 extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nezha_trace,
 	rd_nezha_log, rd_nezha_faults;
+extern const struct rd_format rd_zipkin;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
@@ -20,6 +21,7 @@ const struct rd_format *const rd_formats[] = {
 	&rd_nezha_trace,
 	&rd_nezha_log,
 	&rd_nezha_faults,
+	&rd_zipkin,
 	NULL,
 };
 

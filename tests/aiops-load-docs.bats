@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# aiops-load: the document formats (a file of JSON documents, pretty-printed
+# or one a line): Zipkin v2, Jaeger, the Prometheus HTTP API.
+
+load test_helper
+
+L="$FIX/load"
+
+golden() { # dir
+	(cd "$L/$1" && aiops-load --dataset . 2>/dev/null) | mask
+}
+
+signals() {
+	jq -c 'select(.kind == "log" or .kind == "metric" or .kind == "span")' "$@"
+}
+
+# aiops-load without its stderr (notes about the missing roles).
+quiet() {
+	aiops-load "$@" 2>/dev/null
+}
+
+# The format the run record gives the first file.
+format_of() { # output
+	jq -r 'select(.kind == "run") | .dataset.files[0].format' <<<"$1"
+}
+
+# Counts in the stage_end: records_in = signals + rejects.
+reconciles() { # output
+	jq -se '.[-1] | .kind == "stage_end" and
+		.records_in == .kinds.log + .kinds.metric + .kinds.span + .rejects' <<<"$1" >/dev/null
+}
+
+# --- Zipkin v2 ---
+
+@test "zipkin: a pretty-printed array of spans as downloaded: golden output, microseconds" {
+	run -0 golden zipkin
+	diff -u "$L/zipkin.out" <(printf '%s\n' "$output")
+	# 178521 us is 178.521 ms, not 178521 ms
+	[ "$(signals <<<"$output" | jq -r 'select(.span_id == "352bff9a74ca9ad2" and .service == "frontend") | .duration_ms')" = 178.521 ]
+}
+
+@test "zipkin: recognised by content under any name; one array a line, and /api/v2/traces arrays of arrays" {
+	d=$(scratch)
+	{
+		printf '[{"traceId":"a1","id":"b1","name":"x","timestamp":1714557600000000,"duration":1500,"localEndpoint":{"serviceName":"api"}},'
+		printf '{"traceId":"a1","id":"b2","parentId":"b1","timestamp":1714557600000100,"duration":20,"localEndpoint":{"serviceName":"db"},"tags":{"otel.status_code":"ERROR"}}]\n'
+		printf '[[{"traceId":"a2","id":"c1","name":"y","timestamp":1714557601000000,"duration":1,"localEndpoint":{"serviceName":"api"}}]]\n'
+	} >"$d/spans.dump"
+	run -0 quiet --dataset "$d" --set dataset.traces.path=spans.dump
+	[ "$(format_of "$output")" = zipkin ]
+	[ "$(signals <<<"$output" | jq -r '[.id, .service, .parent_id, .duration_ms, .status, .name] | @tsv')" = "$(printf '%s\n' \
+		"traces:1.1	api		1.5	UNSET	x" \
+		"traces:1.2	db	b1	0.02	ERROR	" \
+		"traces:2	api		0.001	UNSET	y")" ]
+	reconciles "$output"
+}
+
+@test "zipkin: damaged spans and documents are rejects with file, line and reason; counts reconcile" {
+	d=$(scratch)
+	{
+		printf '[{"traceId":"a1","id":"b1","timestamp":1714557600000000,"duration":10,"localEndpoint":{"serviceName":"api"}},\n'
+		printf ' {"traceId":"a1","id":"b2","timestamp":1714557600000000,"localEndpoint":{"serviceName":"api"}},\n'
+		printf ' {"traceId":"a1","id":"b3","timestamp":1714557600000.5,"duration":1,"localEndpoint":{"serviceName":"api"}},\n'
+		printf ' {"traceId":"a1","id":"b4","timestamp":1714557600000000,"duration":1},\n'
+		printf ' {"id":"b5","timestamp":1714557600000000,"duration":1,"localEndpoint":{"serviceName":"api"}},\n'
+		printf ' "text", {"traceId":"a1","id":"b6","timestamp":1714557600000000,"duration":1,"localEndpoint":{"serviceName":"api"},"tags":[]}]\n'
+		printf '[{"traceId":"a1","id":"b7","timestamp":1714557600000000,"duration":1.,"localEndpoint":{"serviceName":"api"}}]\n'
+		printf '[]\n'
+		printf '{"traceId":"a1","id":"b8",\n'
+		printf '[{"traceId":"a1","id":"b9","timestamp":1714557600000001,"duration":1,"localEndpoint":{"serviceName":"api"}}]\n'
+		printf '[{"traceId":"a1","id":"b10","timestamp":1714557600000002,"duration":1,"localEndpoint":{"serviceName":"api"}}\n'
+	} >"$d/traces.json"
+	run -0 quiet --dataset "$d"
+	[ "$(jq -r 'select(.kind == "reject") | "\(.source | sub(".*/"; "")):\(.line): \(.reason)"' <<<"$output")" = "$(printf '%s\n' \
+		'traces.json:1: [1]: duration: missing (an unfinished span)' \
+		'traces.json:1: [2]: timestamp: not a whole number of microseconds' \
+		'traces.json:1: [3]: missing localEndpoint.serviceName' \
+		'traces.json:1: [4]: missing traceId' \
+		'traces.json:1: [5]: not a span object' \
+		'traces.json:1: [6]: tags is not an object' \
+		'traces.json:7: invalid JSON at line 7: bad number (not strict JSON: numbers such as 039.5, 1., 1e or NaN are not JSON)' \
+		'traces.json:8: no spans (an empty array)' \
+		'traces.json:9: invalid JSON at line 10: quoted object property name expected' \
+		'traces.json:11: invalid JSON: the document ends before its value is closed (a cut file?)')" ]
+	[ "$(signals <<<"$output" | jq -r .span_id | tr '\n' ' ')" = "b1 b9 " ]
+	jq -se '.[-1] | .records_in == 12 and .rejects == 10' <<<"$output"
+	reconciles "$output"
+}
+
+@test "zipkin: a pretty-printed JSON file of another kind is not taken for Zipkin" {
+	d=$(scratch)
+	printf '[\n  {"trace":"x", "ts": 1}\n]\n' >"$d/traces.json"
+	run -0 quiet --dataset "$d"
+	[ "$(format_of "$output")" != zipkin ]
+}
+
+@test "zipkin: one span object a line is Zipkin too (microseconds, not the JSONL milliseconds)" {
+	d=$(scratch)
+	printf '{"traceId":"a1","id":"b1","name":"x","timestamp":1714557600000000,"duration":2500,"localEndpoint":{"serviceName":"api"}}\n' >"$d/traces.jsonl"
+	run -0 quiet --dataset "$d"
+	[ "$(format_of "$output")" = zipkin ]
+	[ "$(signals <<<"$output" | jq -r '[.id, .ts, .duration_ms] | @tsv')" = "$(printf 'traces:1\t2024-05-01T10:00:00.000Z\t2.5')" ]
+}
