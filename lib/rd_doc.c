@@ -105,7 +105,7 @@ rd_doc_next(struct rd_src *s, struct rd_doc *d, json_object **o, const char **ra
 		*o = NULL;
 		e = json_tokener_error_parse_number;
 		end = start + sr.err_off;
-		hint = " (not strict JSON: numbers such as 039.5, 1., 1e or NaN are not JSON)";
+		hint = " (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)";
 	}
 	if (e != json_tokener_success) {
 		unsigned long at = s->line + lines_in(t + start, end - start);
@@ -163,4 +163,19 @@ rd_doc_has(const struct rd_probe *p, const char *const *keys)
 		if (strstr(p->buf, *keys) == NULL)
 			return 0;
 	return 1;
+}
+
+int
+rd_doc_micros(json_object *o, const char *k, int64_t *ns, const char **why)
+{
+	json_object *v = rd_get(o, k);
+
+	*why = "missing";
+	if (v == NULL)
+		return -1;
+	*why = "not a whole number of microseconds";
+	if (!json_object_is_type(v, json_type_int) || rd_int_saturated(v) ||
+	    json_object_get_int64(v) < 0)
+		return -1;
+	return ts_epoch_int(json_object_get_int64(v), TS_US, ns, why);
 }

@@ -33,6 +33,10 @@ void rd_doc_close(struct rd_src *s);
 int rd_doc_next(struct rd_src *s, struct rd_doc *d, json_object **o, const char **raw,
 		size_t *rawn);
 
+/* The member k of o as epoch microseconds (a whole number >= 0, Zipkin's
+ * and Jaeger's unit) in ns: 0, or -1 with *why. */
+int rd_doc_micros(json_object *o, const char *k, int64_t *ns, const char **why);
+
 /* The probe's view: the first non-blank byte of the sample, and whether
  * the sample holds every one of the NULL-terminated quoted keys. */
 int rd_doc_first(const struct rd_probe *p);

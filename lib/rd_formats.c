@@ -10,7 +10,7 @@
 
 extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nezha_trace,
 	rd_nezha_log, rd_nezha_faults;
-extern const struct rd_format rd_zipkin;
+extern const struct rd_format rd_zipkin, rd_jaeger;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
@@ -22,6 +22,7 @@ const struct rd_format *const rd_formats[] = {
 	&rd_nezha_log,
 	&rd_nezha_faults,
 	&rd_zipkin,
+	&rd_jaeger,
 	NULL,
 };
 

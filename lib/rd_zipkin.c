@@ -21,28 +21,6 @@
 #include "js.h"
 #include "rd_doc.h"
 
-/* A µs integer field: 0, or -1 with *why. */
-static int
-micros(json_object *sp, const char *k, int64_t *ns, const char **why)
-{
-	json_object *v = rd_get(sp, k);
-
-	if (v == NULL) {
-		*why = "missing";
-		return -1;
-	}
-	if (!json_object_is_type(v, json_type_int) || rd_int_saturated(v) ||
-	    json_object_get_int64(v) < 0) {
-		*why = "not a whole number of microseconds";
-		return -1;
-	}
-	if (json_object_get_int64(v) == 0 && strcmp(k, "timestamp") == 0) {
-		*why = "0 (not set)";
-		return -1;
-	}
-	return ts_epoch_int(json_object_get_int64(v), TS_US, ns, why);
-}
-
 static void
 zk_span(struct rd_src *s, json_object *sp, unsigned k, const char *where)
 {
@@ -55,13 +33,19 @@ zk_span(struct rd_src *s, json_object *sp, unsigned k, const char *where)
 		*peer = js_str(rd_get(sp, "remoteEndpoint"), "serviceName"), *oc;
 	json_object *tags = rd_get(sp, "tags");
 	int64_t ts, dur;
+	int bad;
 
 	rd_count_in(s);
 	if (!json_object_is_type(sp, json_type_object)) {
 		rd_reject(s, s->line, raw, rawn, "%s: not a span object", where);
 		return;
 	}
-	if (micros(sp, "timestamp", &ts, &why) < 0) {
+	bad = rd_doc_micros(sp, "timestamp", &ts, &why) < 0;
+	if (!bad && ts == 0) {
+		bad = 1;
+		why = "0 (not set)";     /* Zipkin's "no timestamp" */
+	}
+	if (bad) {
 		rd_reject(s, s->line, raw, rawn, "%s: timestamp: %s", where, why);
 		return;
 	}
@@ -69,7 +53,7 @@ zk_span(struct rd_src *s, json_object *sp, unsigned k, const char *where)
 		rd_pend(s, ts, k, RD_SPAN, off);
 		return;
 	}
-	if (micros(sp, "duration", &dur, &why) < 0) {
+	if (rd_doc_micros(sp, "duration", &dur, &why) < 0) {
 		rd_reject(s, s->line, raw, rawn, "%s: duration: %s%s", where, why,
 			  rd_get(sp, "duration") ? "" : " (an unfinished span)");
 		return;

@@ -78,7 +78,7 @@ reconciles() { # output
 		'traces.json:1: [4]: missing traceId' \
 		'traces.json:1: [5]: not a span object' \
 		'traces.json:1: [6]: tags is not an object' \
-		'traces.json:7: invalid JSON at line 7: bad number (not strict JSON: numbers such as 039.5, 1., 1e or NaN are not JSON)' \
+		'traces.json:7: invalid JSON at line 7: bad number (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)' \
 		'traces.json:8: no spans (an empty array)' \
 		'traces.json:9: invalid JSON at line 10: quoted object property name expected' \
 		'traces.json:11: invalid JSON: the document ends before its value is closed (a cut file?)')" ]
@@ -100,4 +100,63 @@ reconciles() { # output
 	run -0 quiet --dataset "$d"
 	[ "$(format_of "$output")" = zipkin ]
 	[ "$(signals <<<"$output" | jq -r '[.id, .ts, .duration_ms] | @tsv')" = "$(printf 'traces:1\t2024-05-01T10:00:00.000Z\t2.5')" ]
+}
+
+# --- Jaeger ---
+
+@test "jaeger: the query API's answer as downloaded: golden output, processes joined, microseconds" {
+	run -0 golden jaeger
+	diff -u "$L/jaeger.out" <(printf '%s\n' "$output")
+	[ "$(signals <<<"$output" | jq -r '[.service, .parent_id, .duration_ms, .status] | @tsv')" = "$(printf '%s\n' \
+		"frontend		52	UNSET" \
+		"frontend	00f067aa0ba902b7	41.25	ERROR" \
+		"cartservice	53995c3f42cd8ad8	38.001	UNSET")" ]
+}
+
+@test "jaeger: compact documents one a line, an array of traces, a bare trace; recognised by content" {
+	d=$(scratch)
+	sp='{"traceID":"t1","spanID":"s1","operationName":"op","references":[{"refType":"FOLLOWS_FROM","traceID":"t1","spanID":"s0"}],"startTime":1714557600000000,"duration":7,"processID":"p1","tags":[{"key":"otel.status_code","type":"string","value":"ERROR"}]}'
+	pr='"processes":{"p1":{"serviceName":"api","tags":[]}}'
+	{
+		printf '{"data":[{"traceID":"t1","spans":[%s,%s],%s}],"errors":null}\n' "$sp" "$sp" "$pr"
+		printf '[{"traceID":"t1","spans":[%s],%s}]\n' "$sp" "$pr"
+		printf '{"traceID":"t1","spans":[%s],%s}\n' "$sp" "$pr"
+	} >"$d/export.txt"
+	run -0 quiet --dataset "$d" --set dataset.traces.path=export.txt
+	[ "$(format_of "$output")" = jaeger ]
+	[ "$(signals <<<"$output" | jq -r '[.id, .service, .parent_id, .duration_ms, .status] | @tsv')" = "$(printf '%s\n' \
+		"traces:1.1	api	s0	0.007	ERROR" "traces:1.2	api	s0	0.007	ERROR" \
+		"traces:2	api	s0	0.007	ERROR" "traces:3	api	s0	0.007	ERROR")" ]
+	reconciles "$output"
+}
+
+@test "jaeger: damaged traces, spans and answers are rejects with file, line and reason; counts reconcile" {
+	d=$(scratch)
+	pr='"processes":{"p1":{"serviceName":"api"}}'
+	ok='{"traceID":"t","spanID":"s1","operationName":"op","startTime":1714557600000000,"duration":1,"processID":"p1"}'
+	{
+		printf '{"data":[{"traceID":"t","spans":[%s,' "$ok"
+		printf '{"traceID":"t","spanID":"s2","startTime":1714557600000000,"duration":1,"processID":"p9"},'
+		printf '{"traceID":"t","spanID":"s3","startTime":"1714557600000000","duration":1,"processID":"p1"},'
+		printf '{"traceID":"t","spanID":"s4","startTime":1714557600000000,"processID":"p1"},'
+		printf '{"spanID":"s5","startTime":1714557600000000,"duration":1,"processID":"p1"}],%s},' "$pr"
+		printf '{"traceID":"u","spans":{}},{"traceID":"v"}]}\n'
+		printf '{"data":null,"errors":[{"code":500,"msg":"trace not found"}]}\n'
+		printf '{"data":[]}\n'
+		printf '{"data":[{"traceID":"t","spans":[%s,],%s}]}\n' "$ok" "$pr"
+	} >"$d/traces.json"
+	run -0 quiet --dataset "$d"
+	[ "$(jq -r 'select(.kind == "reject") | "\(.source | sub(".*/"; "")):\(.line): \(.reason)"' <<<"$output")" = "$(printf '%s\n' \
+		"traces.json:1: data[0].spans[1]: processID 'p9' is not in the trace's processes" \
+		'traces.json:1: data[0].spans[2]: startTime: not a whole number of microseconds' \
+		'traces.json:1: data[0].spans[3]: duration: missing' \
+		'traces.json:1: data[0].spans[4]: missing traceID' \
+		'traces.json:1: data[1]: not a spans array' \
+		'traces.json:1: data[2]: no spans array' \
+		'traces.json:2: a Jaeger answer with errors: trace not found' \
+		'traces.json:3: no traces (an empty data array)' \
+		'traces.json:4: invalid JSON at line 4: unexpected character (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)')" ]
+	[ "$(signals <<<"$output" | jq -r .span_id)" = s1 ]
+	jq -se '.[-1] | .records_in == 10 and .rejects == 9' <<<"$output"
+	reconciles "$output"
 }
