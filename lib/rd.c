@@ -285,6 +285,18 @@ wspan(struct buf *b, int64_t ts, const char *svc, const char *tid, const char *s
 	buf_addc(b, '"');
 }
 
+void
+wmetric(struct buf *b, int64_t ts, const char *svc, const char *name)
+{
+	WS(b, "\"ts\":");
+	wts(b, ts);
+	WS(b, ",\"service\":");
+	wstrz(b, svc);
+	WS(b, ",\"name\":");
+	wstrz(b, name);
+	WS(b, ",\"value\":");
+}
+
 /* Milliseconds from nanoseconds, exactly ("28.522"). */
 void
 wms(struct buf *b, int64_t ns)

@@ -206,6 +206,8 @@ void wdouble(struct buf *b, double v);
  * is null when pid is NULL, empty or all zeros; dur in ns. */
 void wspan(struct buf *b, int64_t ts, const char *svc, const char *tid, const char *sid,
 	   const char *pid, const char *name, int64_t dur, const char *status);
+/* A metric body's fields from "ts" to "value": (the value itself is the caller's). */
+void wmetric(struct buf *b, int64_t ts, const char *svc, const char *name);
 /* Milliseconds from nanoseconds, exactly ("28.522"). */
 void wms(struct buf *b, int64_t ns);
 /* A metric value: -1 when not a number (NaN, null, empty: null). */

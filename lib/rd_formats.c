@@ -10,7 +10,7 @@
 
 extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nezha_trace,
 	rd_nezha_log, rd_nezha_faults;
-extern const struct rd_format rd_zipkin, rd_jaeger;
+extern const struct rd_format rd_zipkin, rd_jaeger, rd_prometheus;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
@@ -23,6 +23,7 @@ const struct rd_format *const rd_formats[] = {
 	&rd_nezha_faults,
 	&rd_zipkin,
 	&rd_jaeger,
+	&rd_prometheus,
 	NULL,
 };
 

@@ -201,13 +201,7 @@ otlp_point(struct rd_src *f, json_object *dp, const char *svc, json_object *m,
 		rd_reject(f, line, raw, n, "%s: missing metric name", where);
 		return;
 	}
-	WS(b, "\"ts\":");
-	wts(b, ts);
-	WS(b, ",\"service\":");
-	wstrz(b, svc);
-	WS(b, ",\"name\":");
-	wstrz(b, name);
-	WS(b, ",\"value\":");
+	wmetric(b, ts, svc, name);
 	if ((v = rd_get(dp, "asDouble")) == NULL)
 		v = rd_get(dp, "asInt");
 	if (v == NULL) {

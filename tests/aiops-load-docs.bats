@@ -160,3 +160,65 @@ reconciles() { # output
 	jq -se '.[-1] | .records_in == 10 and .rejects == 9' <<<"$output"
 	reconciles "$output"
 }
+
+# --- Prometheus HTTP API ---
+
+@test "prometheus: a query_range answer as curl saved it: golden output, one metric per sample, sorted" {
+	run -0 golden prometheus
+	diff -u "$L/prometheus.out" <(printf '%s\n' "$output")
+	# service from the service label first, then job; NaN is a null value
+	[ "$(signals <<<"$output" | jq -r '[.id, .service, .value] | @tsv' | head -2)" = "$(printf '%s\n' "metrics:1.1	prometheus	1" "metrics:1.4	checkout	0.125")" ]
+}
+
+@test "prometheus: query (vector and scalar) answers one a line; service_label, name and service options" {
+	d=$(scratch)
+	{
+		printf '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","app":"cart","job":"j"},"value":[1714557600.5,"1"]},{"metric":{"app":"web"},"value":[1714557600,"2"]}]}}\n'
+		printf '{"status":"success","data":{"resultType":"scalar","result":[1714557601,"42"]},"warnings":["w"]}\n'
+	} >"$d/prom.out"
+	run -0 quiet --dataset "$d" --set dataset.metrics.path=prom.out --set dataset.metrics.service_label=app \
+		--set dataset.metrics.name=requests --set dataset.metrics.service=all
+	[ "$(format_of "$output")" = prometheus ]
+	[ "$(signals <<<"$output" | jq -c '[.id, .ts, .service, .name, .value, .labels]')" = "$(printf '%s\n' \
+		'["metrics:1.2","2024-05-01T10:00:00.000Z","web","requests",2,{}]' \
+		'["metrics:1.1","2024-05-01T10:00:00.500Z","cart","up",1,{"job":"j"}]' \
+		'["metrics:2","2024-05-01T10:00:01.000Z","all","requests",42,{}]')" ]
+	reconciles "$output"
+}
+
+@test "prometheus: an error answer is one clear reject; damaged samples are rejects; counts reconcile" {
+	d=$(scratch)
+	{
+		printf '{"status":"error","errorType":"bad_data","error":"invalid parameter \\"query\\": 1:5: parse error"}\n'
+		printf '{"status":"success","data":{"resultType":"vector","result":[]}}\n'
+		printf '{"status":"success","data":{"resultType":"string","result":[1714557600,"x"]}}\n'
+		printf '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"m","job":"a"},"values":[[1714557600,"1"],[1714557601,"+Inf"],[1714557602],["1714557603","1"],[1714557604,"abc"]]},'
+		printf '{"metric":{"job":"a"},"values":[[1714557600,"1"]]},{"metric":{"__name__":"m"},"values":[[1714557600,"1"]]},'
+		printf '{"metric":{"__name__":"h","job":"a"},"histograms":[[1714557600,{"count":"1"}]]}]}}\n'
+		printf '{"data":{}}\n'
+	} >"$d/metrics.json"
+	run -0 quiet --dataset "$d"
+	[ "$(format_of "$output")" = prometheus ]
+	[ "$(jq -r 'select(.kind == "reject") | "\(.source | sub(".*/"; "")):\(.line): \(.reason)"' <<<"$output")" = "$(printf '%s\n' \
+		"metrics.json:1: the answer's status is 'error': bad_data: invalid parameter \"query\": 1:5: parse error" \
+		'metrics.json:2: an empty result (the query matched no series)' \
+		'metrics.json:3: resultType string holds no metric' \
+		'metrics.json:4: result[0].values[1]: value +Inf is not a finite number' \
+		'metrics.json:4: result[0].values[2]: a sample is not [time, "value"]' \
+		'metrics.json:4: result[0].values[3]: the time is not a number of seconds' \
+		'metrics.json:4: result[0].values[4]: the value is not a number' \
+		'metrics.json:4: result[1].values[0]: no __name__ label (set dataset.metrics.name)' \
+		'metrics.json:4: result[2].values[0]: no service label (set dataset.metrics.service_label or service)' \
+		'metrics.json:4: result[3]: native histograms are not read' \
+		'metrics.json:5: not a Prometheus API answer (no status)')" ]
+	[ "$(signals <<<"$output" | jq -c '[.id, .value]')" = '["metrics:4.1",1]' ]
+	reconciles "$output"
+}
+
+@test "prometheus: a bad service_label is a config error (exit 2)" {
+	d=$(scratch)
+	printf '{"status":"success","data":{"resultType":"vector","result":[]}}\n' >"$d/metrics.json"
+	printf 'dataset:\n  metrics:\n    service_label: {a: 1}\n' >"$d/c.yaml"
+	run -2 aiops-load --config "$d/c.yaml" --dataset "$d"
+	[[ "$output" == *"dataset.metrics.service_label: expected a label name or a list of at most 8"* ]]
+}
