@@ -130,6 +130,20 @@ amap_get(const struct amap *m, const char *key, size_t n)
 	return NULL;
 }
 
+const struct amap_ent *
+amap_get_icase(const struct amap *m, const char *key, size_t n)
+{
+	const struct amap_ent *e = amap_get(m, key, n), *best = NULL;
+
+	if (e)
+		return e;
+	for (size_t i = 0; i < AMAP_SIZE; i++)
+		if (m->e[i].key && m->e[i].klen == n && strncasecmp(m->e[i].key, key, n) == 0 &&
+		    (best == NULL || m->e[i].prio < best->prio))
+			best = &m->e[i];
+	return best;
+}
+
 /* A member at a path where each dot may be part of a key or a separator
  * ("resource.service.name" finds {"resource":{"service.name":...}}). */
 json_object *

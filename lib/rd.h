@@ -72,6 +72,9 @@ struct amap {
  * aliases.  Returns 0, or -1 with why naming the bad entry. */
 int rd_amap_build(struct amap *m, json_object *columns, char *why, size_t whyn);
 const struct amap_ent *amap_get(const struct amap *m, const char *key, size_t n);
+/* The same, else the entry whose key equals key without case (the first
+ * in priority order): for header names. */
+const struct amap_ent *amap_get_icase(const struct amap *m, const char *key, size_t n);
 
 /* A signal produced from an input record, before its id is known. */
 struct rd_pend {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # aiops-load: the document formats (a file of JSON documents, pretty-printed
-# or one a line): Zipkin v2, Jaeger, the Prometheus HTTP API.
+# or one a line): Zipkin v2, Jaeger, the Prometheus HTTP API; CSV header
+# names without case.
 
 load test_helper
 
@@ -221,4 +222,28 @@ reconciles() { # output
 	printf 'dataset:\n  metrics:\n    service_label: {a: 1}\n' >"$d/c.yaml"
 	run -2 aiops-load --config "$d/c.yaml" --dataset "$d"
 	[[ "$output" == *"dataset.metrics.service_label: expected a label name or a list of at most 8"* ]]
+}
+
+# --- CSV header names ---
+
+@test "csv: header names match the alias table and the columns option without case" {
+	d=$(scratch)
+	printf 'Timestamp,Service,Level,Message,TraceID,Host\n2024-05-01T10:00:00Z,api,WARN,slow,t1,h1\n' >"$d/logs.csv"
+	printf 'TIME,SERVICE,Metric_Name,VALUE,Unit\n2024-05-01T10:00:01Z,api,cpu,0.5,1\n' >"$d/metrics.csv"
+	printf 'When,Who,Span,Trace,Op,Duration_MS\n2024-05-01T10:00:02Z,api,s1,t1,GET,12\n' >"$d/traces.csv"
+	run -0 quiet --dataset "$d" --set dataset.traces.columns.ts=when --set dataset.traces.columns.service=WHO \
+		--set dataset.traces.columns.span_id=span --set dataset.traces.columns.trace_id=trace \
+		--set dataset.traces.columns.name=op
+	[ "$(signals <<<"$output" | jq -c 'del(.id, .ts)')" = "$(printf '%s\n' \
+		'{"kind":"log","service":"api","level":"WARN","msg":"slow","trace_id":"t1","attrs":{"Host":"h1"}}' \
+		'{"kind":"metric","service":"api","name":"cpu","value":0.5,"unit":"1","labels":{}}' \
+		'{"kind":"span","service":"api","trace_id":"t1","span_id":"s1","parent_id":null,"name":"GET","duration_ms":12,"status":"UNSET"}')" ]
+	reconciles "$output"
+}
+
+@test "csv: the labels option of wide metrics matches column names without case" {
+	d=$(scratch)
+	printf 'Time,Service,Host,cpu\n2024-05-01T10:00:00Z,api,h1,0.5\n' >"$d/metrics.csv"
+	run -0 quiet --dataset "$d" --set 'dataset.metrics.labels=["HOST"]'
+	[ "$(signals <<<"$output" | jq -c '[.name, .value, .labels]')" = '["cpu",0.5,{"Host":"h1"}]' ]
 }
