@@ -118,6 +118,8 @@ rd_doc_next(struct rd_src *s, struct rd_doc *d, json_object **o, const char **ra
 			doc_reject(s, s->line, t + start, resume_at(d, start) - start,
 				   "invalid JSON at line %lu: %s%s", at, why, hint);
 		end = e == json_tokener_continue ? d->text.len : resume_at(d, start);
+	} else if (*o == NULL) {
+		doc_reject(s, s->line, t + start, end - start, "null is not a document");
 	} else if (!js_utf8_valid(t + start, end - start)) {
 		json_object_put(*o);
 		*o = NULL;

@@ -206,8 +206,9 @@ prom_next(struct rd_src *s)
 			rd_reject_cut(s, s->line, sraw, sn, 4096, "result[%zu]: %s", i,
 				      !json_object_is_type(rd_get(ser, "metric"), json_type_object) ?
 				      "no metric object" : rd_get(ser, "histograms") || rd_get(ser, "histogram") ?
-				      "native histograms are not read" : n == 0 && vals ? "no values" :
-				      rt[0] == 'v' ? "no value array" : "no values array");
+				      "native histograms are not read" : vals == NULL ? "no value" :
+				      !json_object_is_type(vals, json_type_array) ? "the value is not an array" :
+				      "no values");
 			continue;
 		}
 		for (j = 0; j < n; j++) {

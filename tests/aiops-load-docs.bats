@@ -196,7 +196,7 @@ reconciles() { # output
 		printf '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"m","job":"a"},"values":[[1714557600,"1"],[1714557601,"+Inf"],[1714557602],["1714557603","1"],[1714557604,"abc"]]},'
 		printf '{"metric":{"job":"a"},"values":[[1714557600,"1"]]},{"metric":{"__name__":"m"},"values":[[1714557600,"1"]]},'
 		printf '{"metric":{"__name__":"h","job":"a"},"histograms":[[1714557600,{"count":"1"}]]}]}}\n'
-		printf '{"data":{}}\n'
+		printf '{"data":{}}\nnull\n'
 	} >"$d/metrics.json"
 	run -0 quiet --dataset "$d"
 	[ "$(format_of "$output")" = prometheus ]
@@ -211,7 +211,8 @@ reconciles() { # output
 		'metrics.json:4: result[1].values[0]: no __name__ label (set dataset.metrics.name)' \
 		'metrics.json:4: result[2].values[0]: no service label (set dataset.metrics.service_label or service)' \
 		'metrics.json:4: result[3]: native histograms are not read' \
-		'metrics.json:5: not a Prometheus API answer (no status)')" ]
+		'metrics.json:5: not a Prometheus API answer (no status)' \
+		'metrics.json:6: null is not a document')" ]
 	[ "$(signals <<<"$output" | jq -c '[.id, .value]')" = '["metrics:4.1",1]' ]
 	reconciles "$output"
 }
