@@ -104,7 +104,6 @@ rd_doc_next(struct rd_src *s, struct rd_doc *d, json_object **o, const char **ra
 		json_object_put(*o);
 		*o = NULL;
 		e = json_tokener_error_parse_number;
-		end = start + sr.err_off;
 		hint = " (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)";
 	}
 	if (e != json_tokener_success) {
@@ -114,10 +113,15 @@ rd_doc_next(struct rd_src *s, struct rd_doc *d, json_object **o, const char **ra
 		if (e == json_tokener_continue)
 			doc_reject(s, s->line, t + start, d->text.len - start, "invalid JSON: the "
 				   "document ends before its value is closed (a cut file?)");
+		else if (*hint)         /* json-c found its end; scan_json does not say where it broke */
+			doc_reject(s, s->line, t + start, end - start, "invalid JSON: %s%s", why, hint);
 		else
 			doc_reject(s, s->line, t + start, resume_at(d, start) - start,
-				   "invalid JSON at line %lu: %s%s", at, why, hint);
-		end = e == json_tokener_continue ? d->text.len : resume_at(d, start);
+				   "invalid JSON at line %lu: %s", at, why);
+		if (e == json_tokener_continue)
+			end = d->text.len;
+		else if (!*hint)
+			end = resume_at(d, start);
 	} else if (*o == NULL) {
 		doc_reject(s, s->line, t + start, end - start, "null is not a document");
 	} else if (!js_utf8_valid(t + start, end - start)) {

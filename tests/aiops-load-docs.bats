@@ -79,7 +79,7 @@ reconciles() { # output
 		'traces.json:1: [4]: missing traceId' \
 		'traces.json:1: [5]: not a span object' \
 		'traces.json:1: [6]: tags is not an object' \
-		'traces.json:7: invalid JSON at line 7: bad number (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)' \
+		'traces.json:7: invalid JSON: bad number (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)' \
 		'traces.json:8: no spans (an empty array)' \
 		'traces.json:9: invalid JSON at line 10: quoted object property name expected' \
 		'traces.json:11: invalid JSON: the document ends before its value is closed (a cut file?)')" ]
@@ -156,7 +156,7 @@ reconciles() { # output
 		'traces.json:1: data[2]: no spans array' \
 		'traces.json:2: a Jaeger answer with errors: trace not found' \
 		'traces.json:3: no traces (an empty data array)' \
-		'traces.json:4: invalid JSON at line 4: unexpected character (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)')" ]
+		'traces.json:4: invalid JSON: unexpected character (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)')" ]
 	[ "$(signals <<<"$output" | jq -r .span_id)" = s1 ]
 	jq -se '.[-1] | .records_in == 10 and .rejects == 9' <<<"$output"
 	reconciles "$output"
@@ -247,4 +247,20 @@ reconciles() { # output
 	printf 'Time,Service,Host,cpu\n2024-05-01T10:00:00Z,api,h1,0.5\n' >"$d/metrics.csv"
 	run -0 quiet --dataset "$d" --set 'dataset.metrics.labels=["HOST"]'
 	[ "$(signals <<<"$output" | jq -c '[.name, .value, .labels]')" = '["cpu",0.5,{"Host":"h1"}]' ]
+}
+
+@test "documents: a broken document's reject keeps its first 4096 bytes and says how long it was" {
+	d=$(scratch)
+	{
+		printf '[\n'
+		for i in $(seq 1 100); do
+			printf '  {"traceId":"a","id":"s%d","timestamp":1714557600000000,"duration":1,"localEndpoint":{"serviceName":"api"}},\n' "$i"
+		done
+		printf '  {"traceId":"a","id":"bad",}\n]\n'
+	} >"$d/traces.json"
+	run -0 quiet --dataset "$d"
+	[ "$(format_of "$output")" = zipkin ]
+	[ "$(jq -c 'select(.kind == "reject") | [.line, .reason, (.raw | length), .raw_truncated, .raw_bytes]' <<<"$output")" = \
+		"[1,\"invalid JSON: expected a member name (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)\",4096,true,$(stat -c %s "$d/traces.json")]" ]
+	reconciles "$output"
 }
