@@ -104,7 +104,8 @@ rd_doc_next(struct rd_src *s, struct rd_doc *d, json_object **o, const char **ra
 		json_object_put(*o);
 		*o = NULL;
 		e = json_tokener_error_parse_number;
-		hint = " (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)";
+		hint = " (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN "
+			"are not JSON)";
 	}
 	if (e != json_tokener_success) {
 		unsigned long at = s->line + lines_in(t + start, end - start);
