@@ -11,8 +11,9 @@ golden() { # dir
 	(cd "$L/$1" && aiops-load --dataset . 2>/dev/null) | mask
 }
 
+# The signals of a stream on stdin.
 signals() {
-	jq -c 'select(.kind == "log" or .kind == "metric" or .kind == "span")' "$@"
+	jq -c 'select(.kind == "log" or .kind == "metric" or .kind == "span")'
 }
 
 # aiops-load without its stderr (notes about the missing roles).
