@@ -130,3 +130,17 @@ match_run(struct match_inc *in, size_t ni, struct match_grp *g, size_t ng, int64
 	}
 	free(order);
 }
+
+int
+match_actions(char *const *actions, size_t n, char *const *expected, size_t nexp)
+{
+	size_t i, j;
+
+	if (nexp == 0)
+		return -1;
+	for (i = 0; actions && i < n; i++)
+		for (j = 0; j < nexp; j++)
+			if (actions[i] && expected[j] && strcmp(actions[i], expected[j]) == 0)
+				return 1;
+	return 0;
+}

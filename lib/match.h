@@ -63,4 +63,11 @@ void match_close_open(struct match_inc *in, size_t ni, int64_t data_end, int64_t
  */
 void match_run(struct match_inc *in, size_t ni, struct match_grp *g, size_t ng, int64_t tol_ns);
 
+/*
+ * Remediation match: -1 when the incident has no expected actions (nexp
+ * 0), 1 when one of the actions proposed for its matched group is among
+ * them, else 0 (no group or no remediation: actions NULL, n 0).
+ */
+int match_actions(char *const *actions, size_t n, char *const *expected, size_t nexp);
+
 #endif

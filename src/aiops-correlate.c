@@ -55,6 +55,7 @@
 #include "js.h"
 #include "llm.h"
 #include "prompt.h"
+#include "rank.h"
 #include "smap.h"
 #include "stage.h"
 #include "svctab.h"
@@ -68,6 +69,10 @@ static double key_cap = 3, type_weight = 0.5, service_weight = 0.25;
 static long long service_cap = 4;
 static double rank_caller_factor = 0.25, rank_min_strength = 1, rank_explain_ratio = 0.25;
 static double rank_onset_slack_s = 60;
+static const char *rank_method = "graph";
+static int rank_m;
+static json_object *metric_limits;
+static double saturation_share = 0.9;
 static double metric_z = 4, metric_span = 60, metric_rel_floor = 0.05;
 static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
@@ -109,6 +114,9 @@ static const struct opt opts[] = {
 	{"rank_min_strength", OPT_DOUBLE, &rank_min_strength, "X", "strength that makes a callee anomalous for ranking (1)", 0, 0},
 	{"rank_explain_ratio", OPT_DOUBLE, &rank_explain_ratio, "X", "and at least this share of its caller's strength (0.25)", 0, 0},
 	{"rank_onset_slack_s", OPT_DURATION, &rank_onset_slack_s, "SECONDS", "and its first anomaly came at most this much after the caller's (60)", 0, 0},
+	{"rank_method", OPT_STRING, &rank_method, "NAME", "ranking of a group's services: graph or strength (graph)", 0, 0},
+	{"metric_limits", OPT_JSON, &metric_limits, "{NAME: LIMIT}", "a metric's limit: reaching saturation_share of it while anomalous is saturation (none)", 0, 0},
+	{"saturation_share", OPT_DOUBLE, &saturation_share, "X", "share of a metric's limit that is saturation (0.9)", 0, 0},
 	{"metric_z", OPT_DOUBLE, &metric_z, "Z", "metric anomaly threshold in robust z (4)", 0, 0},
 	{"metric_warmup", OPT_INT, &metric_warmup, "N", "points a series learns before it can be anomalous (15)", 0, 0},
 	{"metric_span", OPT_DOUBLE, &metric_span, "N", "EWMA span of a metric baseline, in points (60)", 0, 0},
@@ -192,6 +200,7 @@ static size_t spanmask;
 struct mser {
 	struct ewd e;
 	int svc, dir;          /* dir: 0 both, 1 up, -1 down */
+	double limit;          /* metric_limits, NAN when none */
 	int64_t last;
 	char *name, *labels;   /* labels as compact JSON */
 };
@@ -224,6 +233,7 @@ struct anom {
 	size_t msglen;
 	const struct mser *ms;
 	double value, baseline;
+	int sat;               /* a metric at saturation_share of its limit */
 	const struct sser *ss;
 	double dur_ms;
 	int is_error;
@@ -245,6 +255,7 @@ struct gkey {
 	/* metric */
 	char *name, *labels;
 	double baseline, peak, peakz;
+	int sat;
 	/* span */
 	char *op;
 	uint32_t errors;
@@ -258,7 +269,7 @@ struct gkey {
 struct gsvc {
 	int svc;
 	int64_t first, last;
-	double strength, sym;
+	double strength, sym, sat;
 	uint32_t n;
 };
 
@@ -579,6 +590,8 @@ group_add(struct group *g, const struct anom *a)
 				k->peakz = fabs(a->z);
 				k->peak = a->value;
 			}
+			if (a->sat)
+				k->sat = 1;
 			break;
 		case T_SPAN:
 			if (created) {
@@ -596,6 +609,8 @@ group_add(struct group *g, const struct anom *a)
 	}
 	g->a += delta;
 	s->strength += delta;
+	if (a->sat)
+		s->sat += 1;
 	if (!(a->type == T_METRIC && a->down))
 		s->sym += delta;
 	s->n++;
@@ -623,6 +638,7 @@ group_merge(struct group *a, struct group *b)
 		struct gsvc *f = &b->sv[i], *t = group_svc(a, f->svc, 1);
 		t->strength += f->strength;
 		t->sym += f->sym;
+		t->sat += f->sat;
 		t->n += f->n;
 		if (t->first == TS_NONE || f->first < t->first)
 			t->first = f->first;
@@ -651,6 +667,7 @@ group_merge(struct group *a, struct group *b)
 				t->peakz = k->peakz;
 				t->peak = k->peak;
 			}
+			t->sat |= k->sat;
 			for (uint32_t j = 0; j < k->ndurs && t->ndurs < 64; j++)
 				t->durs[t->ndurs++] = k->durs[j];
 			for (int j = 0; j < k->nsamples; j++)
@@ -1046,56 +1063,11 @@ on_foreign(struct stage *st, struct rec *r)
 
 /* ---- output of a group ---- */
 
-struct ranked {
-	int svc;
-	double score;
-	int64_t first;
-	uint32_t n;
-	int depth;
-};
-
-static const struct group *rank_g;
-
-/* Longest chain of anomalous callees below service index i of rank_g. */
 static int
-depth_of(int i, unsigned char *state, int *memo)
+callee_of(int from, int to, void *arg)
 {
-	const struct group *g = rank_g;
-	int best = 0;
-
-	if (state[i] == 2)
-		return memo[i];
-	if (state[i] == 1)
-		return 0;   /* a cycle: stop here */
-	state[i] = 1;
-	for (int j = 0; j < g->nsv; j++) {
-		/* Callee j explains caller i when it is clearly anomalous and
-		 * its trouble did not start after i's. */
-		if (j == i || g->sv[j].sym < rank_min_strength ||
-		    g->sv[j].sym < rank_explain_ratio * g->sv[i].sym ||
-		    g->sv[j].first > g->sv[i].first + secs(rank_onset_slack_s))
-			continue;
-		if (is_callee(g->sv[i].svc, g->sv[j].svc)) {
-			int d = 1 + depth_of(j, state, memo);
-			if (d > best)
-				best = d;
-		}
-	}
-	state[i] = 2;
-	memo[i] = best;
-	return best;
-}
-
-static int
-cmp_ranked(const void *x, const void *y)
-{
-	const struct ranked *a = x, *b = y;
-
-	if (a->score != b->score)
-		return a->score > b->score ? -1 : 1;
-	if (a->first != b->first)
-		return a->first < b->first ? -1 : 1;
-	return strcmp(svcs[a->svc].name, svcs[b->svc].name);
+	(void)arg;
+	return is_callee(from, to);
 }
 
 static int
@@ -1147,7 +1119,7 @@ struct limits {
 };
 
 static json_object *
-build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey **sorted,
+build_group(const struct group *g, const struct rank_cand *rk, int nrk, struct gkey **sorted,
 	    const struct limits *lim)
 {
 	json_object *o = stage_record("group"), *arr, *ev, *x;
@@ -1168,7 +1140,7 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 	arr = json_object_new_array();
 	for (int i = 0; i < nrk && i < lim->services; i++) {
 		x = json_object_new_object();
-		js_add_str(x, "service", svcs[rk[i].svc].name);
+		js_add_str(x, "service", rk[i].name);
 		js_add_double(x, "score", round3(rk[i].score));
 		js_add_ts(x, "first_ts", rk[i].first);
 		js_add_int(x, "anomalies", rk[i].n);
@@ -1213,6 +1185,8 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 		js_add_double(x, "baseline", k->baseline);
 		js_add_double(x, "peak", k->peak);
 		js_add_str(x, "direction", k->peak >= k->baseline ? "up" : "down");
+		if (k->sat)
+			js_add_bool(x, "saturated", 1);
 		js_add_ts(x, "first_ts", k->first);
 		json_object_array_add(arr, x);
 		c++;
@@ -1267,32 +1241,33 @@ build_group(const struct group *g, const struct ranked *rk, int nrk, struct gkey
 static int
 cmp_edge_order(const void *x, const void *y)
 {
-	const struct ranked *a = x, *b = y;
+	const struct rank_cand *a = x, *b = y;
 
-	return strcmp(svcs[a->svc].name, svcs[b->svc].name);
+	return strcmp(a->name, b->name);
 }
 
 static void
 emit_group(struct stage *st, struct group *g)
 {
-	struct ranked *rk = ecalloc((size_t)g->nsv + 1, sizeof *rk), *byname;
-	unsigned char *state = ecalloc((size_t)g->nsv + 1, 1);
-	int *memo = ecalloc((size_t)g->nsv + 1, sizeof *memo);
+	struct rank_cand *rk = ecalloc((size_t)g->nsv + 1, sizeof *rk), *byname;
+	struct rank_params rp = {rank_caller_factor, rank_min_strength, rank_explain_ratio,
+				 secs(rank_onset_slack_s), callee_of, NULL};
 	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
 	struct limits lim = {ev_logs, ev_samples, ev_metrics, ev_spans, ev_edges, ev_services,
 			     ev_alerts};
 	json_object *o;
 	size_t len;
 
-	rank_g = g;
 	for (int i = 0; i < g->nsv; i++) {
-		rk[i].svc = g->sv[i].svc;
+		rk[i].id = g->sv[i].svc;
+		rk[i].name = svcs[g->sv[i].svc].name;
+		rk[i].strength = g->sv[i].strength;
+		rk[i].sym = g->sv[i].sym;
+		rk[i].sat = g->sv[i].sat;
 		rk[i].first = g->sv[i].first;
 		rk[i].n = g->sv[i].n;
-		rk[i].depth = depth_of(i, state, memo);
-		rk[i].score = g->sv[i].strength * pow(rank_caller_factor, rk[i].depth);
 	}
-	qsort(rk, (size_t)g->nsv, sizeof *rk, cmp_ranked);
+	rank_run(rk, g->nsv, rank_m, &rp);
 	memcpy(sorted, g->karr, g->nk * sizeof *sorted);
 	qsort(sorted, g->nk, sizeof *sorted, cmp_logs);
 	/* Edges are listed over the ranked services in name order. */
@@ -1306,11 +1281,11 @@ emit_group(struct stage *st, struct group *g)
 		long long c = 0;
 		for (int i = 0; i < g->nsv && c < lim.edges; i++)
 			for (int j = 0; j < g->nsv && c < lim.edges; j++) {
-				if (!is_callee(byname[i].svc, byname[j].svc))
+				if (!is_callee(byname[i].id, byname[j].id))
 					continue;
 				json_object *x = json_object_new_object();
-				js_add_str(x, "from", svcs[byname[i].svc].name);
-				js_add_str(x, "to", svcs[byname[j].svc].name);
+				js_add_str(x, "from", byname[i].name);
+				js_add_str(x, "to", byname[j].name);
 				json_object_array_add(arr, x);
 				c++;
 			}
@@ -1348,8 +1323,6 @@ emit_group(struct stage *st, struct group *g)
 	group_out(st, g, o);
 	free(rk);
 	free(byname);
-	free(state);
-	free(memo);
 	free(sorted);
 }
 
@@ -1655,6 +1628,18 @@ metric_dir(const char *name)
 	return strcmp(d, "up") == 0 ? 1 : strcmp(d, "down") == 0 ? -1 : 0;
 }
 
+/* The limit metric_limits gives the metric name, or NAN. */
+static double
+metric_limit(const char *name)
+{
+	json_object *v;
+
+	if (metric_limits == NULL || !json_object_object_get_ex(metric_limits, name, &v) ||
+	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+		return NAN;
+	return json_object_get_double(v);
+}
+
 static int
 on_metric(struct stage *st, struct rec *r)
 {
@@ -1704,6 +1689,7 @@ on_metric(struct stage *st, struct rec *r)
 		m->name = estrdup(name);
 		m->labels = estrndup(lj, ljn);
 		m->dir = metric_dir(name);
+		m->limit = metric_limit(name);
 	}
 	m = *slot;
 	m->last = ts;
@@ -1724,6 +1710,7 @@ on_metric(struct stage *st, struct rec *r)
 		a.ms = m;
 		a.value = x;
 		a.baseline = m->e.mean;
+		a.sat = z > 0 && isfinite(m->limit) && x >= saturation_share * m->limit;
 		handle_anomaly(st, &a);
 		free(key);
 		if (++m->e.run >= metric_persist) {
@@ -1894,6 +1881,26 @@ on_start(struct stage *st)
 		stage_usage_error(st, "service_idle_s must be positive");
 	if (metric_directions && !json_object_is_type(metric_directions, json_type_object))
 		stage_usage_error(st, "metric_directions must be a mapping of metric name to up, down or both");
+	if (metric_limits) {
+		int ok = json_object_is_type(metric_limits, json_type_object);
+		if (ok) {
+			json_object_object_foreach(metric_limits, mk, mv) {
+				(void)mk;
+				if (!(json_object_is_type(mv, json_type_int) ||
+				      json_object_is_type(mv, json_type_double)) ||
+				    !(json_object_get_double(mv) > 0))
+					ok = 0;
+			}
+		}
+		if (!ok)
+			stage_usage_error(st, "metric_limits must be a mapping of metric name to a positive number");
+	}
+	if (!(saturation_share > 0 && saturation_share <= 1))
+		stage_usage_error(st, "saturation_share must be in (0, 1]");
+	rank_m = rank_method_parse(rank_method);
+	if (rank_m < 0)
+		stage_usage_error(st, "rank_method: unknown method '%s' (graph, strength)",
+				  rank_method ? rank_method : "");
 	for (tok = strtok_r(lv, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		int found = 0;
 		for (int i = 0; i < NLEVELS; i++)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -42,17 +43,28 @@
 
 #define TOPK 5
 #define BATCH 200               /* cases written per pass over the input */
+#define PUSH(arr, n, v) do { (arr) = erealloc((arr), ((n) + 1) * sizeof *(arr)); (arr)[(n)] = (v); } while (0)
 
 static const char *usage_text =
 	"usage: aiops-eval slice --out DIR [--pre SECONDS] [--post SECONDS] [--no-control] FILE\n"
+	"       aiops-eval cut [--until TIME] [--drop KIND[,KIND]...] [--merge FILE] FILE\n"
 	"       aiops-eval score [--format text|md|tsv|json] [--table summary|cases|both]\n"
-	"                        [--boot N] [--seed N] [--tolerance SECONDS] MANIFEST\n";
+	"                        [--boot N] [--seed N] [--tolerance SECONDS] [--prices JSON] MANIFEST\n";
 
 static void
 usage(int code)
 {
 	fputs(usage_text, code ? stderr : stdout);
 	exit(code);
+}
+
+/* The one file operand: arg, unless it is an option or one came before. */
+static const char *
+operand(const char *arg, const char *have)
+{
+	if ((arg[0] == '-' && arg[1]) || have)
+		usage(2);
+	return arg;
 }
 
 static double
@@ -85,9 +97,11 @@ struct sinc {
 	char *id, *raw, *fault, *service, *file;
 	int64_t start, end;             /* end: resolved, or start */
 	int64_t ws, we, cs, ce;         /* case and control windows [s, e); cs TS_NONE: none */
+	const char *from;               /* the control's rule: "before", "fault-free" or "-" */
 	FILE *fcase, *fctl;
 	struct smap svcs;
 	unsigned long nsig;            /* signals in the case window */
+	unsigned long nctl;            /* signals in the control window */
 };
 
 static int
@@ -147,6 +161,98 @@ xclose(FILE *f, const char *what)
 		efatal(1, "%s: write error", what);
 }
 
+/* Does [s, e) overlap a control already given to one of incs[0..n)? */
+static int
+ctl_taken(const struct sinc *incs, size_t n, int64_t s, int64_t e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (incs[i].cs != TS_NONE && s < incs[i].ce && incs[i].cs < e)
+			return 1;
+	return 0;
+}
+
+/*
+ * The controls, one window of length len per incident (incs sorted by
+ * start), never shared:
+ *   before      the latest window that ends at or before the incident's
+ *               start, overlaps no incident's busy span [start, end + post)
+ *               and starts inside the data;
+ *   fault-free  else the nearest free slot of the fault-free stretches: the
+ *               data span [dmin, dmax] less [start - len, end + post + len)
+ *               of every incident, each stretch tiled from its beginning
+ *               into windows of length len (ties: the earlier slot).
+ * An incident left without either has no control.
+ */
+static void
+place_controls(struct sinc *incs, size_t ninc, int64_t len, int64_t post_ns, int64_t dmin,
+	       int64_t dmax)
+{
+	int64_t *slot = NULL, t;
+	char *used = NULL;
+	size_t i, j, nslot = 0;
+	struct { int64_t s, e; } *z = emalloc((ninc + 1) * sizeof *z);
+
+	for (i = 0; i < ninc; i++) {
+		struct sinc *x = &incs[i];
+		int64_t e = x->start;
+		int moved = 1;
+		while (moved) {
+			moved = 0;
+			for (j = 0; j < ninc; j++) {
+				int64_t bs = incs[j].start, be = incs[j].end + post_ns;
+				if (e - len < be && e > bs) {
+					e = bs;
+					moved = 1;
+				}
+			}
+		}
+		if (e - len >= dmin && !ctl_taken(incs, i, e - len, e)) {
+			x->cs = e - len;
+			x->ce = e;
+			x->from = "before";
+		}
+	}
+	/* The fault-free stretches: zones sorted by start, merged on the way. */
+	for (i = 0; i < ninc; i++) {
+		z[i].s = incs[i].start - len;
+		z[i].e = incs[i].end + post_ns + len;
+	}
+	t = dmin;
+	for (i = 0; i <= ninc; i++) {
+		int64_t gap_end = i < ninc ? z[i].s : dmax;
+		for (; t + len <= gap_end; t += len) {
+			PUSH(slot, nslot, t);
+			nslot++;
+		}
+		if (i < ninc && z[i].e > t)
+			t = z[i].e;
+	}
+	used = ecalloc(nslot ? nslot : 1, 1);
+	for (i = 0; i < ninc; i++) {
+		struct sinc *x = &incs[i];
+		size_t best = nslot;
+		int64_t bd = 0;
+		if (x->cs != TS_NONE)
+			continue;
+		for (j = 0; j < nslot; j++) {
+			int64_t d = slot[j] > x->start ? slot[j] - x->start : x->start - slot[j];
+			if (used[j] || ctl_taken(incs, ninc, slot[j], slot[j] + len))
+				continue;
+			if (best == nslot || d < bd)
+				best = j, bd = d;
+		}
+		if (best < nslot) {
+			used[best] = 1;
+			x->cs = slot[best];
+			x->ce = slot[best] + len;
+			x->from = "fault-free";
+		}
+	}
+	free(used);
+	free(slot);
+	free(z);
+}
+
 static int
 cmd_slice(int argc, char **argv)
 {
@@ -173,12 +279,8 @@ cmd_slice(int argc, char **argv)
 			out = argv[++i];
 		else if (strcmp(argv[i], "--no-control") == 0)
 			control = 0;
-		else if (argv[i][0] == '-' && argv[i][1])
-			usage(2);
-		else if (in == NULL)
-			in = argv[i];
 		else
-			usage(2);
+			in = operand(argv[i], in);
 	}
 	if (out == NULL || in == NULL)
 		usage(2);
@@ -242,41 +344,23 @@ cmd_slice(int argc, char **argv)
 	if (ninc > 1)
 		qsort(incs, ninc, sizeof *incs, sinc_by_start);
 
-	/* Windows.  The control is the latest window of the same length that
-	 * ends at or before the incident's start and overlaps no incident's
-	 * busy span [start, end + post), inside the data. */
+	/* Windows and controls (see place_controls). */
 	for (i = 0; i < ninc; i++) {
-		struct sinc *x = &incs[i];
-		int64_t e = x->start;
-		int moved = 1;
-		x->file = safe_name(x->id, i);
-		x->ws = x->start - pre_ns;
-		x->we = x->start + post_ns;
-		x->cs = x->ce = TS_NONE;
-		if (!control || dmin == TS_NONE)
-			continue;
-		while (moved) {
-			moved = 0;
-			for (j = 0; j < ninc; j++) {
-				int64_t bs = incs[j].start, be = incs[j].end + post_ns;
-				if (e - len < be && e > bs && bs < e) {
-					e = bs;
-					moved = 1;
-				}
-			}
-		}
-		if (e - len >= dmin) {
-			x->cs = e - len;
-			x->ce = e;
-		}
+		incs[i].file = safe_name(incs[i].id, i);
+		incs[i].ws = incs[i].start - pre_ns;
+		incs[i].we = incs[i].start + post_ns;
+		incs[i].cs = incs[i].ce = TS_NONE;
+		incs[i].from = "-";
 	}
+	if (control && dmin != TS_NONE)
+		place_controls(incs, ninc, len, post_ns, dmin, dmax);
 	if (mkdir(out, 0777) < 0 && errno != EEXIST)
 		efatal(1, "%s: %s", out, strerror(errno));
 	snprintf(path, sizeof path, "%s/cases.tsv", out);
 	if ((tsv = fopen(path, "w")) == NULL)
 		efatal(1, "%s: %s", path, strerror(errno));
 	fprintf(tsv, "case\tincident\tfault\tservice\tstart\twindow_start\twindow_end\t"
-		"control_start\tcontrol_end\tsignals\n");
+		"control_start\tcontrol_end\tsignals\tcontrol_from\n");
 
 	/* Pass 2 (per batch of cases): the signals into their windows. */
 	for (b0 = 0; b0 < ninc || (ninc == 0 && b0 == 0); b0 += BATCH) {
@@ -325,6 +409,7 @@ cmd_slice(int argc, char **argv)
 				if (x->fctl && ns >= x->cs && ns < x->ce) {
 					fwrite(p, 1, n, x->fctl);
 					fputc('\n', x->fctl);
+					x->nctl++;
 				}
 			}
 		}
@@ -339,6 +424,16 @@ cmd_slice(int argc, char **argv)
 					fprintf(x->fcase, "%s\n", incs[j].raw);
 			xclose(x->fcase, "case.jsonl");
 			xclose(x->fctl, "control.jsonl");
+			/* A window without a signal measures no false alarm (the
+			 * data has no record there, e.g. alerts kept only around
+			 * faults): no control. */
+			if (x->fctl && x->nctl == 0) {
+				snprintf(path, sizeof path, "%s/%s/control.jsonl", out, x->file);
+				if (unlink(path) < 0)
+					efatal(1, "%s: %s", path, strerror(errno));
+				x->cs = x->ce = TS_NONE;
+				x->from = "empty";
+			}
 			sv = xopen(out, x->file, "services.txt", "w");
 			for (j = 0; j < x->svcs.cap; j++)
 				if (x->svcs.e[j].key)
@@ -351,10 +446,10 @@ cmd_slice(int argc, char **argv)
 			tsv_field(tsv, x->fault ? x->fault : "-");
 			fputc('\t', tsv);
 			tsv_field(tsv, x->service ? x->service : "-");
-			fprintf(tsv, "\t%s\t%s\t%s\t%s\t%s\t%lu\n", ts_format(x->start, tb[0]),
+			fprintf(tsv, "\t%s\t%s\t%s\t%s\t%s\t%lu\t%s\n", ts_format(x->start, tb[0]),
 				ts_format(x->ws, tb[1]), ts_format(x->we, tb[2]),
 				x->cs != TS_NONE ? ts_format(x->cs, tb[3]) : "-",
-				x->cs != TS_NONE ? ts_format(x->ce, tb[4]) : "-", x->nsig);
+				x->cs != TS_NONE ? ts_format(x->ce, tb[4]) : "-", x->nsig, x->from);
 		}
 	}
 	xclose(tsv, "cases.tsv");
@@ -371,12 +466,146 @@ cmd_slice(int argc, char **argv)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ cut */
+
+/* The ts of a signal line, or TS_NONE when it is no signal or has none. */
+static int64_t
+signal_ts(const char *p, size_t n, struct scan_result *sr)
+{
+	const char *t, *why;
+	int64_t ns;
+
+	if (scan_json(p, n, sr, &why) < 0 || sr->kind == NULL || !is_signal(sr->kind, sr->kind_len))
+		return TS_NONE;
+	t = strstr(p, "\"ts\":\"");
+	if (t == NULL || ts_parse(t + 6, TS_LEN, &ns, &why) < 0)
+		return TS_NONE;
+	return ns;
+}
+
+/* The signals of a --merge file, one line of look-ahead. */
+struct merge {
+	struct rec_reader r;
+	char *line;                     /* the next signal, NULL at the end */
+	size_t n;
+	int64_t ts;
+};
+
+static void
+merge_next(struct merge *m)
+{
+	struct scan_result sr;
+	const char *p;
+	size_t n;
+	int rc;
+
+	free(m->line);
+	m->line = NULL;
+	while ((rc = rec_getline(&m->r, &p, &n)) != REC_EOF) {
+		if (rc == REC_ERROR)
+			efatal(1, "%s: %s", m->r.name, strerror(errno));
+		if (rc == REC_LINE && (m->ts = signal_ts(p, n, &sr)) != TS_NONE) {
+			m->line = estrndup(p, n);
+			m->n = n;
+			return;
+		}
+	}
+}
+
+/* Writes the merge signals with ts < before (all: TS_NONE). */
+static void
+merge_upto(struct merge *m, int64_t before)
+{
+	while (m->line && (before == TS_NONE || m->ts < before)) {
+		fwrite(m->line, 1, m->n, stdout);
+		fputc('\n', stdout);
+		merge_next(m);
+	}
+}
+
+/*
+ * One arm's input from a case's window: every line copied, but the signals
+ * of a dropped kind and the signals with ts at or after --until left out;
+ * with --merge the signals of that file (in time order) put in among them.
+ */
+static int
+cmd_cut(int argc, char **argv)
+{
+	const char *in = NULL, *p, *why, *drop = "", *mfile = NULL;
+	int64_t until = TS_NONE;
+	struct rec_reader r;
+	struct scan_result sr;
+	struct merge m = {0};
+	size_t n, i;
+	int rc;
+
+	for (i = 1; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--until") == 0 && i + 1 < (size_t)argc) {
+			const char *t = argv[++i];
+			if (ts_parse(t, strlen(t), &until, &why) < 0)
+				efatal(2, "--until: '%s': %s", t, why);
+		} else if (strcmp(argv[i], "--drop") == 0 && i + 1 < (size_t)argc) {
+			drop = argv[++i];
+		} else if (strcmp(argv[i], "--merge") == 0 && i + 1 < (size_t)argc) {
+			mfile = argv[++i];
+		} else {
+			in = operand(argv[i], in);
+		}
+	}
+	if (in == NULL)
+		usage(2);
+	for (p = drop; *p;) {
+		size_t l = strcspn(p, ",");
+		if (!is_signal(p, l))
+			efatal(2, "--drop: '%.*s' is not log, metric, span or alert", (int)l, p);
+		p += l + (p[l] == ',');
+	}
+	if (mfile) {
+		if (rec_open(&m.r, mfile, 0) < 0)
+			efatal(1, "%s: %s", mfile, strerror(errno));
+		merge_next(&m);
+	}
+	if (rec_open(&r, in, 0) < 0)
+		efatal(1, "%s: %s", in, strerror(errno));
+	while ((rc = rec_getline(&r, &p, &n)) != REC_EOF) {
+		int64_t ns;
+		if (rc == REC_ERROR)
+			efatal(1, "%s: %s", in, strerror(errno));
+		if (rc == REC_LONG)     /* slice writes none */
+			efatal(1, "%s:%lu: line too long", in, r.line);
+		if ((ns = signal_ts(p, n, &sr)) != TS_NONE) {
+			const char *d;
+			int gone = 0;
+			for (d = drop; *d && !gone;) {
+				size_t l = strcspn(d, ",");
+				gone = l == sr.kind_len && memcmp(d, sr.kind, l) == 0;
+				d += l + (d[l] == ',');
+			}
+			if (gone || (until != TS_NONE && ns >= until))
+				continue;
+			merge_upto(&m, ns);
+		} else if (r.line > 1) {
+			merge_upto(&m, TS_NONE);    /* the labels after the signals */
+		}
+		fwrite(p, 1, n, stdout);
+		fputc('\n', stdout);
+	}
+	merge_upto(&m, TS_NONE);
+	rec_close(&r);
+	if (mfile)
+		rec_close(&m.r);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		efatal(1, "write error: %s", strerror(errno));
+	return 0;
+}
+
 /* ---------------------------------------------------------------- score */
 
-enum { M_RECALL, M_FA, M_AC1, M_AC3, M_AC5, M_AVG5, NMETRIC };
+enum { M_RECALL, M_FA, M_AC1, M_AC3, M_AC5, M_AVG5, M_REM, NMETRIC };
 static const char *const mname[NMETRIC] = {
-	"recall", "false_alarms_per_control", "ac1", "ac3", "ac5", "avg5"
+	"recall", "false_alarms_per_control", "ac1", "ac3", "ac5", "avg5", "remediation_match"
 };
+static json_object *prices;            /* --prices {MODEL: {input_per_1k, output_per_1k}} */
 
 struct ccase {                          /* one case of one arm */
 	char *arm, *system, *cid, *incident, *fault, *truth;
@@ -394,6 +623,8 @@ struct ccase {                          /* one case of one arm */
 	int ctl_failed;
 	double case_fp;                 /* unmatched groups in the case window */
 	double calls, llm_failures, wall;
+	int rem;                        /* remediation match: -1 no expected actions, 0, 1 */
+	double tokens, cost;            /* over llm_call records; NAN: unknown */
 	char **services;                /* the window's services (for references) */
 	size_t nservices;
 };
@@ -446,6 +677,8 @@ new_case(const char *arm, const char *system, const char *cid)
 	c->rank = -1;
 	c->ttd = c->mttd = NAN;
 	c->wall = NAN;
+	c->rem = -1;
+	c->cost = prices ? 0 : NAN;
 	return c;
 }
 
@@ -453,6 +686,8 @@ new_case(const char *arm, const char *system, const char *cid)
 struct stream {
 	struct match_inc *mi;
 	char **iid, **ifault, **isvc;
+	char ***iexp;                   /* expected_actions of each incident */
+	size_t *nexp;
 	int64_t *idet;
 	size_t ni;
 	struct match_grp *mg;
@@ -463,32 +698,49 @@ struct stream {
 	size_t *rn;
 	int *rerr;
 	size_t nr;
+	char **mgid, ***mact;           /* first remediation of each group: id, actions */
+	size_t *mn, nm;
 	double calls_rec, fail_rec, calls_end, fail_end;
+	double tokens, cost;            /* over llm_call records; NAN: a call without */
 	int64_t dmax;
 };
 
 static void
+free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
 stream_free(struct stream *s)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < s->ni; i++) {
 		free(s->iid[i]);
 		free(s->ifault[i]);
 		free(s->isvc[i]);
+		free_strv(s->iexp[i], s->nexp[i]);
 	}
+	for (i = 0; i < s->nm; i++) {
+		free(s->mgid[i]);
+		free_strv(s->mact[i], s->mn[i]);
+	}
+	free(s->iexp);
+	free(s->nexp);
+	free(s->mgid);
+	free(s->mact);
+	free(s->mn);
 	for (i = 0; i < s->ng; i++) {
 		free((char *)s->mg[i].id);
-		for (j = 0; j < s->mg[i].nservices; j++)
-			free(s->mg[i].services[j]);
-		free((char **)s->mg[i].services);
+		free_strv((char **)s->mg[i].services, s->mg[i].nservices);
 	}
 	for (i = 0; i < s->nr; i++) {
 		free(s->rgid[i]);
 		free(s->rtop[i]);
-		for (j = 0; j < s->rn[i]; j++)
-			free(s->rsvc[i][j]);
-		free(s->rsvc[i]);
+		free_strv(s->rsvc[i], s->rn[i]);
 	}
 	free(s->mi);
 	free(s->iid);
@@ -504,13 +756,44 @@ stream_free(struct stream *s)
 	memset(s, 0, sizeof *s);
 }
 
-#define PUSH(arr, n, v) do { (arr) = erealloc((arr), ((n) + 1) * sizeof *(arr)); (arr)[(n)] = (v); } while (0)
-
 static void
 see(struct stream *s, int64_t t)
 {
 	if (t != TS_NONE && (s->dmax == TS_NONE || t > s->dmax))
 		s->dmax = t;
+}
+
+/* The strings of array key of o (NULL, *n 0 when none). */
+static char **
+strings_of(json_object *o, const char *key, size_t *n)
+{
+	json_object *a = js_path(o, key);
+	char **v = NULL;
+	size_t i;
+
+	*n = 0;
+	for (i = 0; a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		if (json_object_is_type(e, json_type_string)) {
+			PUSH(v, *n, estrdup(json_object_get_string(e)));
+			(*n)++;
+		}
+	}
+	return v;
+}
+
+/* A call's price from --prices, NAN when there is no table or the model is
+ * not in it (an unknown cost is never 0). */
+static double
+call_price(const char *model, double tin, double tout)
+{
+	json_object *p;
+	double in, out;
+
+	if (prices == NULL || model == NULL || !json_object_object_get_ex(prices, model, &p) ||
+	    js_num(p, "input_per_1k", &in) < 0 || js_num(p, "output_per_1k", &out) < 0)
+		return NAN;
+	return tin / 1000.0 * in + tout / 1000.0 * out;
 }
 
 /* Reads path into s.  Returns 0, or -1 when it cannot be read. */
@@ -526,6 +809,7 @@ read_stream(const char *path, struct stream *s)
 
 	memset(s, 0, sizeof *s);
 	s->dmax = TS_NONE;
+	s->cost = prices ? 0 : NAN;
 	if (rec_open(&r, path, 0) < 0) {
 		json_tokener_free(tok);
 		return -1;
@@ -537,7 +821,8 @@ read_stream(const char *path, struct stream *s)
 			continue;
 		k = sr.kind;
 #define IS(str) (sr.kind_len == sizeof(str) - 1 && memcmp(k, str, sizeof(str) - 1) == 0)
-		if (!(IS("incident") || IS("group") || IS("rca") || IS("llm_call") || IS("stage_end")))
+		if (!(IS("incident") || IS("group") || IS("rca") || IS("llm_call") || IS("stage_end") ||
+		      IS("remediation")))
 			continue;
 		if ((o = js_parse(tok, p, n, NULL)) == NULL)
 			continue;
@@ -553,6 +838,8 @@ read_stream(const char *path, struct stream *s)
 				PUSH(s->ifault, s->ni, rcj && js_str(rcj, "fault") ? estrdup(js_str(rcj, "fault")) : NULL);
 				PUSH(s->isvc, s->ni, rcj && js_str(rcj, "service") ? estrdup(js_str(rcj, "service")) : NULL);
 				PUSH(s->idet, s->ni, ts_of(o, "detected_ts"));
+				PUSH(s->nexp, s->ni, 0);
+				PUSH(s->iexp, s->ni, strings_of(o, "expected_actions", &s->nexp[s->ni]));
 				PUSH(s->mi, s->ni, mi);
 				s->ni++;
 				see(s, mi.start);
@@ -620,8 +907,36 @@ read_stream(const char *path, struct stream *s)
 				s->nr++;
 				buf_free(&b);
 			}
+		} else if (IS("remediation")) {
+			const char *gid = js_str(o, "group_id");
+			json_object *st = js_path(o, "steps");
+			char **act = NULL;
+			size_t i, nact = 0, have = 0;
+			for (i = 0; gid && i < s->nm; i++)
+				have |= strcmp(s->mgid[i], gid) == 0;
+			if (gid && !have) {
+				for (i = 0; st && json_object_is_type(st, json_type_array) &&
+					    i < json_object_array_length(st); i++) {
+					const char *x = js_str(json_object_array_get_idx(st, i), "action");
+					if (x) {
+						PUSH(act, nact, estrdup(x));
+						nact++;
+					}
+				}
+				PUSH(s->mgid, s->nm, estrdup(gid));
+				PUSH(s->mact, s->nm, act);
+				PUSH(s->mn, s->nm, nact);
+				s->nm++;
+			}
 		} else if (IS("llm_call")) {
+			double tin, tout;
 			s->calls_rec++;
+			if (js_num(o, "tokens_in", &tin) == 0 && js_num(o, "tokens_out", &tout) == 0) {
+				s->tokens += tin + tout;
+				s->cost += call_price(js_str(o, "model"), tin, tout);
+			} else {
+				s->tokens = s->cost = NAN;
+			}
 			if (json_object_object_get_ex(o, "error", &v) && v != NULL &&
 			    !(json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0))
 				s->fail_rec++;
@@ -702,6 +1017,10 @@ score_case(struct ccase *c, const char *dir)
 	match_run(s.mi, s.ni, s.mg, s.ng, (int64_t)llround(tol_s * 1e9));
 	c->calls = s.calls_rec > s.calls_end ? s.calls_rec : s.calls_end;
 	c->llm_failures = s.fail_rec > s.fail_end ? s.fail_rec : s.fail_end;
+	/* Calls counted by a stage_end without their llm_call records: their
+	 * tokens are unknown. */
+	c->tokens = s.calls_end > s.calls_rec ? NAN : s.tokens;
+	c->cost = s.calls_end > s.calls_rec ? NAN : s.cost;
 	for (i = 0; i < s.ng; i++)
 		c->case_fp += !s.mg[i].taken;
 	if (pi < 0) {
@@ -719,6 +1038,16 @@ score_case(struct ccase *c, const char *dir)
 	for (k = 1; k <= TOPK; k++)
 		c->acc[k] = 0;
 	c->rank = -1;
+	{
+		long gi = s.mi[pi].group, mi = -1;
+		for (i = 0; gi >= 0 && i < s.nm; i++)
+			if (strcmp(s.mgid[i], s.mg[gi].id) == 0) {
+				mi = (long)i;
+				break;
+			}
+		c->rem = match_actions(mi >= 0 ? s.mact[mi] : NULL, mi >= 0 ? s.mn[mi] : 0,
+				       s.iexp[pi], s.nexp[pi]);
+	}
 	if (s.mi[pi].group >= 0) {
 		const struct match_grp *g = &s.mg[s.mi[pi].group];
 		long ri = rca_of(&s, g->id);
@@ -759,6 +1088,8 @@ score_control(struct ccase *c, const char *dir, double hours)
 	c->fa = (double)s.ng;
 	c->calls += s.calls_rec > s.calls_end ? s.calls_rec : s.calls_end;
 	c->llm_failures += s.fail_rec > s.fail_end ? s.fail_rec : s.fail_end;
+	c->tokens += s.calls_end > s.calls_rec ? NAN : s.tokens;
+	c->cost += s.calls_end > s.calls_rec ? NAN : s.cost;
 	stream_free(&s);
 }
 
@@ -929,6 +1260,7 @@ struct row {
 	double v[NMETRIC], lo[NMETRIC], hi[NMETRIC];
 	size_t vn[NMETRIC];
 	double fa_hour, mttd50, mttd90, ttd50, ttd90, calls, llm_fail, sec;
+	double tokens, cost;            /* sums; NAN when one is unknown */
 	double lift;                    /* AC@1 minus the first arm's, NAN for the first */
 	double p;                       /* McNemar's exact p on AC@1 pairs, NAN: none */
 	unsigned long b, c;
@@ -974,6 +1306,7 @@ make_row(const char *arm, const char *kind, const char *val, const char *label)
 	r.slice = label;
 	r.lift = r.p = NAN;
 	r.sec = 0;
+	r.cost = prices ? 0 : NAN;
 	for (i = 0; i < ncc; i++) {
 		const struct ccase *c = &cc[i];
 		if (strcmp(c->arm, arm) || !in_slice(c, kind, val))
@@ -998,6 +1331,10 @@ make_row(const char *arm, const char *kind, const char *val, const char *label)
 				dvec_push(&tt, c->ttd);
 			r.calls += c->calls;
 			r.llm_fail += c->llm_failures;
+			r.tokens += c->tokens;
+			r.cost += c->cost;
+			if (c->rem >= 0)
+				dvec_push(&d[M_REM], c->rem);
 			if (isfinite(c->wall)) {
 				r.sec += c->wall;
 				nsec++;
@@ -1176,7 +1513,7 @@ row_json(const struct row *r)
 	js_add_int(o, "controls", (int64_t)r->nctl);
 	for (m = 0; m < NMETRIC; m++) {
 		json_object *x = json_object_new_object();
-		if (r->is_ref && (m == M_RECALL || m == M_FA)) {
+		if (r->is_ref && (m == M_RECALL || m == M_FA || m == M_REM)) {
 			json_object_put(x);
 			continue;
 		}
@@ -1196,6 +1533,8 @@ row_json(const struct row *r)
 		json_object_object_add(o, "model_ttd_p90_s", jnum(r->ttd90));
 		json_object_object_add(o, "llm_calls", jnum(r->calls));
 		json_object_object_add(o, "llm_failures", jnum(r->llm_fail));
+		json_object_object_add(o, "llm_tokens", jnum(r->tokens));
+		json_object_object_add(o, "cost_usd", jnum(r->cost));
 		json_object_object_add(o, "seconds_per_case", jnum(r->sec));
 	}
 	json_object_object_add(o, "lift_ac1", jnum(r->lift));
@@ -1277,6 +1616,10 @@ case_json(const struct ccase *c)
 		json_object_object_add(o, "case_false_positives", c->failed ? NULL : jnum(c->case_fp));
 		json_object_object_add(o, "llm_calls", jnum(c->calls));
 		json_object_object_add(o, "llm_failures", jnum(c->llm_failures));
+		json_object_object_add(o, "llm_tokens", jnum(c->tokens));
+		json_object_object_add(o, "cost_usd", jnum(c->cost));
+		json_object_object_add(o, "remediation_match",
+				       c->failed || c->rem < 0 ? NULL : json_object_new_boolean(c->rem));
 		json_object_object_add(o, "seconds", jnum(c->wall));
 	}
 	return o;
@@ -1309,12 +1652,14 @@ cmd_score(int argc, char **argv)
 			seed = (uint64_t)num_arg("--seed", argv[++i], 0);
 		} else if (strcmp(argv[i], "--tolerance") == 0 && i + 1 < (size_t)argc) {
 			tol_s = num_arg("--tolerance", argv[++i], 0);
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			usage(2);
-		} else if (manifest == NULL) {
-			manifest = argv[i];
+		} else if (strcmp(argv[i], "--prices") == 0 && i + 1 < (size_t)argc) {
+			const char *v = argv[++i];
+			json_object_put(prices);
+			prices = json_tokener_parse(v);
+			if (prices == NULL || !json_object_is_type(prices, json_type_object))
+				efatal(2, "--prices: not a JSON object {MODEL: {input_per_1k, output_per_1k}}");
 		} else {
-			usage(2);
+			manifest = operand(argv[i], manifest);
 		}
 	}
 	if (manifest == NULL)
@@ -1396,7 +1741,8 @@ cmd_score(int argc, char **argv)
 				"arm", "slice", "cases", "failed", "recall [95% CI]",
 				"FA/control [95% CI]", "FA/h", "MTTD s p50/p90", "model TTD s p50/p90",
 				"AC@1 [95% CI]", "AC@3 [95% CI]", "AC@5 [95% CI]", "Avg@5 [95% CI]",
-				"LLM calls", "LLM failures", "s/case", "lift AC@1", "McNemar p (b/c)",
+				"remediation [95% CI]", "LLM calls", "LLM failures", "LLM tokens", "cost USD",
+				"s/case", "lift AC@1", "McNemar p (b/c)",
 			};
 			struct table t = {sizeof h / sizeof *h, 0, NULL};
 			char *cells[sizeof h / sizeof *h];
@@ -1432,8 +1778,11 @@ cmd_score(int argc, char **argv)
 				cells[k++] = fci(r, M_AC3, 1);
 				cells[k++] = fci(r, M_AC5, 1);
 				cells[k++] = fci(r, M_AVG5, 1);
+				cells[k++] = r->is_ref ? estrdup("-") : fci(r, M_REM, 1);
 				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->calls, 0);
 				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->llm_fail, 0);
+				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->tokens, 0);
+				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->cost, 4);
 				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->sec, 2);
 				cells[k++] = isfinite(r->lift) ? fnum(r->lift, 3) : estrdup("-");
 				if (isfinite(r->p)) {
@@ -1452,7 +1801,8 @@ cmd_score(int argc, char **argv)
 		if (strcmp(tables, "summary")) {
 			static const char *h[] = {
 				"arm", "system", "case", "fault", "truth", "top-5", "rank",
-				"model TTD s", "false alarms in control", "LLM calls", "LLM failures", "s",
+				"model TTD s", "false alarms in control", "remediation", "LLM calls",
+				"LLM failures", "LLM tokens", "cost USD", "s",
 			};
 			struct table t = {sizeof h / sizeof *h, 0, NULL};
 			char *cells[sizeof h / sizeof *h];
@@ -1470,8 +1820,12 @@ cmd_score(int argc, char **argv)
 				cells[k++] = fmt_rank(c);
 				cells[k++] = c->is_ref ? estrdup("-") : fnum(c->ttd, 1);
 				cells[k++] = fmt_ctl(c);
+				cells[k++] = estrdup(c->is_ref || c->rem < 0 ? "-" : c->failed ? "failed" :
+						     c->rem ? "match" : "no match");
 				cells[k++] = c->is_ref ? estrdup("-") : fnum(c->calls, 0);
 				cells[k++] = c->is_ref ? estrdup("-") : fnum(c->llm_failures, 0);
+				cells[k++] = c->is_ref ? estrdup("-") : fnum(c->tokens, 0);
+				cells[k++] = c->is_ref ? estrdup("-") : fnum(c->cost, 4);
 				cells[k++] = c->is_ref ? estrdup("-") : fnum(c->wall, 2);
 				tab_add(&t, cells);
 			}
@@ -1505,6 +1859,7 @@ cmd_score(int argc, char **argv)
 	for (i = 0; i < narms; i++)
 		free(arms[i]);
 	free(arms);
+	json_object_put(prices);
 	return 0;
 }
 
@@ -1520,6 +1875,8 @@ main(int argc, char **argv)
 		return cmd_slice(argc - 1, argv + 1);
 	if (strcmp(argv[1], "score") == 0)
 		return cmd_score(argc - 1, argv + 1);
+	if (strcmp(argv[1], "cut") == 0)
+		return cmd_cut(argc - 1, argv + 1);
 	warnf("unknown command '%s'", argv[1]);
 	usage(2);
 	return 2;

@@ -624,20 +624,13 @@ fault_ok(const struct incident *in)
 	return a && a->fault && in->fault && strcmp(a->fault, in->fault) == 0;
 }
 
-/* -1 without an expected_actions label, else 0 or 1. */
+/* -1 without an expected_actions label, else 0 or 1 (lib/match). */
 static int
 remed_ok(const struct incident *in)
 {
 	const struct remed *m = remed_of(in->g);
-	size_t i, j;
 
-	if (in->nexpected == 0)
-		return -1;
-	for (i = 0; m && i < m->nactions; i++)
-		for (j = 0; j < in->nexpected; j++)
-			if (strcmp(m->actions[i], in->expected[j]) == 0)
-				return 1;
-	return 0;
+	return match_actions(m ? m->actions : NULL, m ? m->nactions : 0, in->expected, in->nexpected);
 }
 
 /* "a,b,c", or NULL for no list. */

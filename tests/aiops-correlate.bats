@@ -141,6 +141,44 @@ tojson_len() {
 	printf '%s' "$1" | wc -c
 }
 
+@test "saturation: a service at its declared limit ranks first, even above the callee that would explain it" {
+	# Without limits, the graph rule blames the slower callee (orders-db).
+	run -0 aiops-correlate "$SCEN/cpu_saturation.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(jq -r '[.services[].service] | join(",")' <<<"$g")" = orders-db,api,web ]
+	[ "$(jq '[.evidence.metrics[] | select(.saturated)] | length' <<<"$g")" -eq 0 ]
+	# api's CPU (a ratio) reaches 0.997 of its limit 1: api first, shown as saturated.
+	run -0 aiops-correlate --metric-limits '{"cpu_usage": 1}' "$SCEN/cpu_saturation.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r '[.services[].service] | join(",")' <<<"$g")" = api,orders-db,web ]
+	[ "$(jq -c '[.evidence.metrics[] | select(.saturated) | [.service, .name]]' <<<"$g")" = '[["api","cpu_usage"]]' ]
+	# Below saturation_share of the limit it is not saturation.
+	run -0 aiops-correlate --metric-limits '{"cpu_usage": 1}' --saturation-share 1 "$SCEN/cpu_saturation.jsonl"
+	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ]
+	# The limits of other metrics change nothing; the other scenarios are unchanged.
+	run -0 aiops-correlate --metric-limits '{"latency_p95_ms": 100000}' "$SCEN/cpu_saturation.jsonl"
+	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ]
+	diff <(aiops-correlate "$SCEN/db_latency.jsonl" | groups) \
+		<(aiops-correlate --metric-limits '{"cpu_usage": 1}' "$SCEN/db_latency.jsonl" | groups)
+}
+
+@test "rank_method: strength ranks by the plain sum (no call graph); bad methods and limits are usage errors" {
+	run -0 aiops-correlate --rank-method strength "$SCEN/db_latency.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(jq -r '.services[0].service' <<<"$g")" = api ]
+	run -0 aiops-correlate --rank-method graph "$SCEN/db_latency.jsonl"
+	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ]
+	run aiops-correlate --rank-method pagerank </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"rank_method: unknown method 'pagerank'"* ]]
+	run aiops-correlate --metric-limits '{"cpu_usage": "full"}' </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"metric_limits must be a mapping"* ]]
+	run aiops-correlate --saturation-share 1.5 </dev/null
+	[ "$status" -eq 2 ]
+}
+
 @test "the incident label passes through untouched after the groups it matches" {
 	run -0 aiops-correlate "$SCEN/db_latency.jsonl"
 	[ "$(printf '%s\n' "$output" | jq -r .kind | grep -v '^stage' | tr '\n' ' ')" = "run group incident " ]

@@ -8,6 +8,8 @@ load test_helper
 
 setup() {
 	cd "$AIOPS_ROOT" || exit 1
+	# An eval is logged to MLflow: into the test's directory, not ./mlruns.
+	export MLFLOW_TRACKING_URI=$BATS_TEST_TMPDIR/mlruns
 }
 
 # Record makers for hand-built final streams.
@@ -172,6 +174,47 @@ T0=2024-05-01T10
 failed/failed" ]
 }
 
+@test "remediation match, LLM tokens and cost per row and case; cost n/a when unpriced, never 0" {
+	d=$BATS_TEST_TMPDIR
+	call() { # model tokens_in tokens_out
+		jq -n -c --arg m "$1" --argjson i "$2" --argjson o "$3" \
+			'{kind: "llm_call", stage: "rca", model: $m, tokens_in: $i, tokens_out: $o}'
+	}
+	rem() { # group action
+		jq -n -c --arg g "$1" --arg a "$2" '{kind: "remediation", group_id: $g, steps: [{action: $a}]}'
+	}
+	header >"$d/m.tsv"
+	for i in 1 2 3; do
+		mkdir -p "$d/c$i"
+		{
+			inc "I$i" "$T0:10:00.000Z" "$T0:15:00.000Z" a f | if [ $i -lt 3 ]; then jq -c '.expected_actions = ["restart"]'; else cat; fi
+			grp G1 "$T0:10:10.000Z" "$T0:10:20.000Z" "$T0:12:00.000Z" a
+			rca G1 a
+			rem G1 "$([ $i = 1 ] && echo restart || echo scale_out)"
+			call m1 1000 200
+		} >"$d/c$i/final.jsonl"
+		row A sys "c$i" "I$i" case 0.1 ok 1 "$d/c$i" >>"$d/m.tsv"
+	done
+	mkdir -p "$d/k1"
+	call m1 500 100 >"$d/k1/final.jsonl"
+	row A sys c1 I1 control 0.1 ok 1 "$d/k1" >>"$d/m.tsv"
+	prices='{"m1": {"input_per_1k": 0.01, "output_per_1k": 0.1}}'
+	run -0 aiops-eval score --format json --prices "$prices" "$d/m.tsv"
+	# I1 restart = expected, I2 scale_out != restart, I3 has no label.
+	[ "$(jq -c '.rows[0] | [.remediation_match.value, .remediation_match.n, .llm_tokens, .cost_usd]' <<<"$output")" = '[0.5,2,4200,0.105]' ]
+	[ "$(jq -c '[.cases[] | select(.arm == "A") | [.remediation_match, .llm_tokens, .cost_usd]]' <<<"$output")" = '[[true,1800,0.045],[false,1200,0.03],[null,1200,0.03]]' ]
+	# No price table: tokens, and the cost unknown.
+	run -0 aiops-eval score --format json "$d/m.tsv"
+	[ "$(jq -c '.rows[0] | [.llm_tokens, .cost_usd]' <<<"$output")" = '[4200,null]' ]
+	run -0 aiops-eval score --format tsv --table summary "$d/m.tsv"
+	[ "$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i } NR == 2 { print $c["LLM tokens"], $c["cost USD"], $c["remediation [95% CI]"] }' <<<"$output")" = "4200 n/a 0.500 [0.000,1.000]" ]
+	# A call of a model the table does not price: the cost is unknown.
+	call m2 10 10 >>"$d/c2/final.jsonl"
+	run -0 aiops-eval score --format json --prices "$prices" "$d/m.tsv"
+	[ "$(jq -c '[.rows[0].cost_usd, [.cases[] | select(.arm == "A") | .cost_usd]]' <<<"$output")" = '[null,[0.045,null,0.03]]' ]
+	run -2 aiops-eval score --prices '[1]' "$d/m.tsv"
+}
+
 @test "lift and McNemar's exact test against the first arm, case by case" {
 	d=$BATS_TEST_TMPDIR
 	header >"$d/m.tsv"
@@ -201,7 +244,7 @@ failed/failed" ]
 	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
 	run -0 aiops-eval slice --pre 300 --post 420 --out "$d/s" "$d/stream.jsonl"
 	[ "$(wc -l <"$d/s/cases.tsv")" -eq 4 ]
-	while IFS=$'\t' read -r cid inc fault _ start ws we cs ce nsig; do
+	while IFS=$'\t' read -r cid inc fault _ start ws we cs ce nsig _; do
 		[ "$cid" = case ] && continue
 		# The window: exactly the signals in [start - 300 s, start + 420 s).
 		want=$(jq -c --arg a "$ws" --arg b "$we" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
@@ -221,13 +264,70 @@ failed/failed" ]
 	done <"$d/s/cases.tsv"
 }
 
+@test "slice: controls from a fault-free stretch when no window fits before the incident; never on an incident, never shared" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 5 --duration 4h --faults 3 --out "$d/data" >/dev/null
+	# Three faults eight minutes apart, early in a four-hour set (as on
+	# Nezha): a 35-minute window fits before the first only.
+	jq -c 'input_line_number as $i
+		| .start_ts = "2024-05-01T10:\(40 + 8 * ($i - 1)):00.000Z"
+		| .resolved_ts = "2024-05-01T10:\(43 + 8 * ($i - 1)):00.000Z" | del(.detected_ts)' \
+		"$d/data/incidents.jsonl" >"$d/inc" && mv "$d/inc" "$d/data/incidents.jsonl"
+	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
+	run -0 aiops-eval slice --pre 1500 --post 600 --out "$d/s" "$d/stream.jsonl"
+	[ "$(awk -F'\t' 'NR > 1 { print $11 }' "$d/s/cases.tsv" | tr '\n' ' ')" = "before fault-free fault-free " ]
+	# A fault-free control is at least one window length (2100 s) clear of
+	# every incident's span [start, resolved + post).
+	last=$(jq -r 'select(.kind == "incident") | .resolved_ts' "$d/stream.jsonl" | sort | tail -1)
+	free_from=$(jq -n -r --arg l "$last" '($l | sub("\\.000Z$"; "Z") | fromdate) + 600 + 2100 | todate')
+	while IFS=$'\t' read -r cid _ _ _ _ _ _ cs ce _ from; do
+		[ "$cid" = case ] && continue
+		[ "$(jq -n --arg a "$cs" --arg b "$ce" '($b | sub("\\.000Z$"; "Z") | fromdate) - ($a | sub("\\.000Z$"; "Z") | fromdate)')" = 2100 ]
+		# On no incident (with post_s after its end).
+		[ "$(jq -c --arg a "$cs" --arg b "$ce" 'select(.kind == "incident" and .start_ts < $b
+			and ((.resolved_ts | sub("\\.000Z$"; "Z") | fromdate) + 600 | todate) > ($a | sub("\\.000Z$"; "Z")))' "$d/stream.jsonl")" = "" ]
+		if [ "$from" = fault-free ]; then [[ "${cs%.000Z}Z" > "$free_from" || "${cs%.000Z}Z" = "$free_from" ]]; fi
+		# It holds the stretch's signals and no label.
+		[ "$(grep -c '"kind":"incident"' "$d/s/$cid/control.jsonl")" -eq 0 ]
+		want=$(jq -c --arg a "$cs" --arg b "$ce" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
+		[ "$want" -gt 0 ]
+		[ "$(grep -vc '"kind":"run"' "$d/s/$cid/control.jsonl")" -eq "$want" ]
+	done <"$d/s/cases.tsv"
+	# Every control its own window: none counted twice.
+	[ "$(awk -F'\t' 'NR > 1 { print $8 }' "$d/s/cases.tsv" | sort | uniq -d)" = "" ]
+	# Deterministic: the same cut again.
+	aiops-eval slice --pre 1500 --post 600 --out "$d/t" "$d/stream.jsonl"
+	cmp "$d/s/cases.tsv" "$d/t/cases.tsv"
+	# A stretch with no signal (data kept only around the faults, as in the
+	# GAIA alerts) gives no control: nothing could false-alarm there.
+	jq -c 'select((.kind | IN("log", "metric", "span")) and .ts >= "2024-05-01T11:30:00.000Z"
+		and .ts < "2024-05-01T13:59:00.000Z" | not)' "$d/stream.jsonl" >"$d/gappy.jsonl"
+	run -0 aiops-eval slice --pre 1500 --post 600 --out "$d/g" "$d/gappy.jsonl"
+	[ "$(awk -F'\t' 'NR > 1 { print $8 $11 }' "$d/g/cases.tsv" | tr '\n' ' ')" = "2024-05-01T10:05:00.000Zbefore -empty -empty " ]
+	[ "$(find "$d/g" -name control.jsonl | wc -l)" -eq 1 ]
+}
+
+@test "slice: a control window is never given to two incidents" {
+	d=$BATS_TEST_TMPDIR
+	aiops-synth --seed 5 --duration 1h --faults 3 --out "$d/data" >/dev/null
+	# Two faults a minute apart: the latest window before the second is
+	# the first's.
+	jq -c 'input_line_number as $i | .start_ts = "2024-05-01T10:\(40 + $i):00.000Z"
+		| .resolved_ts = "2024-05-01T10:\(41 + $i):00.000Z"' "$d/data/incidents.jsonl" | head -2 >"$d/inc"
+	mv "$d/inc" "$d/data/incidents.jsonl"
+	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
+	run -0 aiops-eval slice --pre 300 --post 60 --out "$d/s" "$d/stream.jsonl"
+	[ "$(awk -F'\t' 'NR > 1 { print $8 }' "$d/s/cases.tsv" | sort | uniq -d)" = "" ]
+	[ "$(awk -F'\t' 'NR > 1 && $8 != "-"' "$d/s/cases.tsv" | wc -l)" -eq 2 ]
+}
+
 @test "slice keeps alert records in the windows (alert-only datasets)" {
 	d=$BATS_TEST_TMPDIR
 	(cd "$FIX/alerts" && aiops-load --alerts gaia --tz +08:00 2>/dev/null) >"$d/stream.jsonl"
 	[ "$(grep -c '"kind":"alert"' "$d/stream.jsonl")" -gt 0 ]
 	run -0 aiops-eval slice --no-control --pre 600 --post 600 --out "$d/s" "$d/stream.jsonl"
 	n=0
-	while IFS=$'\t' read -r cid _ _ _ _ ws we _ _ nsig; do
+	while IFS=$'\t' read -r cid _ _ _ _ ws we _ _ nsig _; do
 		[ "$cid" = case ] && continue
 		want=$(jq -c --arg a "$ws" --arg b "$we" 'select(.kind == "alert" and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
 		[ "$(grep -c '"kind":"alert"' "$d/s/$cid/case.jsonl")" -eq "$want" ]
@@ -256,6 +356,9 @@ failed/failed" ]
 	run -2 aiops-eval slice --pre x --out /tmp/x f
 	[ "$output" = "aiops-eval: --pre: 'x' is not a number >= 0" ]
 	run -2 aiops-eval score --format xml m
+	run -2 aiops-eval cut --drop smell f
+	[ "$output" = "aiops-eval: --drop: 'smell' is not log, metric, span or alert" ]
+	run -2 aiops-eval cut --until yesterday f
 	run -0 aiops-eval --help
 	[ "${lines[0]%% *}" = "usage:" ]
 }
@@ -271,19 +374,112 @@ synth_set() { # dir seed
 	synth_set "$d/data" 7
 	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
 		--format json --keep "$d/k" --quiet -j 2
-	[ "$(jq -c '.rows[0] | [.arm, .slice, .cases, .failed, .controls]' <<<"$output")" = '["basic","all",5,0,5]' ]
+	# Three controls: the windows before INC-002 and INC-005 are those of
+	# INC-001 and INC-004 (not counted twice), and no stretch of this set is
+	# a window clear of every fault.
+	[ "$(jq -c '.rows[0] | [.arm, .slice, .cases, .failed, .controls]' <<<"$output")" = '["basic","all",5,0,3]' ]
 	[ "$(jq '[.cases[] | select(.arm == "basic")] | length' <<<"$output")" -eq 5 ]
 	[ "$(jq -r '.rows[0].recall.value >= 0.6' <<<"$output")" = true ]
 	[ "$(jq -r '[.rows[] | .arm] | unique | join(",")' <<<"$output")" = "basic,ref:constant-loo,ref:random" ]
 	# The kept run: every case's streams, the manifest, all four formats.
 	for f in text md tsv json; do [ -s "$d/k/eval.$f" ]; done
-	[ "$(find "$d/k/runs/1" -name 02-rca.jsonl | wc -l)" -eq 10 ]
+	[ "$(find "$d/k/runs/1" -name 02-rca.jsonl | wc -l)" -eq 8 ]
 	[ "$(jq -c . "$d/k/eval.json")" = "$(jq -c . <<<"$output")" ]
 	# The same run again, one job at a time: the same numbers.
 	first=$(jq -c 'del(.rows[].seconds_per_case, .cases[].seconds)' <<<"$output")
 	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
 		--format json --quiet -j 1
 	[ "$(jq -c 'del(.rows[].seconds_per_case, .cases[].seconds)' <<<"$output")" = "$first" ]
+}
+
+@test "harness eval: delay and ablation arms, each one more row, their inputs cut as documented" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--delays 0,120 --ablate logs,metrics --format json --table summary --keep "$d/k" --quiet -j 2
+	[ "$(jq -r '[.rows[] | select(.slice == "all") | .arm] | join(" ")' <<<"$output")" = \
+		"basic basic@delay=0s basic@delay=120s basic-no-logs basic-no-metrics ref:constant-loo ref:random" ]
+	# A delay arm runs no control (a control has no start to cut at); an
+	# ablation arm runs them, cut the same way.
+	[ "$(jq -c '[.rows[] | select(.slice == "all" and (.reference | not)) | [.cases, .failed, .controls]]' <<<"$output")" = \
+		'[[5,0,3],[5,0,0],[5,0,0],[5,0,3],[5,0,3]]' ]
+	# The delay arm's input: the case window up to start + 120 s, no later.
+	n=0
+	while IFS=$'\t' read -r cid _ _ _ start ws _; do
+		[ "$cid" = case ] && continue
+		until=$(jq -n -r --arg s "$start" '($s | sub("\\.000Z$"; "Z") | fromdate) + 120 | todate | sub("Z$"; ".000Z")')
+		in=$d/k/runs/3/c/data/$cid/case/input.jsonl
+		want=$(jq -c --arg a "$ws" --arg b "$until" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/k/src/0/cases/$cid/case.jsonl" | wc -l)
+		[ "$want" -gt 0 ]
+		[ "$(jq -c 'select(.kind | IN("log", "metric", "span"))' "$in" | wc -l)" -eq "$want" ]
+		[ "$(grep -c '"kind":"incident"' "$in")" -ge 1 ]
+		[ ! -e "$d/k/runs/3/c/data/$cid/control" ]
+		n=$((n + 1))
+	done <"$d/k/src/0/cases/cases.tsv"
+	[ "$n" -eq 5 ]
+	# The ablation arms: no record of the dropped kind, every other kept.
+	for f in "$d"/k/runs/4/c/data/*/*/input.jsonl; do
+		[ "$(grep -c '"kind":"log"' "$f")" -eq 0 ]
+		[ "$(grep -c '"kind":"\(metric\|span\)"' "$f")" -eq "$(grep -c '"kind":"\(metric\|span\)"' "$(dirname "$f")/window.jsonl")" ]
+	done
+	[ "$(grep -c '"kind":"log"' "$d"/k/runs/1/c/data/001-INC-001/case/input.jsonl)" -gt 0 ]
+	[ "$(cat "$d"/k/runs/5/c/data/*/*/input.jsonl | grep -c '"kind":"metric"')" -eq 0 ]
+	[ "$(find "$d/k/runs/5/c" -name input.jsonl | wc -l)" -eq 8 ]
+}
+
+@test "harness eval: the noise arm merges aiops-synth distractors into every window, in time order" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--noise --format json --table summary --keep "$d/k" --quiet -j 2
+	[ "$(jq -c '[.rows[] | select(.slice == "all" and (.reference | not)) | [.arm, .cases, .failed, .controls]]' <<<"$output")" = \
+		'[["basic",5,0,3],["basic+noise",5,0,3]]' ]
+	n=0
+	while IFS=$'\t' read -r cid _ _ _ _ ws we cs ce _; do
+		[ "$cid" = case ] && continue
+		for role in case control; do
+			jd=$d/k/runs/2/c/data/$cid/$role
+			[ -e "$jd" ] || continue
+			if [ $role = case ]; then a=$ws b=$we; else a=$cs b=$ce; fi
+			# The window's own lines, unchanged and in their order.
+			cmp <(grep -v '"service":"distractor-' "$jd/input.jsonl") "$jd/window.jsonl"
+			# Distractors: only there, only in the window, all signals in time order.
+			run -0 jq -s -c --arg a "$a" --arg b "$b" '[map(select(.service // "" | startswith("distractor-")))
+				| length > 0, all(.ts >= $a and .ts < $b)] + [map(select(.kind | IN("log", "metric", "span")) | .ts) | . == sort]' "$jd/input.jsonl"
+			[ "$output" = '[true,true,true]' ]
+			# The labels still last.
+			[ $role = control ] || [ "$(tail -n 1 "$jd/input.jsonl" | jq -r .kind)" = incident ]
+			n=$((n + 1))
+		done
+	done <"$d/k/src/0/cases/cases.tsv"
+	[ "$n" -eq 8 ]
+	[ "$(grep -c distractor- "$d"/k/runs/1/c/data/*/*/input.jsonl | awk -F: '{ s += $2 } END { print s }')" -eq 0 ]
+}
+
+@test "harness eval: the evaluation is one MLflow run with the tables as artifacts and the headline numbers as metrics" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	run -0 --separate-stderr aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--format json --keep "$d/k" -j 2
+	json=$output
+	[[ "$stderr" == *"aiops-harness: eval: MLflow run "* ]]
+	# One run: the evaluation's (the case pipes log nothing).
+	[ "$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags | wc -l)" -eq 1 ]
+	r=$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags)
+	cmp "$r/artifacts/eval/table.tsv" "$d/k/eval.tsv"
+	cmp "$r/artifacts/eval/table.md" "$d/k/eval.md"
+	want=$(jq -r '.rows[] | select(.arm == "basic" and .slice == "all") | .recall.value' <<<"$json")
+	[ "$(awk '{ print $2 }' "$r/metrics/basic.all.recall")" = "$want" ]
+	want=$(jq -r '.rows[] | select(.arm == "ref:random" and .slice == "all") | .ac3.value' <<<"$json")
+	[ "$(awk '{ print $2 }' "$r/metrics/ref_random.all.ac3")" = "$want" ]
+	[ -s "$r/metrics/basic.all.false_alarms_per_control" ]
+	# Unknown numbers are not metrics (no price table: no cost).
+	[ ! -e "$r/metrics/basic.all.cost_usd" ]
+	# Off with mlflow.enabled=false.
+	rm -rf "$d/mlruns"
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--set mlflow.enabled=false --format json --quiet
+	[ ! -e "$d/mlruns" ]
 }
 
 @test "harness eval: cases directories, per system rows, md output" {
@@ -318,6 +514,9 @@ synth_set() { # dir seed
 	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . -j 0
 	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . --format xml
 	run -2 aiops-harness eval --config examples/configs/basic.yaml --system x
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . --ablate smell
+	[ "$output" = "aiops-harness: eval: --ablate takes logs, traces, metrics or alerts" ]
+	run -2 aiops-harness eval --config examples/configs/basic.yaml --dataset . --delays 1,x
 }
 
 @test "harness eval: ground truth reaches no model request in an eval run (canary)" {
