@@ -130,6 +130,20 @@ amap_get(const struct amap *m, const char *key, size_t n)
 	return NULL;
 }
 
+const struct amap_ent *
+amap_get_icase(const struct amap *m, const char *key, size_t n)
+{
+	const struct amap_ent *e = amap_get(m, key, n), *best = NULL;
+
+	if (e)
+		return e;
+	for (size_t i = 0; i < AMAP_SIZE; i++)
+		if (m->e[i].key && m->e[i].klen == n && strncasecmp(m->e[i].key, key, n) == 0 &&
+		    (best == NULL || m->e[i].prio < best->prio))
+			best = &m->e[i];
+	return best;
+}
+
 /* A member at a path where each dot may be part of a key or a separator
  * ("resource.service.name" finds {"resource":{"service.name":...}}). */
 json_object *
@@ -257,6 +271,44 @@ wdouble(struct buf *b, double v)
 			break;
 	}
 	w(b, t, strlen(t));
+}
+
+void
+wspan(struct buf *b, int64_t ts, const char *svc, const char *tid, const char *sid,
+      const char *pid, const char *name, int64_t dur, const char *status)
+{
+	WS(b, "\"ts\":");
+	wts(b, ts);
+	WS(b, ",\"service\":");
+	wstrz(b, svc);
+	WS(b, ",\"trace_id\":");
+	wstrz(b, tid);
+	WS(b, ",\"span_id\":");
+	wstrz(b, sid);
+	WS(b, ",\"parent_id\":");
+	if (pid && *pid && strspn(pid, "0") != strlen(pid))
+		wstrz(b, pid);
+	else
+		WS(b, "null");
+	WS(b, ",\"name\":");
+	wstrz(b, name);
+	WS(b, ",\"duration_ms\":");
+	wms(b, dur);
+	WS(b, ",\"status\":\"");
+	w(b, status, strlen(status));
+	buf_addc(b, '"');
+}
+
+void
+wmetric(struct buf *b, int64_t ts, const char *svc, const char *name)
+{
+	WS(b, "\"ts\":");
+	wts(b, ts);
+	WS(b, ",\"service\":");
+	wstrz(b, svc);
+	WS(b, ",\"name\":");
+	wstrz(b, name);
+	WS(b, ",\"value\":");
 }
 
 /* Milliseconds from nanoseconds, exactly ("28.522"); by hand, without
@@ -694,18 +746,37 @@ rd_blank(const char *p, size_t n)
 	return 1;
 }
 
-void
-rd_reject(struct rd_src *s, unsigned long line, const char *raw, size_t n, const char *fmt, ...)
+static void
+vreject(struct rd_src *s, unsigned long line, const char *raw, size_t n, size_t max,
+	const char *fmt, va_list ap)
 {
 	char reason[400];
-	va_list ap;
 
 	if (s->quiet)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
+	stage_reject(s->st, s->path, line, raw, n < max ? n : max, n, "%s", reason);
+}
+
+void
+rd_reject(struct rd_src *s, unsigned long line, const char *raw, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreject(s, line, raw, n, n, fmt, ap);
 	va_end(ap);
-	stage_reject(s->st, s->path, line, raw, n, n, "%s", reason);
+}
+
+void
+rd_reject_cut(struct rd_src *s, unsigned long line, const char *raw, size_t n, size_t max,
+	      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreject(s, line, raw, n, max, fmt, ap);
+	va_end(ap);
 }
 
 void

@@ -72,6 +72,9 @@ struct amap {
  * aliases.  Returns 0, or -1 with why naming the bad entry. */
 int rd_amap_build(struct amap *m, json_object *columns, char *why, size_t whyn);
 const struct amap_ent *amap_get(const struct amap *m, const char *key, size_t n);
+/* The same, else the entry whose key equals key without case (the first
+ * in priority order): for header names. */
+const struct amap_ent *amap_get_icase(const struct amap *m, const char *key, size_t n);
 
 /* A signal produced from an input record, before its id is known. */
 struct rd_pend {
@@ -162,6 +165,9 @@ void rd_count_in(struct rd_src *s);
 /* A reject of the record at line (unless quiet). */
 void rd_reject(struct rd_src *s, unsigned long line, const char *raw, size_t n, const char *fmt,
 	       ...) __attribute__((format(printf, 5, 6)));
+/* The same with raw cut to max bytes (the reject says raw_truncated). */
+void rd_reject_cut(struct rd_src *s, unsigned long line, const char *raw, size_t n, size_t max,
+		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Queues a signal whose body is s->body[off..len). */
 void rd_pend(struct rd_src *s, int64_t ts, unsigned k, int kind, size_t off);
 /* Resets the queue (aiops-load calls it before next()). */
@@ -210,6 +216,12 @@ void wstrz(struct buf *b, const char *s);
 void wjson(struct buf *b, json_object *v);
 void wts(struct buf *b, int64_t ns);
 void wdouble(struct buf *b, double v);
+/* A span body's fields from "ts" to "status" (no closing brace): parent_id
+ * is null when pid is NULL, empty or all zeros; dur in ns. */
+void wspan(struct buf *b, int64_t ts, const char *svc, const char *tid, const char *sid,
+	   const char *pid, const char *name, int64_t dur, const char *status);
+/* A metric body's fields from "ts" to "value": (the value itself is the caller's). */
+void wmetric(struct buf *b, int64_t ts, const char *svc, const char *name);
 /* Milliseconds from nanoseconds, exactly ("28.522"), for ns >= 0 (every
  * reader rejects a negative duration first). */
 void wms(struct buf *b, int64_t ns);

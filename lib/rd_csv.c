@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "csv.h"
 #include "err.h"
@@ -71,7 +72,7 @@ csv_header(struct rd_src *f, const char *p, size_t n)
 		}
 		c_->colname[i] = name;
 		c_->colfld[i] = -1;
-		e = amap_get(&f->amap, name, len);
+		e = amap_get_icase(&f->amap, name, len);
 		if (e && (rd_role_flds[f->role] >> e->fld & 1) && e->fld != F_ATTRS) {
 			c_->colfld[i] = e->fld;
 			c_->colmult[i] = e->mult;
@@ -84,7 +85,7 @@ csv_header(struct rd_src *f, const char *p, size_t n)
 		if (c_->label_cols) {
 			for (size_t j = 0; j < rd_alen(c_->label_cols); j++) {
 				const char *l = json_object_get_string(json_object_array_get_idx(c_->label_cols, j));
-				if (l && strcmp(l, name) == 0 && i < 512)
+				if (l && strcasecmp(l, name) == 0 && i < 512)
 					c_->is_label[i] = 1;
 			}
 		}

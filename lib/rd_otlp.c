@@ -203,13 +203,7 @@ otlp_point(struct rd_src *f, json_object *dp, const char *svc, json_object *m,
 		rd_reject(f, line, raw, n, "%s: missing metric name", where);
 		return;
 	}
-	WS(b, "\"ts\":");
-	wts(b, ts);
-	WS(b, ",\"service\":");
-	wstrz(b, svc);
-	WS(b, ",\"name\":");
-	wstrz(b, name);
-	WS(b, ",\"value\":");
+	wmetric(b, ts, svc, name);
 	if ((v = rd_get(dp, "asDouble")) == NULL)
 		v = rd_get(dp, "asInt");
 	if (v == NULL) {
@@ -267,26 +261,7 @@ otlp_span(struct rd_src *f, json_object *sp, const char *svc, unsigned long line
 		rd_reject(f, line, raw, n, "%s: unknown span status", where);
 		return;
 	}
-	WS(b, "\"ts\":");
-	wts(b, ts);
-	WS(b, ",\"service\":");
-	wstrz(b, svc);
-	WS(b, ",\"trace_id\":");
-	wstrz(b, tid);
-	WS(b, ",\"span_id\":");
-	wstrz(b, sid);
-	WS(b, ",\"parent_id\":");
-	if (pid && *pid && strspn(pid, "0") != strlen(pid))
-		wstrz(b, pid);
-	else
-		WS(b, "null");
-	WS(b, ",\"name\":");
-	wstrz(b, name);
-	WS(b, ",\"duration_ms\":");
-	wms(b, end - ts);
-	WS(b, ",\"status\":\"");
-	w(b, stat, strlen(stat));
-	buf_addc(b, '"');
+	wspan(b, ts, svc, tid, sid, pid, name, end - ts, stat);
 	if (rd_alen(rd_get(sp, "attributes")) > 0) {
 		WS(b, ",\"attrs\":");
 		wkvlist(b, rd_get(sp, "attributes"));
