@@ -541,10 +541,13 @@ synth_set() { # dir seed
 	  rca: {prompt: $AIOPS_ROOT/examples/prompts/rca.txt}
 	  remediation: {prompt: $AIOPS_ROOT/examples/prompts/remediate.txt, catalog: $AIOPS_ROOT/examples/actions.yaml}
 	YAML
+	# Every arm: the delay sweep, the ablations and the distractor noise too.
 	run -0 --separate-stderr aiops-harness eval --config "$d/model.yaml" --dataset "$d/data" --keep "$d/k" \
-		--format json --quiet -j 2
+		--format json --quiet -j 2 --delays 60 --ablate logs --noise
 	fake_llm_stop "$d/srv"
 	[ "$(jq '.rows[0].llm_calls' <<<"$output")" -gt 0 ]
+	# (one row per arm, each of which called the model)
+	[ "$(jq '[.rows[] | select(.slice == "all" and (.arm | test("^ref:") | not)) | select(.llm_calls > 0)] | length' <<<"$output")" -ge 4 ]
 	[ -s "$d/req.log" ]
 	run grep -c CANARY "$d/req.log"
 	[ "$output" = 0 ]
