@@ -28,6 +28,9 @@ struct csv {
 	int colsel[NFLD];       /* the column chosen for each field, or -1 */
 	int is_label[512];
 	struct csv_row row;
+	/* Per-file constants (dataset.<role>.service / .name): the value of a
+	 * row without that column, or with it empty (single-series files). */
+	const char *const_service, *const_name;
 };
 
 static int
@@ -98,9 +101,11 @@ csv_header(struct rd_src *f, const char *p, size_t n)
 	}
 	if (f->role == RD_METRICS && c_->wide < 0)
 		c_->wide = c_->colsel[F_NAME] < 0 && c_->colsel[F_VALUE] < 0;
-	if (f->role == RD_METRICS && !c_->wide && (c_->colsel[F_NAME] < 0 || c_->colsel[F_VALUE] < 0)) {
-		snprintf(f->why, sizeof f->why, "%s:%lu: csv header has no %s column", f->path,
-			 f->rd.line, c_->colsel[F_NAME] < 0 ? "metric name" : "value");
+	if (f->role == RD_METRICS && !c_->wide &&
+	    ((c_->colsel[F_NAME] < 0 && c_->const_name == NULL) || c_->colsel[F_VALUE] < 0)) {
+		snprintf(f->why, sizeof f->why, "%s:%lu: csv header has no %s column%s", f->path,
+			 f->rd.line, c_->colsel[F_NAME] < 0 ? "metric name" : "value",
+			 c_->colsel[F_NAME] < 0 ? " (a single-series file: set dataset.metrics.name)" : "");
 		return -1;
 	}
 	c_->have_header = 1;
@@ -177,14 +182,17 @@ parse_csv(struct rd_src *f, const char *p, size_t n, unsigned long line)
 		rd_pend(f, ts, 1, 0, off);
 		return;
 	}
-	if ((c = col(f, F_SERVICE)) == NULL) {
+	if ((c = col(f, F_SERVICE)) == NULL && c_->const_service == NULL) {
 		rd_reject(f, line, p, n, "missing service");
 		return;
 	}
 	WS(b, "\"ts\":");
 	wts(b, ts);
 	WS(b, ",\"service\":");
-	wstr(b, c->p, c->n);
+	if (c)
+		wstr(b, c->p, c->n);
+	else
+		wstrz(b, c_->const_service);
 	if (f->role == RD_LOGS) {
 		const char *lv = "INFO";
 		if ((c = col(f, F_LEVEL)) != NULL) {
@@ -224,13 +232,16 @@ parse_csv(struct rd_src *f, const char *p, size_t n, unsigned long line)
 		return;
 	}
 	if (f->role == RD_METRICS && !c_->wide) {
-		if ((c = col(f, F_NAME)) == NULL) {
+		if ((c = col(f, F_NAME)) == NULL && c_->const_name == NULL) {
 			b->len = off;
 			rd_reject(f, line, p, n, "missing metric name");
 			return;
 		}
 		WS(b, ",\"name\":");
-		wstr(b, c->p, c->n);
+		if (c)
+			wstr(b, c->p, c->n);
+		else
+			wstrz(b, c_->const_name);
 		WS(b, ",\"value\":");
 		c = &c_->row.f[c_->colsel[F_VALUE]];
 		if (wvalue_text(b, c->p, c->n) < 0) {
@@ -388,6 +399,13 @@ csv_open(struct rd_src *s)
 		c->wide = json_object_get_boolean(v);
 	if ((v = rd_get(s->cfg, "labels")) != NULL && json_object_is_type(v, json_type_array))
 		c->label_cols = v;
+	c->const_service = js_str(s->cfg, "service");
+	c->const_name = s->role == RD_METRICS ? js_str(s->cfg, "name") : NULL;
+	if ((c->const_service && !js_utf8_valid(c->const_service, strlen(c->const_service))) ||
+	    (c->const_name && !js_utf8_valid(c->const_name, strlen(c->const_name)))) {
+		snprintf(s->why, sizeof s->why, "dataset.%s.service/name: invalid UTF-8", rn);
+		return -1;
+	}
 	return 0;
 }
 

@@ -12,7 +12,7 @@ extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nez
 	rd_nezha_log, rd_nezha_faults;
 extern const struct rd_format rd_text, rd_syslog, rd_access_log, rd_error_log, rd_log4j;
 extern const struct rd_format rd_rcaeval, rd_rcaeval_inject;
-extern const struct rd_format rd_zipkin, rd_jaeger, rd_prometheus;
+extern const struct rd_format rd_zipkin, rd_jaeger, rd_prometheus, rd_otlp_doc;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
@@ -33,6 +33,7 @@ const struct rd_format *const rd_formats[] = {
 	&rd_zipkin,
 	&rd_jaeger,
 	&rd_prometheus,
+	&rd_otlp_doc,
 	NULL,
 };
 

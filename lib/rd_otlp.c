@@ -14,6 +14,7 @@
 #include "err.h"
 #include "js.h"
 #include "rd.h"
+#include "rd_doc.h"
 
 static void wanyvalue(struct buf *b, json_object *av);
 
@@ -657,4 +658,56 @@ const struct rd_format rd_otlp = {
 	.roles = 1u << RD_LOGS | 1u << RD_METRICS | 1u << RD_TRACES,
 	.probe = otlp_probe,
 	.next = otlp_next,
+};
+
+/*
+ * otlp_doc: the same OTLP requests as whole JSON documents, pretty-printed
+ * or not (the opentelemetry-proto examples, an exporter's request body
+ * saved with an editor).  A document is one record in, like a line of the
+ * line form; its signals get ids role:LINE.K.
+ */
+static int
+otlp_doc_next(struct rd_src *s)
+{
+	json_object *o;
+	const char *raw;
+	size_t rawn;
+	int r;
+
+	if ((r = rd_doc_next(s, s->priv, &o, &raw, &rawn)) <= 0 || o == NULL)
+		return r;
+	rd_count_in(s);
+	if (!json_object_is_type(o, json_type_object))
+		rd_reject_cut(s, s->line, raw, rawn, 4096, "not an OTLP request (a JSON object)");
+	else
+		parse_otlp(s, o, s->line, raw, rawn);
+	json_object_put(o);
+	return 1;
+}
+
+/* A document that starts with '{' and holds a resource array key; the line
+ * form scores higher when each line is a whole request. */
+static int
+otlp_doc_probe(const struct rd_probe *p)
+{
+	static const char *const keys[][2] = {
+		{"\"resourceSpans\"", NULL}, {"\"resourceLogs\"", NULL}, {"\"resourceMetrics\"", NULL},
+	};
+
+	if (rd_doc_first(p) != '{')
+		return 0;
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (rd_doc_has(p, keys[i]))
+			return 90;
+	return 0;
+}
+
+const struct rd_format rd_otlp_doc = {
+	.name = "otlp_doc",
+	.exts = ".json",
+	.roles = 1u << RD_LOGS | 1u << RD_METRICS | 1u << RD_TRACES,
+	.probe = otlp_doc_probe,
+	.open = rd_doc_open,
+	.next = otlp_doc_next,
+	.close = rd_doc_close,
 };

@@ -265,3 +265,42 @@ reconciles() { # output
 		"[1,\"invalid JSON: expected a member name (not strict JSON: trailing commas and numbers such as 039.5, 1., 1e or NaN are not JSON)\",4096,true,$(stat -c %s "$d/traces.json")]" ]
 	reconciles "$output"
 }
+
+@test "csv: a single-series file (NAB's timestamp,value) takes its service and name from the config" {
+	local d; d=$(scratch)
+	mkdir -p "$d/nab"
+	printf 'timestamp,value\n2014-04-01 00:00:00,20.5\n2014-04-01 00:05:00,\n2014-04-01 00:10:00,x\n' >"$d/nab/ec2_cpu.csv"
+	# Without the constants: the header error says which line to add.
+	printf 'dataset:\n  metrics: {files: ec2_cpu.csv}\n' >"$d/none.yaml"
+	run --separate-stderr aiops-load --config "$d/none.yaml" --dataset "$d/nab"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ec2_cpu.csv:1: csv header has no metric name column (a single-series file: set dataset.metrics.name)"* ]]
+	printf 'dataset:\n  metrics: {files: ec2_cpu.csv, service: ec2, name: cpu}\n' >"$d/c.yaml"
+	run -0 --separate-stderr aiops-load --config "$d/c.yaml" --dataset "$d/nab"
+	[ "$(jq -c 'select(.kind == "metric") | [.service, .name, .value]' <<<"$output" | paste -sd' ')" = \
+		'["ec2","cpu",20.5] ["ec2","cpu",null]' ]
+	# The bad value is a reject, and the counts reconcile.
+	[ "$(jq -c 'select(.kind == "reject") | [.line, (.reason | test("not a number"))]' <<<"$output")" = '[4,true]' ]
+	jq -e 'select(.kind == "stage_end") | .records_in == 3 and .rejects == 1' <<<"$output"
+	# A column wins over the constant.
+	printf 'ts,service,value\n2014-04-01 00:00:00,db,1\n2014-04-01 00:01:00,,2\n' >"$d/nab/two.csv"
+	printf 'dataset:\n  metrics: {files: two.csv, service: ec2, name: cpu}\n' >"$d/two.yaml"
+	run -0 --separate-stderr aiops-load --config "$d/two.yaml" --dataset "$d/nab"
+	[ "$(jq -r 'select(.kind == "metric") | .service' <<<"$output" | paste -sd' ')" = "db ec2" ]
+}
+
+@test "otlp_doc: a pretty-printed OTLP request (the opentelemetry-proto examples' shape) loads as downloaded" {
+	local d; d=$(scratch)
+	cp "$FIX/load/otlp-doc/traces.json" "$d/traces.json"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	[ "$(jq -r 'select(.kind == "run") | .dataset.files[0].format' <<<"$output")" = otlp_doc ]
+	[ "$(jq -c 'select(.kind == "span") | [.id, .service, .span_id, .parent_id, .duration_ms, .ts]' <<<"$output")" = \
+		'["traces:1","my.service","EEE19B7EC3C1B174","EEE19B7EC3C1B173",1000,"2018-12-13T14:51:00.000Z"]' ]
+	[[ "$stderr" != *"multi-line JSON"* ]]
+	# A damaged request is one reject naming what is missing; counts reconcile.
+	jq 'del(.resourceSpans[0].scopeSpans)' "$FIX/load/otlp-doc/traces.json" >"$d/traces.json"
+	jq . "$FIX/load/otlp-doc/traces.json" >>"$d/traces.json"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	[ "$(jq -c 'select(.kind == "reject") | [.line, (.reason | test("scopeSpans"))]' <<<"$output")" = '[1,true]' ]
+	jq -e 'select(.kind == "stage_end") | .records_in == 2 and .rejects == 1 and .kinds.span == 1' <<<"$output"
+}
