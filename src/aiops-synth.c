@@ -1389,7 +1389,7 @@ bg_msg(char *buf, size_t n, int s, const char **level)
 			    tables[rint_n(6)], irange(1, 999999));
 		else if (r < 95)
 			snprintf(buf, n, "connection authorized: user=%s "
-			    "database=shop host=%s", svcs[irange(2, 4)].name, ip);
+			    "database=shop host=%s", svcs[irange(2, nsvc > 4 ? 4 : nsvc - 1)].name, ip);
 		else
 			snprintf(buf, n, "temporary file: path "
 			    "\"base/pgsql_tmp/pgsql_tmp%d.%d\", size %d", irange(100, 9999),

@@ -32,6 +32,18 @@ incident() {
 	done
 }
 
+@test "--services 4 (the least): a database's log names only services that exist" {
+	local d="$BATS_TEST_TMPDIR/s4"
+	# Before the fix a database log line named svcs[4] of a 4-entry array
+	# (ASan: heap-buffer-overflow; the eval's noise arm runs this).
+	run -0 aiops-synth --seed 5 --services 4 --faults 0 --start 2024-05-01T00:00:00Z --duration 2h --out "$d"
+	names=$(jq -r '.service' "$d/logs.jsonl" "$d/metrics.jsonl" | sort -u | paste -sd' ')
+	users=$(jq -r 'select(.message | test("connection authorized: user=")) | .message | capture("user=(?<u>[^ ]+)").u' \
+		"$d/logs.jsonl" | sort -u)
+	[ -n "$users" ]
+	for u in $users; do [[ " $names " == *" $u "* ]]; done
+}
+
 @test "gives the same bytes for the same seed" {
 	aiops-synth "${SMALL[@]}" --out "$BATS_TEST_TMPDIR/b"
 	diff -r "$A" "$BATS_TEST_TMPDIR/b"
