@@ -1360,6 +1360,14 @@ emit_group(struct stage *st, struct group *g)
 	free(sorted);
 }
 
+/* The best group that was not detected, the records read per kind (log,
+ * metric, span), and why nothing was detected (see say_nothing_detected). */
+static uint64_t n_seen[3];
+static char why_none[400];
+static double undet_best = -1;
+static unsigned undet_types;
+static size_t undet_signals;
+
 static void
 close_group(struct stage *st, size_t idx)
 {
@@ -1367,10 +1375,14 @@ close_group(struct stage *st, size_t idx)
 
 	memmove(open_g + idx, open_g + idx + 1, (nopen - idx - 1) * sizeof *open_g);
 	nopen--;
-	if (g->detected)
+	if (g->detected) {
 		n_detected++;
-	else
+	} else {
 		n_undetected++;
+		if (g->score > undet_best)
+			undet_best = g->score, undet_types = (unsigned)g->types,
+			undet_signals = g->nsignals;
+	}
 	if (g->detected || emit_undetected)
 		emit_group(st, g);
 	group_free(g);
@@ -2052,6 +2064,8 @@ say_losses(void)
 		      (unsigned long long)dropped_group_keys, max_group_keys);
 }
 
+static void say_nothing_detected(void);
+
 static int
 on_end(struct stage *st)
 {
@@ -2067,6 +2081,7 @@ on_end(struct stage *st)
 		close_group(st, best);
 	}
 	say_losses();
+	say_nothing_detected();
 	if (llm_triage) {
 		char err[512];
 		int rc = 0;
@@ -2094,6 +2109,8 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "groups", (int64_t)emitted);
 	js_add_int(end, "groups_detected", (int64_t)n_detected);
 	js_add_int(end, "groups_undetected", (int64_t)n_undetected);
+	if (why_none[0])
+		js_add_str(end, "nothing_detected", why_none);
 	js_add_int(end, "anomalies", (int64_t)n_anomalies);
 	if (n_alerts) {
 		js_add_int(end, "alerts", (int64_t)n_alerts);
@@ -2130,10 +2147,48 @@ add_end(struct stage *st, json_object *end)
 	}
 }
 
+/* When no group was detected, why (no signals, fewer signal types than
+ * min_types, no anomaly, or the best candidate against the thresholds):
+ * stage_end's nothing_detected, which aiops-harness prints. */
+static void
+say_nothing_detected(void)
+{
+	static const char *const kname[3] = {"logs", "metrics", "spans"};
+	int kinds = 0, last = 0;
+	char *w = why_none;
+	size_t n = sizeof why_none;
+
+	if (n_detected > 0 || n_alerts > 0)
+		return;
+	for (int k = 0; k < 3; k++)
+		if (n_seen[k])
+			kinds++, last = k;
+	if (kinds == 0)
+		snprintf(w, n, "no log, metric or span records in the input");
+	else if (kinds < min_types)
+		snprintf(w, n, "only %s seen (%llu records) and min_types is %lld (%llu candidate "
+			 "groups; pipeline.correlation.min_types: 1 lets one signal type detect)",
+			 kname[last], (unsigned long long)n_seen[last], min_types,
+			 (unsigned long long)n_undetected);
+	else if (n_anomalies == 0)
+		snprintf(w, n, "no anomaly in %llu logs, %llu metrics, %llu spans",
+			 (unsigned long long)n_seen[0], (unsigned long long)n_seen[1],
+			 (unsigned long long)n_seen[2]);
+	else if (undet_best >= 0)
+		snprintf(w, n, "%llu anomalies made %llu candidate groups; the best scored %.1f of "
+			 "detect_threshold %g, with %zu signals of %d types (min_signals %lld, "
+			 "min_types %lld)", (unsigned long long)n_anomalies,
+			 (unsigned long long)n_undetected, undet_best, detect_threshold, undet_signals,
+			 __builtin_popcount(undet_types), min_signals, min_types);
+	else
+		snprintf(w, n, "%llu anomalies, no group formed", (unsigned long long)n_anomalies);
+}
+
 /* The record handlers note when a record arrived, for --measure-latency. */
 static int
 h_log(struct stage *st, struct rec *r)
 {
+	n_seen[0]++;
 	if (measure_latency)
 		rec_t0 = ts_mono();
 	return on_log(st, r);
@@ -2142,6 +2197,7 @@ h_log(struct stage *st, struct rec *r)
 static int
 h_metric(struct stage *st, struct rec *r)
 {
+	n_seen[1]++;
 	if (measure_latency)
 		rec_t0 = ts_mono();
 	return on_metric(st, r);
@@ -2150,6 +2206,7 @@ h_metric(struct stage *st, struct rec *r)
 static int
 h_span(struct stage *st, struct rec *r)
 {
+	n_seen[2]++;
 	if (measure_latency)
 		rec_t0 = ts_mono();
 	return on_span(st, r);

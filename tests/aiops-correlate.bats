@@ -679,3 +679,22 @@ $d/calls.jsonl:0" ]
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"span_attr_pending"* ]]
 }
+
+@test "nothing detected: stage_end says why, and aiops-harness prints it (issue 15, item 5)" {
+	local d=$BATS_TEST_TMPDIR
+	printf '{"kind":"x"}\n' >"$d/none"
+	run -0 --separate-stderr aiops-correlate "$d/none"
+	[ "$(tail -n1 <<<"$output" | jq -r .nothing_detected)" = "no log, metric or span records in the input" ]
+	# metrics only, with min_types 2: the setting is named
+	head -n 3000 "$AIOPS_ROOT/examples/data/metrics.jsonl" | aiops-load --metrics /dev/stdin --logs /dev/null --traces /dev/null --incidents /dev/null 2>/dev/null >"$d/metrics"
+	run -0 --separate-stderr aiops-correlate "$d/metrics"
+	[[ "$(tail -n1 <<<"$output" | jq -r .nothing_detected)" == "only metrics seen (3000 records) and min_types is 2 ("*"pipeline.correlation.min_types: 1 lets one signal type detect)" ]]
+	# something detected: no note
+	run -0 pipe "aiops-load --dataset '$AIOPS_ROOT/examples/data' 2>/dev/null | aiops-correlate | tail -n1 | jq -r .nothing_detected"
+	[ "$output" = null ]
+	# the harness says it on stderr
+	mkdir -p "$d/ds"
+	jq -c 'select(.timestamp < "2024-05-01T10:05:00")' "$AIOPS_ROOT/examples/data/metrics.jsonl" >"$d/ds/metrics.jsonl"
+	run -0 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" --dataset "$d/ds" --set mlflow.tracking_uri=null
+	[[ "$stderr" == *"aiops-harness: note: nothing detected: only metrics seen ("*"records) and min_types is 2"* ]]
+}
