@@ -52,7 +52,8 @@ enum rank_method { RANK_GRAPH, RANK_STRENGTH };
 struct rank_params {
 	double caller_factor, min_strength, explain_ratio;
 	int64_t onset_slack_ns;
-	/* from -> to is a known call (caller to callee). */
+	/* from -> to is a call the graph may follow (caller to callee): the
+	 * caller decides which known calls are evidence enough. */
 	int (*is_callee)(int from, int to, void *arg);
 	void *arg;
 };

@@ -75,6 +75,7 @@ static long long service_cap = 4;
 static double rank_caller_factor = 0.25, rank_min_strength = 1, rank_explain_ratio = 0.25;
 static double rank_onset_slack_s = 60;
 static const char *rank_method = "graph";
+static int rank_alert_edges;
 static int rank_m;
 static json_object *metric_limits;
 static double saturation_share = 0.9;
@@ -125,6 +126,7 @@ static const struct opt opts[] = {
 	{"rank_min_strength", OPT_DOUBLE, &rank_min_strength, "X", "strength that makes a callee anomalous for ranking (1)", 0, 0},
 	{"rank_explain_ratio", OPT_DOUBLE, &rank_explain_ratio, "X", "and at least this share of its caller's strength (0.25)", 0, 0},
 	{"rank_onset_slack_s", OPT_DURATION, &rank_onset_slack_s, "SECONDS", "and its first anomaly came at most this much after the caller's (60)", 0, 0},
+	{"rank_alert_edges", OPT_BOOL, &rank_alert_edges, NULL, "graph ranking also follows calls known only from span alerts (false)", 0, 0},
 	{"rank_method", OPT_STRING, &rank_method, "NAME", "ranking of a group's services: graph or strength (graph)", 0, 0},
 	{"metric_limits", OPT_JSON, &metric_limits, "{NAME: LIMIT}", "a metric's limit: reaching saturation_share of it while anomalous is saturation (none)", 0, 0},
 	{"saturation_share", OPT_DOUBLE, &saturation_share, "X", "share of a metric's limit that is saturation (0.9)", 0, 0},
@@ -201,6 +203,7 @@ static int level_is_error[NLEVELS], new_level = L_WARN;
 struct svc {
 	const char *name;      /* svtab's */
 	int *callees, ncallees, capcallees;
+	unsigned char *by_span;   /* callees[i] was seen in a span's parent link */
 	int64_t log_first;   /* its first log line (TS_NONE: none yet) */
 };
 static struct svc *svcs;
@@ -356,26 +359,44 @@ svc_lookup(const char *name, int add)
 	return i;
 }
 
+/* 1 + the index of to among from's callees, or 0. */
 static int
-is_callee(int from, int to)
+callee_slot(int from, int to)
 {
 	for (int i = 0; i < svcs[from].ncallees; i++)
 		if (svcs[from].callees[i] == to)
-			return 1;
+			return i + 1;
 	return 0;
 }
 
+static int
+is_callee(int from, int to)
+{
+	return callee_slot(from, to) > 0;
+}
+
+/* Learns the call from -> to; by_span: from spans (a parent and its child),
+ * not only from an alert's caller. */
 static void
-add_edge(int from, int to)
+add_edge(int from, int to, int by_span)
 {
 	struct svc *s = &svcs[from];
+	int k;
 
-	if (from == to || is_callee(from, to) || s->ncallees >= 256)
+	if (from == to)
+		return;
+	if ((k = callee_slot(from, to)) > 0) {
+		s->by_span[k - 1] |= (unsigned char)(by_span != 0);
+		return;
+	}
+	if (s->ncallees >= 256)
 		return;
 	if (s->ncallees == s->capcallees) {
 		s->capcallees = s->capcallees ? s->capcallees * 2 : 4;
 		s->callees = erealloc(s->callees, (size_t)s->capcallees * sizeof *s->callees);
+		s->by_span = erealloc(s->by_span, (size_t)s->capcallees);
 	}
+	s->by_span[s->ncallees] = by_span != 0;
 	s->callees[s->ncallees++] = to;
 }
 
@@ -1101,11 +1122,15 @@ on_foreign(struct stage *st, struct rec *r)
 
 /* ---- output of a group ---- */
 
+/* The ranking's call graph: edges seen in spans, and with rank_alert_edges
+ * also those known only from alerts. */
 static int
 callee_of(int from, int to, void *arg)
 {
+	int k = callee_slot(from, to);
+
 	(void)arg;
-	return is_callee(from, to);
+	return k > 0 && (rank_alert_edges || svcs[from].by_span[k - 1]);
 }
 
 static int
@@ -1522,13 +1547,16 @@ svc_forget(const unsigned char *dead, int span, void *arg)
 		struct svc *s = &svcs[i];
 		if (dead[i]) {
 			free(s->callees);
+			free(s->by_span);
 			memset(s, 0, sizeof *s);
 			continue;
 		}
 		int k = 0;
 		for (int j = 0; j < s->ncallees; j++)
-			if (!dead[s->callees[j]])
+			if (!dead[s->callees[j]]) {
+				s->by_span[k] = s->by_span[j];
 				s->callees[k++] = s->callees[j];
+			}
 		s->ncallees = k;
 	}
 	spanattr_forget(attr, dead, span);
@@ -1850,9 +1878,9 @@ span_graph(struct stage *st, int s, int64_t ts, double dur, const char *sid, con
 	int cs, ps = spanattr_span(attr, &sp, span_attr ? on_attr : NULL, st, &cs);
 
 	if (ps >= 0 && ps != s)
-		add_edge(ps, s);
+		add_edge(ps, s, 1);
 	if (cs >= 0 && cs != s)
-		add_edge(s, cs);
+		add_edge(s, cs, 1);
 	if (h && !span_attr) {
 		h->a.sev += h->lat_sev;
 		handle_anomaly(st, &h->a);
@@ -1973,7 +2001,7 @@ on_alert(struct stage *st, struct rec *r)
 	if (al.caller && al.source == ALERT_SRC_SPAN) {
 		int c = svc_lookup(al.caller, 1);
 		if (c >= 0)
-			add_edge(c, s);
+			add_edge(c, s, 0);
 	}
 	a.ts = al.ts;
 	a.svc = s;

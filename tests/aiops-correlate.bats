@@ -221,6 +221,23 @@ tojson_len() {
 	[ "$status" -eq 2 ]
 }
 
+@test "graph ranking: calls known only from span alerts do not pass the blame to the callee unless rank_alert_edges" {
+	# edge_alerts: alerts only; api (CPU, memory, its callers' calls) is the
+	# culprit, cache has only the alerts of api's calls to it.
+	run -0 aiops-correlate "$SCEN/edge_alerts.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(jq -r '[.detected, (.services | map(.service) | join(","))] | join(" ")' <<<"$g")" = "true api,cache" ]
+	# The edge is still learned and shown as evidence.
+	[ "$(jq -c '.evidence.edges' <<<"$g")" = '[{"from":"api","to":"cache"}]' ]
+	run -0 aiops-correlate --rank-alert-edges "$SCEN/edge_alerts.jsonl"
+	[ "$(groups <<<"$output" | jq -r '.services | map(.service) | join(",")')" = cache,api ]
+	run -0 aiops-correlate --set pipeline.correlation.rank_alert_edges=true "$SCEN/edge_alerts.jsonl"
+	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = cache ]
+	# Edges seen in spans keep the graph rule: db_latency still blames orders-db.
+	run -0 aiops-correlate "$SCEN/db_latency.jsonl"
+	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ]
+}
+
 @test "the incident label passes through untouched after the groups it matches" {
 	run -0 aiops-correlate "$SCEN/db_latency.jsonl"
 	[ "$(printf '%s\n' "$output" | jq -r .kind | grep -v '^stage' | tr '\n' ' ')" = "run group incident " ]
