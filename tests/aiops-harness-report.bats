@@ -279,3 +279,23 @@ need_chromium() {
 		cp "$d/b.png" "$AIOPS_REPORT_SHOTS/report-bench.png"
 	fi
 }
+
+@test "benchmark --html and eval --html: the same file is an artifact of the parent (or eval) MLflow run" {
+	d=$BATS_TEST_TMPDIR
+	narrow_config "$d/narrow.yaml"
+	run -0 --separate-stderr aiops-harness benchmark --config examples/configs/basic.yaml --config "$d/narrow.yaml" \
+		--dataset examples/data --set mlflow.store="$d/bench-runs" --html "$d/b.html" --format tsv
+	p=$(find "$d/bench-runs" -name mlflow.parentRunId -exec sh -c 'cat "$1"; echo' _ {} ';' | sort -u)
+	[ -n "$p" ]
+	cmp "$d/b.html" "$(echo "$d"/bench-runs/*/"$p"/artifacts/benchmark/report.html)"
+	# Without --html, no report.
+	run -0 --separate-stderr aiops-harness benchmark --config examples/configs/basic.yaml \
+		--dataset examples/data --set mlflow.store="$d/bench2" --format tsv
+	[ -z "$(find "$d/bench2" -name report.html)" ]
+	aiops-synth --seed 7 --duration 5h --faults 5 --out "$d/data" >/dev/null
+	run -0 --separate-stderr aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--format json -j 2 --html "$d/e.html"
+	r=$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags)
+	[ "$(wc -l <<<"$r")" -eq 1 ]
+	cmp "$d/e.html" "$r/artifacts/eval/report.html"
+}
