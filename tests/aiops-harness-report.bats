@@ -299,3 +299,19 @@ need_chromium() {
 	[ "$(wc -l <<<"$r")" -eq 1 ]
 	cmp "$d/e.html" "$r/artifacts/eval/report.html"
 }
+
+@test "run --html: the run's report, an artifact of its MLflow run, the same as report --html on the kept run" {
+	d=$BATS_TEST_TMPDIR
+	run -0 --separate-stderr aiops-harness run --config examples/configs/basic.yaml --dataset examples/data \
+		--set mlflow.store="$d/runs" --keep "$d/k" --html "$d/r.html"
+	id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/final.jsonl")
+	[ -n "$id" ]
+	cmp "$d/r.html" "$(echo "$d"/runs/*/"$id"/artifacts/report.html)"
+	[ "$(count "$d/r.html" rect inc)" -eq "$(jq -s '[.[] | select(.kind == "incident")] | length' "$d/k/final.jsonl")" ]
+	aiops-harness report --html "$d/again.html" "$d/k"
+	cmp "$d/again.html" "$d/r.html"
+	# MLflow off: the file all the same.
+	run -0 aiops-harness run --config examples/configs/basic.yaml --dataset examples/data \
+		--set mlflow.enabled=false --html "$d/off.html"
+	[ "$(count "$d/off.html" rect inc)" -eq "$(count "$d/r.html" rect inc)" ]
+}
