@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "js.h"
+#include "rx.h"
 
 enum { P_ENUM, P_REGEX, P_INTEGER };
 
@@ -184,17 +185,14 @@ load_param(struct cparam *p, const char *name, json_object *o, char *where, char
 		p->values = json_object_get(v);
 	} else if (type && strcmp(type, "regex") == 0) {
 		const char *pat = js_str(o, "pattern");
-		struct buf b = BUF_INIT(0);
-		int rc;
+		char why[160];
 		p->type = P_REGEX;
 		if (pat == NULL)
 			return seterr(err, n, "%s.pattern: expected a string", where);
 		p->pattern = estrdup(pat);
-		buf_printf(&b, "^(%s)$", pat);
-		rc = regcomp(&p->re, b.p, REG_EXTENDED | REG_NOSUB);
-		buf_free(&b);
-		if (rc != 0)
-			return seterr(err, n, "%s.pattern: bad regular expression '%s'", where, pat);
+		if (rx_compile(&p->re, pat, why, sizeof why) < 0)
+			return seterr(err, n, "%s.pattern: bad regular expression '%.200s': %s", where,
+				      pat, why);
 		p->has_re = 1;
 	} else if (type && strcmp(type, "integer") == 0) {
 		p->type = P_INTEGER;

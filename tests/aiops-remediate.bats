@@ -103,6 +103,11 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	run --separate-stderr aiops-remediate --catalog "$c" </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "aiops-remediate: $c: actions.clear_cache.params.pattern.pattern: bad regular expression "* ]]
+	# a memory bomb for regcomp (the catalog fuzzer's out-of-memory) is refused before it
+	sed "s/pattern: '\[A-Za-z0-9/pattern: '((a{100}){100}){100}[A-Za-z0-9/" "$CATALOG" >"$c"
+	run --separate-stderr aiops-remediate --catalog "$c" </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "aiops-remediate: $c: actions.clear_cache.params.pattern.pattern: bad regular expression '((a{100}){100}){100}"*"': too many repetitions (it expands to more than 2048 atoms)" ]]
 }
 
 @test "a custom catalog changes the runbook" {
