@@ -600,3 +600,12 @@ batch_items() {
 	aiops-mlflow --tracking-uri "$FAKE_URL" <"$RUN" >/dev/null 2>&1
 	jq -e 'map(select(.key == "aiops.llm_calls")) | .[0].value == 2' <<<"$(batch_items metrics)"
 }
+
+@test "fake: a trace's span starts at its llm_call's started_at (the run's start only without one)" {
+	start_fake
+	sed 's/"request_hash":"h1",/"request_hash":"h1","started_at":"2024-05-01T10:00:01.250Z",/' "$RUN" >in.jsonl
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
+	[ "$(jq -r 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[0]
+		| "\(.startTimeUnixNano) \(.endTimeUnixNano)"' "$FAKE_LOG" | tr '\n' ' ')" = \
+		"1714557601250000000 1714557601370000000 1714557600000000000 1714557600050000000 " ]
+}
