@@ -609,3 +609,81 @@ batch_items() {
 		| "\(.startTimeUnixNano) \(.endTimeUnixNano)"' "$FAKE_LOG" | tr '\n' ' ')" = \
 		"1714557601250000000 1714557601370000000 1714557600000000000 1714557600050000000 " ]
 }
+
+# rest PATH [BODY]: a GET (or a POST of BODY) to the real server's REST API.
+rest() {
+	if [ $# -gt 1 ]; then
+		curl -fsS -X POST -H 'Content-Type: application/json' -d "$2" "$URL/api/2.0/mlflow/$1"
+	else
+		curl -fsS "$URL/api/2.0/mlflow/$1"
+	fi
+}
+
+@test "server: a benchmark's parent and children in one experiment; the parent's status and metrics, names and times (REST)" {
+	need_mlflow
+	for s in load correlate rca remediate exec metrics; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+	d=$BATS_TEST_TMPDIR
+	for e in a:bench19 other:other19; do
+		sed -e "s/name: aiops-basic/name: ${e#*:}/" -e "s#\\.\\./#$AIOPS_ROOT/examples/#" \
+			"$AIOPS_ROOT/examples/configs/basic.yaml" >"$d/${e%%:*}.yaml"
+	done
+	cd "$AIOPS_ROOT" || return 1
+	run -0 --separate-stderr aiops-harness benchmark --config "$d/a.yaml" --config "$d/other.yaml" \
+		--dataset examples/data --format json --quiet --keep "$d/k" --set mlflow.tracking_uri="$URL"
+	table=$output
+	exp=$(rest "experiments/get-by-name?experiment_name=bench19" | jq -r .experiment.experiment_id)
+	! rest "experiments/get-by-name?experiment_name=other19" 2>/dev/null
+	runs=$(rest runs/search "{\"experiment_ids\":[\"$exp\"]}")
+	[ "$(jq '.runs | length' <<<"$runs")" -eq 3 ]
+	tag() { jq -r --arg k "$2" '.data.tags // [] | map(select(.key == $k)) | .[0].value // empty' <<<"$1"; }
+	metric() { jq -r --arg k "$2" '.data.metrics // [] | map(select(.key == $k)) | .[0].value // empty' <<<"$1"; }
+	parent=$(jq -c '.runs[] | select((.data.tags // []) | map(.key) | index("mlflow.parentRunId") | not)' <<<"$runs")
+	pid=$(jq -r .info.run_id <<<"$parent")
+	jq -e '.info.status == "FINISHED" and .info.end_time >= .info.start_time
+		and (.info.run_name | startswith("benchmark-"))' <<<"$parent"
+	# The table's numbers per config, no pipeline counters.
+	[ "$(metric "$parent" other.ac1)" = "$(jq -r '.[1].ac1.m' <<<"$table")" ]
+	[ -n "$(metric "$parent" a.det_f1)" ]
+	[ -z "$(metric "$parent" aiops.rejects)" ] && [ -z "$(metric "$parent" aiops.llm_calls)" ]
+	for i in 1 2; do
+		f=$d/k/0$i-1/final.jsonl
+		id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$f")
+		child=$(rest "runs/get?run_id=$id" | jq -c .run)
+		[ "$(tag "$child" mlflow.parentRunId)" = "$pid" ]
+		[ "$(jq -r .info.experiment_id <<<"$child")" = "$exp" ]
+		aid=$(jq -r 'select(.kind == "run") | .run_id' "$f")
+		label=$([ $i = 1 ] && echo a || echo other)
+		[ "$(jq -r .info.run_name <<<"$child")" = "$label-baseline-baseline-${aid:0:8}" ]
+		# The pipeline's times: started_at, plus the longest stage.
+		start=$(jq -r 'select(.kind == "run") | .started_at | capture("^(?<s>[^.]*)\\.(?<f>[0-9]{3})")
+			| ((.s + "Z") | fromdate) * 1000 + (.f | tonumber)' "$f")
+		wall=$(jq -s '[.[] | select(.kind == "stage_end" and .stage != "mlflow") | .wall_ms] | max' "$f")
+		[ "$(jq -r .info.start_time <<<"$child")" = "$start" ]
+		[ "$(jq -r .info.end_time <<<"$child")" = "$((start + wall))" ]
+		[ "$(jq -r '.data.params | map(select(.key == "mlflow.tracking_uri")) | .[0].value' <<<"$child")" = "$URL" ]
+	done
+	[ "$(tag "$(rest "runs/get?run_id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/02-1/final.jsonl")" | jq -c .run)" aiops.config_experiment)" = other19 ]
+	[ -z "$(tag "$(rest "runs/get?run_id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/01-1/final.jsonl")" | jq -c .run)" aiops.config_experiment)" ]
+}
+
+@test "server: a benchmark stopped by a signal ends its parent run KILLED" {
+	need_mlflow
+	H="$AIOPS_ROOT/tests/fixtures/harness"
+	cd "$AIOPS_ROOT" || return 1
+	d=$BATS_TEST_TMPDIR
+	: >"$d/pids"
+	aiops-harness benchmark --config "$H/fake.yaml" --dataset "$H/data" --quiet --format tsv \
+		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set experiment.name=bench-killed \
+		--set "pipeline.rca.command=$H/tripwire block $d" >/dev/null 2>"$d/err" 3>&- &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	check "$URL" bench-killed >"$d/got.json"
+	jq -e '[.runs[] | select(.tags."mlflow.parentRunId" == null)] | length == 1 and .[0].status == "KILLED"
+		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
+}
