@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "js.h"
+#include "rx.h"
 
 enum { P_ENUM, P_REGEX, P_INTEGER };
 
@@ -184,17 +185,14 @@ load_param(struct cparam *p, const char *name, json_object *o, char *where, char
 		p->values = json_object_get(v);
 	} else if (type && strcmp(type, "regex") == 0) {
 		const char *pat = js_str(o, "pattern");
-		struct buf b = BUF_INIT(0);
-		int rc;
+		char why[160];
 		p->type = P_REGEX;
 		if (pat == NULL)
 			return seterr(err, n, "%s.pattern: expected a string", where);
 		p->pattern = estrdup(pat);
-		buf_printf(&b, "^(%s)$", pat);
-		rc = regcomp(&p->re, b.p, REG_EXTENDED | REG_NOSUB);
-		buf_free(&b);
-		if (rc != 0)
-			return seterr(err, n, "%s.pattern: bad regular expression '%s'", where, pat);
+		if (rx_compile(&p->re, pat, why, sizeof why) < 0)
+			return seterr(err, n, "%s.pattern: bad regular expression '%.200s': %s", where,
+				      pat, why);
 		p->has_re = 1;
 	} else if (type && strcmp(type, "integer") == 0) {
 		p->type = P_INTEGER;
@@ -509,29 +507,81 @@ catalog_prompt_text(const struct catalog *c)
 	return buf_detach(&b);
 }
 
-json_object *
-catalog_params_schema(const struct catalog *c)
+/* A parameter's schema: its type (nullable when optional), an enum's
+ * values, an integer's bounds.  A regex's pattern is left to the check
+ * after the answer (grammar converters take only part of POSIX ERE). */
+static json_object *
+param_schema(const struct cparam *p)
 {
-	json_object *s = json_object_new_object(), *props = json_object_new_object();
-	json_object *req = json_object_new_array();
+	json_object *ps = json_object_new_object(), *t;
+	const char *type = p->type == P_INTEGER ? "integer" : "string";
 
-	js_add_str(s, "type", "object");
-	for (size_t i = 0; i < c->na; i++)
-		for (size_t j = 0; j < c->a[i].np; j++) {
-			const struct cparam *p = &c->a[i].p[j];
-			json_object *ps, *t;
-			if (json_object_object_get_ex(props, p->name, NULL))
-				continue;
-			ps = json_object_new_object();
-			t = json_object_new_array();
-			json_object_array_add(t, json_object_new_string(p->type == P_INTEGER ? "integer" : "string"));
-			json_object_array_add(t, json_object_new_string("null"));
-			json_object_object_add(ps, "type", t);
-			json_object_object_add(props, p->name, ps);
-			json_object_array_add(req, json_object_new_string(p->name));
+	if (p->required) {
+		t = json_object_new_string(type);
+	} else {
+		t = json_object_new_array();
+		json_object_array_add(t, json_object_new_string(type));
+		json_object_array_add(t, json_object_new_string("null"));
+	}
+	json_object_object_add(ps, "type", t);
+	if (p->type == P_ENUM) {
+		json_object *e = js_copy(p->values);
+		if (!p->required)
+			json_object_array_add(e, NULL);
+		json_object_object_add(ps, "enum", e);
+	} else if (p->type == P_INTEGER) {
+		if (p->has_min)
+			json_object_object_add(ps, "minimum", json_object_new_int64(p->min));
+		if (p->has_max)
+			json_object_object_add(ps, "maximum", json_object_new_int64(p->max));
+	}
+	return ps;
+}
+
+static json_object *
+str_schema(void)
+{
+	json_object *x = json_object_new_object();
+
+	js_add_str(x, "type", "string");
+	return x;
+}
+
+json_object *
+catalog_step_schema(const struct catalog *c)
+{
+	json_object *any = json_object_new_array(), *s = json_object_new_object();
+
+	for (size_t i = 0; i < c->na; i++) {
+		const struct caction *a = &c->a[i];
+		json_object *step = json_object_new_object(), *sp = json_object_new_object();
+		json_object *act = str_schema(), *e = json_object_new_array();
+		json_object *params = json_object_new_object(), *pp = json_object_new_object();
+		json_object *preq = json_object_new_array(), *req = json_object_new_array();
+
+		json_object_array_add(e, json_object_new_string(a->name));
+		json_object_object_add(act, "enum", e);
+		json_object_object_add(sp, "action", act);
+		json_object_object_add(sp, "target", str_schema());
+		for (size_t j = 0; j < a->np; j++) {
+			json_object_object_add(pp, a->p[j].name, param_schema(&a->p[j]));
+			json_object_array_add(preq, json_object_new_string(a->p[j].name));
 		}
-	json_object_object_add(s, "properties", props);
-	json_object_object_add(s, "required", req);
-	js_add_bool(s, "additionalProperties", 0);
+		js_add_str(params, "type", "object");
+		json_object_object_add(params, "properties", pp);
+		json_object_object_add(params, "required", preq);
+		js_add_bool(params, "additionalProperties", 0);
+		json_object_object_add(sp, "params", params);
+		json_object_object_add(sp, "rationale", str_schema());
+		js_add_str(step, "type", "object");
+		json_object_object_add(step, "properties", sp);
+		for (const char *const *k = (const char *const[]){"action", "target", "params", "rationale",
+								   NULL}; *k; k++)
+			json_object_array_add(req, json_object_new_string(*k));
+		json_object_object_add(step, "required", req);
+		js_add_bool(step, "additionalProperties", 0);
+		json_object_array_add(any, step);
+	}
+	json_object_object_add(s, "anyOf", any);
 	return s;
 }

@@ -87,10 +87,16 @@ json_object *catalog_runbook(const struct catalog *c, const char *fault);
 char *catalog_prompt_text(const struct catalog *c);
 
 /*
- * The JSON schema of a params object for providers that need every member
- * listed (OpenAI strict mode): the union of every action's params, each
- * nullable.  A new object; the caller owns it.
+ * The JSON schema of one remediation step, derived from the catalog:
+ * {"anyOf": [...]} with one branch per action, each {action (that action's
+ * name), target, params (exactly its own parameters: enums with their
+ * values, integers with their bounds, every member listed and nullable
+ * when optional, nothing else), rationale}, every member required and no
+ * others (OpenAI strict mode's rules).  A grammar-constrained server
+ * (llama.cpp) then cannot write a parameter an action does not have.
+ * Regex patterns are not in it (they are checked after the answer).  A new
+ * object; the caller owns it.
  */
-json_object *catalog_params_schema(const struct catalog *c);
+json_object *catalog_step_schema(const struct catalog *c);
 
 #endif

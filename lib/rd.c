@@ -755,7 +755,11 @@ vreject(struct rd_src *s, unsigned long line, const char *raw, size_t n, size_t 
 	if (s->quiet)
 		return;
 	vsnprintf(reason, sizeof reason, fmt, ap);
-	stage_reject(s->st, s->path, line, raw, n < max ? n : max, n, "%s", reason);
+	if (s->elem)
+		stage_reject(s->st, s->path, line, raw, n < max ? n : max, n, "element %s: %s",
+			     s->elem, reason);
+	else
+		stage_reject(s->st, s->path, line, raw, n < max ? n : max, n, "%s", reason);
 }
 
 void

@@ -97,6 +97,8 @@ struct rd_src {
 	int quiet;              /* the scan for time order: no rejects, no counts
 				 * (RD_QUIET_FAST or RD_QUIET_EXACT) */
 	const char *hint;       /* what the file looks like, when no format matched */
+	const char *elem;       /* set by a reader while it reads an element of a
+				 * document ("[3]"): rejects say "element [3]: ..." */
 	/* set by the reader */
 	void *priv;
 	unsigned long unknown_service;  /* signals given the service unknown_service
@@ -176,6 +178,12 @@ void rd_reset(struct rd_src *s);
  * reject (invalid JSON, not an object). */
 json_object *rd_json_object(struct rd_src *s, const char *p, size_t n);
 int rd_blank(const char *p, size_t n);
+/* The jsonl reader's mapping of one JSON object o (any role) through the
+ * alias map: queues its signal as element k of the input record at line,
+ * or rejects it with raw[0..n) as the record's text.  The json reader
+ * (documents of such objects) shares it. */
+void rd_jsonl_rec(struct rd_src *f, json_object *o, unsigned long line, unsigned k,
+		  const char *raw, size_t n);
 
 /* ---- values ---- */
 

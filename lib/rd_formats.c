@@ -12,7 +12,7 @@ extern const struct rd_format rd_jsonl, rd_csv, rd_otlp, rd_nezha_metric, rd_nez
 	rd_nezha_log, rd_nezha_faults;
 extern const struct rd_format rd_text, rd_syslog, rd_access_log, rd_error_log, rd_log4j;
 extern const struct rd_format rd_rcaeval, rd_rcaeval_inject;
-extern const struct rd_format rd_zipkin, rd_jaeger, rd_prometheus, rd_otlp_doc;
+extern const struct rd_format rd_zipkin, rd_jaeger, rd_prometheus, rd_otlp_doc, rd_json;
 
 /* In order of preference on equal scores. */
 const struct rd_format *const rd_formats[] = {
@@ -34,6 +34,7 @@ const struct rd_format *const rd_formats[] = {
 	&rd_jaeger,
 	&rd_prometheus,
 	&rd_otlp_doc,
+	&rd_json,
 	NULL,
 };
 
@@ -117,7 +118,8 @@ rd_guess(const struct rd_probe *p, const char *scores, char *out, size_t n, cons
 	*label = "no known format";
 	if (first && (*first == '{' || *first == '[') && rd_probe_json(first, strcspn(first, "\n")) == 0)
 		*label = "multi-line JSON", what = "JSON spread over several lines (a pretty-printed document or an array): "
-		       "aiops-load reads one JSON object a line (jq -c turns a document into that)";
+		       "format json reads documents of records for logs, metrics and traces; "
+		       "incidents are one JSON object a line (jq -c turns a document into that)";
 	else if (lines && 2 * times >= lines)
 		*label = "a plain-text log", what = "a plain-text log (its lines start with a time) in no preset "
 		       "(syslog, access_log, error_log, log4j): set dataset.logs.format: text and "

@@ -5,7 +5,7 @@
  *
  * A flat line is read by lib/flat in one pass (validation, UTF-8, the
  * members' places) and written without json-c (fast_rec); json-c reads
- * the rest (parse_json_rec): nested attrs, escaped or duplicate keys, and
+ * the rest (rd_jsonl_rec): nested attrs, escaped or duplicate keys, and
  * every line that ends as a reject, so that the reasons keep json-c's
  * wording.
  */
@@ -96,9 +96,10 @@ wdur_status(struct buf *b, int64_t dur, const char *stat)
 	buf_addc(b, '"');
 }
 
-/* A JSONL record of any role. */
-static void
-parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char *raw, size_t n)
+/* A JSON record of any role, element k of its input record (see rd.h). */
+void
+rd_jsonl_rec(struct rd_src *f, json_object *o, unsigned long line, unsigned k, const char *raw,
+	     size_t n)
 {
 	struct pick pk;
 	unsigned want = rd_role_flds[f->role], used = 0;
@@ -130,7 +131,6 @@ parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char 
 				break;
 			}
 	}
-	f->nelem = 1;
 	if (pk.key[F_TS] == NULL && pk.v[F_TS] == NULL) {
 		rd_reject(f, line, raw, n, "missing timestamp");
 		return;
@@ -143,7 +143,7 @@ parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char 
 		return;
 	}
 	if (f->quiet) {
-		rd_pend(f, ts, 1, 0, off);
+		rd_pend(f, ts, k, 0, off);
 		return;
 	}
 	used |= 1u << F_TS;
@@ -201,7 +201,7 @@ parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char 
 		WS(b, ",\"attrs\":");
 		wextras(b, o, &pk, used);
 		buf_addc(b, '}');
-		rd_pend(f, ts, 1, 0, off);
+		rd_pend(f, ts, k, 0, off);
 		return;
 	}
 	if (f->role == RD_METRICS) {
@@ -239,7 +239,7 @@ parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char 
 		WS(b, ",\"labels\":");
 		wextras(b, o, &pk, used);
 		buf_addc(b, '}');
-		rd_pend(f, ts, 1, 1, off);
+		rd_pend(f, ts, k, 1, off);
 		return;
 	}
 	/* a span */
@@ -312,7 +312,7 @@ parse_json_rec(struct rd_src *f, json_object *o, unsigned long line, const char 
 				b->len = mark;
 		}
 		buf_addc(b, '}');
-		rd_pend(f, ts, 1, 2, off);
+		rd_pend(f, ts, k, 2, off);
 	}
 }
 
@@ -367,7 +367,7 @@ key_get(struct rd_src *f, unsigned i, const char *key, size_t klen)
 
 /*
  * The fast path handles a record that it can write exactly as the json-c
- * path (parse_json_rec) would, and gives up (returns 0, nothing written)
+ * path (rd_jsonl_rec) would, and gives up (returns 0, nothing written)
  * on anything else: a reject of any kind, an escaped or duplicate key, a
  * field that a dotted alias might find in a nested object, a nested value
  * or an attrs object that is not flat, a number json-c would write back
@@ -592,7 +592,7 @@ fdotted(const struct rd_src *f, const struct flat *r, int fld)
 	return 0;
 }
 
-/* The record of a flat line, as parse_json_rec writes it: 1 done, 0 not
+/* The record of a flat line, as rd_jsonl_rec writes it: 1 done, 0 not
  * written (json-c must read the line). */
 static int
 fast_rec(struct rd_src *f, const struct flat *r)
@@ -914,7 +914,7 @@ jsonl_next(struct rd_src *s)
 	}
 	if ((o = rd_json_object(s, p, n)) == NULL)
 		return 1;
-	parse_json_rec(s, o, s->line, p, n);
+	rd_jsonl_rec(s, o, s->line, 1, p, n);
 	json_object_put(o);
 	return 1;
 }

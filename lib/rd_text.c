@@ -2,7 +2,7 @@
  * rd_text: plain-text logs, one record per line that starts with a time.
  *
  *   text        the time at the start of the line in dataset.logs.ts_format
- *               (strptime-style, see tf_parse), then an optional level word
+ *               (strptime-style, see lib/tfmt.h), then an optional level word
  *               ("ERROR", "[warn]", "info:"), then the message;
  *   syslog      RFC 5424 ("<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG")
  *               and RFC 3164 ("[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG",
@@ -41,230 +41,15 @@
 #include "err.h"
 #include "js.h"
 #include "rd.h"
+#include "tfmt.h"
 
 enum preset { P_TEXT, P_SYSLOG, P_ACCESS, P_ERROR, P_LOG4J };
-
-/* A broken-down time as read. */
-struct tf {
-	int Y, m, d, H, M, S;
-	long ns;
-	int have_year, have_off, off;   /* off in minutes east */
-	int64_t epoch;                  /* %s: whole seconds; -1 unset */
-};
-
-static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
-	"sep", "oct", "nov", "dec"};
-
-static int
-num(const char *s, size_t n, size_t *i, int min, int max, int *out)
-{
-	int v = 0, k = 0;
-
-	while (*i < n && k < max && isdigit((unsigned char)s[*i]))
-		v = v * 10 + (s[(*i)++] - '0'), k++;
-	if (k < min)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* An offset "Z", "+hh", "+hhmm" or "+hh:mm". */
-static int
-offset(const char *s, size_t n, size_t *i, struct tf *t)
-{
-	int h, m = 0, sign;
-
-	if (*i < n && (s[*i] == 'Z' || s[*i] == 'z')) {
-		(*i)++;
-		t->have_off = 1, t->off = 0;
-		return 0;
-	}
-	if (*i >= n || (s[*i] != '+' && s[*i] != '-'))
-		return -1;
-	sign = s[(*i)++] == '-' ? -1 : 1;
-	if (num(s, n, i, 2, 2, &h) < 0)
-		return -1;
-	if (*i < n && s[*i] == ':')
-		(*i)++;
-	if (*i < n && isdigit((unsigned char)s[*i]) && num(s, n, i, 2, 2, &m) < 0)
-		return -1;
-	t->have_off = 1;
-	t->off = sign * (h * 60 + m);
-	return 0;
-}
-
-/*
- * Reads s[0..n) from its start by fmt: %Y %y %m %d %e %H %M %S, %f (an
- * optional fraction: '.' or ',' and 1-9+ digits), %b %h %B (month name),
- * %a %A (weekday name, skipped), %z (Z, +hh[:]mm), %Z (UTC, GMT or Z),
- * %T (%H:%M:%S), %F (%Y-%m-%d), %s (epoch seconds), %%; a space matches
- * one or more blanks, other bytes themselves.  Returns the bytes read, or
- * -1 with *why.
- */
-static long
-tf_parse(const char *fmt, const char *s, size_t n, struct tf *t, const char **why)
-{
-	size_t i = 0;
-	int v;
-
-	memset(t, 0, sizeof *t);
-	t->epoch = -1;
-	*why = "does not match the time format";
-	for (; *fmt; fmt++) {
-		if (*fmt == ' ') {
-			if (i >= n || (s[i] != ' ' && s[i] != '\t'))
-				return -1;
-			while (i < n && (s[i] == ' ' || s[i] == '\t'))
-				i++;
-			continue;
-		}
-		if (*fmt != '%') {
-			if (i >= n || s[i] != *fmt)
-				return -1;
-			i++;
-			continue;
-		}
-		switch (*++fmt) {
-		case 'Y':
-			if (num(s, n, &i, 4, 4, &t->Y) < 0)
-				return -1;
-			t->have_year = 1;
-			break;
-		case 'y':
-			if (num(s, n, &i, 2, 2, &v) < 0)
-				return -1;
-			t->Y = 2000 + v, t->have_year = 1;
-			break;
-		case 'm':
-			if (num(s, n, &i, 1, 2, &t->m) < 0)
-				return -1;
-			break;
-		case 'e':
-			if (i < n && s[i] == ' ')
-				i++;
-			/* fall through */
-		case 'd':
-			if (num(s, n, &i, 1, 2, &t->d) < 0)
-				return -1;
-			break;
-		case 'H':
-			if (num(s, n, &i, 1, 2, &t->H) < 0)
-				return -1;
-			break;
-		case 'M':
-			if (num(s, n, &i, 2, 2, &t->M) < 0)
-				return -1;
-			break;
-		case 'S':
-			if (num(s, n, &i, 2, 2, &t->S) < 0)
-				return -1;
-			break;
-		case 'T':
-			if (num(s, n, &i, 1, 2, &t->H) < 0 || i >= n || s[i++] != ':' ||
-			    num(s, n, &i, 2, 2, &t->M) < 0 || i >= n || s[i++] != ':' ||
-			    num(s, n, &i, 2, 2, &t->S) < 0)
-				return -1;
-			break;
-		case 'F':
-			if (num(s, n, &i, 4, 4, &t->Y) < 0 || i >= n || s[i++] != '-' ||
-			    num(s, n, &i, 1, 2, &t->m) < 0 || i >= n || s[i++] != '-' ||
-			    num(s, n, &i, 1, 2, &t->d) < 0)
-				return -1;
-			t->have_year = 1;
-			break;
-		case 'f':
-			if (i + 1 < n && (s[i] == '.' || s[i] == ',') && isdigit((unsigned char)s[i + 1])) {
-				long scale = 100000000;
-				for (i++; i < n && isdigit((unsigned char)s[i]); i++, scale /= 10)
-					t->ns += scale * (s[i] - '0');
-			}
-			break;
-		case 'b': case 'h': case 'B': {
-			size_t j = i, k;
-			while (j < n && isalpha((unsigned char)s[j]))
-				j++;
-			for (k = 0; k < 12; k++)
-				if (j - i >= 3 && strncasecmp(s + i, months[k], 3) == 0)
-					break;
-			if (k == 12)
-				return -1;
-			t->m = (int)k + 1;
-			i = *fmt == 'B' ? j : i + 3;
-			break;
-		}
-		case 'a': case 'A':
-			if (i >= n || !isalpha((unsigned char)s[i]))
-				return -1;
-			while (i < n && isalpha((unsigned char)s[i]))
-				i++;
-			break;
-		case 'z':
-			if (offset(s, n, &i, t) < 0)
-				return -1;
-			break;
-		case 'Z':
-			if (i + 3 <= n && (strncmp(s + i, "UTC", 3) == 0 || strncmp(s + i, "GMT", 3) == 0))
-				i += 3;
-			else if (i < n && s[i] == 'Z')
-				i++;
-			else
-				return -1;
-			t->have_off = 1, t->off = 0;
-			break;
-		case 's': {
-			int64_t e = 0;
-			size_t k = 0;
-			while (i < n && k < 12 && isdigit((unsigned char)s[i]))
-				e = e * 10 + (s[i++] - '0'), k++;
-			if (k == 0)
-				return -1;
-			t->epoch = e;
-			break;
-		}
-		case '%':
-			if (i >= n || s[i] != '%')
-				return -1;
-			i++;
-			break;
-		default:
-			*why = "bad time format";
-			return -1;
-		}
-	}
-	return (long)i;
-}
-
-/* Checks a ts_format: known directives, and a date (or %s). */
-static int
-tf_check(const char *fmt, char *why, size_t n)
-{
-	int m = 0, d = 0, s = 0;
-
-	for (const char *p = fmt; *p; p++) {
-		if (*p != '%')
-			continue;
-		if (*++p == '\0' || strchr("YymdeHMSTFfbhBaAzZs%", *p) == NULL) {
-			snprintf(why, n, "unknown directive %%%s in '%s' (known: %%Y %%y %%m %%d %%e %%H "
-				 "%%M %%S %%f %%b %%B %%a %%z %%Z %%T %%F %%s %%%%)", *p ? (char[]){*p, 0} : "",
-				 fmt);
-			return -1;
-		}
-		m |= strchr("mbhBF", *p) != NULL;
-		d |= strchr("deF", *p) != NULL;
-		s |= *p == 's';
-	}
-	if (!s && !(m && d)) {
-		snprintf(why, n, "'%s' has no month and day (or %%s)", fmt);
-		return -1;
-	}
-	return 0;
-}
 
 struct tx {
 	enum preset preset;
 	const char *ts_format;
 	char *service;          /* the option, or the file's stem */
-	int year, last_month;
+	struct tf_year yr;     /* for times without a year */
 	/* the record being read, held until its continuation lines are in */
 	struct buf held;        /* the next record's first line */
 	unsigned long held_line;
@@ -272,29 +57,9 @@ struct tx {
 	struct buf msg, head, attrs;
 };
 
-/* ns from a broken-down time: the zone of the line, else the dataset's. */
-static int
-tf_ns(struct tx *x, struct tf *t, int64_t *ns, const char **why)
-{
-	char b[64];
-
-	if (t->epoch >= 0)
-		return ts_epoch_int(t->epoch * TS_NS_PER_S + t->ns, TS_NS, ns, why);
-	if (!t->have_year) {
-		t->Y = x->year;
-		/* Dec -> Jan in a file without years: the next year. */
-		if (x->last_month == 12 && t->m == 1)
-			x->year++, t->Y = x->year;
-		x->last_month = t->m;
-	}
-	snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09ld", t->Y, t->m, t->d, t->H, t->M,
-		 t->S, t->ns);
-	if (t->have_off) {
-		int o = t->off < 0 ? -t->off : t->off;
-		snprintf(b + strlen(b), 16, "%c%02d:%02d", t->off < 0 ? '-' : '+', o / 60, o % 60);
-	}
-	return ts_parse(b, strlen(b), ns, why);
-}
+/* ns from a broken-down time: the zone of the line, else the dataset's;
+ * a time without a year takes the file's (x->yr). */
+#define tf_ns(x, t, ns, why) tf_epoch_ns(&(x)->yr, (t), (ns), (why))
 
 /* ---- a parsed line ---- */
 
@@ -374,7 +139,7 @@ parse_syslog(struct tx *x, const char *s, size_t n, struct line *L, const char *
 
 	if (n && s[0] == '<') {
 		i = 1;
-		if (num(s, n, &i, 1, 3, &pri) < 0 || pri > 191 || i >= n || s[i] != '>') {
+		if (tf_num(s, n, &i, 1, 3, &pri) < 0 || pri > 191 || i >= n || s[i] != '>') {
 			*why = "bad syslog <PRI>";
 			return -1;
 		}
@@ -543,7 +308,7 @@ parse_access(struct tx *x, const char *s, size_t n, struct line *L, const char *
 		return -1;
 	}
 	i = skip_blank(s, n, i);
-	if (num(s, n, &i, 3, 3, &status) < 0 || (i < n && s[i] != ' ')) {
+	if (tf_num(s, n, &i, 3, 3, &status) < 0 || (i < n && s[i] != ' ')) {
 		*why = "access log: no 3-digit status";
 		return -1;
 	}
@@ -714,7 +479,7 @@ parse_log4j(struct tx *x, const char *s, size_t n, struct line *L, const char **
 		return -1;
 	}
 	i = (size_t)k;
-	if (i < n && s[i] != ' ' && offset(s, n, &i, &t) < 0) {
+	if (i < n && s[i] != ' ' && tf_offset(s, n, &i, &t) < 0) {
 		*why = "log4j: bad time";
 		return -1;
 	}
@@ -803,8 +568,8 @@ tx_open_as(struct rd_src *s, enum preset pr)
 		return -1;
 	}
 	if ((y = rd_get(s->cfg, "year")) != NULL) {
-		x->year = json_object_get_int(y);
-		if (!json_object_is_type(y, json_type_int) || x->year < 1678 || x->year > 2261) {
+		x->yr.year = json_object_get_int(y);
+		if (!json_object_is_type(y, json_type_int) || x->yr.year < 1678 || x->yr.year > 2261) {
 			snprintf(s->why, sizeof s->why, "dataset.%s.year: expected a year",
 				 rd_role_name[s->role]);
 			return -1;
@@ -813,7 +578,7 @@ tx_open_as(struct rd_src *s, enum preset pr)
 		time_t now = time(NULL);
 		struct tm tm;
 		gmtime_r(&now, &tm);
-		x->year = tm.tm_year + 1900;
+		x->yr.year = tm.tm_year + 1900;
 	}
 	if ((v = js_str(s->cfg, "service")) != NULL && *v) {
 		x->service = estrdup(v);
@@ -981,7 +746,7 @@ tx_probe_as(const struct rd_probe *p, enum preset pr)
 		return 0;
 	memset(&x, 0, sizeof x);
 	x.preset = pr;
-	x.year = 2000;
+	x.yr.year = 2000;
 	while (lines < RD_PROBE_LINES && (l = rd_probe_next(p, &cur, &n)) != NULL) {
 		if (cont_line(l, n))
 			continue;

@@ -124,6 +124,28 @@ check(json_object *s, json_object *v, char *path, size_t pathcap, char *why, siz
 			return fail(why, n, path, "expected %s, got %s", want, type_name(v));
 		}
 	}
+	if (json_object_object_get_ex(s, "anyOf", &x) && json_object_is_type(x, json_type_array) &&
+	    json_object_array_length(x) > 0) {
+		/* the first branch that holds; else the failure that got deepest */
+		char best[512] = "", bwhy[400] = "";
+		size_t bdepth = 0;
+		int ok = 0;
+		for (size_t i = 0; i < json_object_array_length(x) && !ok; i++) {
+			char w[400] = "";
+			ok = check(json_object_array_get_idx(x, i), v, path, pathcap, w, sizeof w) == 0;
+			if (!ok && (bwhy[0] == '\0' || strlen(path) > bdepth)) {
+				bdepth = strlen(path);
+				snprintf(best, sizeof best, "%s", path);
+				snprintf(bwhy, sizeof bwhy, "%s", w);
+			}
+			path[plen] = '\0';
+		}
+		if (!ok) {
+			snprintf(why, n, "%s (no alternative of anyOf holds)", bwhy);
+			snprintf(path, pathcap, "%s", best);
+			return -1;
+		}
+	}
 	if (json_object_object_get_ex(s, "enum", &x) && json_object_is_type(x, json_type_array)) {
 		int ok = 0;
 		for (size_t i = 0; i < json_object_array_length(x) && !ok; i++)
@@ -248,6 +270,9 @@ schema_bound(json_object *s, int max_items, int max_len)
 		json_object_object_add(s, "maxLength", json_object_new_int(max_len));
 	if (json_object_object_get_ex(s, "items", &x))
 		schema_bound(x, max_items, max_len);
+	if (json_object_object_get_ex(s, "anyOf", &x) && json_object_is_type(x, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(x); i++)
+			schema_bound(json_object_array_get_idx(x, i), max_items, max_len);
 	if (json_object_object_get_ex(s, "properties", &x) && json_object_is_type(x, json_type_object)) {
 		json_object_object_foreach(x, k, v) {
 			(void)k;

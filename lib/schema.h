@@ -9,6 +9,8 @@
  *   items                 one schema for every element
  *   minItems, maxItems, minLength, maxLength (bytes), minimum, maximum
  *   enum                  the value must equal one of these (deep compare)
+ *   anyOf                 a list of schemas, one of which must hold (the
+ *                         failure reported is the one that got deepest)
  *
  * Every other keyword (description, title, $schema, ...) is ignored.  The
  * same object is what the stages send to providers as the answer schema.
@@ -30,7 +32,8 @@ int schema_validate(json_object *schema, json_object *v, char *why, size_t whyle
 /*
  * Bounds a schema that is sent to a model: every array without maxItems
  * gets maxItems max_items (when > 0), every string without maxLength or
- * enum gets maxLength max_len (when > 0), through properties and items.
+ * enum gets maxLength max_len (when > 0), through properties, items and
+ * anyOf.
  * A grammar-constrained server (llama.cpp) then always closes the JSON it
  * writes; unbounded, a small model can repeat itself until max_tokens.
  * OpenAI's strict mode refuses length limits, so the stages leave this off

@@ -37,6 +37,7 @@
 #include "js.h"
 #include "proc.h"
 #include "rec.h"
+#include "rx.h"
 #include "smap.h"
 #include "stage.h"
 #include "ts.h"
@@ -188,22 +189,14 @@ cfail(const char *file, const char *fmt, ...)
 	efatal(EXIT_USAGE, "%s: %s", file, msg);
 }
 
-/* Compiles pat anchored at both ends. */
+/* Compiles pat anchored at both ends (lib/rx bounds what it may cost). */
 static void
 re_compile(regex_t *re, const char *pat, const char *file, const char *where)
 {
-	size_t n = strlen(pat) + 5;
-	char *full = emalloc(n);
-	int rc;
+	char e[256];
 
-	snprintf(full, n, "^(%s)$", pat);
-	rc = regcomp(re, full, REG_EXTENDED | REG_NOSUB);
-	free(full);
-	if (rc != 0) {
-		char e[256];
-		regerror(rc, re, e, sizeof e);
-		cfail(file, "%s: bad pattern '%s': %s", where, pat, e);
-	}
+	if (rx_compile(re, pat, e, sizeof e) < 0)
+		cfail(file, "%s: bad pattern '%.200s': %s", where, pat, e);
 }
 
 static int

@@ -477,7 +477,7 @@ setup_role(enum rd_role r, json_object *sec)
 	if (s == NULL)
 		s = js_str(rd_get(sec, "format"), rd_role_name[r]);
 	if (s) {
-		if (strcmp(s, "json") == 0 || strcmp(s, "ndjson") == 0)
+		if (strcmp(s, "ndjson") == 0)
 			s = "jsonl";
 		f->fmt = rd_find(s);
 		if (f->fmt == NULL || !(f->fmt->roles >> r & 1)) {

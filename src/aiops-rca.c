@@ -397,8 +397,13 @@ make_schema(int strict)
 	json_object_object_add(cp, "fault", x);
 	x = json_object_new_object();
 	js_add_str(x, "type", "number");
-	js_add_int(x, "minimum", 0);
-	js_add_int(x, "maximum", 1);
+	if (strict) {
+		/* Sent to the model; grammars (llama.cpp) do not enforce a
+		 * number's bounds, so the check takes any number and done()
+		 * clamps it with a note instead of failing the answer. */
+		js_add_int(x, "minimum", 0);
+		js_add_int(x, "maximum", 1);
+	}
 	json_object_object_add(cp, "confidence", x);
 	x = json_object_new_object();
 	js_add_str(x, "type", "string");
@@ -468,15 +473,30 @@ done(struct ask *a, struct ask_job *j)
 
 	add_common(o, j->group_id);
 	if (j->answer) {
+		json_object *notes = NULL;
 		json_object_object_get_ex(j->answer, "candidates", &c);
 		for (size_t i = 0; i < json_object_array_length(c) && (long long)i < top_k; i++) {
 			json_object *in = json_object_array_get_idx(c, i), *x = json_object_new_object();
 			static const char *const keys[] = {"service", "component", "fault", "confidence", "reason"};
+			double conf;
 			for (size_t k = 0; k < 5; k++)
 				json_object_object_add(x, keys[k], json_object_object_get_ex(in, keys[k], &v) ?
 							  js_bounded(v, text_bound()) : NULL);
+			if (js_num(x, "confidence", &conf) == 0 && (conf < 0 || conf > 1)) {
+				char note[160];
+				snprintf(note, sizeof note, "candidates[%zu].confidence %g clamped to %d "
+					 "(the schema's bounds, which the model's grammar did not enforce)",
+					 i, conf, conf > 1);
+				warnf("note: group %s: %s", j->group_id, note);
+				if (notes == NULL)
+					notes = json_object_new_array();
+				json_object_array_add(notes, json_object_new_string(note));
+				json_object_object_add(x, "confidence", json_object_new_int(conf > 1));
+			}
 			json_object_array_add(cands, x);
 		}
+		if (notes)
+			json_object_object_add(o, "notes", notes);
 		json_object_object_add(o, "candidates", cands);
 		json_object_object_add(o, "summary", json_object_object_get_ex(j->answer, "summary", &v) ?
 					  js_bounded(v, text_bound()) : NULL);

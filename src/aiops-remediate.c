@@ -205,49 +205,40 @@ baseline_remediation(const char *gid, json_object *root_cause)
 	return o;
 }
 
+/* The answer schema: {steps: [step]}.  strict (what the model is sent):
+ * each step one of the catalog's actions with exactly its own params
+ * (catalog_step_schema); else the loose shape that the answer is checked
+ * against before catalog_check_step judges each step. */
 static json_object *
 make_schema(int strict)
 {
 	json_object *s = json_object_new_object(), *props = json_object_new_object();
-	json_object *step = json_object_new_object(), *sp = json_object_new_object();
-	json_object *arr = json_object_new_object(), *x, *req;
+	json_object *arr = json_object_new_object(), *req, *step;
 
-	js_add_str(step, "type", "object");
-	x = json_object_new_object();
-	js_add_str(x, "type", "string");
 	if (strict) {
-		json_object *e = json_object_new_array();
-		for (size_t i = 0; i < catalog_count(cat); i++)
-			json_object_array_add(e, json_object_new_string(catalog_name(cat, i)));
-		json_object_object_add(x, "enum", e);
-	}
-	json_object_object_add(sp, "action", x);
-	x = json_object_new_object();
-	js_add_str(x, "type", "string");
-	json_object_object_add(sp, "target", x);
-	if (strict) {
-		x = catalog_params_schema(cat);
+		step = catalog_step_schema(cat);
 	} else {
-		json_object *t = json_object_new_array();
+		json_object *sp = json_object_new_object(), *x, *t = json_object_new_array();
+		step = json_object_new_object();
+		js_add_str(step, "type", "object");
+		for (const char *const *k = (const char *const[]){"action", "target", "rationale", NULL};
+		     *k; k++) {
+			x = json_object_new_object();
+			js_add_str(x, "type", "string");
+			json_object_object_add(sp, *k, x);
+		}
 		x = json_object_new_object();
 		json_object_array_add(t, json_object_new_string("object"));
 		json_object_array_add(t, json_object_new_string("null"));
 		json_object_object_add(x, "type", t);
+		json_object_object_add(sp, "params", x);
+		json_object_object_add(step, "properties", sp);
+		req = json_object_new_array();
+		for (const char *const *k = (const char *const[]){"action", "target", "rationale", NULL};
+		     *k; k++)
+			json_object_array_add(req, json_object_new_string(*k));
+		json_object_object_add(step, "required", req);
 	}
-	json_object_object_add(sp, "params", x);
-	x = json_object_new_object();
-	js_add_str(x, "type", "string");
-	json_object_object_add(sp, "rationale", x);
-	json_object_object_add(step, "properties", sp);
-	req = json_object_new_array();
-	json_object_array_add(req, json_object_new_string("action"));
-	json_object_array_add(req, json_object_new_string("target"));
-	if (strict)
-		json_object_array_add(req, json_object_new_string("params"));
-	json_object_array_add(req, json_object_new_string("rationale"));
-	json_object_object_add(step, "required", req);
-	if (strict)
-		js_add_bool(step, "additionalProperties", 0);
 	js_add_str(arr, "type", "array");
 	json_object_object_add(arr, "items", step);
 	json_object_object_add(props, "steps", arr);

@@ -123,6 +123,11 @@ alive() {
 		"actions.restart.params.x.default: the default is not one of the allowed values"
 	bad "actions: {restart: {argv: [/bin/echo], shell: true}}" \
 		"actions.restart: unknown key 'shell'"
+	# nested bounds expand to a million-node regex in regcomp (~200 MB)
+	bad "actions: {restart: {argv: [/bin/echo, '{x}'], params: {x: {type: string, pattern: '((a{100}){100}){100}'}}}}" \
+		"actions.restart.params.x: bad pattern '((a{100}){100}){100}': too many repetitions (it expands to more than 2048 atoms)"
+	bad "target_pattern: '(((x{50}){50}){50})'" \
+		"target_pattern: bad pattern '(((x{50}){50}){50})': too many repetitions (it expands to more than 2048 atoms)"
 }
 
 @test "a closed reader is quiet" {

@@ -304,3 +304,63 @@ reconciles() { # output
 	[ "$(jq -c 'select(.kind == "reject") | [.line, (.reason | test("scopeSpans"))]' <<<"$output")" = '[1,true]' ]
 	jq -e 'select(.kind == "stage_end") | .records_in == 2 and .rejects == 1 and .kinds.span == 1' <<<"$output"
 }
+
+# --- json: documents of plain records ---
+
+@test "json: an array, pretty-printed objects and a one-line array: golden output" {
+	run -0 golden json
+	diff -u "$L/json.out" <(printf '%s\n' "$output")
+}
+
+@test "json: a pretty-printed array of plain records (an API export) loads as downloaded, each element a record" {
+	local d; d=$(scratch)
+	cat >"$d/logs.json" <<'JSON'
+[
+  {"timestamp": "2024-05-01T10:00:00Z", "service": "api", "level": "info", "message": "hello"},
+  {
+    "timestamp": "2024-05-01T10:00:01Z", "service": "api", "level": "error",
+    "message": "boom", "extra": {"a": 1}
+  },
+  {"timestamp": "2024-05-01T10:00:02Z", "level": "error", "message": "no service"},
+  42
+]
+JSON
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	[ "$(format_of "$output")" = json ]
+	[ "$(signals <<<"$output" | jq -c '[.id, .service, .level, .msg, .attrs]' | paste -sd' ')" = \
+		'["logs:1.1","api","INFO","hello",{}] ["logs:1.2","api","ERROR","boom",{"extra":{"a":1}}]' ]
+	# the bad elements are rejects that name the element; counts reconcile
+	[ "$(jq -c 'select(.kind == "reject") | [.line, .reason, .raw]' <<<"$output" | paste -sd' ')" = \
+		'[1,"element [2]: missing service","{\"timestamp\":\"2024-05-01T10:00:02Z\",\"level\":\"error\",\"message\":\"no service\"}"] [1,"element [3]: a number, not a record (an object)","42"]' ]
+	reconciles "$output"
+	[[ "$stderr" == *"logs.json:1: element [3]: a number, not a record (an object)"* ]]
+	[[ "$stderr" != *"multi-line JSON"* ]]
+}
+
+@test "json: pretty-printed objects one after another, and one-line arrays, for metrics and traces" {
+	local d; d=$(scratch)
+	printf '{\n  "ts": 1714557600,\n  "service": "db",\n  "name": "cpu",\n  "value": 0.5\n}\n{\n  "ts": 1714557660,\n  "service": "db", "name": "cpu", "value": 0.7,\n  "labels": {"host": "h1"}\n}\n' >"$d/metrics.json"
+	printf '%s\n' '[{"ts":"2024-05-01T10:00:00Z","service":"a","trace_id":"t1","span_id":"s1","name":"GET /","duration_ms":12},' \
+		' {"ts":"2024-05-01T10:00:00.001Z","service":"b","trace_id":"t1","span_id":"s2","parent_span_id":"s1","name":"q","duration_ms":5}]' >"$d/traces.json"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	[ "$(jq -r 'select(.kind == "run") | [.dataset.files[].format] | join(" ")' <<<"$output")" = "json json" ]
+	[ "$(signals <<<"$output" | jq -c '[.id, .kind, .value // .parent_id]' | paste -sd' ')" = \
+		'["metrics:1","metric",0.5] ["traces:1.1","span",null] ["traces:1.2","span","s1"] ["metrics:7","metric",0.7]' ]
+	reconciles "$output"
+	# An empty array, a bare string and a cut document are each one reject.
+	printf '[]\n"x"\n[{"ts": 1,\n' >"$d/metrics.json"
+	rm "$d/traces.json"
+	run -0 --separate-stderr aiops-load --dataset "$d" --set dataset.metrics.format=json
+	[ "$(jq -c 'select(.kind == "reject") | [.line, .reason[0:40]]' <<<"$output" | paste -sd' ')" = \
+		'[1,"no records (an empty array)"] [2,"a string, not a record (an object) or an"] [3,"invalid JSON: the document ends before i"]' ]
+	reconciles "$output"
+}
+
+@test "json: a line-per-object file stays jsonl, and documents with their own keys keep their format" {
+	local d; d=$(scratch)
+	printf '%s\n' '{"ts":"2024-05-01T10:00:00Z","service":"a","level":"info","msg":"x"}' >"$d/logs.json"
+	run -0 quiet --dataset "$d"
+	[ "$(format_of "$output")" = jsonl ]
+	run -0 golden zipkin
+	diff -u "$L/zipkin.out" <(printf '%s\n' "$output")
+}

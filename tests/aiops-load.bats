@@ -529,10 +529,14 @@ NZ="$L/nezha/rca_data/2022-08-22"
 	jq -se '[.[] | select(.kind == "run")][0] | .dataset.files[0].format == "unknown"' <<<"$output"
 }
 
-@test "pretty-printed JSON is named as such" {
+@test "pretty-printed JSON is read as a document (format json), not as broken lines" {
 	local d; d=$(scratch)
 	printf '%s\n' '{' '  "ts": "2024-05-01T10:00:00Z",' '  "service": "a"' '}' >"$d/logs.json"
 	run -0 --separate-stderr aiops-load --dataset "$d"
-	printf '%s\n' "${stderr_lines[@]}" | grep -q 'logs.json: looks like JSON spread over several lines'
-	jq -se '.[-1] | .records_in == 4 and .rejects == 4' <<<"$output"
+	jq -se '.[-1] | .records_in == 1 and .rejects == 0 and .kinds.log == 1' <<<"$output"
+	jq -se '[.[] | select(.kind == "run")][0] | .dataset.files[0].format == "json"' <<<"$output"
+	# A text log that starts with a bracket is no JSON document.
+	printf '%s\n' '[Fri Jun 14 15:16:40 2024] [error] x' '{not json' >"$d/logs.json"
+	run -0 --separate-stderr aiops-load --dataset "$d"
+	jq -se '[.[] | select(.kind == "run")][0] | .dataset.files[0].format != "json"' <<<"$output"
 }

@@ -180,6 +180,18 @@ prompt G0008 rca system,user false" ]
 	[ "$got" = "$want" ]
 }
 
+@test "model: a confidence outside [0, 1] (grammars do not bound numbers) is clamped with a note, not repaired (issue 19, item 7)" {
+	jq '.candidates[0].confidence = 2 | .candidates[1].confidence = -0.5' "$FIX/rca/answer.json" >"$BATS_TEST_TMPDIR/a.json"
+	start_fake --answer "$BATS_TEST_TMPDIR/a.json"
+	run -0 --separate-stderr pipe "aiops-rca --config '$CFG' '$FIX/rca/groups-canary.jsonl' | jq -c 'select(.kind==\"rca\") | [[.candidates[].confidence], .notes, .error]' | sed -n 1p"
+	[ "$output" = '[[1,0],["candidates[0].confidence 2 clamped to 1 (the schema'"'"'s bounds, which the model'"'"'s grammar did not enforce)","candidates[1].confidence -0.5 clamped to 0 (the schema'"'"'s bounds, which the model'"'"'s grammar did not enforce)"],null]' ]
+	[[ "$stderr" == *"aiops-rca: note: group G0001: candidates[0].confidence 2 clamped to 1"* ]]
+	# one call a group: no repair round
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/req.log")" -eq 2 ]
+	# the schema sent still says [0, 1]
+	[ "$(jq -c -s '.[0].body.response_format.json_schema.schema.properties.candidates.items.properties.confidence' "$BATS_TEST_TMPDIR/req.log")" = '{"maximum":1,"minimum":0,"type":"number"}' ]
+}
+
 @test "model: each call becomes an llm_call record before its rca" {
 	start_fake --answer "$FIX/rca/answer.json"
 	run -0 pipe "aiops-rca --config '$CFG' '$G' | jq -r 'select(.kind==\"llm_call\" or .kind==\"rca\") | \"\(.kind) \(.group_id) \(.purpose // \"-\") \(.stage // \"-\") \(.error)\"' | sed -n 1,4p"

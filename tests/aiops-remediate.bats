@@ -103,6 +103,11 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 	run --separate-stderr aiops-remediate --catalog "$c" </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "aiops-remediate: $c: actions.clear_cache.params.pattern.pattern: bad regular expression "* ]]
+	# a memory bomb for regcomp (the catalog fuzzer's out-of-memory) is refused before it
+	sed "s/pattern: '\[A-Za-z0-9/pattern: '((a{100}){100}){100}[A-Za-z0-9/" "$CATALOG" >"$c"
+	run --separate-stderr aiops-remediate --catalog "$c" </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "aiops-remediate: $c: actions.clear_cache.params.pattern.pattern: bad regular expression '((a{100}){100}){100}"*"': too many repetitions (it expands to more than 2048 atoms)" ]]
 }
 
 @test "a custom catalog changes the runbook" {
@@ -157,9 +162,19 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 
 @test "model: sends the remediation schema with the catalog's actions" {
 	start_fake --answer "$FIX/remediate/answer.json"
-	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' >/dev/null && jq -c -s '.[0].body.response_format.json_schema | [.name, .schema.properties.steps.items.properties.action.enum, .schema.properties.steps.items.required, (.schema.properties.steps.items.properties.params.required | length)]' '$BATS_TEST_TMPDIR/req.log'"
+	run pipe "head -n1 '$R' | aiops-remediate --config '$CFG' >/dev/null && jq -c -s '.[0].body.response_format.json_schema | [.name, (.schema.properties.steps.items.anyOf | map(.properties.action.enum[0])), (.schema.properties.steps.items.anyOf | map(.required) | unique)]' '$BATS_TEST_TMPDIR/req.log'"
 	[ "$status" -eq 0 ]
-	[ "$output" = '["remediation",["restart","rollback","scale_out","failover","clear_cache","increase_pool","throttle"],["action","target","params","rationale"],8]' ]
+	[ "$output" = '["remediation",["restart","rollback","scale_out","failover","clear_cache","increase_pool","throttle"],[["action","target","params","rationale"]]]' ]
+}
+
+@test "model: each action's step schema has exactly its own params, enums and bounds (issue 19, item 7)" {
+	start_fake --answer "$FIX/remediate/answer.json"
+	run -0 pipe "head -n1 '$R' | aiops-remediate --config '$CFG' >/dev/null && jq -c -s '.[0].body.response_format.json_schema.schema.properties.steps.items.anyOf[] | [.properties.action.enum, .properties.params.properties, .properties.params.required, .properties.params.additionalProperties, .additionalProperties]' '$BATS_TEST_TMPDIR/req.log'"
+	# restart has only mode (no to_version), its values and null (optional)
+	[ "${lines[0]}" = '[["restart"],{"mode":{"enum":["rolling","all",null],"type":["string","null"]}},["mode"],false,false]' ]
+	[ "${lines[2]}" = '[["scale_out"],{"replicas":{"maximum":20,"minimum":1,"type":["integer","null"]}},["replicas"],false,false]' ]
+	# a required param is not nullable
+	[ "${lines[6]}" = '[["throttle"],{"rate_per_s":{"maximum":100000,"minimum":1,"type":"integer"},"scope":{"enum":["all","non_critical",null],"type":["string","null"]}},["rate_per_s","scope"],false,false]' ]
 }
 
 @test "model: a bad answer is repaired once, then gives an error" {
@@ -206,10 +221,10 @@ error_burst restart:catalog:medium:{"mode":"rolling"}' ]
 }
 
 @test "--max-text bounds the answer schema sent to the model; unbounded by default" {
-	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength]' | sort -u"
+	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.anyOf[0].properties.target.maxLength]' | sort -u"
 	[ "$output" = "[null,null]" ]
-	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' --max-steps 2 --max-text 80 | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, .items.properties.target.maxLength, .items.properties.action.maxLength]' | sort -u"
-	[ "$output" = "[2,80,null]" ]
+	run -0 pipe "aiops-rca '$G' | aiops-remediate --emit-prompt --prompt '$TEMPLATE' --max-steps 2 --max-text 80 | jq -c 'select(.kind==\"prompt\") | .schema.properties.steps | [.maxItems, (.items.anyOf | map(.properties.target.maxLength) | unique), (.items.anyOf | map(.properties.action.maxLength) | unique)]' | sort -u"
+	[ "$output" = "[2,[80],[null]]" ]
 }
 
 # --- issue 17: model output with a NUL is rejected, never cut there ---

@@ -88,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	free(catalog_prompt_text(c));
-	json_object_put(catalog_params_schema(c));
+	json_object_put(catalog_step_schema(c));
 	for (size_t i = 0; i < catalog_count(c); i++) {
 		const char *name = catalog_name(c, i);
 		json_object *step = json_object_new_object(), *rb;
