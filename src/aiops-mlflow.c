@@ -1156,6 +1156,7 @@ otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
 	json_object *root, *rs, *ss, *spans, *span, *attrs, *o, *res, *ra;
 	const char *stg = js_str(call, "stage"), *purpose = js_str(call, "purpose"),
 		   *model = js_str(call, "model"), *err = js_str(call, "error"), *rh;
+	const char *rej = js_str(call, "rejected");   /* worked, but its answer did not */
 	double lat = 0, tin, tout;
 	int64_t start = -1, end;
 	struct buf name = BUF_INIT(0);
@@ -1228,7 +1229,7 @@ otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
 	if ((rh = js_str(call, "provider")) != NULL)
 		attr(attrs, "mlflow.llm.provider", json_object_new_string(rh));
 	static const char *copy[] = {"stage", "group_id", "purpose", "request_hash", "attempts",
-				     "http_status", "latency_ms", "error", NULL};
+				     "http_status", "latency_ms", "error", "rejected", NULL};
 	for (int i = 0; copy[i]; i++) {
 		json_object *x;
 		char k[64];
@@ -1240,9 +1241,9 @@ otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
 	attr(attrs, "aiops.run_id", json_object_new_string(ri->run_id));
 	json_object_object_add(span, "attributes", attrs);
 	o = json_object_new_object();
-	js_add_int(o, "code", err ? 2 : 1);
-	if (err)
-		js_add_str(o, "message", err);
+	js_add_int(o, "code", err || rej ? 2 : 1);
+	if (err || rej)
+		js_add_str(o, "message", err ? err : rej);
 	json_object_object_add(span, "status", o);
 
 	spans = json_object_new_array();

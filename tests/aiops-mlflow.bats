@@ -687,3 +687,11 @@ rest() {
 	jq -e '[.runs[] | select(.tags."mlflow.parentRunId" == null)] | length == 1 and .[0].status == "KILLED"
 		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
 }
+
+@test "fake: a call whose answer was rejected is a span with status ERROR, like a failed call" {
+	start_fake
+	sed 's/"request_hash":"h1",/"request_hash":"h1","rejected":"root_cause.service: not a service of the group",/' "$RUN" >in.jsonl
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
+	[ "$(jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[0].status' "$FAKE_LOG" | tr '\n' ' ')" = \
+		'{"code":2,"message":"root_cause.service: not a service of the group"} {"code":2,"message":"HTTP 503"} ' ]
+}
