@@ -117,8 +117,8 @@ test-asan: deps
 test-valgrind: deps test-valgrind-suites
 
 check-scripts:
-	shellcheck -x bin/aiops-harness bin/aiops-harness-eval tests/*.sh tests/*.bash tests/live/*.sh \
-		tests/servers/*.sh pipelines/*.sh examples/*.sh .ci/run
+	shellcheck -x bin/aiops-harness bin/aiops-harness-eval bin/aiops-harness-report tests/*.sh tests/*.bash tests/live/*.sh \
+		tests/servers/*.sh tests/fuzz/*.sh pipelines/*.sh examples/*.sh .ci/run
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -12,6 +12,7 @@
 /* A baseline: one edge (GAP) or one (service, operation) (SELF). */
 struct base {
 	struct ewd e;
+	struct tailshare tail;  /* of findings, once warm */
 	uint32_t n;
 	int svc, svc2;          /* SELF: svc2 = -1 */
 	int64_t first, last;
@@ -209,11 +210,12 @@ judge(struct spanattr *sa, enum spanattr_kind kind, int svc, int svc2, const cha
 	double z = warm ? ewd_z(&b->e, lx, sa->c.warmup, 0, 0.1) : 0;
 	double base = exp(b->e.mean) - 1;
 	int found = warm && z >= sa->c.z && x >= sa->c.ratio * base && x - base >= sa->c.min_ms;
-	if (found && fn) {
+	double w = warm ? tailshare_judge(&b->tail, found, p->end, &sa->c.tail) : 0;
+	if (found && w > 0 && fn) {
 		struct spanattr_find f = {
 			.kind = kind, .svc = kind == SPANATTR_GAP ? svc2 : svc,
 			.caller = kind == SPANATTR_GAP ? svc : -1, .op = op, .ts = p->end,
-			.value_ms = x, .z = z, .sev = fmin(3, z / sa->c.z), .trace = p->trace,
+			.value_ms = x, .z = z, .sev = w * fmin(3, z / sa->c.z), .trace = p->trace,
 			.baseline_ms = exp(b->e.mean + 1.645 * ewd_sd(&b->e, 0, 0.1)) - 1,
 		};
 		fn(&f, arg);

@@ -57,6 +57,10 @@
  * every service above it, and counts a slow span once.  A payload of a forgotten service, or still held
  * at spanattr_free, goes to cfg drop (when not NULL).
  *
+ * A finding weighs what lib/tailshare says of its key's slow share (cfg
+ * tail; factor 0: always 1): a key that is always a little slow reports
+ * nothing; the "explained" judgement above does not depend on it.
+ *
  * Findings go to a callback, with the span's end as their time.  Nothing
  * here prints, reads a clock or fails (allocation failure exits, as
  * emalloc).  Service numbers are the caller's; spanattr_forget drops every
@@ -67,6 +71,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tailshare.h"
 
 struct spanattr_cfg {
 	double z;          /* anomalous from this z of log(1 + ms) */
@@ -80,6 +86,7 @@ struct spanattr_cfg {
 	size_t pending;    /* spans awaiting judgement */
 	size_t max_keys;   /* baselines held */
 	void (*drop)(void *held);   /* frees a payload not handed back */
+	struct tailshare_cfg tail;  /* a finding's weight (lib/tailshare) */
 };
 
 enum spanattr_kind { SPANATTR_GAP = 1, SPANATTR_SELF = 2, SPANATTR_HELD = 3 };
@@ -103,7 +110,9 @@ struct spanattr_find {
 	int64_t ts;           /* the judged span's end */
 	double value_ms;      /* the gap or self time */
 	double baseline_ms;   /* the baseline's upper 95 % (mean + 1.645 sd) */
-	double z, sev;        /* sev in (0, 3]: min(3, z / cfg z) */
+	double z, sev;        /* sev in (0, 3]: min(3, z / cfg z) times the
+				 key's tailshare weight (a finding of weight 0
+				 is not reported) */
 	uint64_t trace;
 	/* SPANATTR_HELD (svc, op, ts, trace: the span's; no value): */
 	void *held;           /* the payload, now the callback's */

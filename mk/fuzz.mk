@@ -7,6 +7,7 @@
 #   make fuzz FUZZ_SECONDS=1200          every target, 20 minutes each
 #   make fuzz FUZZ_TARGETS="llm csv"     only those (names without fuzz_)
 #   make fuzz-smoke                      CI: every target and fuzz-load for 30 s
+#   FUZZ_JOBS=N                          targets run at once (default: the cores)
 #
 # Every result is a TAP line: a target that does not build or runs 0
 # executions is "not ok", like a crash.
@@ -21,6 +22,8 @@
 
 FUZZ_SECONDS ?= 30
 FUZZ_SMOKE_SECONDS ?= 30
+# Targets run at once (each is one process: the machine's cores).
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 FUZZ_CC ?= clang
 FUZZ_O ?= build/fuzz
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -30,7 +33,7 @@ FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_O)/%)
 
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-regress fuzz-load
 fuzz-build:
-	@$(MAKE) --no-print-directory O=$(FUZZ_O) BIN=$(FUZZ_O)/bin CC=$(FUZZ_CC) \
+	@$(MAKE) --no-print-directory -j$(FUZZ_JOBS) O=$(FUZZ_O) BIN=$(FUZZ_O)/bin CC=$(FUZZ_CC) \
 		CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_O)/libaiops.a
 	@for s in $(FUZZ_SRC); do \
 		b=$(FUZZ_O)/$$(basename $$s .c); \
@@ -41,20 +44,7 @@ fuzz-build:
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build || { echo "not ok - fuzz-build: the fuzz targets do not build"; exit 1; }
-	@fails=0; for b in $(FUZZ_BINS); do \
-		n=$$(basename $$b); c=$(FUZZ_O)/corpus/$$n; mkdir -p $$c; \
-		cp tests/fuzz/corpus/$${n#fuzz_}/* $$c/ 2>/dev/null; \
-		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
-		if ASAN_OPTIONS=detect_leaks=1 $$b -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-			-rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix=$(FUZZ_O)/$$n- $$c \
-			>$(FUZZ_O)/$$n.log 2>&1; then \
-			x=$$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(FUZZ_O)/$$n.log | grep -o '[0-9]*$$'); \
-			if [ "$${x:-0}" -gt 0 ]; then echo "ok - $$n: $$x executions"; \
-			else echo "not ok - $$n: 0 executions"; fails=$$((fails + 1)); fi; \
-		else \
-			echo "not ok - $$n: see $(FUZZ_O)/$$n.log"; tail -n 30 $(FUZZ_O)/$$n.log; fails=$$((fails + 1)); \
-		fi; \
-	done; exit $$fails
+	@tests/fuzz/run-targets.sh $(FUZZ_O) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_BINS)
 
 fuzz-smoke:
 	@rc=0; mkdir -p $(FUZZ_O); $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) || rc=1; \

@@ -5,8 +5,8 @@
  *
  * Every signal goes through a per-key detector with a warm-up baseline: an
  * EWMA mean and variance per metric series, log template mining (lib/drain)
- * with a per-template rate per bucket, and a log-latency EWMA plus an error
- * share per (service, operation).  Spans also teach the service call graph
+ * with a per-template rate per bucket, and a log-latency EWMA plus error and
+ * slow shares (lib/tailshare) per (service, operation).  Spans also teach the service call graph
  * (caller -> callee) through lib/spanattr's bounded span cache, which also
  * judges edge gaps (blamed on the callee) and self times, and hands a slow
  * span's finding back without its latency part when those account for it
@@ -63,6 +63,7 @@
 #include "stage.h"
 #include "spanattr.h"
 #include "svctab.h"
+#include "tailshare.h"
 #include "ts.h"
 
 /* Options (pipeline.correlation). */
@@ -83,6 +84,8 @@ static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
 static double span_z = 4, span_span = 200, span_ratio = 1.5, span_min_ms = 10;
 static double span_error_ratio = 0.1, span_error_span = 2000, span_warmup_s = 300;
+static struct tailshare_cfg span_tail = {2000, 50, 3, 0};
+static double span_tail_memory_s = 1800;
 static long long span_warmup = 20, span_cache = 65536, span_attr_pending = 65536;
 static int span_attr = 1;
 static double span_attr_slack_s = 1;
@@ -140,6 +143,10 @@ static const struct opt opts[] = {
 	{"span_min_ms", OPT_DOUBLE, &span_min_ms, "MS", "and at least this much longer (10)", 0, 0},
 	{"span_error_ratio", OPT_DOUBLE, &span_error_ratio, "X", "error spans are anomalous while the usual error share is below this (0.1)", 0, 0},
 	{"span_error_span", OPT_DOUBLE, &span_error_span, "N", "EWMA span of the error share, in spans (2000)", 0, 0},
+	{"span_tail_factor", OPT_DOUBLE, &span_tail.factor, "X", "slow spans count as the recent slow share exceeds this many times the usual (lib/tailshare) (3; 0: always)", 0, 0},
+	{"span_tail_recent", OPT_DOUBLE, &span_tail.recent_span, "N", "EWMA span of the recent slow share, in spans (50)", 0, 0},
+	{"span_tail_span", OPT_DOUBLE, &span_tail.usual_span, "N", "EWMA span of the usual slow share, in spans (2000)", 0, 0},
+	{"span_tail_memory_s", OPT_DURATION, &span_tail_memory_s, "SECONDS", "half-life of a past slow episode's peak share, which a new one must exceed (1800; 0: none)", 0, 0},
 	{"span_cache", OPT_INT, &span_cache, "N", "span_id entries kept for the call graph and span_attr (65536)", 0, 0},
 	{"span_attr", OPT_BOOL, &span_attr, NULL, "judge edge gaps and self times (lib/spanattr) (true)", 0, 0},
 	{"span_attr_slack_s", OPT_DURATION, &span_attr_slack_s, "SECONDS", "a span's children are awaited this long after its end (1)", 0, 0},
@@ -214,6 +221,7 @@ struct mser {
 };
 struct sser {
 	struct ewd lat;        /* of log(duration_ms) */
+	struct tailshare tail; /* of slow spans, once warm */
 	double errshare;
 	uint32_t n;
 	int svc;
@@ -1360,6 +1368,14 @@ emit_group(struct stage *st, struct group *g)
 	free(sorted);
 }
 
+/* The best group that was not detected, the records read per kind (log,
+ * metric, span), and why nothing was detected (see say_nothing_detected). */
+static uint64_t n_seen[3];
+static char why_none[400];
+static double undet_best = -1;
+static unsigned undet_types;
+static size_t undet_signals;
+
 static void
 close_group(struct stage *st, size_t idx)
 {
@@ -1367,10 +1383,14 @@ close_group(struct stage *st, size_t idx)
 
 	memmove(open_g + idx, open_g + idx + 1, (nopen - idx - 1) * sizeof *open_g);
 	nopen--;
-	if (g->detected)
+	if (g->detected) {
 		n_detected++;
-	else
+	} else {
 		n_undetected++;
+		if (g->score > undet_best)
+			undet_best = g->score, undet_types = (unsigned)g->types,
+			undet_signals = g->nsignals;
+	}
 	if (g->detected || emit_undetected)
 		emit_group(st, g);
 	group_free(g);
@@ -1895,8 +1915,9 @@ on_span(struct stage *st, struct rec *r)
 	double base = exp(ss->lat.mean) - 1;
 	struct held *h = NULL;
 	double lat_sev = 0, err_sev = 0;
-	if (isfinite(lx) && z >= span_z && dur >= span_ratio * base && dur - base >= span_min_ms)
-		lat_sev = fmin(3, z / span_z);
+	if (warm && isfinite(lx))
+		lat_sev = tailshare_judge(&ss->tail, z >= span_z && dur >= span_ratio * base &&
+					  dur - base >= span_min_ms, ts, &span_tail) * fmin(3, z / span_z);
 	if (is_err && warm && ss->errshare < span_error_ratio)
 		err_sev = 1.5;
 	if (lat_sev + err_sev > 0) {
@@ -2022,9 +2043,10 @@ on_start(struct stage *st)
 	if (new_level < 0)
 		stage_usage_error(st, "new_template_level: unknown level '%s'",
 				  new_template_level ? new_template_level : "");
+	span_tail.memory_ns = secs(span_tail_memory_s);
 	struct spanattr_cfg ac = {span_z, span_ratio, span_min_ms, span_span, (uint32_t)span_warmup,
 				  secs(span_warmup_s), secs(span_attr_slack_s), (size_t)span_cache,
-				  (size_t)span_attr_pending, (size_t)max_keys, held_free};
+				  (size_t)span_attr_pending, (size_t)max_keys, held_free, span_tail};
 	attr = spanattr_new(&ac);
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
@@ -2052,6 +2074,8 @@ say_losses(void)
 		      (unsigned long long)dropped_group_keys, max_group_keys);
 }
 
+static void say_nothing_detected(void);
+
 static int
 on_end(struct stage *st)
 {
@@ -2067,6 +2091,7 @@ on_end(struct stage *st)
 		close_group(st, best);
 	}
 	say_losses();
+	say_nothing_detected();
 	if (llm_triage) {
 		char err[512];
 		int rc = 0;
@@ -2094,6 +2119,8 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "groups", (int64_t)emitted);
 	js_add_int(end, "groups_detected", (int64_t)n_detected);
 	js_add_int(end, "groups_undetected", (int64_t)n_undetected);
+	if (why_none[0])
+		js_add_str(end, "nothing_detected", why_none);
 	js_add_int(end, "anomalies", (int64_t)n_anomalies);
 	if (n_alerts) {
 		js_add_int(end, "alerts", (int64_t)n_alerts);
@@ -2130,10 +2157,48 @@ add_end(struct stage *st, json_object *end)
 	}
 }
 
+/* When no group was detected, why (no signals, fewer signal types than
+ * min_types, no anomaly, or the best candidate against the thresholds):
+ * stage_end's nothing_detected, which aiops-harness prints. */
+static void
+say_nothing_detected(void)
+{
+	static const char *const kname[3] = {"logs", "metrics", "spans"};
+	int kinds = 0, last = 0;
+	char *w = why_none;
+	size_t n = sizeof why_none;
+
+	if (n_detected > 0 || n_alerts > 0)
+		return;
+	for (int k = 0; k < 3; k++)
+		if (n_seen[k])
+			kinds++, last = k;
+	if (kinds == 0)
+		snprintf(w, n, "no log, metric or span records in the input");
+	else if (kinds < min_types)
+		snprintf(w, n, "only %s seen (%llu records) and min_types is %lld (%llu candidate "
+			 "groups; pipeline.correlation.min_types: 1 lets one signal type detect)",
+			 kname[last], (unsigned long long)n_seen[last], min_types,
+			 (unsigned long long)n_undetected);
+	else if (n_anomalies == 0)
+		snprintf(w, n, "no anomaly in %llu logs, %llu metrics, %llu spans",
+			 (unsigned long long)n_seen[0], (unsigned long long)n_seen[1],
+			 (unsigned long long)n_seen[2]);
+	else if (undet_best >= 0)
+		snprintf(w, n, "%llu anomalies made %llu candidate groups; the best scored %.1f of "
+			 "detect_threshold %g, with %zu signals of %d types (min_signals %lld, "
+			 "min_types %lld)", (unsigned long long)n_anomalies,
+			 (unsigned long long)n_undetected, undet_best, detect_threshold, undet_signals,
+			 __builtin_popcount(undet_types), min_signals, min_types);
+	else
+		snprintf(w, n, "%llu anomalies, no group formed", (unsigned long long)n_anomalies);
+}
+
 /* The record handlers note when a record arrived, for --measure-latency. */
 static int
 h_log(struct stage *st, struct rec *r)
 {
+	n_seen[0]++;
 	if (measure_latency)
 		rec_t0 = ts_mono();
 	return on_log(st, r);
@@ -2142,6 +2207,7 @@ h_log(struct stage *st, struct rec *r)
 static int
 h_metric(struct stage *st, struct rec *r)
 {
+	n_seen[1]++;
 	if (measure_latency)
 		rec_t0 = ts_mono();
 	return on_metric(st, r);
@@ -2150,6 +2216,7 @@ h_metric(struct stage *st, struct rec *r)
 static int
 h_span(struct stage *st, struct rec *r)
 {
+	n_seen[2]++;
 	if (measure_latency)
 		rec_t0 = ts_mono();
 	return on_span(st, r);
