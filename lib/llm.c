@@ -1186,6 +1186,9 @@ make_record(const struct llm *l, const struct llm_req *req, struct call *c,
 		js_add_str(o, "response", res->text);
 	else
 		json_object_object_add(o, "response", NULL);
+	/* When the call started: now less its wall time (a batch's calls
+	 * start at different times; a trace's span starts here). */
+	js_add_ts(o, "started_at", ts_now() - (int64_t)llround(res->latency_ms) * TS_NS_PER_MS);
 	js_add_int(o, "latency_ms", llround(res->latency_ms));
 	if (res->tokens_in >= 0)
 		js_add_int(o, "tokens_in", res->tokens_in);

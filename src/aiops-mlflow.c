@@ -36,24 +36,27 @@
 #include "http.h"
 #include "js.h"
 #include "mlf.h"
+#include "mlrun.h"
 #include "rec.h"
 #include "redact.h"
 #include "sha256.h"
 #include "stage.h"
 #include "ts.h"
 
-static const char *opt_uri, *opt_store, *opt_experiment, *opt_run_name, *opt_resume,
-	*opt_spool_dir, *opt_parent, *opt_status, *opt_reason;
+static const char *opt_uri, *opt_store, *opt_experiment, *opt_run_name, *opt_run_label,
+	*opt_resume, *opt_spool_dir, *opt_parent, *opt_status, *opt_reason;
 static char *kept_experiment;   /* the spool's, with --resume */
 static long long opt_max_attempts = 4;
 static double opt_timeout_s = 60, opt_backoff_s = 0.5;
-static int opt_traces = 1;
+static int opt_traces = 1, opt_score_counts;
 
 static const struct opt opts[] = {
 	{"tracking_uri", OPT_STRING, &opt_uri, "URI", "tracking server (http[s]://...) or file store path", OPT_NOPARAM, 0},
 	{"store", OPT_STRING, &opt_store, "DIR", "offline file store (default ./mlruns)", 0, 0},
 	{"experiment", OPT_STRING, &opt_experiment, "NAME", "experiment (default: the run record's)", 0, 0},
-	{"run_name", OPT_STRING, &opt_run_name, "NAME", "run name (default aiops-RUNID8)", 0, 0},
+	{"run_name", OPT_STRING, &opt_run_name, "NAME", "run name (default [LABEL-]PROVIDER[-MODEL]-RUNID8)", 0, 0},
+	{"run_label", OPT_STRING, &opt_run_label, "LABEL", "first part of the default run name (the driver's name of the config)", 0, 0},
+	{"score_counts", OPT_BOOL, &opt_score_counts, NULL, "log each run-wide score's count n as the metric NAME.n too", 0, 0},
 	{"resume", OPT_STRING, &opt_resume, "FILE", "resend a spooled run, completing it if it exists", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"spool_dir", OPT_STRING, &opt_spool_dir, "DIR", "where unsent runs are kept (default ./.aiops-spool)", 0, 0},
 	{"max_attempts", OPT_INT, &opt_max_attempts, "N", "attempts per request, the first included", 0, 0},
@@ -61,7 +64,7 @@ static const struct opt opts[] = {
 	{"backoff_s", OPT_DURATION, &opt_backoff_s, "SECONDS", "base of the exponential backoff", 0, 0},
 	{"traces", OPT_BOOL, &opt_traces, NULL, "log every llm_call as an MLflow trace (--no-traces)", 0, 0},
 	{"parent_run_id", OPT_STRING, &opt_parent, "ID", "make the run a child of this MLflow run", 0, 0},
-	{"status", OPT_STRING, &opt_status, "STATUS", "FAILED or KILLED: the run failed or was stopped, whatever the stream says (a driver's verdict)", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"status", OPT_STRING, &opt_status, "STATUS", "FAILED or KILLED: the run failed or was stopped, whatever the stream says (a driver's verdict); RUNNING: leave it running (a parent whose children come later)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"reason", OPT_STRING, &opt_reason, "TEXT", "with --status: why (the aiops.failure tag)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
@@ -425,6 +428,7 @@ struct runinfo {
 	int64_t start_ms, end_ms;
 	int failed;             /* FAILED, or KILLED when killed is set too */
 	int killed;
+	int running;            /* --status RUNNING: not ended */
 	struct buf failure;     /* why FAILED or KILLED */
 	struct mlf_data d;
 	json_object *exp_tags;  /* borrowed */
@@ -435,7 +439,7 @@ struct runinfo {
 static const char *
 status_name(const struct runinfo *ri)
 {
-	return ri->killed ? "KILLED" : ri->failed ? "FAILED" : "FINISHED";
+	return ri->killed ? "KILLED" : ri->failed ? "FAILED" : ri->running ? "RUNNING" : "FINISHED";
 }
 
 static int64_t
@@ -586,9 +590,9 @@ write_table(json_object *ids)
 
 /* Builds everything that is logged. */
 static void
-build(struct stage *st, struct runinfo *ri)
+build(struct stage *st, struct runinfo *ri, const char *where)
 {
-	json_object *cfg = NULL, *v, *ids, *overall;
+	json_object *cfg = NULL, *v, *ids, **ends;
 	const char *s;
 	char hex[65];
 	size_t i, n;
@@ -603,8 +607,15 @@ build(struct stage *st, struct runinfo *ri)
 	snprintf(ri->run_id, sizeof ri->run_id, "%s", s && *s ? s : hex);
 	if (!(s && *s))
 		ri->run_id[32] = '\0';
+	/* The pipeline's times, not the upload's. */
 	ri->start_ms = run_rec ? parse_ms(js_str(run_rec, "started_at")) : -1;
-	ri->end_ms = ts_now() / TS_NS_PER_MS;
+	ends = ecalloc(nstages + 1, sizeof *ends);
+	for (i = 0; i < nstages; i++)
+		ends[i] = stages[i].end;
+	ri->end_ms = mlrun_end_ms(ri->start_ms, ends, nstages);
+	free(ends);
+	if (ri->end_ms < 0)
+		ri->end_ms = ts_now() / TS_NS_PER_MS;
 	if (ri->start_ms < 0)
 		ri->start_ms = ri->end_ms;
 	ts = ri->start_ms;
@@ -621,14 +632,16 @@ build(struct stage *st, struct runinfo *ri)
 	if (ri->experiment == NULL)
 		ri->experiment = "aiops";
 	ri->exp_tags = cfg ? js_path(cfg, "experiment.tags") : NULL;
-	buf_printf(&b, "aiops-%.8s", ri->run_id);
-	ri->run_name = estrdup(opt_run_name ? opt_run_name : b.p);
+	ri->run_name = opt_run_name ? estrdup(opt_run_name) : mlrun_name(cfg, opt_run_label, ri->run_id);
 	s = getenv("USER");
 	ri->user = estrdup(s ? s : "aiops");
 
 	/* Status: KILLED or FAILED when the driver says so (--status), FAILED
 	 * when a stage never ended or says it failed. */
-	if (opt_status) {
+	if (opt_status && strcmp(opt_status, "RUNNING") == 0) {
+		ri->running = 1;
+		ri->end_ms = 0;
+	} else if (opt_status) {
 		ri->failed = 1;
 		ri->killed = strcmp(opt_status, "KILLED") == 0;
 		buf_adds(&ri->failure, opt_reason && *opt_reason ? opt_reason : opt_status);
@@ -647,7 +660,12 @@ build(struct stage *st, struct runinfo *ri)
 		}
 	}
 
-	/* Params: the config, then each stage's own. */
+	/* Params: the URI used (redacted), the config, then each stage's own. */
+	{
+		char *u = mlrun_uri(where, server_mode);
+		mlf_param(&ri->d, "mlflow.tracking_uri", u);
+		free(u);
+	}
 	if (cfg)
 		mlf_flatten_params(&ri->d, "", cfg);
 	for (i = 0; i < nstages; i++)
@@ -665,6 +683,12 @@ build(struct stage *st, struct runinfo *ri)
 		}
 	}
 	mlf_tag(&ri->d, "aiops.run_id", ri->run_id);
+	/* Logged elsewhere than its own experiment (a benchmark's): say which. */
+	s = run_rec ? js_str(run_rec, "experiment") : NULL;
+	if (s == NULL && cfg)
+		s = js_str(js_path(cfg, "experiment"), "name");
+	if (s && strcmp(s, ri->experiment) != 0)
+		mlf_tag(&ri->d, "aiops.config_experiment", s);
 	if (opt_parent && *opt_parent)
 		mlf_tag(&ri->d, "mlflow.parentRunId", opt_parent);
 	mlf_tag(&ri->d, "mlflow.source.name", "aiops");
@@ -705,46 +729,18 @@ build(struct stage *st, struct runinfo *ri)
 		mlf_tag(&ri->d, "aiops.provider", ptype ? ptype : "baseline");
 	}
 
-	/* Metrics: scores (per-incident ones as steps), stage counters. */
+	/* Metrics: the run-wide scores, stage counters; per-incident scores
+	 * are the table. */
 	ids = incident_order();
 	n = json_object_array_length(scores);
-	/* A name that is both a run-wide score and a per-incident one (as
-	 * model_ttd_s is) keeps the run-wide value under its own key; the
-	 * per-incident values go to "incident/NAME", steps by incident. */
-	overall = json_object_new_object();
-	for (i = 0; i < n; i++) {
-		json_object *sc = json_object_array_get_idx(scores, i);
-		if (js_str(sc, "incident_id") == NULL && js_str(sc, "name") != NULL)
-			json_object_object_add(overall, js_str(sc, "name"), NULL);
-	}
-	for (i = 0; i < n; i++) {
-		json_object *sc = json_object_array_get_idx(scores, i);
-		const char *name = js_str(sc, "name"), *id = js_str(sc, "incident_id");
-		double val, cnt;
-		if (js_num(sc, "value", &val) < 0)
-			continue;   /* undefined (null): in the table and scores.jsonl only */
-		if (id) {
-			if (json_object_object_get_ex(overall, name, NULL)) {
-				buf_reset(&b);
-				buf_printf(&b, "incident/%s", name);
-				mlf_metric(&ri->d, b.p, val, ts, index_of(ids, id));
-			} else {
-				mlf_metric(&ri->d, name, val, ts, index_of(ids, id));
-			}
-		} else {
-			mlf_metric(&ri->d, name, val, ts, 0);
-			if (js_num(sc, "n", &cnt) == 0) {
-				buf_reset(&b);
-				buf_printf(&b, "%s.n", name);
-				mlf_metric(&ri->d, b.p, cnt, ts, 0);
-			}
-		}
-	}
+	mlrun_score_metrics(&ri->d, scores, ts, opt_score_counts);
 	for (i = 0; i < nstages; i++)
 		if (stages[i].end)
 			counters(&ri->d, stages[i].name, stages[i].end, ts);
-	mlf_metric(&ri->d, "aiops.rejects", (double)nrejects, ts, 0);
-	mlf_metric(&ri->d, "aiops.llm_calls", (double)nlines[F_LLM], ts, 0);
+	if (nstages > 0) {   /* a pipeline's (a benchmark's parent has none) */
+		mlf_metric(&ri->d, "aiops.rejects", (double)nrejects, ts, 0);
+		mlf_metric(&ri->d, "aiops.llm_calls", (double)nlines[F_LLM], ts, 0);
+	}
 	ri->has_table = write_table(ids);
 	if (ri->has_table)
 		mlf_tag(&ri->d, "mlflow.loggedArtifacts", "[{\"path\": \"eval/incidents.json\", \"type\": \"table\"}]");
@@ -783,7 +779,6 @@ build(struct stage *st, struct runinfo *ri)
 	buf_free(&note);
 	buf_free(&b);
 	json_object_put(ids);
-	json_object_put(overall);
 
 	/* config.json */
 	if (cfg) {
@@ -906,7 +901,8 @@ log_offline(struct runinfo *ri, const char *root)
 		random_hex32(rid);
 	mlf_tag(&ri->d, "mlflow.runName", ri->run_name);
 	if (mlf_fs_write_run(&fs, rid, ri->run_name, ri->user, ri->start_ms, ri->end_ms,
-			     ri->killed ? MLF_KILLED : ri->failed ? MLF_FAILED : MLF_FINISHED, &ri->d, err, sizeof err) < 0) {
+			     ri->killed ? MLF_KILLED : ri->failed ? MLF_FAILED : ri->running ? MLF_RUNNING : MLF_FINISHED,
+			     &ri->d, err, sizeof err) < 0) {
 		warnf("file store: %s", err);
 		mlf_fs_free(&fs);
 		free(a);
@@ -1160,6 +1156,7 @@ otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
 	json_object *root, *rs, *ss, *spans, *span, *attrs, *o, *res, *ra;
 	const char *stg = js_str(call, "stage"), *purpose = js_str(call, "purpose"),
 		   *model = js_str(call, "model"), *err = js_str(call, "error"), *rh;
+	const char *rej = js_str(call, "rejected");   /* worked, but its answer did not */
 	double lat = 0, tin, tout;
 	int64_t start = -1, end;
 	struct buf name = BUF_INIT(0);
@@ -1232,7 +1229,7 @@ otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
 	if ((rh = js_str(call, "provider")) != NULL)
 		attr(attrs, "mlflow.llm.provider", json_object_new_string(rh));
 	static const char *copy[] = {"stage", "group_id", "purpose", "request_hash", "attempts",
-				     "http_status", "latency_ms", "error", NULL};
+				     "http_status", "latency_ms", "error", "rejected", NULL};
 	for (int i = 0; copy[i]; i++) {
 		json_object *x;
 		char k[64];
@@ -1244,9 +1241,9 @@ otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
 	attr(attrs, "aiops.run_id", json_object_new_string(ri->run_id));
 	json_object_object_add(span, "attributes", attrs);
 	o = json_object_new_object();
-	js_add_int(o, "code", err ? 2 : 1);
-	if (err)
-		js_add_str(o, "message", err);
+	js_add_int(o, "code", err || rej ? 2 : 1);
+	if (err || rej)
+		js_add_str(o, "message", err ? err : rej);
 	json_object_object_add(span, "status", o);
 
 	spans = json_object_new_array();
@@ -1458,7 +1455,7 @@ log_online(struct runinfo *ri, const char *uri)
 	}
 	if (opt_traces && log_traces(&on, ri, existing, &ntraces) < 0)
 		goto fail;
-	{
+	if (!ri->running) {
 		json_object *req = json_object_new_object();
 		js_add_str(req, "run_id", on.run_id);
 		js_add_str(req, "status", status_name(ri));
@@ -1638,8 +1635,9 @@ on_start(struct stage *st)
 	}
 	if (opt_max_attempts < 1)
 		stage_usage_error(st, "--max-attempts must be at least 1");
-	if (opt_status && strcmp(opt_status, "FAILED") != 0 && strcmp(opt_status, "KILLED") != 0)
-		stage_usage_error(st, "--status must be FAILED or KILLED");
+	if (opt_status && strcmp(opt_status, "FAILED") != 0 && strcmp(opt_status, "KILLED") != 0 &&
+	    strcmp(opt_status, "RUNNING") != 0)
+		stage_usage_error(st, "--status must be FAILED, KILLED or RUNNING");
 	server_mode = u && (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0);
 	if (u && !server_mode && strstr(u, "://") && strncmp(u, "file://", 7) != 0)
 		stage_usage_error(st, "tracking URI '%s': only http://, https://, file:// or a "
@@ -1675,11 +1673,15 @@ static int
 on_end(struct stage *st)
 {
 	struct runinfo ri;
-	const char *u = tracking_uri();
+	const char *u = tracking_uri(), *root = opt_store;
 
 	out_flush();
 	close_files();
-	build(st, &ri);
+	if (root == NULL && u)
+		root = strncmp(u, "file://", 7) == 0 ? u + 7 : u;
+	if (root == NULL)
+		root = "mlruns";
+	build(st, &ri, server_mode ? u : root);
 	if (server_mode) {
 		final_rc = log_online(&ri, u);
 		if (final_rc == 0)
@@ -1691,11 +1693,6 @@ on_end(struct stage *st)
 				warnf("sent; removed %s", opt_resume);
 		}
 	} else {
-		const char *root = opt_store;
-		if (root == NULL && u)
-			root = strncmp(u, "file://", 7) == 0 ? u + 7 : u;
-		if (root == NULL)
-			root = "mlruns";
 		final_rc = log_offline(&ri, root);
 		if (final_rc == 0)
 			emit_logged(st, &ri, 0);

@@ -475,6 +475,10 @@ synth_set() { # dir seed
 	[ -s "$r/metrics/basic.all.false_alarms_per_control" ]
 	# Unknown numbers are not metrics (no price table: no cost).
 	[ ! -e "$r/metrics/basic.all.cost_usd" ]
+	# No count twins (NAME.n) nor pipeline counters: this run has no pipeline.
+	[ -z "$(ls "$r/metrics" | grep '\.n$')" ]
+	[ ! -e "$r/metrics/aiops.rejects" ] && [ ! -e "$r/metrics/aiops.llm_calls" ]
+	[[ "$(cat "$r/params/mlflow.tracking_uri")" == file:///*/mlruns ]]
 	# Off with mlflow.enabled=false.
 	rm -rf "$d/mlruns"
 	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \

@@ -191,6 +191,63 @@ need_stages() {
 	cmp <(aiops-harness report "$d/k/01-1" >/dev/null; cat "$d/k/benchmark.tsv") "$(echo "$d"/mlruns/*/"$p"/artifacts/benchmark/table.tsv)"
 }
 
+# meta FILE KEY: a value of an MLflow meta.yaml.
+meta() { sed -n "s/^$2: //p" "$1" | tr -d "'"; }
+# parent STORE: the one parent run id its runs name.
+parent() { for f in "$1"/*/*/tags/mlflow.parentRunId; do cat "$f"; echo; done | sort -u; }
+
+@test "benchmark: parent and children in one experiment, parent RUNNING until they end, the table's numbers its metrics" {
+	need_stages
+	d=$(scratch)
+	# A second config naming another experiment, and a metrics stage that
+	# notes the store's run statuses while the first child runs.
+	sed -e 's/name: aiops-basic/name: other-exp/' -e "s#\.\./#$AIOPS_ROOT/examples/#" \
+		examples/configs/basic.yaml >"$d/other.yaml"
+	printf '#!/bin/sh\n[ -e %s/seen ] || cat %s/mlruns/*/*/meta.yaml >%s/seen\nexec aiops-metrics --config "$AIOPS_CONFIG"\n' \
+		"$d" "$d" "$d" >"$d/peek"
+	chmod +x "$d/peek"
+	run -0 --separate-stderr aiops-harness benchmark --config examples/configs/basic.yaml \
+		--config "$d/other.yaml" --dataset examples/data --format tsv --quiet \
+		--set mlflow.store="$d/mlruns" --set pipeline.metrics.command="$d/peek" --keep "$d/k"
+	# While the first child ran, the parent was the store's only run: RUNNING, no end.
+	[ "$(meta "$d/seen" status)" = 1 ]
+	[ "$(meta "$d/seen" end_time)" = null ]
+	# One experiment (the first config's) holds the parent and both children.
+	[ "$(ls "$d"/mlruns/*/*/meta.yaml | wc -l)" -eq 3 ]
+	[ "$(ls -d "$d"/mlruns/*/*/ | xargs -n1 dirname | sort -u | wc -l)" -eq 1 ]
+	p=$(parent "$d/mlruns")
+	pm=$(echo "$d"/mlruns/*/"$p"/meta.yaml)
+	[ "$(meta "$pm" status)" = 3 ]
+	[ "$(meta "$pm" end_time)" -ge "$(meta "$pm" start_time)" ]
+	[ "$(meta "$(dirname "$pm")/../meta.yaml" name)" = aiops-basic ]
+	c2=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/02-1/final.jsonl")
+	[ "$(cat "$d"/mlruns/*/"$c2"/tags/aiops.config_experiment)" = other-exp ]
+	[ ! -e "$(echo "$d"/mlruns/*/*/tags/aiops.config_experiment | tr ' ' '\n' | grep -v "$c2")" ]
+	# Names say config, provider and model.
+	[ "$(meta "$d"/mlruns/*/"$c2"/meta.yaml run_name)" = "other-baseline-baseline-$(jq -r 'select(.kind == "run") | .run_id[0:8]' "$d/k/02-1/final.jsonl")" ]
+	# The parent's metrics are the table's, per config; no pipeline counters.
+	ac1=$(jq -r '.[1].ac1.m' <<<"$(aiops-harness benchmark --config examples/configs/basic.yaml --config "$d/other.yaml" \
+		--dataset examples/data --format json --quiet --set mlflow.enabled=false)")
+	[ "$(cut -d' ' -f2 "$d"/mlruns/*/"$p"/metrics/other.ac1)" = "$ac1" ]
+	[ -e "$d"/mlruns/*/"$p"/metrics/basic.det_f1 ]
+	[ ! -e "$d"/mlruns/*/"$p"/metrics/aiops.rejects ]
+	[ ! -e "$d"/mlruns/*/"$p"/metrics/aiops.llm_calls ]
+	# The terminal names the MLflow run beside the aiops one.
+	run -0 aiops-harness report "$d/k/02-1"
+	[[ "${lines[0]}" == "run $(jq -r 'select(.kind == "run") | .run_id' "$d/k/02-1/final.jsonl") (MLflow $c2)  experiment other-exp "* ]]
+}
+
+@test "benchmark: the parent run is FAILED when a run failed" {
+	need_stages
+	d=$(scratch)
+	run -1 --separate-stderr aiops-harness benchmark --config examples/configs/basic.yaml \
+		--config $H/fake-dead.yaml --dataset examples/data --format tsv --quiet \
+		--set mlflow.store="$d/mlruns" --set mlflow.command= --set mlflow.enabled=true
+	p=$(parent "$d/mlruns")
+	[ "$(meta "$(echo "$d"/mlruns/*/"$p"/meta.yaml)" status)" = 4 ]
+	[ "$(cat "$d"/mlruns/*/"$p"/tags/aiops.failure)" = "1 of 2 runs failed" ]
+}
+
 @test "every script is shellcheck clean" {
 	command -v shellcheck >/dev/null || skip "shellcheck is not installed"
 	run -0 shellcheck -x bin/aiops-harness bin/aiops-harness-eval tests/run.sh tests/test_helper.bash .ci/run \

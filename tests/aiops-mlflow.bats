@@ -122,8 +122,7 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	grep -qx 'start_time: 1714557600000' "$r/meta.yaml"
 	[ "$(cat "$r/params/provider.type")" = replay ]
 	[ "$(cat "$r/params/rca.top_k")" = 3 ]
-	[ "$(cut -d' ' -f2- "$r/metrics/rank")" = "1 0
-7 1" ]
+	[ ! -e "$r/metrics/rank" ]
 	[ "$(cut -d' ' -f1 "$r/metrics/mttd_s")" = 1714557600000 ]
 	[ "$(cat "$r/tags/aiops.run_id")" = 0123456789abcdef0123456789abcdef ]
 	[ -f "$r/artifacts/eval/incidents.json" ]
@@ -137,12 +136,12 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	aiops-mlflow --store st <"$RUN" >/dev/null 2>&1
 	check st aiops-test >got.json
 	jq -e '.experiment.tags.owner == "qa" and (.runs | length) == 1' got.json
-	jq -e '.runs[0] | .status == "FINISHED" and .run_name == "aiops-01234567"
+	jq -e '.runs[0] | .status == "FINISHED" and .run_name == "replay-m1-01234567"
 		and .start_time == 1714557600000' got.json
 	jq -e '.runs[0].params | ."provider.params.max_tokens" == "256" and ."rca.provider.type" == "replay"
 		and ."pipeline.rca.top_k" == "3" and ."metrics.match_tolerance_s" == "60"' got.json
-	jq -e '.runs[0].metrics | .rank == [[0,1],[1,7]] and .model_ttd_s == [[0,42.5]]
-		and .mttd_s == [[0,300]] and ."mttd_s.n" == [[0,1]] and (has("mmtd_s") | not)
+	jq -e '.runs[0].metrics | (has("rank") | not) and (has("model_ttd_s") | not)
+		and .mttd_s == [[0,300]] and (has("mttd_s.n") | not) and (has("mmtd_s") | not)
 		and ."rca.llm.calls" == [[0,2]] and ."load.records_out" == [[0,12]]' got.json
 	jq -e '.runs[0].tags | ."aiops.run_id" == "0123456789abcdef0123456789abcdef" and .team == "sre"
 		and ."aiops.stage.rca.version" == "0.1.0" and ."mlflow.source.name" == "aiops"
@@ -184,11 +183,10 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	check "$URL" aiops-test --traces >got.json
 	jq -e '.experiment.tags.owner == "qa" and (.runs | length) == 1' got.json
 	jq -e '.runs[0] | .status == "FINISHED" and .start_time == 1714557600000
-		and .run_name == "aiops-01234567" and .end_time > .start_time' got.json
-	jq -e '.runs[0].params | length == 13 and ."provider.type" == "replay"
+		and .run_name == "replay-m1-01234567" and .end_time == 1714557600200' got.json
+	jq -e '.runs[0].params | length == 14 and ."mlflow.tracking_uri" == "'"$URL"'" and ."provider.type" == "replay"
 		and ."rca.top_k" == "3" and ."load.dataset" == "examples/data"' got.json
-	jq -e '.runs[0].metrics | .rank == [[0,1],[1,7]] and .model_ttd_s == [[0,42.5]]
-		and .rca_ac1 == [[0,1]] and ."rca.llm.latency_p95_ms" == [[0,120]]' got.json
+	jq -e '.runs[0].metrics | (has("rank") | not) and .rca_ac1 == [[0,1]] and ."rca.llm.latency_p95_ms" == [[0,120]]' got.json
 	jq -e '.runs[0].tags | ."aiops.run_id" == "0123456789abcdef0123456789abcdef"
 		and ."aiops.dataset.sha256" == "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35"
 		and ."mlflow.user" != null and (."mlflow.note.content" | contains("**Status:** FINISHED"))' got.json
@@ -241,7 +239,7 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	[[ "$output" == *"resuming run"* ]]
 	check "$URL" aiops-resume --traces >got.json
 	jq -e '(.runs | length) == 1 and .runs[0].status == "FINISHED"' got.json
-	jq -e '.runs[0].metrics | .rank == [[0,1],[1,7]] and .mttd_s == [[0,300]]' got.json
+	jq -e '.runs[0].metrics | .rca_ac1 == [[0,1]] and .mttd_s == [[0,300]]' got.json
 	jq -e '.runs[0].traces | length == 2' got.json
 	jq -e '.runs[0].artifacts | length == 7' got.json
 }
@@ -260,21 +258,21 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	[ "$(jq -r 'select(.path|endswith("runs/update")) | .body.status' "$FAKE_LOG")" = FINISHED ]
 }
 
-@test "fake: 250 params go in 3 log-batch calls of 100, 100 and 50" {
+@test "fake: 250 params (and the tracking URI) go in 3 log-batch calls of 100, 100 and 51" {
 	start_fake
 	jq -c '{kind:"run", run_id:"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", experiment:"chunks",
 		config: ([range(250)] | map({key:"p\(.)", value:.}) | from_entries)}' -n >in.jsonl
 	run aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
 	[ "$status" -eq 0 ]
-	[ "$(jq -r 'select(.path|endswith("log-batch")) | .body.params|length' "$FAKE_LOG" | tr '\n' ' ')" = "100 100 50 " ]
-	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.params[]] | length')" -eq 250 ]
+	[ "$(jq -r 'select(.path|endswith("log-batch")) | .body.params|length' "$FAKE_LOG" | tr '\n' ' ')" = "100 100 51 " ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.params[]] | length')" -eq 251 ]
 }
 
 @test "fake: 2500 metric points go in batches of at most 1000, every request under 1 MB" {
 	start_fake
 	{ echo '{"kind":"run","run_id":"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","experiment":"big",
 		"config":{"x":1},"tags":{}}' | jq -c .
-	  jq -nc 'range(2500) | {kind:"score", name:"m", value:., n:1, incident_id:"I\(.)"}'
+	  jq -nc 'range(2500) | {kind:"score", name:"m\(.)", value:., n:1}'
 	  # 100 params of 6000 bytes and 100 tags of 8000: 1.4 MB, more than one request.
 	  jq -nc '{kind:"stage", stage:"wide", version:"1", params:([range(100)] | map({key:"k\(.)", value:("v" * 7000)}) | from_entries)}'
 	  jq -nc '{kind:"stage_end", stage:"wide", records_in:0}'
@@ -283,7 +281,7 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	[ "$status" -eq 0 ]
 	jq -e -s '[.[] | select(.path|endswith("log-batch"))] | all(.bytes < 1000000)' "$FAKE_LOG"
 	jq -e -s '[.[] | select(.path|endswith("log-batch")) | .body | (.params|length) + (.tags|length) + (.metrics|length)] | all(. <= 1000)' "$FAKE_LOG"
-	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.metrics[] | select(.key=="m")] | length')" -eq 2500 ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.metrics[] | select(.key | test("^m[0-9]+$"))] | length')" -eq 2500 ]
 	[ "$(curl -fsS "$FAKE_URL/_state" | jq '[.runs[].data.params[]] | map(select(.key|startswith("wide.")) | .value | length) | unique')" = "[
   6000
 ]" ]
@@ -295,7 +293,7 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	echo '{"kind":"run","run_id":"cccccccccccccccccccccccccccccccc","experiment":"keys","config":{"a b":{"c$d":"x","/../e":"y"}}}' >in.jsonl
 	run aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
 	[ "$status" -eq 0 ]
-	[ "$(curl -fsS "$FAKE_URL/_state" | jq -c '[.runs[].data.params[].key] | sort')" = '["a b./__/e","a b.c_d"]' ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq -c '[.runs[].data.params[].key] | sort')" = '["a b./__/e","a b.c_d","mlflow.tracking_uri"]' ]
 }
 
 @test "fake: a server failing mid-run leaves a spool; --resume completes the same run" {
@@ -312,7 +310,8 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	st=$(curl -fsS "$FAKE_URL/_state")
 	[ "$(jq '.runs | length' <<<"$st")" -eq 1 ]
 	[ "$(jq -r '.runs[].info.status' <<<"$st")" = FINISHED ]
-	[ "$(jq '[.runs[].data.metrics[] | select(.key=="rank")] | length' <<<"$st")" -eq 2 ]
+	npoints=$(jq '[.runs[].data.metrics[]] | length' <<<"$st")
+	[ "$(jq '[.runs[].data.metrics[] | select(.key=="mttd_s")] | length' <<<"$st")" -eq 1 ]
 	[ "$(jq '.traces | length' <<<"$st")" -eq 2 ]
 	[ "$(jq '[.links[][]] | length' <<<"$st")" -eq 2 ]
 	# A second resend adds nothing.
@@ -320,7 +319,7 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	run aiops-mlflow --resume again.jsonl --tracking-uri "$FAKE_URL"
 	[ "$status" -eq 0 ]
 	st=$(curl -fsS "$FAKE_URL/_state")
-	[ "$(jq '[.runs[].data.metrics[] | select(.key=="rank")] | length' <<<"$st")" -eq 2 ]
+	[ "$(jq '[.runs[].data.metrics[]] | length' <<<"$st")" -eq "$npoints" ]
 	[ "$(jq '.runs | length' <<<"$st")" -eq 1 ]
 }
 
@@ -534,4 +533,165 @@ tmp_left() {
 	[[ "$output" == *"--tracking-uri ${dead/http:\/\//http://u1:***@}"* ]]
 	[[ "$output" != *PW-CANARY* ]]
 	! grep -r PW-CANARY .aiops-spool
+}
+
+# ---- issue 19: what a reader of the UI sees ----
+
+# batch_items KIND: every item of that kind (params, tags, metrics) the fake
+# server received in log-batch calls, as one JSON array.
+batch_items() {
+	jq -s -c --arg k "$1" '[.[] | select(.path | endswith("runs/log-batch")) | .body[$k] // [] | .[]]' "$FAKE_LOG"
+}
+
+@test "fake: the run name says provider and model (and the driver's label); its times are the pipeline's" {
+	start_fake
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <"$RUN"
+	jq -e -s '[.[] | select(.path | endswith("runs/create")) | .body]
+		| length == 1 and .[0].run_name == "replay-m1-01234567" and .[0].start_time == 1714557600000' "$FAKE_LOG"
+	# The end: started_at plus the longest stage (rca, 200 ms), not the upload's time.
+	[ "$(jq -r 'select(.path | endswith("runs/update")) | .body.end_time' "$FAKE_LOG")" = 1714557600200 ]
+	: >"$FAKE_LOG"
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" --run-label basic <"$RUN"
+	[ "$(jq -r 'select(.path | endswith("runs/create")) | .body.run_name' "$FAKE_LOG")" = basic-replay-m1-01234567 ]
+	# Without a provider: baseline; an RCA command is named as such.
+	aiops-mlflow --store st --set experiment.name=x </dev/null >/dev/null 2>&1
+	[ "$(sed -n 's/^run_name: //p' st/*/*/meta.yaml)" = "'baseline-$(ls st/*/ | grep -E '^[0-9a-f]{32}$' | cut -c1-8)'" ]
+}
+
+@test "fake: per-incident scores are the table, not metric steps; no NAME.n unless --score-counts" {
+	start_fake
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <"$RUN"
+	m=$(batch_items metrics)
+	jq -e 'all(.step == 0) and (map(.key) | index("rank") == null and index("model_ttd_s") == null
+		and index("incident/model_ttd_s") == null and all(endswith(".n") | not))
+		and (map(select(.key == "mttd_s")) | length == 1)' <<<"$m"
+	[ "$(jq -r 'select(.path | endswith("eval/incidents.json")) | .method' "$FAKE_LOG")" = PUT ]
+	: >"$FAKE_LOG"
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" --score-counts <"$RUN"
+	jq -e 'map(select(.key == "mttd_s.n")) | .[0].value == 1' <<<"$(batch_items metrics)"
+}
+
+@test "fake: the param mlflow.tracking_uri is the URI used, its password redacted; offline the store's file URI" {
+	start_fake
+	cred=${FAKE_URL/http:\/\//http://u1:PW-CANARY-19@}
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$cred" <"$RUN"
+	[ "$(batch_items params | jq -r '.[] | select(.key == "mlflow.tracking_uri") | .value')" = "${FAKE_URL/http:\/\//http://u1:***@}" ]
+	! grep -q PW-CANARY "$FAKE_LOG"
+	aiops-mlflow --store st <"$RUN" >/dev/null 2>&1
+	[ "$(cat st/*/*/params/mlflow.tracking_uri)" = "file://$PWD/st" ]
+}
+
+@test "fake: --status RUNNING leaves a stage-less run running; a resend ends it; the other experiment is a tag" {
+	start_fake
+	printf '%s\n' '{"kind":"run","run_id":"fedcba9876543210fedcba9876543210","experiment":"own","config":{"experiment":{"name":"own"}},"started_at":"2024-05-01T10:00:00.000Z"}' >p.jsonl
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" --experiment bench --status RUNNING <p.jsonl
+	[ "$(jq -r 'select(.kind == "mlflow_run") | .status' <<<"$output")" = RUNNING ]
+	[ "$(jq -s '[.[] | select(.path | endswith("runs/update"))] | length' "$FAKE_LOG")" -eq 0 ]
+	jq -e 'map(select(.key == "aiops.config_experiment")) | .[0].value == "own"' <<<"$(batch_items tags)"
+	# A stream without stages has no pipeline counters.
+	jq -e 'map(.key) | index("aiops.rejects") == null and index("aiops.llm_calls") == null' <<<"$(batch_items metrics)"
+	echo '{"kind":"score","name":"basic.ac1","value":0.5,"n":4}' >>p.jsonl
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" --experiment bench --resume p.jsonl --status FAILED
+	[ "$(jq -s '[.[] | select(.path | endswith("runs/create"))] | length' "$FAKE_LOG")" -eq 1 ]
+	[ "$(jq -r 'select(.path | endswith("runs/update")) | .body.status' "$FAKE_LOG")" = FAILED ]
+	jq -e 'map(select(.key == "basic.ac1")) | .[0].value == 0.5' <<<"$(batch_items metrics)"
+	# The pipeline's own run keeps its counters.
+	: >"$FAKE_LOG"
+	aiops-mlflow --tracking-uri "$FAKE_URL" <"$RUN" >/dev/null 2>&1
+	jq -e 'map(select(.key == "aiops.llm_calls")) | .[0].value == 2' <<<"$(batch_items metrics)"
+}
+
+@test "fake: a trace's span starts at its llm_call's started_at (the run's start only without one)" {
+	start_fake
+	sed 's/"request_hash":"h1",/"request_hash":"h1","started_at":"2024-05-01T10:00:01.250Z",/' "$RUN" >in.jsonl
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
+	[ "$(jq -r 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[0]
+		| "\(.startTimeUnixNano) \(.endTimeUnixNano)"' "$FAKE_LOG" | tr '\n' ' ')" = \
+		"1714557601250000000 1714557601370000000 1714557600000000000 1714557600050000000 " ]
+}
+
+# rest PATH [BODY]: a GET (or a POST of BODY) to the real server's REST API.
+rest() {
+	if [ $# -gt 1 ]; then
+		curl -fsS -X POST -H 'Content-Type: application/json' -d "$2" "$URL/api/2.0/mlflow/$1"
+	else
+		curl -fsS "$URL/api/2.0/mlflow/$1"
+	fi
+}
+
+@test "server: a benchmark's parent and children in one experiment; the parent's status and metrics, names and times (REST)" {
+	need_mlflow
+	for s in load correlate rca remediate exec metrics; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+	d=$BATS_TEST_TMPDIR
+	for e in a:bench19 other:other19; do
+		sed -e "s/name: aiops-basic/name: ${e#*:}/" -e "s#\\.\\./#$AIOPS_ROOT/examples/#" \
+			"$AIOPS_ROOT/examples/configs/basic.yaml" >"$d/${e%%:*}.yaml"
+	done
+	cd "$AIOPS_ROOT" || return 1
+	run -0 --separate-stderr aiops-harness benchmark --config "$d/a.yaml" --config "$d/other.yaml" \
+		--dataset examples/data --format json --quiet --keep "$d/k" --set mlflow.tracking_uri="$URL"
+	table=$output
+	exp=$(rest "experiments/get-by-name?experiment_name=bench19" | jq -r .experiment.experiment_id)
+	! rest "experiments/get-by-name?experiment_name=other19" 2>/dev/null
+	runs=$(rest runs/search "{\"experiment_ids\":[\"$exp\"]}")
+	[ "$(jq '.runs | length' <<<"$runs")" -eq 3 ]
+	tag() { jq -r --arg k "$2" '.data.tags // [] | map(select(.key == $k)) | .[0].value // empty' <<<"$1"; }
+	metric() { jq -r --arg k "$2" '.data.metrics // [] | map(select(.key == $k)) | .[0].value // empty' <<<"$1"; }
+	parent=$(jq -c '.runs[] | select((.data.tags // []) | map(.key) | index("mlflow.parentRunId") | not)' <<<"$runs")
+	pid=$(jq -r .info.run_id <<<"$parent")
+	jq -e '.info.status == "FINISHED" and .info.end_time >= .info.start_time
+		and (.info.run_name | startswith("benchmark-"))' <<<"$parent"
+	# The table's numbers per config, no pipeline counters.
+	[ "$(metric "$parent" other.ac1)" = "$(jq -r '.[1].ac1.m' <<<"$table")" ]
+	[ -n "$(metric "$parent" a.det_f1)" ]
+	[ -z "$(metric "$parent" aiops.rejects)" ] && [ -z "$(metric "$parent" aiops.llm_calls)" ]
+	for i in 1 2; do
+		f=$d/k/0$i-1/final.jsonl
+		id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$f")
+		child=$(rest "runs/get?run_id=$id" | jq -c .run)
+		[ "$(tag "$child" mlflow.parentRunId)" = "$pid" ]
+		[ "$(jq -r .info.experiment_id <<<"$child")" = "$exp" ]
+		aid=$(jq -r 'select(.kind == "run") | .run_id' "$f")
+		label=$([ $i = 1 ] && echo a || echo other)
+		[ "$(jq -r .info.run_name <<<"$child")" = "$label-baseline-baseline-${aid:0:8}" ]
+		# The pipeline's times: started_at, plus the longest stage.
+		start=$(jq -r 'select(.kind == "run") | .started_at | capture("^(?<s>[^.]*)\\.(?<f>[0-9]{3})")
+			| ((.s + "Z") | fromdate) * 1000 + (.f | tonumber)' "$f")
+		wall=$(jq -s '[.[] | select(.kind == "stage_end" and .stage != "mlflow") | .wall_ms] | max' "$f")
+		[ "$(jq -r .info.start_time <<<"$child")" = "$start" ]
+		[ "$(jq -r .info.end_time <<<"$child")" = "$((start + wall))" ]
+		[ "$(jq -r '.data.params | map(select(.key == "mlflow.tracking_uri")) | .[0].value' <<<"$child")" = "$URL" ]
+	done
+	[ "$(tag "$(rest "runs/get?run_id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/02-1/final.jsonl")" | jq -c .run)" aiops.config_experiment)" = other19 ]
+	[ -z "$(tag "$(rest "runs/get?run_id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/01-1/final.jsonl")" | jq -c .run)" aiops.config_experiment)" ]
+}
+
+@test "server: a benchmark stopped by a signal ends its parent run KILLED" {
+	need_mlflow
+	H="$AIOPS_ROOT/tests/fixtures/harness"
+	cd "$AIOPS_ROOT" || return 1
+	d=$BATS_TEST_TMPDIR
+	: >"$d/pids"
+	aiops-harness benchmark --config "$H/fake.yaml" --dataset "$H/data" --quiet --format tsv \
+		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set experiment.name=bench-killed \
+		--set "pipeline.rca.command=$H/tripwire block $d" >/dev/null 2>"$d/err" 3>&- &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	check "$URL" bench-killed >"$d/got.json"
+	jq -e '[.runs[] | select(.tags."mlflow.parentRunId" == null)] | length == 1 and .[0].status == "KILLED"
+		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
+}
+
+@test "fake: a call whose answer was rejected is a span with status ERROR, like a failed call" {
+	start_fake
+	sed 's/"request_hash":"h1",/"request_hash":"h1","rejected":"root_cause.service: not a service of the group",/' "$RUN" >in.jsonl
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
+	[ "$(jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[0].status' "$FAKE_LOG" | tr '\n' ' ')" = \
+		'{"code":2,"message":"root_cause.service: not a service of the group"} {"code":2,"message":"HTTP 503"} ' ]
 }

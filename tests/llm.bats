@@ -100,9 +100,14 @@ SCHEMA='{"type":"object","properties":{"summary":{"type":"string"}},"required":[
 	openai_cfg
 	req hi >"$D/in"
 	ctl '{"faults": "429:retry-after=1,500,ok"}'
+	t0=$(date +%s%3N)
 	run --separate-stderr "$T_LLM" drive --config "$D/c.yaml" <"$D/in"
 	[ "$status" -eq 0 ]
 	rec=$(head -n1 <<<"$output")
+	# started_at: when the call started (before its first request), not when it ended.
+	ms=$(jq '.started_at | capture("^(?<s>[^.]*)\\.(?<f>[0-9]{3})") | ((.s + "Z") | fromdate) * 1000 + (.f | tonumber)' <<<"$rec")
+	[ "$ms" -ge $((t0 - 1)) ]
+	jq -s -e --argjson ms "$ms" '.[0].t * 1000 >= $ms - 1' "$LOG"
 	[ "$(jq -c '[.attempts, .http_status, .error]' <<<"$rec")" = '[3,200,null]' ]
 	[ "$(jq .latency_ms <<<"$rec")" -ge 1000 ]
 	[ "$(wc -l <"$LOG")" -eq 3 ]

@@ -442,10 +442,10 @@ main(int argc, char **argv)
 		       strstr(js_dump(o, NULL), KEY) == NULL,
 		       "the llm_call record carries hash, stage, group and no key");
 		const char *keys[] = {"kind", "stage", "group_id", "provider", "model", "purpose",
-				      "request_hash", "messages", "params", "response",
+				      "request_hash", "messages", "params", "response", "started_at",
 				      "latency_ms", "tokens_in", "tokens_out", "attempts",
 				      "http_status", "finish_reason", "error", NULL};
-		int all = json_object_object_length(o) == 17;
+		int all = json_object_object_length(o) == 18;
 		for (int k = 0; keys[k]; k++)
 			all = all && json_object_object_get_ex(o, keys[k], NULL);
 		tap_ok(all, "the llm_call record has exactly the documented fields");
