@@ -220,12 +220,14 @@ make_schema(int strict)
 	} else {
 		json_object *sp = json_object_new_object(), *x, *t = json_object_new_array();
 		step = json_object_new_object();
+		req = json_object_new_array();
 		js_add_str(step, "type", "object");
 		for (const char *const *k = (const char *const[]){"action", "target", "rationale", NULL};
 		     *k; k++) {
 			x = json_object_new_object();
 			js_add_str(x, "type", "string");
 			json_object_object_add(sp, *k, x);
+			json_object_array_add(req, json_object_new_string(*k));
 		}
 		x = json_object_new_object();
 		json_object_array_add(t, json_object_new_string("object"));
@@ -233,10 +235,6 @@ make_schema(int strict)
 		json_object_object_add(x, "type", t);
 		json_object_object_add(sp, "params", x);
 		json_object_object_add(step, "properties", sp);
-		req = json_object_new_array();
-		for (const char *const *k = (const char *const[]){"action", "target", "rationale", NULL};
-		     *k; k++)
-			json_object_array_add(req, json_object_new_string(*k));
 		json_object_object_add(step, "required", req);
 	}
 	js_add_str(arr, "type", "array");

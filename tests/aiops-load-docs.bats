@@ -16,6 +16,11 @@ signals() {
 	jq -c 'select(.kind == "log" or .kind == "metric" or .kind == "span")'
 }
 
+# The rejects of a stream as "FILE:LINE: reason" (FILE without its directory).
+rejects() { # output
+	jq -r 'select(.kind == "reject") | "\(.source | sub(".*/"; "")):\(.line): \(.reason)"' <<<"$1"
+}
+
 # aiops-load without its stderr (notes about the missing roles).
 quiet() {
 	aiops-load "$@" 2>/dev/null
@@ -73,7 +78,7 @@ reconciles() { # output
 		printf '[{"traceId":"a1","id":"b10","timestamp":1714557600000002,"duration":1,"localEndpoint":{"serviceName":"api"}}\n'
 	} >"$d/traces.json"
 	run -0 quiet --dataset "$d"
-	[ "$(jq -r 'select(.kind == "reject") | "\(.source | sub(".*/"; "")):\(.line): \(.reason)"' <<<"$output")" = "$(printf '%s\n' \
+	[ "$(rejects "$output")" = "$(printf '%s\n' \
 		'traces.json:1: [1]: duration: missing (an unfinished span)' \
 		'traces.json:1: [2]: timestamp: not a whole number of microseconds' \
 		'traces.json:1: [3]: missing localEndpoint.serviceName' \
@@ -148,7 +153,7 @@ reconciles() { # output
 		printf '{"data":[{"traceID":"t","spans":[%s,],%s}]}\n' "$ok" "$pr"
 	} >"$d/traces.json"
 	run -0 quiet --dataset "$d"
-	[ "$(jq -r 'select(.kind == "reject") | "\(.source | sub(".*/"; "")):\(.line): \(.reason)"' <<<"$output")" = "$(printf '%s\n' \
+	[ "$(rejects "$output")" = "$(printf '%s\n' \
 		"traces.json:1: data[0].spans[1]: processID 'p9' is not in the trace's processes" \
 		'traces.json:1: data[0].spans[2]: startTime: not a whole number of microseconds' \
 		'traces.json:1: data[0].spans[3]: duration: missing' \
@@ -201,7 +206,7 @@ reconciles() { # output
 	} >"$d/metrics.json"
 	run -0 quiet --dataset "$d"
 	[ "$(format_of "$output")" = prometheus ]
-	[ "$(jq -r 'select(.kind == "reject") | "\(.source | sub(".*/"; "")):\(.line): \(.reason)"' <<<"$output")" = "$(printf '%s\n' \
+	[ "$(rejects "$output")" = "$(printf '%s\n' \
 		"metrics.json:1: the answer's status is 'error': bad_data: invalid parameter \"query\": 1:5: parse error" \
 		'metrics.json:2: an empty result (the query matched no series)' \
 		'metrics.json:3: resultType string holds no metric' \

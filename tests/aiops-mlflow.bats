@@ -60,6 +60,21 @@ check() {
 	"$PY" "$SERVERS/mlflow_check.py" "$@"
 }
 
+# stopped_by_term DIR CMD...: runs an aiops-harness command whose rca
+# stage blocks (tests/fixtures/harness/tripwire), stops it with SIGTERM once
+# the stage started, and fails unless it exits 143.
+stopped_by_term() {
+	local d=$1 pid rc=0
+	shift
+	: >"$d/pids"
+	"$@" --set "pipeline.rca.command=$H/tripwire block $d" >/dev/null 2>"$d/err" 3>&- &
+	pid=$!
+	for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+}
+
 # start_fake [--fail SPEC]...: the recording fake server; sets FAKE_URL.
 start_fake() {
 	FAKE_LOG=$PWD/fake.log
@@ -434,16 +449,8 @@ tmp_left() {
 		and (.[0].tags."aiops.failure" | test("^stage rca \\(.*fake-stage rca\\) failed \\(exit 3\\)$"))' \
 		"$BATS_TEST_TMPDIR/got.json"
 	d=$BATS_TEST_TMPDIR
-	: >"$d/pids"
-	aiops-harness run --config "$H/fake.yaml" --dataset "$H/data" --quiet \
-		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set mlflow.experiment=harness-killed \
-		--set "pipeline.rca.command=$H/tripwire block $d" 2>"$d/err" 3>&- &
-	pid=$!
-	for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 143 ]
+	stopped_by_term "$d" aiops-harness run --config "$H/fake.yaml" --dataset "$H/data" --quiet \
+		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set mlflow.experiment=harness-killed
 	check "$URL" harness-killed >"$d/got.json"
 	jq -e '.runs | length == 1 and .[0].status == "KILLED"
 		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
@@ -673,16 +680,8 @@ rest() {
 	H="$AIOPS_ROOT/tests/fixtures/harness"
 	cd "$AIOPS_ROOT" || return 1
 	d=$BATS_TEST_TMPDIR
-	: >"$d/pids"
-	aiops-harness benchmark --config "$H/fake.yaml" --dataset "$H/data" --quiet --format tsv \
-		--set mlflow.command= --set mlflow.tracking_uri="$URL" --set experiment.name=bench-killed \
-		--set "pipeline.rca.command=$H/tripwire block $d" >/dev/null 2>"$d/err" 3>&- &
-	pid=$!
-	for _ in $(seq 600); do [ -e "$d/started" ] && break; sleep 0.05; done
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 143 ]
+	stopped_by_term "$d" aiops-harness benchmark --config "$H/fake.yaml" --dataset "$H/data" --quiet \
+		--format tsv --set mlflow.command= --set mlflow.tracking_uri="$URL" --set experiment.name=bench-killed
 	check "$URL" bench-killed >"$d/got.json"
 	jq -e '[.runs[] | select(.tags."mlflow.parentRunId" == null)] | length == 1 and .[0].status == "KILLED"
 		and .[0].tags."aiops.failure" == "aiops-harness stopped by SIGTERM"' "$d/got.json"
