@@ -2,6 +2,7 @@
  * accepts exactly what scan_json accepts (and with utf8, only UTF-8); each
  * recorded member is json-c's member of that key (no duplicates), and a
  * string flat_str decodes is json-c's string, byte for byte. */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,24 @@
 #include "scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* json-c 0.16 (Debian 12) decodes some valid surrogate pairs to U+FFFD:
+ * "\ud836\ude00" (U+1DA00, F0 9D A8 80) comes out EF BF BD, while
+ * "\ud83d\ude00" is right.  flat_str decodes both right, so when json-c's
+ * string holds U+FFFD and the value holds a high-surrogate escape, json-c
+ * is no oracle for that string. */
+static int
+jsonc_pair_bug(const struct flat_mem *m, json_object *v)
+{
+	const char *j = json_object_get_string(v);
+	size_t jn = (size_t)json_object_get_string_len(v);
+	int hi = 0;
+
+	for (unsigned k = 0; k + 3 < m->vlen && !hi; k++)
+		hi = m->val[k] == '\\' && m->val[k + 1] == 'u' && (m->val[k + 2] | 0x20) == 'd' &&
+		     strchr("89abAB", m->val[k + 3]) != NULL;
+	return hi && memmem(j, jn, "\xef\xbf\xbd", 3) != NULL;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,7 +74,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if ((n = flat_str(&r.m[i], out, sizeof out, &d)) >= 0 &&
 			    ((size_t)n != (size_t)json_object_get_string_len(v) ||
-			     memcmp(d, json_object_get_string(v), (size_t)n) != 0))
+			     memcmp(d, json_object_get_string(v), (size_t)n) != 0) &&
+			    !jsonc_pair_bug(&r.m[i], v))
 				abort();
 		} else if (r.m[i].type == FLAT_NULL ? v != NULL : v == NULL) {
 			abort();
