@@ -51,10 +51,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)js_utf8_valid(p, n);
 	}
 	/* Every byte is accounted for: lines plus their newlines, and a byte
-	 * order mark at the start, which the reader drops. */
+	 * order mark at the start, which the reader drops.  An input that
+	 * starts with the gzip magic is decompressed (the fuzzer does build
+	 * valid gzip members), so its lines count the decompressed bytes, which
+	 * only zlib itself could tell us: no count check for those. */
 	if (size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		total += 3;
-	if (k == REC_EOF && total != size && total != size + 1)
+	if (k == REC_EOF && !(size >= 2 && data[0] == 0x1f && data[1] == 0x8b) &&
+	    total != size && total != size + 1)
 		abort();
 	rec_close(&r);
 	close(fd);
