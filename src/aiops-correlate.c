@@ -2021,9 +2021,8 @@ on_alert(struct stage *st, struct rec *r)
 static int
 on_start(struct stage *st)
 {
-	char *lv = estrdup(error_levels ? error_levels : ""), *tok, *save = NULL;
+	char *lv, *tok, *save = NULL;
 
-	(void)st;
 	if (window_s <= 0 || quiet_s <= 0 || max_duration_s <= 0 || log_bucket_s <= 0)
 		stage_usage_error(st, "window_s, quiet_s, max_duration_s and log_bucket_s must be positive");
 	if (drain_sim <= 0 || drain_sim > 1)
@@ -2055,13 +2054,20 @@ on_start(struct stage *st)
 	if (rank_m < 0)
 		stage_usage_error(st, "rank_method: unknown method '%s' (graph, strength)",
 				  rank_method ? rank_method : "");
+	/* lv is allocated after every check that exits, and freed before the
+	 * one in its loop, so a usage error leaks nothing. */
+	lv = estrdup(error_levels ? error_levels : "");
 	for (tok = strtok_r(lv, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 		int found = 0;
 		for (int i = 0; i < NLEVELS; i++)
 			if (strcasecmp(tok, level_name[i]) == 0)
 				level_is_error[i] = found = 1;
-		if (!found)
-			stage_usage_error(st, "error_levels: unknown level '%s'", tok);
+		if (!found) {
+			char bad[64];
+			snprintf(bad, sizeof bad, "%s", tok);
+			free(lv);
+			stage_usage_error(st, "error_levels: unknown level '%s'", bad);
+		}
 	}
 	free(lv);
 	new_level = -1;
