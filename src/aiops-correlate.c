@@ -63,6 +63,7 @@
 #include "stage.h"
 #include "spanattr.h"
 #include "svctab.h"
+#include "spread.h"
 #include "tailshare.h"
 #include "ts.h"
 
@@ -72,6 +73,7 @@ static double detect_threshold = 12;
 static long long min_signals = 2, min_types = 2;
 static double key_cap = 3, type_weight = 0.5, service_weight = 0.25;
 static long long service_cap = 4;
+static double rank_spread = 1;
 static double rank_caller_factor = 0.25, rank_min_strength = 1, rank_explain_ratio = 0.25;
 static double rank_onset_slack_s = 60;
 static const char *rank_method = "graph";
@@ -124,6 +126,7 @@ static const struct opt opts[] = {
 	{"service_cap", OPT_INT, &service_cap, "N", "extra services counted at most (4)", 0, 0},
 	{"rank_caller_factor", OPT_DOUBLE, &rank_caller_factor, "X", "rank weight per level above an anomalous callee (0.25)", 0, 0},
 	{"rank_min_strength", OPT_DOUBLE, &rank_min_strength, "X", "strength that makes a callee anomalous for ranking (1)", 0, 0},
+	{"rank_spread", OPT_DOUBLE, &rank_spread, "X", "a signal class (metric and direction, log template, operation, alert) on k of a group's services weighs k^-X in their ranking strength (lib/spread) (1; 0: off)", 0, 0},
 	{"rank_explain_ratio", OPT_DOUBLE, &rank_explain_ratio, "X", "and at least this share of its caller's strength (0.25)", 0, 0},
 	{"rank_onset_slack_s", OPT_DURATION, &rank_onset_slack_s, "SECONDS", "and its first anomaly came at most this much after the caller's (60)", 0, 0},
 	{"rank_alert_edges", OPT_BOOL, &rank_alert_edges, NULL, "graph ranking also follows calls known only from span alerts (false)", 0, 0},
@@ -286,6 +289,7 @@ struct gkey {
 	uint32_t ndurs;
 	/* alert: name in name */
 	int alert, adir, asrc;
+	int down;              /* a metric drop (set by its first anomaly) */
 };
 
 struct gsvc {
@@ -591,6 +595,7 @@ group_add(struct group *g, const struct anom *a)
 		k->svc = a->svc;
 		k->first = a->ts;
 		k->peakz = -1;
+		k->down = a->type == T_METRIC && a->down;
 		*slot = k;
 		if (g->nk == g->capk) {
 			g->capk = g->capk ? g->capk * 2 : 16;
@@ -1313,6 +1318,62 @@ cmp_edge_order(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
+/* The candidate of service svc, or NULL when it is not in the group. */
+static struct rank_cand *
+cand_of(struct rank_cand *rk, int n, int svc)
+{
+	for (int j = 0; j < n; j++)
+		if (rk[j].id == svc)
+			return &rk[j];
+	return NULL;
+}
+
+/* What a key's signal is, without its service: the class lib/spread
+ * compares across the group's services. */
+static void
+key_class(struct buf *b, const struct gkey *k)
+{
+	buf_reset(b);
+	if (k->alert)
+		buf_printf(b, "a\x1f%d\x1f%d\x1f%s", k->asrc, k->adir, k->name);
+	else if (k->type == T_LOG)
+		buf_printf(b, "l\x1f%s", k->tpl ? k->tpl : "");
+	else if (k->type == T_METRIC)
+		buf_printf(b, "m\x1f%d\x1f%s", k->down, k->name ? k->name : "");
+	else
+		buf_printf(b, "s\x1f%d\x1f%s", k->measure, k->op ? k->op : "");
+}
+
+/* With rank_spread, takes from each candidate's strength (not its sym: the
+ * call-graph explanation is unchanged) the part of its keys' capped
+ * severity that lib/spread weighs away. */
+static void
+spread_strength(const struct group *g, struct rank_cand *rk)
+{
+	struct spread_key *sk;
+	struct buf b = BUF_INIT(0);
+
+	if (rank_spread == 0 || g->nk < 2)
+		return;
+	sk = emalloc(g->nk * sizeof *sk);
+	for (size_t i = 0; i < g->nk; i++) {
+		key_class(&b, g->karr[i]);
+		sk[i].cls = estrndup(b.p, b.len);
+		sk[i].svc = g->karr[i]->svc;
+	}
+	spread_weigh(sk, g->nk, rank_spread);
+	for (size_t i = 0; i < g->nk; i++) {
+		const struct gkey *k = g->karr[i];
+		struct rank_cand *c = cand_of(rk, g->nsv, k->svc);
+
+		if (c)
+			c->strength = fmax(0, c->strength - (1 - sk[i].w) * capped(k->sev));
+		free((char *)sk[i].cls);
+	}
+	free(sk);
+	buf_free(&b);
+}
+
 static void
 emit_group(struct stage *st, struct group *g)
 {
@@ -1334,6 +1395,7 @@ emit_group(struct stage *st, struct group *g)
 		rk[i].first = g->sv[i].first;
 		rk[i].n = g->sv[i].n;
 	}
+	spread_strength(g, rk);
 	rank_run(rk, g->nsv, rank_m, &rp);
 	memcpy(sorted, g->karr, g->nk * sizeof *sorted);
 	qsort(sorted, g->nk, sizeof *sorted, cmp_logs);
@@ -2050,6 +2112,8 @@ on_start(struct stage *st)
 	}
 	if (!(saturation_share > 0 && saturation_share <= 1))
 		stage_usage_error(st, "saturation_share must be in (0, 1]");
+	if (!(rank_spread >= 0 && rank_spread <= 8))
+		stage_usage_error(st, "rank_spread must be in [0, 8]");
 	rank_m = rank_method_parse(rank_method);
 	if (rank_m < 0)
 		stage_usage_error(st, "rank_method: unknown method '%s' (graph, strength)",

@@ -221,6 +221,37 @@ tojson_len() {
 	[ "$status" -eq 2 ]
 }
 
+
+@test "rank_spread: a symptom every service shows weighs less than one only the culprit shows" {
+	# db alerts on disk I/O, and its callers' calls to it are slow (two alert
+	# classes, db's own); web1..web3 all lose load at once (cpu, memory and
+	# request rate down: three classes, each on three services).  By plain
+	# strength each web service (9) beats db (6); shared three ways, their
+	# 9 weighs 3.
+	d=$(scratch)
+	for i in 0 1 2; do
+		printf '{"kind":"alert","ts":"2024-05-01T00:00:%02dZ","service":"db","source":"metric","name":"disk_io","direction":"up","status":"firing"}\n' $((i * 5))
+		for s in web1 web2 web3; do
+			printf '{"kind":"alert","ts":"2024-05-01T00:00:%02d.1Z","service":"db","source":"span","name":"GET /q","direction":"up","status":"firing","attrs":{"caller":"%s"}}\n' \
+				$((i * 5)) "$s"
+			for m in cpu_usage memory_usage request_rate; do
+				printf '{"kind":"alert","ts":"2024-05-01T00:00:%02d.5Z","service":"%s","source":"metric","name":"%s","direction":"down","status":"firing"}\n' \
+					$((i * 5 + 1)) "$s" "$m"
+			done
+		done
+	done >"$d/in.jsonl"
+	run -0 aiops-correlate "$d/in.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(jq -c '[.detected, [.services[] | [.service, .score]]]' <<<"$g")" = '[true,[["db",6],["web1",3],["web2",3],["web3",3]]]' ]
+	# Off (0), breadth wins again; the option is in the stage record.
+	run -0 aiops-correlate --rank-spread 0 "$d/in.jsonl"
+	[ "$(groups <<<"$output" | jq -c '[.services[] | [.service, .score]]')" = '[["web1",9],["web2",9],["web3",9],["db",6]]' ]
+	[ "$(head -n 1 <<<"$output" | jq -c .params.rank_spread)" = 0 ]
+	run aiops-correlate --rank-spread -1 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"rank_spread"* ]]
+}
+
 @test "graph ranking: calls known only from span alerts do not pass the blame to the callee unless rank_alert_edges" {
 	# edge_alerts: alerts only; api (CPU, memory, its callers' calls) is the
 	# culprit, cache has only the alerts of api's calls to it.
@@ -550,7 +581,7 @@ incident INC-1 null  null null" ]
 	[ ! -s "$REQ" ]
 	run -0 pipe "aiops-correlate --config '$CFG' --emit-prompt '$SCEN/db_latency.jsonl' | jq -r 'select(.kind == \"prompt\") | .messages[1].content'"
 	[[ "$output" == *"Candidate group G0001: first signal 2024-05-01T00:15:00.000Z, threshold crossed 2024-05-01T00:15:00.750Z"* ]]
-	[[ "$output" == *'1. {"service":"orders-db","score":6,'* ]]
+	[[ "$output" == *'1. {"service":"orders-db","score":4,'* ]]
 	[[ "$output" == *"api -> orders-db"* ]]
 	[[ "$output" == *"slow query on orders-db took <DUR> (threshold <DUR>)"* ]]
 	[[ "$output" == *'"required":["incident","title","reason"]'* ]]
