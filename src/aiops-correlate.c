@@ -19,8 +19,8 @@
  * callees are healthy goes above its anomalous callers.
  *
  * With --llm-triage, each detected group is shown to a model when it closes
- * (prompt from a template, evidence rendered by lib/groupfmt, answers
- * through lib/ask with one repair round): a rejected group is written with
+ * (lib/triage: prompt from a template, evidence rendered by lib/groupfmt,
+ * answers through lib/ask with one repair round): a rejected group is written with
  * "detected": false, an accepted one gets the model's title, and the call's
  * latency delays detected_ts.  Only the group reaches the model; incident
  * labels are forwarded and never read.
@@ -49,15 +49,11 @@
 #include <json-c/json.h>
 
 #include "alert.h"
-#include "ask.h"
 #include "buf.h"
 #include "detect.h"
 #include "drain.h"
 #include "err.h"
-#include "groupfmt.h"
 #include "js.h"
-#include "llm.h"
-#include "prompt.h"
 #include "rank.h"
 #include "smap.h"
 #include "stage.h"
@@ -65,6 +61,7 @@
 #include "svctab.h"
 #include "spread.h"
 #include "tailshare.h"
+#include "triage.h"
 #include "ts.h"
 
 /* Options (pipeline.correlation). */
@@ -107,11 +104,7 @@ static double alert_weight = 1;
 static int keep_signals, emit_undetected, measure_latency;
 /* LLM triage (off by default; its options are left out of the stage
  * record's params unless it is on, so that output without it is unchanged). */
-static int llm_triage, emit_prompt;
-static const char default_triage_prompt[] = "prompts/triage.txt";
-static const char *triage_prompt = default_triage_prompt;
-static long long triage_batch = 1;
-static const char *record_path, *replay_path;
+static struct triage tri = {.prompt = triage_default_prompt, .batch = 1};
 
 static const struct opt opts[] = {
 	{"window_s", OPT_DURATION, &window_s, "SECONDS", "join a neighbour service or a shared trace this recent (60)", 0, 0},
@@ -186,12 +179,12 @@ static const struct opt opts[] = {
 	{"keep_signals", OPT_BOOL, &keep_signals, NULL, "also forward log, metric and span records", 0, 0},
 	{"emit_undetected", OPT_BOOL, &emit_undetected, NULL, "also write groups that were not detected", 0, 0},
 	{"measure_latency", OPT_BOOL, &measure_latency, NULL, "decision_latency_ms from the wall clock (not deterministic)", 0, 0},
-	{"llm_triage", OPT_BOOL, &llm_triage, NULL, "ask the model whether each detected group is an incident", OPT_NOPARAM, 0},
-	{"triage_prompt", OPT_STRING, &triage_prompt, "FILE", "triage prompt template (the bundled prompts/triage.txt)", OPT_NOPARAM, 0},
-	{"triage_batch", OPT_INT, &triage_batch, "N", "closed groups asked together, up to the provider's concurrency (1)", OPT_NOPARAM, 0},
-	{"emit_prompt", OPT_FLAG, &emit_prompt, NULL, "with --llm-triage: write the prompts as records, call no model", OPT_NOCONFIG | OPT_NOPARAM, 0},
-	{"record", OPT_STRING, &record_path, "FILE", "with --llm-triage: also write every llm_call record to FILE", OPT_NOCONFIG | OPT_NOPARAM, 0},
-	{"replay", OPT_STRING, &replay_path, "FILE", "with --llm-triage: answer from the llm_call records in FILE", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"llm_triage", OPT_BOOL, &tri.on, NULL, "ask the model whether each detected group is an incident", OPT_NOPARAM, 0},
+	{"triage_prompt", OPT_STRING, &tri.prompt, "FILE", "triage prompt template (the bundled prompts/triage.txt)", OPT_NOPARAM, 0},
+	{"triage_batch", OPT_INT, &tri.batch, "N", "closed groups asked together, up to the provider's concurrency (1)", OPT_NOPARAM, 0},
+	{"emit_prompt", OPT_FLAG, &tri.emit_prompt, NULL, "with --llm-triage: write the prompts as records, call no model", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"record", OPT_STRING, &tri.record_path, "FILE", "with --llm-triage: also write every llm_call record to FILE", OPT_NOCONFIG | OPT_NOPARAM, 0},
+	{"replay", OPT_STRING, &tri.replay_path, "FILE", "with --llm-triage: answer from the llm_call records in FILE", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -325,6 +318,9 @@ struct group {
 
 static struct group **open_g;
 static size_t nopen, capopen;
+/* n_detected, n_undetected: groups closed with and without the statistical
+ * detection; those the triage rejected (tri.rejected) move from the first
+ * count to the second in what is said (detected(), undetected()). */
 static uint64_t group_seq, emitted, n_detected, n_undetected, n_anomalies, dropped_keys;
 static uint64_t dropped_series, dropped_group_keys;   /* dropped_keys by cap */
 static int64_t now = TS_NONE, next_sweep = TS_NONE;
@@ -337,6 +333,18 @@ static int64_t
 secs(double s)
 {
 	return (int64_t)llround(s * 1e9);
+}
+
+static uint64_t
+detected(void)
+{
+	return n_detected - tri.rejected;
+}
+
+static uint64_t
+undetected(void)
+{
+	return n_undetected + tri.rejected;
 }
 
 /* The index of a service seen now; -1 when it is refused (the table is
@@ -767,361 +775,10 @@ group_merge(struct group *a, struct group *b)
 	group_free(b);
 }
 
-/* ---- LLM triage ---- */
-
-static const char *const triage_vars[] = {
-	"group_id", "start_ts", "detected_ts", "end_ts", "score", "signal_count",
-	"anomaly_count", "services", "graph", "evidence", "schema", NULL,
-};
-
-#define TITLE_MAX 200    /* bytes of the model's title kept */
-#define REASON_MAX 600   /* bytes of a reason kept */
-
-static struct llm *llm;
-static struct prompt tmpl;
-static int have_tmpl;
-static char *found_triage;   /* the bundled template's name (freed at exit) */
-static json_object *triage_schema;
-static struct ask ask;
-static uint64_t n_accepted, n_rejected, n_triage_errors;
-
-/* What a triage job carries until its answer: the group record and its
- * statistical detection time. */
-struct tjob {
-	json_object *group;
-	int64_t det_ns;          /* detected_ts before triage */
-	int64_t det_latency_ms;  /* decision_latency_ms before triage */
-};
-
-static json_object *
-make_triage_schema(void)
-{
-	json_object *s = json_object_new_object(), *props = json_object_new_object(), *x, *req;
-	static const struct {
-		const char *name, *type, *desc;
-	} f[] = {
-		{"incident", "boolean", "true: a real incident worth raising; false: noise"},
-		{"title", "string", "one line naming the service and the symptom"},
-		{"reason", "string", "one sentence that cites the evidence"},
-	};
-
-	js_add_str(s, "type", "object");
-	req = json_object_new_array();
-	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-		x = json_object_new_object();
-		js_add_str(x, "type", f[i].type);
-		js_add_str(x, "description", f[i].desc);
-		json_object_object_add(props, f[i].name, x);
-		json_object_array_add(req, json_object_new_string(f[i].name));
-	}
-	json_object_object_add(s, "properties", props);
-	json_object_object_add(s, "required", req);
-	js_add_bool(s, "additionalProperties", 0);
-	return s;
-}
-
-/*
- * A model's free text as one line: control characters and runs of blanks
- * become one space, no leading or trailing blank, at most max bytes (not
- * cutting a UTF-8 sequence).  Returns a new string.
- */
-static char *
-one_line(const char *s, size_t max)
-{
-	char *o = emalloc(strlen(s) + 1);
-	size_t n = 0;
-	int sp = 0;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f || c == ' ') {
-			sp = n > 0;
-			continue;
-		}
-		if (sp)
-			o[n++] = ' ';
-		sp = 0;
-		o[n++] = (char)c;
-	}
-	o[n] = '\0';
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)o[n] & 0xC0) == 0x80)
-			n--;
-		o[n] = '\0';
-	}
-	return o;
-}
-
-static int
-blank(const char *s)
-{
-	for (; s && *s; s++)
-		if ((unsigned char)*s > ' ')
-			return 0;
-	return 1;
-}
-
-/* A valid answer also needs a title when it says incident, a reason when
- * it says not. */
-static int
-check_triage(struct ask *a, struct ask_job *j, json_object *ans, char *why, size_t n)
-{
-	int inc = 0;
-
-	(void)a, (void)j;
-	js_bool(ans, "incident", &inc);
-	if (inc && blank(js_str(ans, "title"))) {
-		snprintf(why, n, "title: empty, a one-line title is needed when incident is true");
-		return -1;
-	}
-	if (!inc && blank(js_str(ans, "reason"))) {
-		snprintf(why, n, "reason: empty, a reason is needed when incident is false");
-		return -1;
-	}
-	return 0;
-}
-
-/* The prompt of group record o, or NULL with why. */
-static json_object *
-triage_messages(json_object *o, size_t *bytes, char *why, size_t n)
-{
-	json_object *ev = NULL, *msgs;
-	char score[64], sigs[32], anoms[32];
-	char *svc = groupfmt_services(o), *graph, *evt;
-	double d = 0;
-	int64_t v = 0;
-
-	json_object_object_get_ex(o, "evidence", &ev);
-	graph = groupfmt_graph(ev);
-	evt = groupfmt_evidence(ev, NULL);
-	js_num(o, "score", &d);
-	snprintf(score, sizeof score, "%g", d);
-	js_int(o, "signal_count", &v);
-	snprintf(sigs, sizeof sigs, "%lld", (long long)v);
-	v = 0;
-	js_int(o, "anomaly_count", &v);
-	snprintf(anoms, sizeof anoms, "%lld", (long long)v);
-	struct prompt_var vars[] = {
-		{"group_id", js_str(o, "id")},
-		{"start_ts", js_str(o, "start_ts") ? js_str(o, "start_ts") : "unknown"},
-		{"detected_ts", js_str(o, "detected_ts") ? js_str(o, "detected_ts") : "unknown"},
-		{"end_ts", js_str(o, "end_ts") ? js_str(o, "end_ts") : "unknown"},
-		{"score", score}, {"signal_count", sigs}, {"anomaly_count", anoms},
-		{"services", svc}, {"graph", graph}, {"evidence", evt},
-		{"schema", js_dump(triage_schema, NULL)}, {NULL, NULL},
-	};
-	msgs = prompt_messages(&tmpl, vars, bytes, why, n);
-	free(svc);
-	free(graph);
-	free(evt);
-	return msgs;
-}
-
-/* Adds triage {verdict, reason, provider, model, latency_ms} to o. */
-static void
-add_triage(json_object *o, const char *verdict, const char *reason, int64_t latency_ms)
-{
-	json_object *t = json_object_new_object();
-	char *r = one_line(reason ? reason : "", REASON_MAX);
-
-	js_add_str(t, "verdict", verdict);
-	js_add_str(t, "reason", r);
-	js_add_str(t, "provider", llm_provider(llm));
-	js_add_str(t, "model", llm_model(llm));
-	js_add_int(t, "latency_ms", latency_ms);
-	json_object_object_add(o, "triage", t);
-	free(r);
-}
-
-/*
- * The measured latency of a job in whole ms: the sum of its llm_call
- * records' latency_ms (what a replay reproduces), or of the calls' wall time
- * when there are none.
- */
-static int64_t
-job_latency_ms(const struct ask_job *j)
-{
-	int64_t sum = 0, v;
-	size_t n = j->calls ? json_object_array_length(j->calls) : 0;
-
-	if (n == 0)
-		return llround(j->latency_ms);
-	for (size_t i = 0; i < n; i++)
-		if (js_int(json_object_array_get_idx(j->calls, i), "latency_ms", &v) == 0 && v > 0)
-			sum += v;
-	return sum;
-}
-
-/* The answer (or failure) of a triage job: the group is written now, right
- * after its llm_call records. */
-static void
-triage_done(struct ask *a, struct ask_job *j)
-{
-	struct tjob *t = j->data;
-	json_object *o = t->group;
-	int64_t lat = job_latency_ms(j);
-	int inc = 1;
-
-	if (j->answer)
-		js_bool(j->answer, "incident", &inc);
-	if (j->answer && !inc) {
-		/* Rejected: written as a group that was not detected. */
-		n_rejected++;
-		n_detected--;
-		n_undetected++;
-		js_add_bool(o, "detected", 0);
-		json_object_object_add(o, "detected_ts", NULL);
-		json_object_object_add(o, "decision_latency_ms", NULL);
-		add_triage(o, "rejected", js_str(j->answer, "reason"), lat);
-	} else {
-		/* Accepted, or no answer (the statistical decision stands): the
-		 * incident is raised only once the model has answered or given
-		 * up, so its latency delays detection. */
-		js_add_ts(o, "detected_ts", t->det_ns + lat * TS_NS_PER_MS);
-		js_add_int(o, "decision_latency_ms", t->det_latency_ms + lat);
-		if (j->answer) {
-			char *title = one_line(js_str(j->answer, "title") ? js_str(j->answer, "title") : "",
-					       TITLE_MAX);
-			n_accepted++;
-			js_add_str(o, "title", title);
-			free(title);
-			add_triage(o, "accepted", js_str(j->answer, "reason"), lat);
-		} else {
-			n_triage_errors++;
-			add_triage(o, "error", j->error, lat);
-		}
-	}
-	stage_emit(a->st, o);
-	json_object_put(o);
-	free(t);
-	j->data = NULL;
-}
-
-/* Writes group record o (owned) of group g: directly, or after its triage. */
-static void
-group_out(struct stage *st, const struct group *g, json_object *o)
-{
-	json_object *msgs;
-	size_t bytes = 0;
-	char why[512];
-
-	if (!llm_triage) {
-		stage_emit(st, o);
-		json_object_put(o);
-		return;
-	}
-	if (!g->detected) {
-		ask_emit(&ask, o);
-		json_object_put(o);
-		return;
-	}
-	msgs = triage_messages(o, &bytes, why, sizeof why);
-	if (msgs == NULL || emit_prompt) {
-		if (msgs == NULL) {
-			/* Cannot happen with a checked template; keep the group. */
-			n_triage_errors++;
-			add_triage(o, "error", why, 0);
-		} else {
-			json_object *p = stage_record("prompt");
-			js_add_str(p, "stage", st->name);
-			js_add_str(p, "group_id", js_str(o, "id"));
-			js_add_str(p, "purpose", "triage");
-			js_add_str(p, "provider", llm_provider(llm));
-			js_add_str(p, "model", llm_model(llm));
-			json_object_object_add(p, "messages", msgs);
-			js_add_str(p, "schema_name", "triage");
-			js_add_ref(p, "schema", triage_schema);
-			js_add_int(p, "bytes", (int64_t)bytes);
-			js_add_str(p, "template_sha256", tmpl.sha256);
-			ask_emit(&ask, p);
-			json_object_put(p);
-		}
-		ask_emit(&ask, o);
-		json_object_put(o);
-		return;
-	}
-	struct tjob *t = ecalloc(1, sizeof *t);
-	struct ask_job *j = ask_job_new(js_str(o, "id"));
-	t->group = o;
-	t->det_ns = g->det_ts + g->det_latency_ms * TS_NS_PER_MS;
-	t->det_latency_ms = g->det_latency_ms;
-	j->data = t;
-	j->messages = msgs;
-	j->prompt_bytes = bytes;
-	/* No budgets are set, so this cannot fail. */
-	if (ask_submit(&ask, j) < 0)
-		warnf("%s", ask.err);
-}
-
-/* Sets up the provider, the template and ask for --llm-triage. */
-static void
-triage_start(struct stage *st)
-{
-	char err[1024];
-	json_object *params = stage_params(st), *pp, *p;
-	int64_t conc = 4;
-
-	if (!llm_triage) {
-		if (emit_prompt)
-			stage_usage_error(st, "--emit-prompt writes triage prompts: it needs --llm-triage");
-		if (record_path || replay_path)
-			stage_usage_error(st, "--record and --replay need --llm-triage");
-		return;
-	}
-	if (triage_batch < 1)
-		stage_usage_error(st, "--triage-batch must be at least 1");
-	llm = llm_open(st->config, st->sec, st->name, err, sizeof err);
-	if (llm == NULL)
-		efatal(EXIT_USAGE, "%s", err);
-	if (replay_path && llm_replay_open(llm, replay_path, err, sizeof err) < 0)
-		efatal(EXIT_USAGE, "%s", err);
-	if (llm_type(llm) == LLM_BASELINE && replay_path == NULL && !emit_prompt)
-		stage_usage_error(st, "--llm-triage needs a model: the baseline provider makes no model calls "
-				  "(set provider.type, or give --replay FILE)");
-	if (record_path && !stage_preflighting() &&
-	    llm_record_open(llm, record_path, err, sizeof err) < 0)
-		efatal(EXIT_USAGE, "%s", err);
-	/* The default is the bundled template, installed or in the tree. */
-	if (triage_prompt == default_triage_prompt &&
-	    (found_triage = stage_datafile(default_triage_prompt)) != NULL)
-		triage_prompt = found_triage;
-	if (triage_prompt == NULL || *triage_prompt == '\0')
-		stage_usage_error(st, "no triage prompt template (set pipeline.correlation.triage_prompt)");
-	if (prompt_load(&tmpl, triage_prompt, err, sizeof err) < 0)
-		efatal(EXIT_USAGE, "%s", err);
-	have_tmpl = 1;
-	if (prompt_check(&tmpl, triage_vars, err, sizeof err) < 0)
-		efatal(EXIT_USAGE, "%s: %s", triage_prompt, err);
-	triage_schema = make_triage_schema();
-	js_add_bool(params, "llm_triage", 1);
-	js_add_str(params, "triage_prompt", triage_prompt);
-	js_add_str(params, "triage_prompt_sha256", tmpl.sha256);
-	js_add_int(params, "triage_batch", triage_batch);
-	llm_add_params(llm, params);
-	pp = json_object_new_object();
-	llm_add_params(llm, pp);
-	if (json_object_object_get_ex(pp, "provider", &p))
-		js_int(p, "concurrency", &conc);
-	json_object_put(pp);
-	ask.st = st;
-	ask.llm = llm;
-	ask.schema = triage_schema;
-	ask.schema_name = "triage";
-	ask.purpose = "triage";
-	ask.check = check_triage;
-	ask.done = triage_done;
-	ask.batch = (size_t)(triage_batch < conc || conc < 1 ? triage_batch : conc);
-}
-
-/* Foreign records wait behind a pending triage, to keep the order. */
 static int
 on_foreign(struct stage *st, struct rec *r)
 {
-	if (llm_triage)
-		ask_forward(&ask, r);
-	else
-		stage_forward(st, r);
+	triage_forward(&tri, st, r);
 	return 0;
 }
 
@@ -1449,7 +1106,7 @@ emit_group(struct stage *st, struct group *g)
 		json_object_put(o);
 	}
 	emitted++;
-	group_out(st, g, o);
+	triage_group(&tri, st, o, g->detected, g->det_ts, g->det_latency_ms);
 	free(rk);
 	free(byname);
 	free(sorted);
@@ -2150,7 +1807,7 @@ on_start(struct stage *st)
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
 		    secs(service_idle_s), &svc_ops);
 	miner = drain_new((int)drain_depth, drain_sim, (size_t)max_templates, 64, tpl_evicted);
-	triage_start(st);
+	triage_start(&tri, st);
 	return 0;
 }
 
@@ -2190,20 +1847,7 @@ on_end(struct stage *st)
 	}
 	say_losses();
 	say_nothing_detected();
-	if (llm_triage) {
-		char err[512];
-		int rc = 0;
-		if (ask_flush(&ask) < 0) {
-			warnf("%s", ask.err);
-			rc = EXIT_FAIL;
-		}
-		if (llm_record_close(llm, err, sizeof err) < 0) {
-			warnf("%s", err);
-			rc = EXIT_FAIL;
-		}
-		return rc;
-	}
-	return 0;
+	return tri.on ? triage_end(&tri) : 0;
 }
 
 static void
@@ -2215,8 +1859,8 @@ add_end(struct stage *st, json_object *end)
 	for (int i = 0; i < nsvcs; i++)
 		edges += (size_t)svcs[i].ncallees;
 	js_add_int(end, "groups", (int64_t)emitted);
-	js_add_int(end, "groups_detected", (int64_t)n_detected);
-	js_add_int(end, "groups_undetected", (int64_t)n_undetected);
+	js_add_int(end, "groups_detected", (int64_t)detected());
+	js_add_int(end, "groups_undetected", (int64_t)undetected());
 	if (why_none[0])
 		js_add_str(end, "nothing_detected", why_none);
 	js_add_int(end, "anomalies", (int64_t)n_anomalies);
@@ -2241,18 +1885,7 @@ add_end(struct stage *st, json_object *end)
 		js_add_int(t, "lost", (int64_t)(sa->lost + sa->late + sa->orphans_lost));
 		json_object_object_add(end, "span_attr", t);
 	}
-	if (llm_triage && !emit_prompt) {
-		json_object *t = json_object_new_object();
-		js_add_int(t, "accepted", (int64_t)n_accepted);
-		js_add_int(t, "rejected", (int64_t)n_rejected);
-		js_add_int(t, "errors", (int64_t)n_triage_errors);
-		json_object_object_add(end, "triage", t);
-	}
-	if (llm) {
-		llm_add_stats(llm, end);
-		if (llm_triage && !emit_prompt)
-			ask_add_stats(&ask, end);
-	}
+	triage_add_end(&tri, end);
 }
 
 /* When no group was detected, why (no signals, fewer signal types than
@@ -2266,7 +1899,7 @@ say_nothing_detected(void)
 	char *w = why_none;
 	size_t n = sizeof why_none;
 
-	if (n_detected > 0 || n_alerts > 0)
+	if (detected() > 0 || n_alerts > 0)
 		return;
 	for (int k = 0; k < 3; k++)
 		if (n_seen[k])
@@ -2277,7 +1910,7 @@ say_nothing_detected(void)
 		snprintf(w, n, "only %s seen (%llu records) and min_types is %lld (%llu candidate "
 			 "groups; pipeline.correlation.min_types: 1 lets one signal type detect)",
 			 kname[last], (unsigned long long)n_seen[last], min_types,
-			 (unsigned long long)n_undetected);
+			 (unsigned long long)undetected());
 	else if (n_anomalies == 0)
 		snprintf(w, n, "no anomaly in %llu logs, %llu metrics, %llu spans",
 			 (unsigned long long)n_seen[0], (unsigned long long)n_seen[1],
@@ -2286,7 +1919,7 @@ say_nothing_detected(void)
 		snprintf(w, n, "%llu anomalies made %llu candidate groups; the best scored %.1f of "
 			 "detect_threshold %g, with %zu signals of %d types (min_signals %lld, "
 			 "min_types %lld)", (unsigned long long)n_anomalies,
-			 (unsigned long long)n_undetected, undet_best, detect_threshold, undet_signals,
+			 (unsigned long long)undetected(), undet_best, detect_threshold, undet_signals,
 			 __builtin_popcount(undet_types), min_signals, min_types);
 	else
 		snprintf(w, n, "%llu anomalies, no group formed", (unsigned long long)n_anomalies);
@@ -2341,7 +1974,7 @@ static int
 preflight(struct stage *st)
 {
 	(void)st;
-	return llm ? llm_preflight(llm) : 0;
+	return triage_preflight(&tri);
 }
 
 int
@@ -2365,12 +1998,7 @@ main(int argc, char **argv)
 	};
 	int rc = stage_main(&st, argc, argv);
 
-	ask_free(&ask);
-	if (have_tmpl)
-		prompt_free(&tmpl);
-	free(found_triage);
-	json_object_put(triage_schema);
-	llm_close(llm);
+	triage_free(&tri);
 	svctab_free(&svtab);
 	return rc;
 }
