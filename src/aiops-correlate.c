@@ -53,13 +53,13 @@
 #include "detect.h"
 #include "drain.h"
 #include "err.h"
+#include "group.h"
 #include "js.h"
 #include "rank.h"
 #include "smap.h"
 #include "stage.h"
 #include "spanattr.h"
 #include "svctab.h"
-#include "spread.h"
 #include "tailshare.h"
 #include "triage.h"
 #include "ts.h"
@@ -188,7 +188,6 @@ static const struct opt opts[] = {
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
-enum { T_LOG, T_METRIC, T_SPAN, NTYPES };
 enum { L_DEBUG, L_INFO, L_WARN, L_ERROR, L_FATAL, NLEVELS };
 static const char *const level_name[NLEVELS] = {"DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 static const double level_weight[NLEVELS] = {0.25, 0.5, 1, 1.5, 2};
@@ -235,87 +234,8 @@ struct tstat {
 static struct smap mseries, sseries;
 static struct drain *miner;
 
-/* One anomaly, as handed to the grouping. */
-struct anom {
-	int64_t ts;
-	int svc, type, down;
-	double sev, z;
-	uint64_t trace;        /* 0: none */
-	const char *key;       /* the signal's identity */
-	/* evidence */
-	int level;
-	const char *tpl, *msg;
-	size_t msglen;
-	const struct mser *ms;
-	double value, baseline;
-	int sat;               /* a metric at saturation_share of its limit */
-	const struct sser *ss;
-	const char *op;            /* without ss: a spanattr finding's operation */
-	int measure, caller;       /* spanattr_kind (0: duration), its caller */
-	double dur_ms;
-	int is_error;
-	const struct alert *al;    /* an alert record, not a detector's finding */
-};
-
-/* A signal inside a group, with its evidence. */
-struct gkey {
-	char *key;             /* its key in the group's map */
-	int type, svc;
-	double sev;
-	uint32_t count;
-	int64_t first;
-	/* log */
-	char *tpl;
-	int level;
-	char *samples[2];
-	int nsamples;
-	/* metric */
-	char *name, *labels;
-	double baseline, peak, peakz;
-	int sat;
-	/* span */
-	char *op, *caller;     /* caller: of an edge gap */
-	int measure;
-	uint32_t errors;
-	double base_p95;
-	double durs[64];
-	uint32_t ndurs;
-	/* alert: name in name */
-	int alert, adir, asrc;
-	int down;              /* a metric drop (set by its first anomaly) */
-};
-
-struct gsvc {
-	int svc;
-	int64_t first, last;
-	double strength, sym, sat;
-	uint32_t n;
-};
-
-struct trace_ref {
-	uint64_t h;
-	int64_t ts;
-};
-
-#define GROUP_TRACES 256
-
-struct group {
-	uint64_t seq;
-	int64_t start, last, det_ts;
-	int detected, types;
-	uint32_t nsat;         /* its anomalies that are saturations */
-	double a, score;
-	int64_t det_latency_ms;
-	uint64_t nanom, nsignals;
-	struct gsvc *sv;
-	int nsv, capsv;
-	struct smap keys;
-	struct gkey **karr;
-	size_t nk, capk;
-	struct trace_ref tr[GROUP_TRACES];
-	size_t ntr;
-};
-
+/* The open groups, oldest first. */
+static struct group_cfg gcfg;
 static struct group **open_g;
 static size_t nopen, capopen;
 /* n_detected, n_undetected: groups closed with and without the statistical
@@ -413,8 +333,9 @@ add_edge(int from, int to, int by_span)
 }
 
 static int
-adjacent(int a, int b)
+adjacent(int a, int b, void *arg)
 {
+	(void)arg;
 	return is_callee(a, b) || is_callee(b, a);
 }
 
@@ -443,338 +364,7 @@ round3(double x)
 	return round(x * 1000) / 1000;
 }
 
-/* ---- groups ---- */
-
-static void
-gkey_free(struct gkey *k)
-{
-	free(k->key);
-	free(k->tpl);
-	free(k->samples[0]);
-	free(k->samples[1]);
-	free(k->name);
-	free(k->labels);
-	free(k->op);
-	free(k->caller);
-	free(k);
-}
-
-static void
-group_free(struct group *g)
-{
-	for (size_t i = 0; i < g->nk; i++)
-		gkey_free(g->karr[i]);
-	free(g->karr);
-	smap_free(&g->keys, NULL);
-	free(g->sv);
-	free(g);
-}
-
-static struct gsvc *
-group_svc(struct group *g, int svc, int add)
-{
-	for (int i = 0; i < g->nsv; i++)
-		if (g->sv[i].svc == svc)
-			return &g->sv[i];
-	if (!add)
-		return NULL;
-	if (g->nsv == g->capsv) {
-		g->capsv = g->capsv ? g->capsv * 2 : 8;
-		g->sv = erealloc(g->sv, (size_t)g->capsv * sizeof *g->sv);
-	}
-	memset(&g->sv[g->nsv], 0, sizeof *g->sv);
-	g->sv[g->nsv].svc = svc;
-	g->sv[g->nsv].first = TS_NONE;
-	return &g->sv[g->nsv++];
-}
-
-static double
-capped(double x)
-{
-	return x < key_cap ? x : key_cap;
-}
-
-/*
- * The score of a group:
- *   A     = sum over its signals of min(key_cap, sum of their severities)
- *   T     = distinct signal types (log, metric, span), S = services
- *   score = A * (1 + type_weight * (T - 1)) * (1 + service_weight * min(S - 1, service_cap))
- */
-static double
-group_score(const struct group *g)
-{
-	int t = __builtin_popcount((unsigned)g->types), s = g->nsv;
-
-	if (s - 1 > service_cap)
-		s = (int)service_cap + 1;
-	return g->a * (1 + type_weight * (t - 1)) * (1 + service_weight * (s > 0 ? s - 1 : 0));
-}
-
-/*
- * Decides whether a group is detected, given its score and counts.  It is
- * called after every anomaly that changes an undetected group and may only
- * look at the group.  This is the statistical decision; with --llm-triage a
- * detected group is shown to a model when it closes (triage_submit()),
- * which may overturn it.
- */
-static int
-decide_detection(const struct group *g)
-{
-	if ((long long)g->nsignals < min_signals)
-		return 0;
-	/* A resource at its limit for saturation_detect points is evidence
-	 * enough, whatever the score and the signal types. */
-	if (saturation_detect > 0 && (long long)g->nsat >= saturation_detect)
-		return 1;
-	return g->score >= detect_threshold && __builtin_popcount((unsigned)g->types) >= min_types;
-}
-
-static void
-add_trace(struct group *g, uint64_t h, int64_t ts)
-{
-	size_t i;
-
-	for (i = 0; i < g->ntr && i < GROUP_TRACES; i++)
-		if (g->tr[i].h == h) {
-			if (ts > g->tr[i].ts)
-				g->tr[i].ts = ts;
-			return;
-		}
-	g->tr[g->ntr % GROUP_TRACES].h = h;
-	g->tr[g->ntr % GROUP_TRACES].ts = ts;
-	g->ntr++;
-}
-
-static int
-has_trace(const struct group *g, uint64_t h, int64_t since)
-{
-	for (size_t i = 0; i < g->ntr && i < GROUP_TRACES; i++)
-		if (g->tr[i].h == h && g->tr[i].ts >= since)
-			return 1;
-	return 0;
-}
-
-static int
-connected(const struct group *g, const struct anom *a)
-{
-	int64_t since = a->ts - secs(window_s), same = a->ts - secs(quiet_s);
-
-	/* The same service keeps a group going until it closes; a neighbour
-	 * or a shared trace joins it within window_s. */
-	for (int i = 0; i < g->nsv; i++) {
-		const struct gsvc *s = &g->sv[i];
-		if (s->svc == a->svc && s->last >= same)
-			return 1;
-		if (s->last >= since && adjacent(s->svc, a->svc))
-			return 1;
-	}
-	return a->trace && has_trace(g, a->trace, since);
-}
-
-static void
-keep_sample(struct gkey *k, const char *msg, size_t n)
-{
-	if (k->nsamples >= 2 || msg == NULL)
-		return;
-	if ((long long)n > ev_sample_chars) {
-		n = (size_t)ev_sample_chars;
-		while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
-			n--;   /* do not cut a UTF-8 sequence */
-	}
-	k->samples[k->nsamples++] = estrndup(msg, n);
-}
-
-/* Adds a's contribution to a signal entry and to the group totals. */
-static void
-group_add(struct group *g, const struct anom *a)
-{
-	struct gsvc *s = group_svc(g, a->svc, 1);
-	struct gkey *k = NULL;
-	void **slot;
-	double delta;
-	int created = 0;
-
-	slot = smap_get(&g->keys, a->key, strlen(a->key));
-	if (slot == NULL && (long long)g->nk < max_group_keys) {
-		slot = smap_put(&g->keys, a->key, strlen(a->key), &created);
-		k = ecalloc(1, sizeof *k);
-		k->key = estrdup(a->key);
-		k->type = a->type;
-		k->svc = a->svc;
-		k->first = a->ts;
-		k->peakz = -1;
-		k->down = a->type == T_METRIC && a->down;
-		*slot = k;
-		if (g->nk == g->capk) {
-			g->capk = g->capk ? g->capk * 2 : 16;
-			g->karr = erealloc(g->karr, g->capk * sizeof *g->karr);
-		}
-		g->karr[g->nk++] = k;
-		g->nsignals++;
-	} else if (slot) {
-		k = *slot;
-	} else {
-		dropped_keys++;
-		dropped_group_keys++;
-	}
-	if (k) {
-		delta = capped(k->sev + a->sev) - capped(k->sev);
-		k->sev += a->sev;
-		k->count++;
-		if (a->ts < k->first)
-			k->first = a->ts;
-		if (a->al) {
-			if (created) {
-				k->alert = 1;
-				k->name = estrdup(a->al->name);
-				k->adir = a->al->direction;
-				k->asrc = a->al->source;
-			}
-		} else switch (a->type) {
-		case T_LOG:
-			if (k->tpl == NULL || strcmp(k->tpl, a->tpl) != 0) {
-				free(k->tpl);
-				k->tpl = estrdup(a->tpl);
-			}
-			if (a->level > k->level || created)
-				k->level = a->level;
-			keep_sample(k, a->msg, a->msglen);
-			break;
-		case T_METRIC:
-			if (created) {
-				k->name = estrdup(a->ms->name);
-				k->labels = estrdup(a->ms->labels);
-				k->baseline = a->baseline;
-			}
-			if (fabs(a->z) > k->peakz) {
-				k->peakz = fabs(a->z);
-				k->peak = a->value;
-			}
-			if (a->sat)
-				k->sat = 1;
-			break;
-		case T_SPAN:
-			if (created) {
-				k->op = estrdup(a->ss ? a->ss->op : a->op ? a->op : "");
-				k->base_p95 = a->baseline;
-				k->measure = a->measure;
-				if (a->measure == SPANATTR_GAP)
-					k->caller = estrdup(svcs[a->caller].name);
-			}
-			if (a->is_error)
-				k->errors++;
-			if (k->ndurs < 64)
-				k->durs[k->ndurs++] = a->dur_ms;
-			break;
-		}
-	} else {
-		delta = capped(a->sev);
-	}
-	g->a += delta;
-	s->strength += delta;
-	if (a->sat) {
-		s->sat += 1;
-		g->nsat++;
-	}
-	if (!(a->type == T_METRIC && a->down))
-		s->sym += delta;
-	s->n++;
-	if (s->first == TS_NONE || a->ts < s->first)
-		s->first = a->ts;
-	if (a->ts > s->last)
-		s->last = a->ts;
-	if (a->ts < g->start)
-		g->start = a->ts;
-	if (a->ts > g->last)
-		g->last = a->ts;
-	g->types |= 1 << a->type;
-	g->nanom++;
-	if (a->trace)
-		add_trace(g, a->trace, a->ts);
-	g->score = group_score(g);
-}
-
-/* Moves everything of b into a (b is freed). */
-static void
-group_merge(struct group *a, struct group *b)
-{
-	a->a += b->a;
-	for (int i = 0; i < b->nsv; i++) {
-		struct gsvc *f = &b->sv[i], *t = group_svc(a, f->svc, 1);
-		t->strength += f->strength;
-		t->sym += f->sym;
-		t->sat += f->sat;
-		t->n += f->n;
-		if (t->first == TS_NONE || f->first < t->first)
-			t->first = f->first;
-		if (f->last > t->last)
-			t->last = f->last;
-	}
-	for (size_t i = 0; i < b->nk; i++) {
-		struct gkey *k = b->karr[i];
-		void **slot;
-		int created;
-
-		slot = smap_get(&a->keys, k->key, strlen(k->key));
-		if (slot) {
-			struct gkey *t = *slot;
-			/* Both parts were counted whole: count the cap once. */
-			double before = capped(t->sev) + capped(k->sev), adj;
-			t->sev += k->sev;
-			adj = capped(t->sev) - before;
-			a->a += adj;
-			group_svc(a, k->svc, 1)->strength += adj;
-			t->count += k->count;
-			t->errors += k->errors;
-			if (k->first < t->first)
-				t->first = k->first;
-			if (k->peakz > t->peakz) {
-				t->peakz = k->peakz;
-				t->peak = k->peak;
-			}
-			t->sat |= k->sat;
-			for (uint32_t j = 0; j < k->ndurs && t->ndurs < 64; j++)
-				t->durs[t->ndurs++] = k->durs[j];
-			for (int j = 0; j < k->nsamples; j++)
-				if (t->nsamples < 2) {
-					t->samples[t->nsamples++] = k->samples[j];
-					k->samples[j] = NULL;
-				}
-			gkey_free(k);
-			continue;
-		}
-		if ((long long)a->nk >= max_group_keys) {
-			gkey_free(k);
-			continue;
-		}
-		slot = smap_put(&a->keys, k->key, strlen(k->key), &created);
-		*slot = k;
-		if (a->nk == a->capk) {
-			a->capk = a->capk ? a->capk * 2 : 16;
-			a->karr = erealloc(a->karr, a->capk * sizeof *a->karr);
-		}
-		a->karr[a->nk++] = k;
-		a->nsignals++;
-	}
-	b->nk = 0;
-	for (size_t i = 0; i < b->ntr && i < GROUP_TRACES; i++)
-		add_trace(a, b->tr[i].h, b->tr[i].ts);
-	if (b->start < a->start)
-		a->start = b->start;
-	if (b->last > a->last)
-		a->last = b->last;
-	a->types |= b->types;
-	a->nanom += b->nanom;
-	a->nsat += b->nsat;
-	if (b->detected && (!a->detected || b->det_ts < a->det_ts)) {
-		a->detected = 1;
-		a->det_ts = b->det_ts;
-		a->det_latency_ms = b->det_latency_ms;
-	}
-	a->score = group_score(a);
-	group_free(b);
-}
-
+/* Foreign records wait behind a pending triage, to keep the order. */
 static int
 on_foreign(struct stage *st, struct rec *r)
 {
@@ -802,7 +392,7 @@ cmp_logs(const void *x, const void *y)
 
 	if (a->type != b->type)
 		return a->type - b->type;
-	if (a->type == T_METRIC && a->peakz != b->peakz)
+	if (a->type == GROUP_METRIC && a->peakz != b->peakz)
 		return a->peakz > b->peakz ? -1 : 1;
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
@@ -880,7 +470,7 @@ build_group(const struct group *g, const struct rank_cand *rk, int nrk, struct g
 	c = 0;
 	for (size_t i = 0; i < g->nk && c < lim->logs; i++) {
 		const struct gkey *k = sorted[i];
-		if (k->type != T_LOG || k->alert)
+		if (k->type != GROUP_LOG || k->alert)
 			continue;
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
@@ -900,7 +490,7 @@ build_group(const struct group *g, const struct rank_cand *rk, int nrk, struct g
 	c = 0;
 	for (size_t i = 0; i < g->nk && c < lim->metrics; i++) {
 		const struct gkey *k = sorted[i];
-		if (k->type != T_METRIC || k->alert)
+		if (k->type != GROUP_METRIC || k->alert)
 			continue;
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
@@ -922,7 +512,7 @@ build_group(const struct group *g, const struct rank_cand *rk, int nrk, struct g
 	c = 0;
 	for (size_t i = 0; i < g->nk && c < lim->spans; i++) {
 		const struct gkey *k = sorted[i];
-		if (k->type != T_SPAN || k->alert)
+		if (k->type != GROUP_SPAN || k->alert)
 			continue;
 		x = json_object_new_object();
 		js_add_str(x, "service", svcs[k->svc].name);
@@ -975,66 +565,11 @@ cmp_edge_order(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-/* The candidate of service svc, or NULL when it is not in the group. */
-static struct rank_cand *
-cand_of(struct rank_cand *rk, int n, int svc)
-{
-	for (int j = 0; j < n; j++)
-		if (rk[j].id == svc)
-			return &rk[j];
-	return NULL;
-}
-
-/* What a key's signal is, without its service: the class lib/spread
- * compares across the group's services. */
-static void
-key_class(struct buf *b, const struct gkey *k)
-{
-	buf_reset(b);
-	if (k->alert)
-		buf_printf(b, "a\x1f%d\x1f%d\x1f%s", k->asrc, k->adir, k->name);
-	else if (k->type == T_LOG)
-		buf_printf(b, "l\x1f%s", k->tpl ? k->tpl : "");
-	else if (k->type == T_METRIC)
-		buf_printf(b, "m\x1f%d\x1f%s", k->down, k->name ? k->name : "");
-	else
-		buf_printf(b, "s\x1f%d\x1f%s", k->measure, k->op ? k->op : "");
-}
-
-/* With rank_spread, takes from each candidate's strength (not its sym: the
- * call-graph explanation is unchanged) the part of its keys' capped
- * severity that lib/spread weighs away. */
-static void
-spread_strength(const struct group *g, struct rank_cand *rk)
-{
-	struct spread_key *sk;
-	struct buf b = BUF_INIT(0);
-
-	if (rank_spread == 0 || g->nk < 2)
-		return;
-	sk = emalloc(g->nk * sizeof *sk);
-	for (size_t i = 0; i < g->nk; i++) {
-		key_class(&b, g->karr[i]);
-		sk[i].cls = estrndup(b.p, b.len);
-		sk[i].svc = g->karr[i]->svc;
-	}
-	spread_weigh(sk, g->nk, rank_spread);
-	for (size_t i = 0; i < g->nk; i++) {
-		const struct gkey *k = g->karr[i];
-		struct rank_cand *c = cand_of(rk, g->nsv, k->svc);
-
-		if (c)
-			c->strength = fmax(0, c->strength - (1 - sk[i].w) * capped(k->sev));
-		free((char *)sk[i].cls);
-	}
-	free(sk);
-	buf_free(&b);
-}
-
 static void
 emit_group(struct stage *st, struct group *g)
 {
 	struct rank_cand *rk = ecalloc((size_t)g->nsv + 1, sizeof *rk), *byname;
+	double *strength = emalloc(((size_t)g->nsv + 1) * sizeof *strength);
 	struct rank_params rp = {rank_caller_factor, rank_min_strength, rank_explain_ratio,
 				 secs(rank_onset_slack_s), callee_of, NULL};
 	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
@@ -1043,16 +578,17 @@ emit_group(struct stage *st, struct group *g)
 	json_object *o;
 	size_t len;
 
+	group_rank_strength(g, rank_spread, &gcfg, strength);
 	for (int i = 0; i < g->nsv; i++) {
 		rk[i].id = g->sv[i].svc;
 		rk[i].name = svcs[g->sv[i].svc].name;
-		rk[i].strength = g->sv[i].strength;
+		rk[i].strength = strength[i];
 		rk[i].sym = g->sv[i].sym;
 		rk[i].sat = g->sv[i].sat;
 		rk[i].first = g->sv[i].first;
 		rk[i].n = g->sv[i].n;
 	}
-	spread_strength(g, rk);
+	free(strength);
 	rank_run(rk, g->nsv, rank_m, &rp);
 	memcpy(sorted, g->karr, g->nk * sizeof *sorted);
 	qsort(sorted, g->nk, sizeof *sorted, cmp_logs);
@@ -1162,7 +698,7 @@ handle_anomaly(struct stage *st, const struct anom *a)
 	n_anomalies++;
 	close_due(st, a->ts > now ? a->ts : now);
 	for (i = 0; i < nopen;) {
-		if (!connected(open_g[i], a)) {
+		if (!group_connected(open_g[i], a, &gcfg)) {
 			i++;
 			continue;
 		}
@@ -1174,22 +710,23 @@ handle_anomaly(struct stage *st, const struct anom *a)
 		struct group *b = open_g[i];
 		memmove(open_g + i, open_g + i + 1, (nopen - i - 1) * sizeof *open_g);
 		nopen--;
-		group_merge(g, b);
+		group_merge(g, b, &gcfg);
 	}
 	if (g == NULL) {
 		if ((long long)nopen >= max_open_groups && nopen > 0)
 			close_group(st, 0);
-		g = ecalloc(1, sizeof *g);
-		g->seq = ++group_seq;
-		g->start = g->last = a->ts;
+		g = group_new(++group_seq, a->ts);
 		if (nopen == capopen) {
 			capopen = capopen ? capopen * 2 : 16;
 			open_g = erealloc(open_g, capopen * sizeof *open_g);
 		}
 		open_g[nopen++] = g;
 	}
-	group_add(g, a);
-	if (!g->detected && decide_detection(g)) {
+	if (group_add(g, a, &gcfg) < 0) {
+		dropped_keys++;
+		dropped_group_keys++;
+	}
+	if (!g->detected && group_decide(g, &gcfg)) {
 		g->detected = 1;
 		g->det_ts = a->ts;
 		g->det_latency_ms = measure_latency ? (ts_mono() - rec_t0 + TS_NS_PER_MS / 2) / TS_NS_PER_MS : 0;
@@ -1387,7 +924,7 @@ on_log(struct stage *st, struct rec *r)
 	struct anom a = {0};
 	a.ts = ts;
 	a.svc = s;
-	a.type = T_LOG;
+	a.type = GROUP_LOG;
 	a.level = level;
 	a.tpl = t->text;
 	a.msg = msg;
@@ -1407,7 +944,7 @@ on_log(struct stage *st, struct rec *r)
 	}
 	if (a.sev > 0) {
 		buf_reset(&keybuf);
-		buf_printf(&keybuf, "%d\x1f%d\x1f%llu", T_LOG, s, (unsigned long long)t->id);
+		buf_printf(&keybuf, "%d\x1f%d\x1f%llu", GROUP_LOG, s, (unsigned long long)t->id);
 		char *key = estrndup(keybuf.p, keybuf.len);
 		a.key = key;
 		handle_anomaly(st, &a);
@@ -1475,7 +1012,7 @@ on_metric(struct stage *st, struct rec *r)
 	else
 		lj = "{}", ljn = 2;
 	buf_reset(&keybuf);
-	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", T_METRIC, s, name);
+	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", GROUP_METRIC, s, name);
 	buf_add(&keybuf, lj, ljn);
 	slot = smap_get(&mseries, keybuf.p, keybuf.len);
 	if (slot == NULL) {
@@ -1503,12 +1040,13 @@ on_metric(struct stage *st, struct rec *r)
 		char *key = estrndup(keybuf.p, keybuf.len);
 		a.ts = ts;
 		a.svc = s;
-		a.type = T_METRIC;
+		a.type = GROUP_METRIC;
 		a.down = z < 0;
 		a.z = isfinite(z) ? z : (z > 0 ? 1e9 : -1e9);
 		a.sev = fmin(3, fabs(a.z) / metric_z);
 		a.key = key;
-		a.ms = m;
+		a.name = m->name;
+		a.labels = m->labels;
 		a.value = x;
 		a.baseline = m->e.mean;
 		a.sat = z > 0 && isfinite(m->limit) && x >= saturation_share * m->limit;
@@ -1566,18 +1104,18 @@ on_attr(const struct spanattr_find *f, void *arg)
 		held_free(h);
 		return;
 	}
-	buf_printf(&key, "%d\x1f%d\x1f%s\x1f%d\x1f%s", T_SPAN, f->svc,
+	buf_printf(&key, "%d\x1f%d\x1f%s\x1f%d\x1f%s", GROUP_SPAN, f->svc,
 		   f->kind == SPANATTR_GAP ? "gap" : "self", f->caller,
 		   f->kind == SPANATTR_GAP || f->op == NULL ? "" : f->op);
 	a.ts = f->ts;
 	a.svc = f->svc;
-	a.type = T_SPAN;
+	a.type = GROUP_SPAN;
 	a.z = f->z;
 	a.sev = f->sev;
 	a.key = key.p;
 	a.op = f->op;
 	a.measure = f->kind;
-	a.caller = f->caller;
+	a.caller = f->kind == SPANATTR_GAP ? svcs[f->caller].name : NULL;
 	a.dur_ms = f->value_ms;
 	a.baseline = f->baseline_ms;
 	a.trace = f->trace;
@@ -1633,7 +1171,7 @@ on_span(struct stage *st, struct rec *r)
 		name = "";
 	uint64_t th = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
 	buf_reset(&keybuf);
-	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", T_SPAN, s, name);
+	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", GROUP_SPAN, s, name);
 	slot = smap_get(&sseries, keybuf.p, keybuf.len);
 	if (slot == NULL) {
 		if ((long long)sseries.n >= max_keys) {
@@ -1675,7 +1213,7 @@ on_span(struct stage *st, struct rec *r)
 		h->a.sev = err_sev;
 		h->a.ts = ts;
 		h->a.svc = s;
-		h->a.type = T_SPAN;
+		h->a.type = GROUP_SPAN;
 		h->a.z = z;
 		h->a.key = h->key;
 		h->a.op = h->op;
@@ -1701,7 +1239,7 @@ static uint64_t n_alerts, n_alerts_resolved;
 static int
 on_alert(struct stage *st, struct rec *r)
 {
-	static const int type_of[] = {T_METRIC, T_METRIC, T_SPAN, T_LOG};
+	static const int type_of[] = {GROUP_METRIC, GROUP_METRIC, GROUP_SPAN, GROUP_LOG};
 	struct alert al;
 	struct anom a = {0};
 	const char *why;
@@ -1799,6 +1337,9 @@ on_start(struct stage *st)
 		stage_usage_error(st, "new_template_level: unknown level '%s'",
 				  new_template_level ? new_template_level : "");
 	span_tail.memory_ns = secs(span_tail_memory_s);
+	gcfg = (struct group_cfg){key_cap, type_weight, service_weight, service_cap, detect_threshold,
+				  min_signals, min_types, saturation_detect, max_group_keys, ev_sample_chars,
+				  secs(window_s), secs(quiet_s), adjacent, NULL};
 	struct spanattr_cfg ac = {span_z, span_ratio, span_min_ms, span_span, (uint32_t)span_warmup,
 				  secs(span_warmup_s), secs(span_attr_slack_s), (size_t)span_cache,
 				  (size_t)span_attr_pending, (size_t)max_keys, held_free, span_tail};

@@ -1,0 +1,392 @@
+/* group: aiops-correlate's candidate incidents (contract in group.h). */
+#include <math.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "group.h"
+#include "smap.h"
+#include "spanattr.h"
+#include "spread.h"
+#include "ts.h"
+
+static void
+gkey_free(struct gkey *k)
+{
+	free(k->key);
+	free(k->tpl);
+	free(k->samples[0]);
+	free(k->samples[1]);
+	free(k->name);
+	free(k->labels);
+	free(k->op);
+	free(k->caller);
+	free(k);
+}
+
+struct group *
+group_new(uint64_t seq, int64_t ts)
+{
+	struct group *g = ecalloc(1, sizeof *g);
+
+	g->seq = seq;
+	g->start = g->last = ts;
+	return g;
+}
+
+void
+group_free(struct group *g)
+{
+	for (size_t i = 0; i < g->nk; i++)
+		gkey_free(g->karr[i]);
+	free(g->karr);
+	smap_free(&g->keys, NULL);
+	free(g->sv);
+	free(g);
+}
+
+static struct gsvc *
+group_svc(struct group *g, int svc, int add)
+{
+	for (int i = 0; i < g->nsv; i++)
+		if (g->sv[i].svc == svc)
+			return &g->sv[i];
+	if (!add)
+		return NULL;
+	if (g->nsv == g->capsv) {
+		g->capsv = g->capsv ? g->capsv * 2 : 8;
+		g->sv = erealloc(g->sv, (size_t)g->capsv * sizeof *g->sv);
+	}
+	memset(&g->sv[g->nsv], 0, sizeof *g->sv);
+	g->sv[g->nsv].svc = svc;
+	g->sv[g->nsv].first = TS_NONE;
+	return &g->sv[g->nsv++];
+}
+
+static double
+capped(double x, const struct group_cfg *c)
+{
+	return x < c->key_cap ? x : c->key_cap;
+}
+
+/* The score (group.h). */
+static double
+group_score(const struct group *g, const struct group_cfg *c)
+{
+	int t = __builtin_popcount((unsigned)g->types), s = g->nsv;
+
+	if (s - 1 > c->service_cap)
+		s = (int)c->service_cap + 1;
+	return g->a * (1 + c->type_weight * (t - 1)) * (1 + c->service_weight * (s > 0 ? s - 1 : 0));
+}
+
+int
+group_decide(const struct group *g, const struct group_cfg *c)
+{
+	if ((long long)g->nsignals < c->min_signals)
+		return 0;
+	/* A resource at its limit for saturation_detect points is evidence
+	 * enough, whatever the score and the signal types. */
+	if (c->saturation_detect > 0 && (long long)g->nsat >= c->saturation_detect)
+		return 1;
+	return g->score >= c->detect_threshold && __builtin_popcount((unsigned)g->types) >= c->min_types;
+}
+
+static void
+add_trace(struct group *g, uint64_t h, int64_t ts)
+{
+	size_t i;
+
+	for (i = 0; i < g->ntr && i < GROUP_TRACES; i++)
+		if (g->tr[i].h == h) {
+			if (ts > g->tr[i].ts)
+				g->tr[i].ts = ts;
+			return;
+		}
+	g->tr[g->ntr % GROUP_TRACES].h = h;
+	g->tr[g->ntr % GROUP_TRACES].ts = ts;
+	g->ntr++;
+}
+
+static int
+has_trace(const struct group *g, uint64_t h, int64_t since)
+{
+	for (size_t i = 0; i < g->ntr && i < GROUP_TRACES; i++)
+		if (g->tr[i].h == h && g->tr[i].ts >= since)
+			return 1;
+	return 0;
+}
+
+int
+group_connected(const struct group *g, const struct anom *a, const struct group_cfg *c)
+{
+	int64_t since = a->ts - c->window_ns, same = a->ts - c->quiet_ns;
+
+	/* The same service keeps a group going until it closes; a neighbour
+	 * or a shared trace joins it within window_s. */
+	for (int i = 0; i < g->nsv; i++) {
+		const struct gsvc *s = &g->sv[i];
+		if (s->svc == a->svc && s->last >= same)
+			return 1;
+		if (s->last >= since && c->adjacent(s->svc, a->svc, c->arg))
+			return 1;
+	}
+	return a->trace && has_trace(g, a->trace, since);
+}
+
+static void
+keep_sample(struct gkey *k, const char *msg, size_t n, long long max)
+{
+	if (k->nsamples >= 2 || msg == NULL)
+		return;
+	if ((long long)n > max) {
+		n = (size_t)max;
+		while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
+			n--;   /* do not cut a UTF-8 sequence */
+	}
+	k->samples[k->nsamples++] = estrndup(msg, n);
+}
+
+int
+group_add(struct group *g, const struct anom *a, const struct group_cfg *c)
+{
+	struct gsvc *s = group_svc(g, a->svc, 1);
+	struct gkey *k = NULL;
+	void **slot;
+	double delta;
+	int created = 0, rc = 0;
+
+	slot = smap_get(&g->keys, a->key, strlen(a->key));
+	if (slot == NULL && (long long)g->nk < c->max_keys) {
+		slot = smap_put(&g->keys, a->key, strlen(a->key), &created);
+		k = ecalloc(1, sizeof *k);
+		k->key = estrdup(a->key);
+		k->type = a->type;
+		k->svc = a->svc;
+		k->first = a->ts;
+		k->peakz = -1;
+		k->down = a->type == GROUP_METRIC && a->down;
+		*slot = k;
+		if (g->nk == g->capk) {
+			g->capk = g->capk ? g->capk * 2 : 16;
+			g->karr = erealloc(g->karr, g->capk * sizeof *g->karr);
+		}
+		g->karr[g->nk++] = k;
+		g->nsignals++;
+	} else if (slot) {
+		k = *slot;
+	} else {
+		rc = -1;
+	}
+	if (k) {
+		delta = capped(k->sev + a->sev, c) - capped(k->sev, c);
+		k->sev += a->sev;
+		k->count++;
+		if (a->ts < k->first)
+			k->first = a->ts;
+		if (a->al) {
+			if (created) {
+				k->alert = 1;
+				k->name = estrdup(a->al->name);
+				k->adir = a->al->direction;
+				k->asrc = a->al->source;
+			}
+		} else switch (a->type) {
+		case GROUP_LOG:
+			if (k->tpl == NULL || strcmp(k->tpl, a->tpl) != 0) {
+				free(k->tpl);
+				k->tpl = estrdup(a->tpl);
+			}
+			if (a->level > k->level || created)
+				k->level = a->level;
+			keep_sample(k, a->msg, a->msglen, c->sample_chars);
+			break;
+		case GROUP_METRIC:
+			if (created) {
+				k->name = estrdup(a->name);
+				k->labels = estrdup(a->labels);
+				k->baseline = a->baseline;
+			}
+			if (fabs(a->z) > k->peakz) {
+				k->peakz = fabs(a->z);
+				k->peak = a->value;
+			}
+			if (a->sat)
+				k->sat = 1;
+			break;
+		case GROUP_SPAN:
+			if (created) {
+				k->op = estrdup(a->op ? a->op : "");
+				k->base_p95 = a->baseline;
+				k->measure = a->measure;
+				if (a->measure == SPANATTR_GAP)
+					k->caller = estrdup(a->caller);
+			}
+			if (a->is_error)
+				k->errors++;
+			if (k->ndurs < 64)
+				k->durs[k->ndurs++] = a->dur_ms;
+			break;
+		}
+	} else {
+		delta = capped(a->sev, c);
+	}
+	g->a += delta;
+	s->strength += delta;
+	if (a->sat) {
+		s->sat += 1;
+		g->nsat++;
+	}
+	if (!(a->type == GROUP_METRIC && a->down))
+		s->sym += delta;
+	s->n++;
+	if (s->first == TS_NONE || a->ts < s->first)
+		s->first = a->ts;
+	if (a->ts > s->last)
+		s->last = a->ts;
+	if (a->ts < g->start)
+		g->start = a->ts;
+	if (a->ts > g->last)
+		g->last = a->ts;
+	g->types |= 1 << a->type;
+	g->nanom++;
+	if (a->trace)
+		add_trace(g, a->trace, a->ts);
+	g->score = group_score(g, c);
+	return rc;
+}
+
+void
+group_merge(struct group *a, struct group *b, const struct group_cfg *c)
+{
+	a->a += b->a;
+	for (int i = 0; i < b->nsv; i++) {
+		struct gsvc *f = &b->sv[i], *t = group_svc(a, f->svc, 1);
+		t->strength += f->strength;
+		t->sym += f->sym;
+		t->sat += f->sat;
+		t->n += f->n;
+		if (t->first == TS_NONE || f->first < t->first)
+			t->first = f->first;
+		if (f->last > t->last)
+			t->last = f->last;
+	}
+	for (size_t i = 0; i < b->nk; i++) {
+		struct gkey *k = b->karr[i];
+		void **slot;
+		int created;
+
+		slot = smap_get(&a->keys, k->key, strlen(k->key));
+		if (slot) {
+			struct gkey *t = *slot;
+			/* Both parts were counted whole: count the cap once. */
+			double before = capped(t->sev, c) + capped(k->sev, c), adj;
+			t->sev += k->sev;
+			adj = capped(t->sev, c) - before;
+			a->a += adj;
+			group_svc(a, k->svc, 1)->strength += adj;
+			t->count += k->count;
+			t->errors += k->errors;
+			if (k->first < t->first)
+				t->first = k->first;
+			if (k->peakz > t->peakz) {
+				t->peakz = k->peakz;
+				t->peak = k->peak;
+			}
+			t->sat |= k->sat;
+			for (uint32_t j = 0; j < k->ndurs && t->ndurs < 64; j++)
+				t->durs[t->ndurs++] = k->durs[j];
+			for (int j = 0; j < k->nsamples; j++)
+				if (t->nsamples < 2) {
+					t->samples[t->nsamples++] = k->samples[j];
+					k->samples[j] = NULL;
+				}
+			gkey_free(k);
+			continue;
+		}
+		if ((long long)a->nk >= c->max_keys) {
+			gkey_free(k);
+			continue;
+		}
+		slot = smap_put(&a->keys, k->key, strlen(k->key), &created);
+		*slot = k;
+		if (a->nk == a->capk) {
+			a->capk = a->capk ? a->capk * 2 : 16;
+			a->karr = erealloc(a->karr, a->capk * sizeof *a->karr);
+		}
+		a->karr[a->nk++] = k;
+		a->nsignals++;
+	}
+	b->nk = 0;
+	for (size_t i = 0; i < b->ntr && i < GROUP_TRACES; i++)
+		add_trace(a, b->tr[i].h, b->tr[i].ts);
+	if (b->start < a->start)
+		a->start = b->start;
+	if (b->last > a->last)
+		a->last = b->last;
+	a->types |= b->types;
+	a->nanom += b->nanom;
+	a->nsat += b->nsat;
+	if (b->detected && (!a->detected || b->det_ts < a->det_ts)) {
+		a->detected = 1;
+		a->det_ts = b->det_ts;
+		a->det_latency_ms = b->det_latency_ms;
+	}
+	a->score = group_score(a, c);
+	group_free(b);
+}
+
+/* What a key's signal is, without its service: the class lib/spread
+ * compares across the group's services. */
+static void
+key_class(struct buf *b, const struct gkey *k)
+{
+	buf_reset(b);
+	if (k->alert)
+		buf_printf(b, "a\x1f%d\x1f%d\x1f%s", k->asrc, k->adir, k->name);
+	else if (k->type == GROUP_LOG)
+		buf_printf(b, "l\x1f%s", k->tpl ? k->tpl : "");
+	else if (k->type == GROUP_METRIC)
+		buf_printf(b, "m\x1f%d\x1f%s", k->down, k->name ? k->name : "");
+	else
+		buf_printf(b, "s\x1f%d\x1f%s", k->measure, k->op ? k->op : "");
+}
+
+/* The index in g->sv of service svc, or -1. */
+static int
+svc_index(const struct group *g, int svc)
+{
+	for (int j = 0; j < g->nsv; j++)
+		if (g->sv[j].svc == svc)
+			return j;
+	return -1;
+}
+
+void
+group_rank_strength(const struct group *g, double spread, const struct group_cfg *c, double *out)
+{
+	struct spread_key *sk;
+	struct buf b = BUF_INIT(0);
+
+	for (int j = 0; j < g->nsv; j++)
+		out[j] = g->sv[j].strength;
+	if (spread == 0 || g->nk < 2)
+		return;
+	sk = emalloc(g->nk * sizeof *sk);
+	for (size_t i = 0; i < g->nk; i++) {
+		key_class(&b, g->karr[i]);
+		sk[i].cls = estrndup(b.p, b.len);
+		sk[i].svc = g->karr[i]->svc;
+	}
+	spread_weigh(sk, g->nk, spread);
+	for (size_t i = 0; i < g->nk; i++) {
+		const struct gkey *k = g->karr[i];
+		int j = svc_index(g, k->svc);
+
+		if (j >= 0)
+			out[j] = fmax(0, out[j] - (1 - sk[i].w) * capped(k->sev, c));
+		free((char *)sk[i].cls);
+	}
+	free(sk);
+	buf_free(&b);
+}
