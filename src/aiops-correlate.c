@@ -54,6 +54,7 @@
 #include "drain.h"
 #include "err.h"
 #include "group.h"
+#include "groupout.h"
 #include "js.h"
 #include "rank.h"
 #include "smap.h"
@@ -358,12 +359,6 @@ parse_level(const char *s)
 	}
 }
 
-static double
-round3(double x)
-{
-	return round(x * 1000) / 1000;
-}
-
 /* Foreign records wait behind a pending triage, to keep the order. */
 static int
 on_foreign(struct stage *st, struct rec *r)
@@ -385,6 +380,14 @@ callee_of(int from, int to, void *arg)
 	return k > 0 && (rank_alert_edges || svcs[from].by_span[k - 1]);
 }
 
+static const char *
+svc_name(int svc, void *arg)
+{
+	(void)arg;
+	return svcs[svc].name;
+}
+
+/* The order of a group's evidence lists. */
 static int
 cmp_logs(const void *x, const void *y)
 {
@@ -408,156 +411,6 @@ cmp_logs(const void *x, const void *y)
 }
 
 static int
-cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-static double
-p95_of(const double *v, uint32_t n)
-{
-	double tmp[64];
-	uint32_t r;
-
-	if (n == 0)
-		return NAN;
-	memcpy(tmp, v, n * sizeof *tmp);
-	qsort(tmp, n, sizeof *tmp, cmp_double);
-	r = (uint32_t)ceil(0.95 * n);
-	return tmp[r ? r - 1 : 0];
-}
-
-struct limits {
-	long long logs, samples, metrics, spans, edges, services, alerts;
-};
-
-static json_object *
-build_group(const struct group *g, const struct rank_cand *rk, int nrk, struct gkey **sorted,
-	    const struct limits *lim)
-{
-	json_object *o = stage_record("group"), *arr, *ev, *x;
-	char id[32];
-	long long c;
-
-	snprintf(id, sizeof id, "G%04llu", (unsigned long long)emitted + 1);
-	js_add_str(o, "id", id);
-	js_add_bool(o, "detected", g->detected);
-	js_add_ts(o, "start_ts", g->start);
-	js_add_ts(o, "detected_ts", g->detected ? g->det_ts + g->det_latency_ms * TS_NS_PER_MS : TS_NONE);
-	js_add_ts(o, "end_ts", g->last);
-	if (g->detected)
-		js_add_int(o, "decision_latency_ms", g->det_latency_ms);
-	else
-		json_object_object_add(o, "decision_latency_ms", NULL);
-	js_add_double(o, "score", round3(g->score));
-	arr = json_object_new_array();
-	for (int i = 0; i < nrk && i < lim->services; i++) {
-		x = json_object_new_object();
-		js_add_str(x, "service", rk[i].name);
-		js_add_double(x, "score", round3(rk[i].score));
-		js_add_ts(x, "first_ts", rk[i].first);
-		js_add_int(x, "anomalies", rk[i].n);
-		json_object_array_add(arr, x);
-	}
-	json_object_object_add(o, "services", arr);
-	js_add_int(o, "signal_count", (int64_t)g->nsignals);
-	js_add_int(o, "anomaly_count", (int64_t)g->nanom);
-	ev = json_object_new_object();
-	/* logs */
-	arr = json_object_new_array();
-	c = 0;
-	for (size_t i = 0; i < g->nk && c < lim->logs; i++) {
-		const struct gkey *k = sorted[i];
-		if (k->type != GROUP_LOG || k->alert)
-			continue;
-		x = json_object_new_object();
-		js_add_str(x, "service", svcs[k->svc].name);
-		js_add_str(x, "template", k->tpl);
-		js_add_str(x, "level", level_name[k->level]);
-		js_add_int(x, "count", k->count);
-		json_object *sm = json_object_new_array();
-		for (int j = 0; j < k->nsamples && j < lim->samples; j++)
-			json_object_array_add(sm, json_object_new_string(k->samples[j]));
-		json_object_object_add(x, "samples", sm);
-		json_object_array_add(arr, x);
-		c++;
-	}
-	json_object_object_add(ev, "logs", arr);
-	/* metrics */
-	arr = json_object_new_array();
-	c = 0;
-	for (size_t i = 0; i < g->nk && c < lim->metrics; i++) {
-		const struct gkey *k = sorted[i];
-		if (k->type != GROUP_METRIC || k->alert)
-			continue;
-		x = json_object_new_object();
-		js_add_str(x, "service", svcs[k->svc].name);
-		js_add_str(x, "name", k->name);
-		json_object *lb = json_tokener_parse(k->labels);
-		json_object_object_add(x, "labels", lb ? lb : json_object_new_object());
-		js_add_double(x, "baseline", k->baseline);
-		js_add_double(x, "peak", k->peak);
-		js_add_str(x, "direction", k->peak >= k->baseline ? "up" : "down");
-		if (k->sat)
-			js_add_bool(x, "saturated", 1);
-		js_add_ts(x, "first_ts", k->first);
-		json_object_array_add(arr, x);
-		c++;
-	}
-	json_object_object_add(ev, "metrics", arr);
-	/* spans */
-	arr = json_object_new_array();
-	c = 0;
-	for (size_t i = 0; i < g->nk && c < lim->spans; i++) {
-		const struct gkey *k = sorted[i];
-		if (k->type != GROUP_SPAN || k->alert)
-			continue;
-		x = json_object_new_object();
-		js_add_str(x, "service", svcs[k->svc].name);
-		js_add_str(x, "operation", k->op);
-		if (k->measure)
-			js_add_str(x, "measure", k->measure == SPANATTR_GAP ? "edge_gap" : "self_time");
-		if (k->caller)
-			js_add_str(x, "caller", k->caller);
-		js_add_int(x, "count", k->count);
-		js_add_int(x, "errors", k->errors);
-		js_add_double(x, "baseline_p95_ms", round3(k->base_p95));
-		js_add_double(x, "observed_p95_ms", round3(p95_of(k->durs, k->ndurs)));
-		json_object_array_add(arr, x);
-		c++;
-	}
-	json_object_object_add(ev, "spans", arr);
-	/* alerts, most frequent first (the order of sorted) */
-	arr = json_object_new_array();
-	c = 0;
-	for (size_t i = 0; i < g->nk && c < lim->alerts; i++) {
-		const struct gkey *k = sorted[i];
-		if (!k->alert)
-			continue;
-		x = json_object_new_object();
-		js_add_str(x, "service", svcs[k->svc].name);
-		const char *src = alert_source_name((enum alert_source)k->asrc);
-		json_object_object_add(x, "source", src ? json_object_new_string(src) : NULL);
-		js_add_str(x, "name", k->name);
-		json_object_object_add(x, "direction", k->adir ? json_object_new_string(
-					       k->adir > 0 ? "up" : "down") : NULL);
-		js_add_int(x, "count", k->count);
-		js_add_ts(x, "first_ts", k->first);
-		json_object_array_add(arr, x);
-		c++;
-	}
-	if (json_object_array_length(arr) > 0)
-		json_object_object_add(ev, "alerts", arr);
-	else
-		json_object_put(arr);
-	json_object_object_add(o, "evidence", ev);
-	js_add_str(o, "method", "stat");
-	return o;
-}
-
-static int
 cmp_edge_order(const void *x, const void *y)
 {
 	const struct rank_cand *a = x, *b = y;
@@ -573,10 +426,11 @@ emit_group(struct stage *st, struct group *g)
 	struct rank_params rp = {rank_caller_factor, rank_min_strength, rank_explain_ratio,
 				 secs(rank_onset_slack_s), callee_of, NULL};
 	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
-	struct limits lim = {ev_logs, ev_samples, ev_metrics, ev_spans, ev_edges, ev_services,
-			     ev_alerts};
+	struct groupout_limits lim = {ev_logs, ev_samples, ev_metrics, ev_spans, ev_edges, ev_services,
+				      ev_alerts};
+	struct groupout_edge *edges = NULL;
+	size_t nedges = 0, capedges = 0;
 	json_object *o;
-	size_t len;
 
 	group_rank_strength(g, rank_spread, &gcfg, strength);
 	for (int i = 0; i < g->nsv; i++) {
@@ -592,60 +446,30 @@ emit_group(struct stage *st, struct group *g)
 	rank_run(rk, g->nsv, rank_m, &rp);
 	memcpy(sorted, g->karr, g->nk * sizeof *sorted);
 	qsort(sorted, g->nk, sizeof *sorted, cmp_logs);
-	/* Edges are listed over the ranked services in name order. */
+	/* The call-graph edges among the group's services, listed over the
+	 * ranked services in name order, ev_edges at most. */
 	byname = emalloc(((size_t)g->nsv + 1) * sizeof *byname);
 	memcpy(byname, rk, (size_t)g->nsv * sizeof *rk);
 	qsort(byname, (size_t)g->nsv, sizeof *byname, cmp_edge_order);
-	for (;;) {
-		o = build_group(g, rk, g->nsv, sorted, &lim);
-		/* The call-graph edges among the group's services, in name order. */
-		json_object *ev = json_object_object_get(o, "evidence"), *arr = json_object_new_array();
-		long long c = 0;
-		for (int i = 0; i < g->nsv && c < lim.edges; i++)
-			for (int j = 0; j < g->nsv && c < lim.edges; j++) {
-				if (!is_callee(byname[i].id, byname[j].id))
-					continue;
-				json_object *x = json_object_new_object();
-				js_add_str(x, "from", byname[i].name);
-				js_add_str(x, "to", byname[j].name);
-				json_object_array_add(arr, x);
-				c++;
+	for (int i = 0; i < g->nsv && (long long)nedges < lim.edges; i++)
+		for (int j = 0; j < g->nsv && (long long)nedges < lim.edges; j++) {
+			if (!is_callee(byname[i].id, byname[j].id))
+				continue;
+			if (nedges == capedges) {
+				capedges = capedges ? capedges * 2 : 16;
+				edges = erealloc(edges, capedges * sizeof *edges);
 			}
-		json_object_object_add(ev, "edges", arr);
-		js_dump(o, &len);
-		if ((long long)len <= max_group_bytes)
-			break;
-		/* Too big: shed evidence, the least useful first. */
-		if (lim.samples > 1)
-			lim.samples = 1;
-		else if (lim.edges > 4)
-			lim.edges /= 2;
-		else if (lim.alerts > 1 && lim.alerts >= lim.logs && lim.alerts >= lim.metrics &&
-			 lim.alerts >= lim.spans)
-			lim.alerts--;
-		else if (lim.logs > 1 && lim.logs >= lim.metrics && lim.logs >= lim.spans)
-			lim.logs--;
-		else if (lim.metrics > 1 && lim.metrics >= lim.spans)
-			lim.metrics--;
-		else if (lim.spans > 1)
-			lim.spans--;
-		else if (lim.samples > 0)
-			lim.samples = 0;
-		else if (lim.services > 3)
-			lim.services--;
-		else if (lim.edges > 0)
-			lim.edges = 0;
-		else if (lim.logs + lim.metrics + lim.spans + lim.alerts > 0)
-			lim.logs = lim.metrics = lim.spans = lim.alerts = 0;
-		else
-			break;
-		json_object_put(o);
-	}
+			edges[nedges].from = byname[i].name;
+			edges[nedges++].to = byname[j].name;
+		}
+	struct groupout in = {g, rk, sorted, edges, nedges, level_name, svc_name, NULL};
+	o = groupout_record(&in, emitted + 1, lim, max_group_bytes);
 	emitted++;
 	triage_group(&tri, st, o, g->detected, g->det_ts, g->det_latency_ms);
 	free(rk);
 	free(byname);
 	free(sorted);
+	free(edges);
 }
 
 /* The best group that was not detected, the records read per kind (log,
