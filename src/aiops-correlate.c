@@ -50,6 +50,7 @@
 
 #include "alert.h"
 #include "buf.h"
+#include "callgraph.h"
 #include "detect.h"
 #include "drain.h"
 #include "err.h"
@@ -194,17 +195,16 @@ static const char *const level_name[NLEVELS] = {"DEBUG", "INFO", "WARN", "ERROR"
 static const double level_weight[NLEVELS] = {0.25, 0.5, 1, 1.5, 2};
 static int level_is_error[NLEVELS], new_level = L_WARN;
 
-/* Services and the learned call graph, by svtab index (svcs[i].name is
- * NULL for a free index). */
+/* Services by svtab index (svcs[i].name is NULL for a free index), and
+ * the learned call graph. */
 struct svc {
 	const char *name;      /* svtab's */
-	int *callees, ncallees, capcallees;
-	unsigned char *by_span;   /* callees[i] was seen in a span's parent link */
 	int64_t log_first;   /* its first log line (TS_NONE: none yet) */
 };
 static struct svc *svcs;
 static int nsvcs;              /* svcs[] entries, live or free */
 static struct svctab svtab;
+static struct callgraph graph;
 
 /* span_id -> service and the edge gaps and self times (lib/spanattr). */
 static struct spanattr *attr;
@@ -292,52 +292,11 @@ svc_lookup(const char *name, int add)
 	return i;
 }
 
-/* 1 + the index of to among from's callees, or 0. */
-static int
-callee_slot(int from, int to)
-{
-	for (int i = 0; i < svcs[from].ncallees; i++)
-		if (svcs[from].callees[i] == to)
-			return i + 1;
-	return 0;
-}
-
-static int
-is_callee(int from, int to)
-{
-	return callee_slot(from, to) > 0;
-}
-
-/* Learns the call from -> to; by_span: from spans (a parent and its child),
- * not only from an alert's caller. */
-static void
-add_edge(int from, int to, int by_span)
-{
-	struct svc *s = &svcs[from];
-	int k;
-
-	if (from == to)
-		return;
-	if ((k = callee_slot(from, to)) > 0) {
-		s->by_span[k - 1] |= (unsigned char)(by_span != 0);
-		return;
-	}
-	if (s->ncallees >= 256)
-		return;
-	if (s->ncallees == s->capcallees) {
-		s->capcallees = s->capcallees ? s->capcallees * 2 : 4;
-		s->callees = erealloc(s->callees, (size_t)s->capcallees * sizeof *s->callees);
-		s->by_span = erealloc(s->by_span, (size_t)s->capcallees);
-	}
-	s->by_span[s->ncallees] = by_span != 0;
-	s->callees[s->ncallees++] = to;
-}
-
 static int
 adjacent(int a, int b, void *arg)
 {
 	(void)arg;
-	return is_callee(a, b) || is_callee(b, a);
+	return callgraph_adjacent(&graph, a, b);
 }
 
 static int
@@ -374,10 +333,9 @@ on_foreign(struct stage *st, struct rec *r)
 static int
 callee_of(int from, int to, void *arg)
 {
-	int k = callee_slot(from, to);
-
 	(void)arg;
-	return k > 0 && (rank_alert_edges || svcs[from].by_span[k - 1]);
+	return callgraph_calls(&graph, from, to) &&
+	       (rank_alert_edges || callgraph_by_span(&graph, from, to));
 }
 
 static const char *
@@ -453,7 +411,7 @@ emit_group(struct stage *st, struct group *g)
 	qsort(byname, (size_t)g->nsv, sizeof *byname, cmp_edge_order);
 	for (int i = 0; i < g->nsv && (long long)nedges < lim.edges; i++)
 		for (int j = 0; j < g->nsv && (long long)nedges < lim.edges; j++) {
-			if (!is_callee(byname[i].id, byname[j].id))
+			if (!callgraph_calls(&graph, byname[i].id, byname[j].id))
 				continue;
 			if (nedges == capedges) {
 				capedges = capedges ? capedges * 2 : 16;
@@ -623,22 +581,10 @@ static void
 svc_forget(const unsigned char *dead, int span, void *arg)
 {
 	(void)arg;
-	for (int i = 0; i < span && i < nsvcs; i++) {
-		struct svc *s = &svcs[i];
-		if (dead[i]) {
-			free(s->callees);
-			free(s->by_span);
-			memset(s, 0, sizeof *s);
-			continue;
-		}
-		int k = 0;
-		for (int j = 0; j < s->ncallees; j++)
-			if (!dead[s->callees[j]]) {
-				s->by_span[k] = s->by_span[j];
-				s->callees[k++] = s->callees[j];
-			}
-		s->ncallees = k;
-	}
+	for (int i = 0; i < span && i < nsvcs; i++)
+		if (dead[i])
+			memset(&svcs[i], 0, sizeof svcs[i]);
+	callgraph_forget(&graph, dead, span);
 	spanattr_forget(attr, dead, span);
 	sweep(&mseries, offsetof(struct mser, svc), mser_free, 0, dead);
 	sweep(&sseries, offsetof(struct sser, svc), sser_free, 0, dead);
@@ -959,9 +905,9 @@ span_graph(struct stage *st, int s, int64_t ts, double dur, const char *sid, con
 	int cs, ps = spanattr_span(attr, &sp, span_attr ? on_attr : NULL, st, &cs);
 
 	if (ps >= 0 && ps != s)
-		add_edge(ps, s, 1);
+		callgraph_add(&graph, ps, s, 1);
 	if (cs >= 0 && cs != s)
-		add_edge(s, cs, 1);
+		callgraph_add(&graph, s, cs, 1);
 	if (h && !span_attr) {
 		h->a.sev += h->lat_sev;
 		handle_anomaly(st, &h->a);
@@ -1082,7 +1028,7 @@ on_alert(struct stage *st, struct rec *r)
 	if (al.caller && al.source == ALERT_SRC_SPAN) {
 		int c = svc_lookup(al.caller, 1);
 		if (c >= 0)
-			add_edge(c, s, 0);
+			callgraph_add(&graph, c, s, 0);
 	}
 	a.ts = al.ts;
 	a.svc = s;
@@ -1218,11 +1164,9 @@ on_end(struct stage *st)
 static void
 add_end(struct stage *st, json_object *end)
 {
-	size_t edges = 0;
+	size_t edges = callgraph_edges(&graph);
 
 	(void)st;
-	for (int i = 0; i < nsvcs; i++)
-		edges += (size_t)svcs[i].ncallees;
 	js_add_int(end, "groups", (int64_t)emitted);
 	js_add_int(end, "groups_detected", (int64_t)detected());
 	js_add_int(end, "groups_undetected", (int64_t)undetected());
@@ -1365,5 +1309,6 @@ main(int argc, char **argv)
 
 	triage_free(&tri);
 	svctab_free(&svtab);
+	callgraph_free(&graph);
 	return rc;
 }
