@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "smap.h"
 
@@ -145,4 +146,27 @@ smap_free(struct smap *m, void (*fv)(void *))
 	free(m->e);
 	m->e = NULL;
 	m->cap = m->n = 0;
+}
+
+void
+smap_delete_if(struct smap *m, int (*dead)(const void *val, void *arg), void *arg,
+	       void (*fv)(void *))
+{
+	struct buf keys = BUF_INIT(0);
+	size_t it = 0, klen, pos;
+	const char *key;
+	void *val;
+
+	while (smap_next(m, &it, &key, &klen, &val))
+		if (dead(val, arg)) {
+			buf_add(&keys, &klen, sizeof klen);
+			buf_add(&keys, key, klen);
+		}
+	for (pos = 0; pos < keys.len;) {
+		memcpy(&klen, keys.p + pos, sizeof klen);
+		pos += sizeof klen;
+		fv(smap_del(m, keys.p + pos, klen));
+		pos += klen;
+	}
+	buf_free(&keys);
 }

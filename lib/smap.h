@@ -45,6 +45,12 @@ void *smap_del(struct smap *m, const void *key, size_t klen);
  * changed during the iteration. */
 int smap_next(const struct smap *m, size_t *i, const char **key, size_t *klen, void **val);
 
+/* Deletes the entries whose value dead(val, arg) says is dead, calling fv
+ * on each of their values, in iteration order (the map is walked once
+ * before any is deleted). */
+void smap_delete_if(struct smap *m, int (*dead)(const void *val, void *arg), void *arg,
+		    void (*fv)(void *));
+
 /* Frees the map (calling fv on each value when not NULL); reusable after. */
 void smap_free(struct smap *m, void (*fv)(void *));
 

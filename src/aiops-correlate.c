@@ -57,6 +57,7 @@
 #include "group.h"
 #include "groupout.h"
 #include "js.h"
+#include "metricdet.h"
 #include "rank.h"
 #include "smap.h"
 #include "stage.h"
@@ -211,13 +212,6 @@ static struct spanattr *attr;
 static void on_attr(const struct spanattr_find *f, void *arg);
 
 /* Per-key detector state. */
-struct mser {
-	struct ewd e;
-	int svc, dir;          /* dir: 0 both, 1 up, -1 down */
-	double limit;          /* metric_limits, NAN when none */
-	int64_t last;
-	char *name, *labels;   /* labels as compact JSON */
-};
 struct sser {
 	struct ewd lat;        /* of log(duration_ms) */
 	struct tailshare tail; /* of slow spans, once warm */
@@ -232,7 +226,8 @@ struct tstat {
 	int64_t first;
 	int64_t burst_bucket;  /* the last bucket that reported a burst */
 };
-static struct smap mseries, sseries;
+static struct metricdet mdet;
+static struct smap sseries;
 static struct drain *miner;
 
 /* The open groups, oldest first. */
@@ -518,16 +513,6 @@ handle_anomaly(struct stage *st, const struct anom *a)
 /* ---- state eviction ---- */
 
 static void
-mser_free(void *v)
-{
-	struct mser *m = v;
-
-	free(m->name);
-	free(m->labels);
-	free(m);
-}
-
-static void
 sser_free(void *v)
 {
 	struct sser *s = v;
@@ -536,32 +521,18 @@ sser_free(void *v)
 	free(s);
 }
 
-/*
- * Deletes the entries of m (freed with fv) that are idle, their int64_t
- * at off (last) before `before`; or, when svc_dead is given, whose service
- * (the int at off) is dead.
- */
-static void
-sweep(struct smap *m, size_t off, void (*fv)(void *), int64_t before, const unsigned char *svc_dead)
+/* An operation idle since before *(int64_t *)before. */
+static int
+sser_idle(const void *v, void *before)
 {
-	struct buf dead = BUF_INIT(0);
-	size_t it = 0, klen, pos;
-	const char *key;
-	void *val;
+	return ((const struct sser *)v)->last < *(const int64_t *)before;
+}
 
-	while (smap_next(m, &it, &key, &klen, &val))
-		if (svc_dead ? svc_dead[*(int *)((char *)val + off)] != 0
-			     : *(int64_t *)((char *)val + off) < before) {
-			buf_add(&dead, &klen, sizeof klen);
-			buf_add(&dead, key, klen);
-		}
-	for (pos = 0; pos < dead.len;) {
-		memcpy(&klen, dead.p + pos, sizeof klen);
-		pos += sizeof klen;
-		fv(smap_del(m, dead.p + pos, klen));
-		pos += klen;
-	}
-	buf_free(&dead);
+/* An operation of a service with dead[svc]. */
+static int
+sser_of_dead(const void *v, void *dead)
+{
+	return ((const unsigned char *)dead)[((const struct sser *)v)->svc] != 0;
 }
 
 /* A service in an open group stays in the table. */
@@ -586,8 +557,15 @@ svc_forget(const unsigned char *dead, int span, void *arg)
 			memset(&svcs[i], 0, sizeof svcs[i]);
 	callgraph_forget(&graph, dead, span);
 	spanattr_forget(attr, dead, span);
-	sweep(&mseries, offsetof(struct mser, svc), mser_free, 0, dead);
-	sweep(&sseries, offsetof(struct sser, svc), sser_free, 0, dead);
+	metricdet_sweep(&mdet, 0, dead);
+	smap_delete_if(&sseries, sser_of_dead, (void *)dead, sser_free);
+}
+
+/* An anomaly a detector found. */
+static void
+found(const struct anom *a, void *arg)
+{
+	handle_anomaly(arg, a);
 }
 
 static void
@@ -603,8 +581,8 @@ tick(struct stage *st, int64_t ts)
 		next_sweep = now + secs(60);
 	if (now >= next_sweep) {
 		int64_t before = now - secs(state_ttl_s);
-		sweep(&mseries, offsetof(struct mser, last), mser_free, before, NULL);
-		sweep(&sseries, offsetof(struct sser, last), sser_free, before, NULL);
+		metricdet_sweep(&mdet, before, NULL);
+		smap_delete_if(&sseries, sser_idle, &before, sser_free);
 		spanattr_sweep(attr, before);
 		next_sweep = now + secs(60);
 	}
@@ -724,40 +702,13 @@ on_log(struct stage *st, struct rec *r)
 }
 
 static int
-metric_dir(const char *name)
-{
-	const char *d;
-
-	if (metric_directions == NULL || !json_object_is_type(metric_directions, json_type_object))
-		return 0;
-	d = js_str(metric_directions, name);
-	if (d == NULL)
-		return 0;
-	return strcmp(d, "up") == 0 ? 1 : strcmp(d, "down") == 0 ? -1 : 0;
-}
-
-/* The limit metric_limits gives the metric name, or NAN. */
-static double
-metric_limit(const char *name)
-{
-	json_object *v;
-
-	if (metric_limits == NULL || !json_object_object_get_ex(metric_limits, name, &v) ||
-	    !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-		return NAN;
-	return json_object_get_double(v);
-}
-
-static int
 on_metric(struct stage *st, struct rec *r)
 {
 	const char *svc = js_str(r->obj, "service"), *name = js_str(r->obj, "name");
 	json_object *v, *labels;
 	int64_t ts;
-	double x, z;
-	int s, created;
-	struct mser *m;
-	void **slot;
+	double x;
+	int s;
 	const char *lj;
 	size_t ljn;
 
@@ -781,58 +732,10 @@ on_metric(struct stage *st, struct rec *r)
 		lj = json_object_to_json_string_length(labels, JS_FLAGS, &ljn);
 	else
 		lj = "{}", ljn = 2;
-	buf_reset(&keybuf);
-	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", GROUP_METRIC, s, name);
-	buf_add(&keybuf, lj, ljn);
-	slot = smap_get(&mseries, keybuf.p, keybuf.len);
-	if (slot == NULL) {
-		if ((long long)mseries.n >= max_keys) {
-			dropped_keys++;
-			dropped_series++;
-			return done(st, r);
-		}
-		slot = smap_put(&mseries, keybuf.p, keybuf.len, &created);
-		m = *slot = ecalloc(1, sizeof *m);
-		m->svc = s;
-		m->name = estrdup(name);
-		m->labels = estrndup(lj, ljn);
-		m->dir = metric_dir(name);
-		m->limit = metric_limit(name);
+	if (metricdet_point(&mdet, s, name, lj, ljn, ts, x, found, st) < 0) {
+		dropped_keys++;
+		dropped_series++;
 	}
-	m = *slot;
-	m->last = ts;
-	if (!isfinite(x))
-		return done(st, r);
-	z = ewd_z(&m->e, x, (uint32_t)metric_warmup, metric_rel_floor, 0);
-	int anomalous = (z >= metric_z && m->dir >= 0) || (z <= -metric_z && m->dir <= 0);
-	if (anomalous) {
-		struct anom a = {0};
-		char *key = estrndup(keybuf.p, keybuf.len);
-		a.ts = ts;
-		a.svc = s;
-		a.type = GROUP_METRIC;
-		a.down = z < 0;
-		a.z = isfinite(z) ? z : (z > 0 ? 1e9 : -1e9);
-		a.sev = fmin(3, fabs(a.z) / metric_z);
-		a.key = key;
-		a.name = m->name;
-		a.labels = m->labels;
-		a.value = x;
-		a.baseline = m->e.mean;
-		a.sat = z > 0 && isfinite(m->limit) && x >= saturation_share * m->limit;
-		handle_anomaly(st, &a);
-		free(key);
-		if (++m->e.run >= metric_persist) {
-			ewd_reset(&m->e);   /* a lasting level shift: learn it anew */
-			return done(st, r);
-		}
-	} else {
-		m->e.run = 0;
-	}
-	uint32_t run = m->e.run;
-	ewd_learn(&m->e, x, ewd_alpha(metric_span), (uint32_t)metric_warmup, metric_z,
-		  metric_rel_floor, 0);
-	m->e.run = run;
 	return done(st, r);
 }
 
@@ -1107,6 +1010,9 @@ on_start(struct stage *st)
 		stage_usage_error(st, "new_template_level: unknown level '%s'",
 				  new_template_level ? new_template_level : "");
 	span_tail.memory_ns = secs(span_tail_memory_s);
+	metricdet_init(&mdet, &(struct metricdet_cfg){metric_z, metric_span, metric_rel_floor,
+			metric_warmup, metric_persist, metric_directions, metric_limits,
+			saturation_share, max_keys});
 	gcfg = (struct group_cfg){key_cap, type_weight, service_weight, service_cap, detect_threshold,
 				  min_signals, min_types, saturation_detect, max_group_keys, ev_sample_chars,
 				  secs(window_s), secs(quiet_s), adjacent, NULL};
@@ -1310,5 +1216,6 @@ main(int argc, char **argv)
 	triage_free(&tri);
 	svctab_free(&svtab);
 	callgraph_free(&graph);
+	metricdet_free(&mdet);
 	return rc;
 }
