@@ -61,7 +61,7 @@
 #include "rank.h"
 #include "smap.h"
 #include "stage.h"
-#include "spanattr.h"
+#include "spandet.h"
 #include "svctab.h"
 #include "tailshare.h"
 #include "triage.h"
@@ -207,27 +207,17 @@ static int nsvcs;              /* svcs[] entries, live or free */
 static struct svctab svtab;
 static struct callgraph graph;
 
-/* span_id -> service and the edge gaps and self times (lib/spanattr). */
-static struct spanattr *attr;
-static void on_attr(const struct spanattr_find *f, void *arg);
+/* The per-key detectors: metric series, operations (and through
+ * lib/spanattr the call graph, edge gaps and self times), templates. */
+static struct metricdet mdet;
+static struct spandet sdet;
 
 /* Per-key detector state. */
-struct sser {
-	struct ewd lat;        /* of log(duration_ms) */
-	struct tailshare tail; /* of slow spans, once warm */
-	double errshare;
-	uint32_t n;
-	int svc;
-	int64_t first, last;   /* its first and latest span */
-	char *op;
-};
 struct tstat {
 	struct rate r;
 	int64_t first;
 	int64_t burst_bucket;  /* the last bucket that reported a burst */
 };
-static struct metricdet mdet;
-static struct smap sseries;
 static struct drain *miner;
 
 /* The open groups, oldest first. */
@@ -512,29 +502,6 @@ handle_anomaly(struct stage *st, const struct anom *a)
 
 /* ---- state eviction ---- */
 
-static void
-sser_free(void *v)
-{
-	struct sser *s = v;
-
-	free(s->op);
-	free(s);
-}
-
-/* An operation idle since before *(int64_t *)before. */
-static int
-sser_idle(const void *v, void *before)
-{
-	return ((const struct sser *)v)->last < *(const int64_t *)before;
-}
-
-/* An operation of a service with dead[svc]. */
-static int
-sser_of_dead(const void *v, void *dead)
-{
-	return ((const unsigned char *)dead)[((const struct sser *)v)->svc] != 0;
-}
-
 /* A service in an open group stays in the table. */
 static void
 svc_busy(unsigned char *busy, int span, void *arg)
@@ -556,9 +523,8 @@ svc_forget(const unsigned char *dead, int span, void *arg)
 		if (dead[i])
 			memset(&svcs[i], 0, sizeof svcs[i]);
 	callgraph_forget(&graph, dead, span);
-	spanattr_forget(attr, dead, span);
 	metricdet_sweep(&mdet, 0, dead);
-	smap_delete_if(&sseries, sser_of_dead, (void *)dead, sser_free);
+	spandet_forget(&sdet, dead, span);
 }
 
 /* An anomaly a detector found. */
@@ -576,14 +542,13 @@ tick(struct stage *st, int64_t ts)
 	if (now == TS_NONE || ts > now)
 		now = ts;
 	close_due(st, now);
-	spanattr_advance(attr, now, span_attr ? on_attr : NULL, st);
+	spandet_advance(&sdet, now);
 	if (next_sweep == TS_NONE)
 		next_sweep = now + secs(60);
 	if (now >= next_sweep) {
 		int64_t before = now - secs(state_ttl_s);
 		metricdet_sweep(&mdet, before, NULL);
-		smap_delete_if(&sseries, sser_idle, &before, sser_free);
-		spanattr_sweep(attr, before);
+		spandet_sweep(&sdet, before);
 		next_sweep = now + secs(60);
 	}
 }
@@ -739,85 +704,6 @@ on_metric(struct stage *st, struct rec *r)
 	return done(st, r);
 }
 
-/* A span's duration finding (a.sev its error part, lat_sev its latency
- * part), held by spanattr until the span's children are known. */
-struct held {
-	struct anom a;
-	double lat_sev;
-	char *key, *op;
-};
-static uint64_t n_explained;
-
-static void
-held_free(void *p)
-{
-	struct held *h = p;
-
-	free(h->key);
-	free(h->op);
-	free(h);
-}
-
-/* A spanattr finding is a span anomaly of the blamed service; a held
- * duration finding comes back without its latency part when the span's
- * children explain it. */
-static void
-on_attr(const struct spanattr_find *f, void *arg)
-{
-	struct buf key = BUF_INIT(0);
-	struct anom a = {0};
-
-	if (f->kind == SPANATTR_HELD) {
-		struct held *h = f->held;
-		if (f->explained && h->lat_sev > 0)
-			n_explained++;
-		h->a.sev += f->explained ? 0 : h->lat_sev;
-		if (h->a.sev > 0)
-			handle_anomaly(arg, &h->a);
-		held_free(h);
-		return;
-	}
-	buf_printf(&key, "%d\x1f%d\x1f%s\x1f%d\x1f%s", GROUP_SPAN, f->svc,
-		   f->kind == SPANATTR_GAP ? "gap" : "self", f->caller,
-		   f->kind == SPANATTR_GAP || f->op == NULL ? "" : f->op);
-	a.ts = f->ts;
-	a.svc = f->svc;
-	a.type = GROUP_SPAN;
-	a.z = f->z;
-	a.sev = f->sev;
-	a.key = key.p;
-	a.op = f->op;
-	a.measure = f->kind;
-	a.caller = f->kind == SPANATTR_GAP ? svcs[f->caller].name : NULL;
-	a.dur_ms = f->value_ms;
-	a.baseline = f->baseline_ms;
-	a.trace = f->trace;
-	handle_anomaly(arg, &a);
-	buf_free(&key);
-}
-
-/* Feeds spanattr (the call graph: parent's service -> s, s -> an orphan
- * child's; edge gaps and self times) with h, the span's duration finding
- * or NULL.  With span_attr off h is handled at once. */
-static void
-span_graph(struct stage *st, int s, int64_t ts, double dur, const char *sid, const char *pid,
-	   const char *name, uint64_t th, struct held *h)
-{
-	struct spanattr_span sp = {ts, ts + (isfinite(dur) && dur > 0 ? (int64_t)(dur * TS_NS_PER_MS) : 0),
-				   s, sid, pid, name, th, span_attr ? h : NULL};
-	int cs, ps = spanattr_span(attr, &sp, span_attr ? on_attr : NULL, st, &cs);
-
-	if (ps >= 0 && ps != s)
-		callgraph_add(&graph, ps, s, 1);
-	if (cs >= 0 && cs != s)
-		callgraph_add(&graph, s, cs, 1);
-	if (h && !span_attr) {
-		h->a.sev += h->lat_sev;
-		handle_anomaly(st, &h->a);
-		held_free(h);
-	}
-}
-
 static int
 on_span(struct stage *st, struct rec *r)
 {
@@ -826,9 +712,7 @@ on_span(struct stage *st, struct rec *r)
 	const char *tid = js_str(r->obj, "trace_id"), *status = js_str(r->obj, "status");
 	int64_t ts;
 	double dur;
-	int s, created;
-	struct sser *ss;
-	void **slot;
+	int s;
 
 	if (get_ts(r, "ts", &ts) < 0)
 		return bad(st, r, "missing or bad \"ts\"");
@@ -843,66 +727,10 @@ on_span(struct stage *st, struct rec *r)
 	if (name == NULL)
 		name = "";
 	uint64_t th = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
-	buf_reset(&keybuf);
-	buf_printf(&keybuf, "%d\x1f%d\x1f%s\x1f", GROUP_SPAN, s, name);
-	slot = smap_get(&sseries, keybuf.p, keybuf.len);
-	if (slot == NULL) {
-		if ((long long)sseries.n >= max_keys) {
-			dropped_keys++;
-			dropped_series++;
-			span_graph(st, s, ts, dur, sid, pid, name, th, NULL);
-			return done(st, r);
-		}
-		slot = smap_put(&sseries, keybuf.p, keybuf.len, &created);
-		ss = *slot = ecalloc(1, sizeof *ss);
-		ss->svc = s;
-		ss->op = estrdup(name);
-		ss->first = ts;
+	if (spandet_span(&sdet, s, ts, dur, sid, pid, name, th, status && strcmp(status, "ERROR") == 0) < 0) {
+		dropped_keys++;
+		dropped_series++;
 	}
-	ss = *slot;
-	ss->last = ts;
-	if (ts < ss->first)
-		ss->first = ts;
-	/* An operation is judged once it has its own baseline: span_warmup
-	 * spans and span_warmup_s of its own history (20 spans of a burst are
-	 * one instant, not a baseline). */
-	int warm = ss->n >= (uint32_t)span_warmup && ts - ss->first >= secs(span_warmup_s);
-	int is_err = status && strcmp(status, "ERROR") == 0;
-	double lx = isfinite(dur) && dur >= 0 ? log(dur + 1) : NAN;
-	double z = warm ? ewd_z(&ss->lat, lx, (uint32_t)span_warmup, 0, 0.1) : 0;
-	double base = exp(ss->lat.mean) - 1;
-	struct held *h = NULL;
-	double lat_sev = 0, err_sev = 0;
-	if (warm && isfinite(lx))
-		lat_sev = tailshare_judge(&ss->tail, z >= span_z && dur >= span_ratio * base &&
-					  dur - base >= span_min_ms, ts, &span_tail) * fmin(3, z / span_z);
-	if (is_err && warm && ss->errshare < span_error_ratio)
-		err_sev = 1.5;
-	if (lat_sev + err_sev > 0) {
-		h = ecalloc(1, sizeof *h);
-		h->key = estrndup(keybuf.p, keybuf.len);
-		h->op = estrdup(name);
-		h->lat_sev = lat_sev;
-		h->a.sev = err_sev;
-		h->a.ts = ts;
-		h->a.svc = s;
-		h->a.type = GROUP_SPAN;
-		h->a.z = z;
-		h->a.key = h->key;
-		h->a.op = h->op;
-		h->a.dur_ms = isfinite(dur) ? dur : 0;
-		h->a.is_error = is_err;
-		h->a.baseline = exp(ss->lat.mean + 1.645 * ewd_sd(&ss->lat, 0, 0.1)) - 1;
-		h->a.trace = th;
-	}
-	span_graph(st, s, ts, dur, sid, pid, name, th, h);
-	ewd_learn(&ss->lat, lx, ewd_alpha(span_span), (uint32_t)span_warmup, span_z, 0, 0.1);
-	double ea = 1.0 / (ss->n + 1.0);
-	if (ea < ewd_alpha(span_error_span))
-		ea = ewd_alpha(span_error_span);
-	ss->errshare += ea * ((is_err ? 1.0 : 0.0) - ss->errshare);
-	if (ss->n < UINT32_MAX)
-		ss->n++;
 	return done(st, r);
 }
 
@@ -1016,10 +844,10 @@ on_start(struct stage *st)
 	gcfg = (struct group_cfg){key_cap, type_weight, service_weight, service_cap, detect_threshold,
 				  min_signals, min_types, saturation_detect, max_group_keys, ev_sample_chars,
 				  secs(window_s), secs(quiet_s), adjacent, NULL};
-	struct spanattr_cfg ac = {span_z, span_ratio, span_min_ms, span_span, (uint32_t)span_warmup,
-				  secs(span_warmup_s), secs(span_attr_slack_s), (size_t)span_cache,
-				  (size_t)span_attr_pending, (size_t)max_keys, held_free, span_tail};
-	attr = spanattr_new(&ac);
+	spandet_init(&sdet, &(struct spandet_cfg){span_z, span_span, span_ratio, span_min_ms,
+			span_error_ratio, span_error_span, span_warmup, secs(span_warmup_s), span_tail,
+			max_keys, span_attr, secs(span_attr_slack_s), (size_t)span_cache,
+			(size_t)span_attr_pending, &graph, found, svc_name, st});
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
 		    secs(service_idle_s), &svc_ops);
@@ -1053,7 +881,7 @@ on_end(struct stage *st)
 {
 	/* Judge the spans still awaiting children, then close what is still
 	 * open, oldest start first. */
-	spanattr_flush(attr, span_attr ? on_attr : NULL, st);
+	spandet_flush(&sdet);
 	while (nopen > 0) {
 		size_t best = 0;
 		for (size_t i = 1; i < nopen; i++)
@@ -1090,16 +918,7 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "dropped_keys", (int64_t)dropped_keys);
 	js_add_int(end, "dropped_services", (int64_t)svtab.refused);
 	js_add_int(end, "evicted_services", (int64_t)svtab.evicted);
-	if (span_attr) {
-		const struct spanattr_stats *sa = spanattr_stats(attr);
-		json_object *t = json_object_new_object();
-		js_add_int(t, "edge_gaps", (int64_t)sa->gaps);
-		js_add_int(t, "self_times", (int64_t)sa->selfs);
-		js_add_int(t, "explained", (int64_t)n_explained);
-		js_add_int(t, "ambiguous", (int64_t)sa->ambiguous);
-		js_add_int(t, "lost", (int64_t)(sa->lost + sa->late + sa->orphans_lost));
-		json_object_object_add(end, "span_attr", t);
-	}
+	spandet_add_end(&sdet, end);
 	triage_add_end(&tri, end);
 }
 
@@ -1217,5 +1036,6 @@ main(int argc, char **argv)
 	svctab_free(&svtab);
 	callgraph_free(&graph);
 	metricdet_free(&mdet);
+	spandet_free(&sdet);
 	return rc;
 }
