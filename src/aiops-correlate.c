@@ -57,6 +57,7 @@
 #include "group.h"
 #include "groupout.h"
 #include "js.h"
+#include "logdet.h"
 #include "metricdet.h"
 #include "rank.h"
 #include "smap.h"
@@ -191,11 +192,6 @@ static const struct opt opts[] = {
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
-enum { L_DEBUG, L_INFO, L_WARN, L_ERROR, L_FATAL, NLEVELS };
-static const char *const level_name[NLEVELS] = {"DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
-static const double level_weight[NLEVELS] = {0.25, 0.5, 1, 1.5, 2};
-static int level_is_error[NLEVELS], new_level = L_WARN;
-
 /* Services by svtab index (svcs[i].name is NULL for a free index), and
  * the learned call graph. */
 struct svc {
@@ -211,14 +207,8 @@ static struct callgraph graph;
  * lib/spanattr the call graph, edge gaps and self times), templates. */
 static struct metricdet mdet;
 static struct spandet sdet;
+static struct logdet ldet;
 
-/* Per-key detector state. */
-struct tstat {
-	struct rate r;
-	int64_t first;
-	int64_t burst_bucket;  /* the last bucket that reported a burst */
-};
-static struct drain *miner;
 
 /* The open groups, oldest first. */
 static struct group_cfg gcfg;
@@ -282,25 +272,6 @@ adjacent(int a, int b, void *arg)
 {
 	(void)arg;
 	return callgraph_adjacent(&graph, a, b);
-}
-
-static int
-parse_level(const char *s)
-{
-	if (s == NULL)
-		return L_INFO;
-	switch (s[0]) {
-	case 'D': case 'd': case 'T': case 't':
-		return L_DEBUG;
-	case 'W': case 'w':
-		return L_WARN;
-	case 'E': case 'e':
-		return L_ERROR;
-	case 'F': case 'f': case 'C': case 'c':
-		return L_FATAL;
-	default:
-		return L_INFO;
-	}
 }
 
 /* Foreign records wait behind a pending triage, to keep the order. */
@@ -405,7 +376,7 @@ emit_group(struct stage *st, struct group *g)
 			edges[nedges].from = byname[i].name;
 			edges[nedges++].to = byname[j].name;
 		}
-	struct groupout in = {g, rk, sorted, edges, nedges, level_name, svc_name, NULL};
+	struct groupout in = {g, rk, sorted, edges, nedges, logdet_level_name, svc_name, NULL};
 	o = groupout_record(&in, emitted + 1, lim, max_group_bytes);
 	emitted++;
 	triage_group(&tri, st, o, g->detected, g->det_ts, g->det_latency_ms);
@@ -581,24 +552,13 @@ done(struct stage *st, struct rec *r)
 	return 0;
 }
 
-static void
-tpl_evicted(struct drain_tpl *t)
-{
-	free(t->data);
-	t->data = NULL;
-}
-
 static int
 on_log(struct stage *st, struct rec *r)
 {
-	const char *svc = js_str(r->obj, "service"), *msg, *tid;
+	const char *svc = js_str(r->obj, "service"), *tid = js_str(r->obj, "trace_id");
 	json_object *m;
 	int64_t ts;
-	int s, level, is_new;
-	struct drain_tpl *t;
-	struct tstat *ts_;
-	int64_t b;
-	size_t mlen;
+	int s, level;
 
 	if (get_ts(r, "ts", &ts) < 0)
 		return bad(st, r, "missing or bad \"ts\"");
@@ -607,62 +567,13 @@ on_log(struct stage *st, struct rec *r)
 	if (!json_object_object_get_ex(r->obj, "msg", &m) || !json_object_is_type(m, json_type_string))
 		return bad(st, r, "missing \"msg\"");
 	tick(st, ts);
-	msg = json_object_get_string(m);
-	mlen = (size_t)json_object_get_string_len(m);
-	level = parse_level(js_str(r->obj, "level"));
+	level = logdet_level(js_str(r->obj, "level"));
 	s = svc_lookup(svc, 1);
 	if (s < 0)
 		return done(st, r);
-	t = drain_add(miner, svc, msg, mlen, &is_new);
-	b = (int64_t)floor((double)ts / (log_bucket_s * 1e9));
-	if (t->data == NULL) {
-		ts_ = t->data = ecalloc(1, sizeof *ts_);
-		rate_start(&ts_->r, b);
-		ts_->first = ts;
-		ts_->burst_bucket = INT64_MIN;
-	}
-	ts_ = t->data;
-	/* A bucket is learned clipped at the burst threshold of its time. */
-	rate_advance(&ts_->r, b, ewd_alpha(log_span_buckets), fmax(burst_min, burst_factor * ts_->r.mean));
-	double cnt = rate_add(&ts_->r, 1);
-	double thr = fmax(burst_min, burst_factor * ts_->r.mean);
-
-	/* A service's logs warm up from its own first line, not from the first
-	 * record of the stream (other signals may have begun long before). */
-	if (svcs[s].log_first == TS_NONE || ts < svcs[s].log_first)
-		svcs[s].log_first = ts;
-	int64_t warm = svcs[s].log_first + secs(log_warmup_s);
-	if (ts < warm)
-		return done(st, r);
-	struct anom a = {0};
-	a.ts = ts;
-	a.svc = s;
-	a.type = GROUP_LOG;
-	a.level = level;
-	a.tpl = t->text;
-	a.msg = msg;
-	a.msglen = mlen;
-	tid = js_str(r->obj, "trace_id");
-	a.trace = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
-	/* Templates born during the service's warm-up are never young. */
-	int young = ts_->first >= warm &&
-		    ts - ts_->first < secs(template_young_s);
-	if (is_new && level >= new_level)
-		a.sev = level_weight[level];
-	else if (young && level_is_error[level])
-		a.sev = level_weight[level];
-	else if (!young && cnt >= thr && ts_->burst_bucket != b) {
-		ts_->burst_bucket = b;
-		a.sev = level_weight[level] * (level_is_error[level] ? 1.5 : 1);
-	}
-	if (a.sev > 0) {
-		buf_reset(&keybuf);
-		buf_printf(&keybuf, "%d\x1f%d\x1f%llu", GROUP_LOG, s, (unsigned long long)t->id);
-		char *key = estrndup(keybuf.p, keybuf.len);
-		a.key = key;
-		handle_anomaly(st, &a);
-		free(key);
-	}
+	logdet_line(&ldet, s, svc, &svcs[s].log_first, ts, json_object_get_string(m),
+		    (size_t)json_object_get_string_len(m), level,
+		    tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0, found, st);
 	return done(st, r);
 }
 
@@ -779,7 +690,7 @@ on_alert(struct stage *st, struct rec *r)
 static int
 on_start(struct stage *st)
 {
-	char *lv, *tok, *save = NULL;
+	struct buf why = BUF_INIT(0);
 
 	if (window_s <= 0 || quiet_s <= 0 || max_duration_s <= 0 || log_bucket_s <= 0)
 		stage_usage_error(st, "window_s, quiet_s, max_duration_s and log_bucket_s must be positive");
@@ -814,29 +725,14 @@ on_start(struct stage *st)
 	if (rank_m < 0)
 		stage_usage_error(st, "rank_method: unknown method '%s' (graph, strength)",
 				  rank_method ? rank_method : "");
-	/* lv is allocated after every check that exits, and freed before the
-	 * one in its loop, so a usage error leaks nothing. */
-	lv = estrdup(error_levels ? error_levels : "");
-	for (tok = strtok_r(lv, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		int found = 0;
-		for (int i = 0; i < NLEVELS; i++)
-			if (strcasecmp(tok, level_name[i]) == 0)
-				level_is_error[i] = found = 1;
-		if (!found) {
-			char bad[64];
-			snprintf(bad, sizeof bad, "%s", tok);
-			free(lv);
-			stage_usage_error(st, "error_levels: unknown level '%s'", bad);
-		}
+	if (logdet_init(&ldet, &(struct logdet_cfg){log_bucket_s, log_span_buckets, burst_factor,
+			burst_min, secs(log_warmup_s), secs(template_young_s), drain_depth,
+			max_templates, drain_sim, error_levels, new_template_level}, &why) < 0) {
+		/* Nothing allocated is live when a usage error exits. */
+		warnf("%s", why.p);
+		buf_free(&why);
+		stage_usage_error(st, NULL);
 	}
-	free(lv);
-	new_level = -1;
-	for (int i = 0; i < NLEVELS; i++)
-		if (new_template_level && strcasecmp(new_template_level, level_name[i]) == 0)
-			new_level = i;
-	if (new_level < 0)
-		stage_usage_error(st, "new_template_level: unknown level '%s'",
-				  new_template_level ? new_template_level : "");
 	span_tail.memory_ns = secs(span_tail_memory_s);
 	metricdet_init(&mdet, &(struct metricdet_cfg){metric_z, metric_span, metric_rel_floor,
 			metric_warmup, metric_persist, metric_directions, metric_limits,
@@ -851,7 +747,6 @@ on_start(struct stage *st)
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
 		    secs(service_idle_s), &svc_ops);
-	miner = drain_new((int)drain_depth, drain_sim, (size_t)max_templates, 64, tpl_evicted);
 	triage_start(&tri, st);
 	return 0;
 }
@@ -911,8 +806,8 @@ add_end(struct stage *st, json_object *end)
 		js_add_int(end, "alerts", (int64_t)n_alerts);
 		js_add_int(end, "alerts_resolved", (int64_t)n_alerts_resolved);
 	}
-	js_add_int(end, "templates", miner ? (int64_t)drain_count(miner) : 0);
-	js_add_int(end, "template_evictions", miner ? (int64_t)drain_evictions(miner) : 0);
+	js_add_int(end, "templates", (int64_t)logdet_templates(&ldet));
+	js_add_int(end, "template_evictions", (int64_t)logdet_evictions(&ldet));
 	js_add_int(end, "services", svtab.live);
 	js_add_int(end, "edges", (int64_t)edges);
 	js_add_int(end, "dropped_keys", (int64_t)dropped_keys);
@@ -1037,5 +932,6 @@ main(int argc, char **argv)
 	callgraph_free(&graph);
 	metricdet_free(&mdet);
 	spandet_free(&sdet);
+	logdet_free(&ldet);
 	return rc;
 }
