@@ -1,5 +1,6 @@
 /* group: aiops-correlate's candidate incidents (contract in group.h). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -389,4 +390,83 @@ group_rank_strength(const struct group *g, double spread, const struct group_cfg
 	}
 	free(sk);
 	buf_free(&b);
+}
+
+static void
+close_group(struct groupset *s, size_t idx)
+{
+	struct group *g = s->g[idx];
+
+	memmove(s->g + idx, s->g + idx + 1, (s->n - idx - 1) * sizeof *s->g);
+	s->n--;
+	s->closed(g, s->arg);
+}
+
+void
+groupset_close_due(struct groupset *s, int64_t t, const struct group_cfg *c)
+{
+	for (size_t i = 0; i < s->n;) {
+		struct group *g = s->g[i];
+		if (t - g->last > c->quiet_ns || t - g->start >= c->max_duration_ns)
+			close_group(s, i);
+		else
+			i++;
+	}
+}
+
+struct group *
+groupset_join(struct groupset *s, const struct anom *a, const struct group_cfg *c)
+{
+	struct group *g = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n;) {
+		if (!group_connected(s->g[i], a, c)) {
+			i++;
+			continue;
+		}
+		if (g == NULL) {
+			g = s->g[i++];
+			continue;
+		}
+		/* A second connected group: merge it into the first (older). */
+		struct group *b = s->g[i];
+		memmove(s->g + i, s->g + i + 1, (s->n - i - 1) * sizeof *s->g);
+		s->n--;
+		group_merge(g, b, c);
+	}
+	if (g == NULL) {
+		if ((long long)s->n >= c->max_open && s->n > 0)
+			close_group(s, 0);
+		g = group_new(++s->seq, a->ts);
+		if (s->n == s->cap) {
+			s->cap = s->cap ? s->cap * 2 : 16;
+			s->g = erealloc(s->g, s->cap * sizeof *s->g);
+		}
+		s->g[s->n++] = g;
+	}
+	return g;
+}
+
+void
+groupset_close_all(struct groupset *s)
+{
+	while (s->n > 0) {
+		size_t best = 0;
+		for (size_t i = 1; i < s->n; i++)
+			if (s->g[i]->start < s->g[best]->start ||
+			    (s->g[i]->start == s->g[best]->start && s->g[i]->seq < s->g[best]->seq))
+				best = i;
+		close_group(s, best);
+	}
+}
+
+void
+groupset_free(struct groupset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		group_free(s->g[i]);
+	free(s->g);
+	s->g = NULL;
+	s->n = s->cap = 0;
 }

@@ -117,7 +117,10 @@ struct group_cfg {
 	long long max_keys;            /* signals tracked in one group */
 	long long sample_chars;        /* bytes kept of a sample line */
 	int64_t window_ns;             /* a neighbour or a shared trace this recent joins */
-	int64_t quiet_ns;              /* the same service this recent joins */
+	int64_t quiet_ns;              /* the same service this recent joins; and a group
+					  this long without anomalies closes */
+	int64_t max_duration_ns;       /* a group this long after its start closes */
+	long long max_open;            /* open groups; the oldest closes beyond */
 	/* Whether services a and b call one another. */
 	int (*adjacent)(int a, int b, void *arg);
 	void *arg;
@@ -157,5 +160,33 @@ int group_decide(const struct group *g, const struct group_cfg *c);
  * change.
  */
 void group_rank_strength(const struct group *g, double spread, const struct group_cfg *c, double *out);
+
+/*
+ * The open groups, oldest first.  A group leaves the set when it closes:
+ * closed(g, arg) gets it and frees it (group_free).
+ */
+struct groupset {
+	struct group **g;
+	size_t n, cap;
+	uint64_t seq;          /* of the latest group */
+	void (*closed)(struct group *g, void *arg);
+	void *arg;
+};
+
+/* Closes the groups that are quiet (quiet_ns) or too long
+ * (max_duration_ns) at stream time t. */
+void groupset_close_due(struct groupset *s, int64_t t, const struct group_cfg *c);
+
+/*
+ * The group a joins (group_connected): the oldest connected one, into which
+ * the other connected ones are merged; or a new one (closing the oldest
+ * beyond max_open).  a is not added.
+ */
+struct group *groupset_join(struct groupset *s, const struct anom *a, const struct group_cfg *c);
+
+/* Closes all, the earliest start first (then the older). */
+void groupset_close_all(struct groupset *s);
+
+void groupset_free(struct groupset *s);
 
 #endif

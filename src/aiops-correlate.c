@@ -4,19 +4,23 @@
  * one streaming pass.
  *
  * Every signal goes through a per-key detector with a warm-up baseline: an
- * EWMA mean and variance per metric series, log template mining (lib/drain)
- * with a per-template rate per bucket, and a log-latency EWMA plus error and
- * slow shares (lib/tailshare) per (service, operation).  Spans also teach the service call graph
- * (caller -> callee) through lib/spanattr's bounded span cache, which also
+ * EWMA mean and variance per metric series (lib/metricdet), log template
+ * mining (lib/drain) with a per-template rate per bucket (lib/logdet), and a
+ * log-latency EWMA plus error and slow shares (lib/tailshare) per (service,
+ * operation) (lib/spandet).  Spans also teach the service call graph
+ * (lib/callgraph: caller -> callee) through lib/spanattr's bounded span cache, which also
  * judges edge gaps (blamed on the callee) and self times, and hands a slow
  * span's finding back without its latency part when those account for it
  * (trace attribution).  Anomalies
- * join an open group when they are close in time and connected to it (same
+ * join an open group (lib/group) when they are close in time and connected to it (same
  * service, adjacent in the graph, or a shared trace id); a group closes after
  * quiet_s without anomalies or at max_duration_s, and is written when it
  * closes if it was detected (its score crossed detect_threshold).  Services
- * are ranked for root cause with the graph: an anomalous service whose
- * callees are healthy goes above its anomalous callers.
+ * are ranked for root cause with the graph (lib/rank): an anomalous service whose
+ * callees are healthy goes above its anomalous callers, on a strength in
+ * which a signal many of the group's services show weighs less
+ * (rank_spread: lib/spread, through lib/group); lib/groupout writes the
+ * record.
  *
  * With --llm-triage, each detected group is shown to a model when it closes
  * (lib/triage: prompt from a template, evidence rendered by lib/groupfmt,
@@ -212,12 +216,11 @@ static struct logdet ldet;
 
 /* The open groups, oldest first. */
 static struct group_cfg gcfg;
-static struct group **open_g;
-static size_t nopen, capopen;
+static struct groupset open_g;
 /* n_detected, n_undetected: groups closed with and without the statistical
  * detection; those the triage rejected (tri.rejected) move from the first
  * count to the second in what is said (detected(), undetected()). */
-static uint64_t group_seq, emitted, n_detected, n_undetected, n_anomalies, dropped_keys;
+static uint64_t emitted, n_detected, n_undetected, n_anomalies, dropped_keys;
 static uint64_t dropped_series, dropped_group_keys;   /* dropped_keys by cap */
 static int64_t now = TS_NONE, next_sweep = TS_NONE;
 static int64_t rec_t0;  /* ts_mono() when the current record arrived */
@@ -394,13 +397,10 @@ static double undet_best = -1;
 static unsigned undet_types;
 static size_t undet_signals;
 
+/* A group that closes: counted, written when detected or asked for. */
 static void
-close_group(struct stage *st, size_t idx)
+closed(struct group *g, void *arg)
 {
-	struct group *g = open_g[idx];
-
-	memmove(open_g + idx, open_g + idx + 1, (nopen - idx - 1) * sizeof *open_g);
-	nopen--;
 	if (g->detected) {
 		n_detected++;
 	} else {
@@ -410,56 +410,18 @@ close_group(struct stage *st, size_t idx)
 			undet_signals = g->nsignals;
 	}
 	if (g->detected || emit_undetected)
-		emit_group(st, g);
+		emit_group(arg, g);
 	group_free(g);
 }
 
-/* Closes the groups that are quiet or too long at stream time t. */
 static void
-close_due(struct stage *st, int64_t t)
+handle_anomaly(const struct anom *a)
 {
-	for (size_t i = 0; i < nopen;) {
-		struct group *g = open_g[i];
-		if (t - g->last > secs(quiet_s) || t - g->start >= secs(max_duration_s))
-			close_group(st, i);
-		else
-			i++;
-	}
-}
-
-static void
-handle_anomaly(struct stage *st, const struct anom *a)
-{
-	struct group *g = NULL;
-	size_t i;
+	struct group *g;
 
 	n_anomalies++;
-	close_due(st, a->ts > now ? a->ts : now);
-	for (i = 0; i < nopen;) {
-		if (!group_connected(open_g[i], a, &gcfg)) {
-			i++;
-			continue;
-		}
-		if (g == NULL) {
-			g = open_g[i++];
-			continue;
-		}
-		/* A second connected group: merge it into the first (older). */
-		struct group *b = open_g[i];
-		memmove(open_g + i, open_g + i + 1, (nopen - i - 1) * sizeof *open_g);
-		nopen--;
-		group_merge(g, b, &gcfg);
-	}
-	if (g == NULL) {
-		if ((long long)nopen >= max_open_groups && nopen > 0)
-			close_group(st, 0);
-		g = group_new(++group_seq, a->ts);
-		if (nopen == capopen) {
-			capopen = capopen ? capopen * 2 : 16;
-			open_g = erealloc(open_g, capopen * sizeof *open_g);
-		}
-		open_g[nopen++] = g;
-	}
+	groupset_close_due(&open_g, a->ts > now ? a->ts : now, &gcfg);
+	g = groupset_join(&open_g, a, &gcfg);
 	if (group_add(g, a, &gcfg) < 0) {
 		dropped_keys++;
 		dropped_group_keys++;
@@ -478,10 +440,10 @@ static void
 svc_busy(unsigned char *busy, int span, void *arg)
 {
 	(void)arg;
-	for (size_t g = 0; g < nopen; g++)
-		for (int i = 0; i < open_g[g]->nsv; i++)
-			if (open_g[g]->sv[i].svc < span)
-				busy[open_g[g]->sv[i].svc] = 1;
+	for (size_t g = 0; g < open_g.n; g++)
+		for (int i = 0; i < open_g.g[g]->nsv; i++)
+			if (open_g.g[g]->sv[i].svc < span)
+				busy[open_g.g[g]->sv[i].svc] = 1;
 }
 
 /* Forgets evicted services: their series, operations, call-graph edges and
@@ -502,17 +464,18 @@ svc_forget(const unsigned char *dead, int span, void *arg)
 static void
 found(const struct anom *a, void *arg)
 {
-	handle_anomaly(arg, a);
+	(void)arg;
+	handle_anomaly(a);
 }
 
 static void
-tick(struct stage *st, int64_t ts)
+tick(int64_t ts)
 {
 	if (ts == TS_NONE)
 		return;
 	if (now == TS_NONE || ts > now)
 		now = ts;
-	close_due(st, now);
+	groupset_close_due(&open_g, now, &gcfg);
 	spandet_advance(&sdet, now);
 	if (next_sweep == TS_NONE)
 		next_sweep = now + secs(60);
@@ -566,14 +529,14 @@ on_log(struct stage *st, struct rec *r)
 		return bad(st, r, "missing \"service\"");
 	if (!json_object_object_get_ex(r->obj, "msg", &m) || !json_object_is_type(m, json_type_string))
 		return bad(st, r, "missing \"msg\"");
-	tick(st, ts);
+	tick(ts);
 	level = logdet_level(js_str(r->obj, "level"));
 	s = svc_lookup(svc, 1);
 	if (s < 0)
 		return done(st, r);
 	logdet_line(&ldet, s, svc, &svcs[s].log_first, ts, json_object_get_string(m),
 		    (size_t)json_object_get_string_len(m), level,
-		    tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0, found, st);
+		    tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0, found, NULL);
 	return done(st, r);
 }
 
@@ -596,7 +559,7 @@ on_metric(struct stage *st, struct rec *r)
 		return bad(st, r, "missing \"name\"");
 	if (!json_object_object_get_ex(r->obj, "value", &v))
 		return bad(st, r, "missing \"value\"");
-	tick(st, ts);
+	tick(ts);
 	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
 		x = json_object_get_double(v);
 	else
@@ -608,7 +571,7 @@ on_metric(struct stage *st, struct rec *r)
 		lj = json_object_to_json_string_length(labels, JS_FLAGS, &ljn);
 	else
 		lj = "{}", ljn = 2;
-	if (metricdet_point(&mdet, s, name, lj, ljn, ts, x, found, st) < 0) {
+	if (metricdet_point(&mdet, s, name, lj, ljn, ts, x, found, NULL) < 0) {
 		dropped_keys++;
 		dropped_series++;
 	}
@@ -631,7 +594,7 @@ on_span(struct stage *st, struct rec *r)
 		return bad(st, r, "missing \"service\"");
 	if (js_num(r->obj, "duration_ms", &dur) < 0)
 		dur = NAN;
-	tick(st, ts);
+	tick(ts);
 	s = svc_lookup(svc, 1);
 	if (s < 0)
 		return done(st, r);
@@ -659,7 +622,7 @@ on_alert(struct stage *st, struct rec *r)
 
 	if (alert_parse(r->obj, &al, &why) < 0)
 		return bad(st, r, why);
-	tick(st, al.ts);
+	tick(al.ts);
 	n_alerts++;
 	if (al.resolved) {
 		n_alerts_resolved++;
@@ -682,7 +645,7 @@ on_alert(struct stage *st, struct rec *r)
 	buf_printf(&keybuf, "a\x1f%d\x1f%d\x1f%d\x1f%s", s, (int)al.source, al.direction, al.name);
 	char *key = estrndup(keybuf.p, keybuf.len);
 	a.key = key;
-	handle_anomaly(st, &a);
+	handle_anomaly(&a);
 	free(key);
 	return done(st, r);
 }
@@ -739,11 +702,14 @@ on_start(struct stage *st)
 			saturation_share, max_keys});
 	gcfg = (struct group_cfg){key_cap, type_weight, service_weight, service_cap, detect_threshold,
 				  min_signals, min_types, saturation_detect, max_group_keys, ev_sample_chars,
-				  secs(window_s), secs(quiet_s), adjacent, NULL};
+				  secs(window_s), secs(quiet_s), secs(max_duration_s), max_open_groups,
+				  adjacent, NULL};
+	open_g.closed = closed;
+	open_g.arg = st;
 	spandet_init(&sdet, &(struct spandet_cfg){span_z, span_span, span_ratio, span_min_ms,
 			span_error_ratio, span_error_span, span_warmup, secs(span_warmup_s), span_tail,
 			max_keys, span_attr, secs(span_attr_slack_s), (size_t)span_cache,
-			(size_t)span_attr_pending, &graph, found, svc_name, st});
+			(size_t)span_attr_pending, &graph, found, svc_name, NULL});
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
 		    secs(service_idle_s), &svc_ops);
@@ -776,15 +742,9 @@ on_end(struct stage *st)
 {
 	/* Judge the spans still awaiting children, then close what is still
 	 * open, oldest start first. */
+	(void)st;
 	spandet_flush(&sdet);
-	while (nopen > 0) {
-		size_t best = 0;
-		for (size_t i = 1; i < nopen; i++)
-			if (open_g[i]->start < open_g[best]->start ||
-			    (open_g[i]->start == open_g[best]->start && open_g[i]->seq < open_g[best]->seq))
-				best = i;
-		close_group(st, best);
-	}
+	groupset_close_all(&open_g);
 	say_losses();
 	say_nothing_detected();
 	return tri.on ? triage_end(&tri) : 0;
@@ -933,5 +893,6 @@ main(int argc, char **argv)
 	metricdet_free(&mdet);
 	spandet_free(&sdet);
 	logdet_free(&ldet);
+	groupset_free(&open_g);
 	return rc;
 }
