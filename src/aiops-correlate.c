@@ -44,19 +44,15 @@
  */
 #include <limits.h>
 #include <math.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <json-c/json.h>
 
 #include "alert.h"
 #include "buf.h"
 #include "callgraph.h"
-#include "detect.h"
-#include "drain.h"
 #include "err.h"
 #include "group.h"
 #include "groupout.h"
