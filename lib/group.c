@@ -364,28 +364,39 @@ svc_index(const struct group *g, int svc)
 }
 
 void
-group_rank_strength(const struct group *g, double spread, const struct group_cfg *c, double *out)
+group_rank_strength(const struct group *g, const struct group_rank_w *w,
+		    const struct group_cfg *c, double *out, double *own)
 {
 	struct spread_key *sk;
 	struct buf b = BUF_INIT(0);
 
-	for (int j = 0; j < g->nsv; j++)
+	for (int j = 0; j < g->nsv; j++) {
 		out[j] = g->sv[j].strength;
-	if (spread == 0 || g->nk < 2)
+		own[j] = 0;
+	}
+	if (g->nk < 1)
 		return;
 	sk = emalloc(g->nk * sizeof *sk);
 	for (size_t i = 0; i < g->nk; i++) {
 		key_class(&b, g->karr[i]);
 		sk[i].cls = estrndup(b.p, b.len);
 		sk[i].svc = g->karr[i]->svc;
+		sk[i].w = 1;
 	}
-	spread_weigh(sk, g->nk, spread);
+	if (w->spread > 0)
+		spread_weigh(sk, g->nk, w->spread);
 	for (size_t i = 0; i < g->nk; i++) {
 		const struct gkey *k = g->karr[i];
 		int j = svc_index(g, k->svc);
+		int op = k->type == GROUP_SPAN && !k->alert;
+		double ws = w->support > 0 && op ? fmin(1, k->count / w->support) : 1;
 
-		if (j >= 0)
-			out[j] = fmax(0, out[j] - (1 - sk[i].w) * capped(k->sev, c));
+		if (j >= 0) {
+			double kw = sk[i].w * ws;
+			out[j] = fmax(0, out[j] - (1 - kw) * capped(k->sev, c));
+			if (w->own && op && k->measure == SPANATTR_SELF)
+				own[j] += kw * capped(k->sev, c);
+		}
 		free((char *)sk[i].cls);
 	}
 	free(sk);

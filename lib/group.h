@@ -151,15 +151,32 @@ void group_merge(struct group *a, struct group *b, const struct group_cfg *c);
 int group_decide(const struct group *g, const struct group_cfg *c);
 
 /*
- * Each service's strength for ranking, out[j] for g->sv[j]: its strength
- * less, with spread (lib/spread's alpha; 0: off), the part of its signals'
- * capped severity that lib/spread weighs away, a signal's class being what
- * it is without its service (a metric's name and direction, a log
- * template, a span measure and operation, an alert's source, direction
- * and name).  sym is left as it is: the call-graph explanation does not
- * change.
+ * How group_rank_strength() weighs a group's signals for ranking:
+ *   spread   lib/spread's alpha (0: off): the part of a signal's capped
+ *            severity that lib/spread weighs away is taken off, a
+ *            signal's class being what it is without its service (a
+ *            metric's name and direction, a log template, a span measure
+ *            and operation, an alert's source, direction and name);
+ *   support  (0: off) an operation's signal (slow or failed spans, an
+ *            edge gap, a self time; not an alert) with count < support
+ *            anomalies keeps count / support of what is left: one slow
+ *            span is weak evidence, however slow;
+ *   own      a self time's weighed severity is also the service's own
+ *            (lib/rank: the part its callees cannot explain).
  */
-void group_rank_strength(const struct group *g, double spread, const struct group_cfg *c, double *out);
+struct group_rank_w {
+	double spread, support;
+	int own;
+};
+
+/*
+ * Each service's strength for ranking, out[j] for g->sv[j]: its strength
+ * less what w weighs away (never below 0), and own[j] its own part (0
+ * unless w->own).  sym is left as it is: the call-graph explanation does
+ * not change.
+ */
+void group_rank_strength(const struct group *g, const struct group_rank_w *w,
+			 const struct group_cfg *c, double *out, double *own);
 
 /*
  * The open groups, oldest first.  A group leaves the set when it closes:

@@ -85,8 +85,10 @@ rank_run(struct rank_cand *c, int n, int m, const struct rank_params *p)
 		struct walk w = {c, p, n, ecalloc((size_t)n, 1), ecalloc((size_t)n, sizeof(int))};
 		for (int i = 0; i < n; i++)
 			c[i].depth = depth_of(&w, i);
-		for (int i = 0; i < n; i++)
-			c[i].score = c[i].strength * pow(p->caller_factor, c[i].depth);
+		for (int i = 0; i < n; i++) {
+			double own = fmin(fmax(c[i].own, 0), c[i].strength);
+			c[i].score = own + (c[i].strength - own) * pow(p->caller_factor, c[i].depth);
+		}
 		free(w.state);
 		free(w.memo);
 	} else {

@@ -16,8 +16,10 @@
  * Methods:
  *
  *   graph      (the rule of aiops-correlate since its first version)
- *              score = strength * caller_factor ^ depth, where depth is the
- *              longest chain of callees below the candidate that explain it: a
+ *              score = own + (strength - own) * caller_factor ^ depth, where
+ *              own (clamped to [0, strength]) is evidence of the candidate's
+ *              own doing (aiops-correlate: its self times), which no callee
+ *              explains, and depth is the longest chain of callees below the candidate that explain it: a
  *              callee explains its caller when its sym >= min_strength and
  *              >= explain_ratio * the caller's sym, and its first anomaly
  *              came at most onset_slack after the caller's.  A saturated
@@ -40,6 +42,7 @@ struct rank_cand {
 	double strength;     /* sum of its capped signal severities */
 	double sym;          /* the same without metric drops */
 	double sat;          /* saturation evidence, 0 when none */
+	double own;          /* the part of strength its callees cannot explain */
 	int64_t first;       /* its first anomaly (ns) */
 	uint32_t n;          /* its anomalies */
 	/* Set by rank_run(): */

@@ -74,7 +74,8 @@ static double detect_threshold = 12;
 static long long min_signals = 2, min_types = 2;
 static double key_cap = 3, type_weight = 0.5, service_weight = 0.25;
 static long long service_cap = 4;
-static double rank_spread = 1;
+static double rank_spread = 1, rank_support = 10;
+static int rank_own = 1;
 static double rank_caller_factor = 0.25, rank_min_strength = 1, rank_explain_ratio = 0.25;
 static double rank_onset_slack_s = 60;
 static const char *rank_method = "graph";
@@ -124,6 +125,8 @@ static const struct opt opts[] = {
 	{"rank_caller_factor", OPT_DOUBLE, &rank_caller_factor, "X", "rank weight per level above an anomalous callee (0.25)", 0, 0},
 	{"rank_min_strength", OPT_DOUBLE, &rank_min_strength, "X", "strength that makes a callee anomalous for ranking (1)", 0, 0},
 	{"rank_spread", OPT_DOUBLE, &rank_spread, "X", "a signal class (metric and direction, log template, operation, alert) on k of a group's services weighs k^-X in their ranking strength (lib/spread) (1; 0: off)", 0, 0},
+	{"rank_support", OPT_DOUBLE, &rank_support, "N", "an operation's slow or failed spans weigh count/N in their service's ranking strength while fewer than N in the group (10; 0: off)", 0, 0},
+	{"rank_own", OPT_BOOL, &rank_own, NULL, "a service's own self time is not passed to the callees that explain it (true)", 0, 0},
 	{"rank_explain_ratio", OPT_DOUBLE, &rank_explain_ratio, "X", "and at least this share of its caller's strength (0.25)", 0, 0},
 	{"rank_onset_slack_s", OPT_DURATION, &rank_onset_slack_s, "SECONDS", "and its first anomaly came at most this much after the caller's (60)", 0, 0},
 	{"rank_alert_edges", OPT_BOOL, &rank_alert_edges, NULL, "graph ranking also follows calls known only from span alerts (false)", 0, 0},
@@ -335,7 +338,9 @@ static void
 emit_group(struct stage *st, struct group *g)
 {
 	struct rank_cand *rk = ecalloc((size_t)g->nsv + 1, sizeof *rk), *byname;
-	double *strength = emalloc(((size_t)g->nsv + 1) * sizeof *strength);
+	double *strength = emalloc(2 * ((size_t)g->nsv + 1) * sizeof *strength);
+	double *own = strength + g->nsv + 1;
+	struct group_rank_w rw = {rank_spread, rank_support, rank_own};
 	struct rank_params rp = {rank_caller_factor, rank_min_strength, rank_explain_ratio,
 				 secs(rank_onset_slack_s), callee_of, NULL};
 	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
@@ -345,11 +350,12 @@ emit_group(struct stage *st, struct group *g)
 	size_t nedges = 0, capedges = 0;
 	json_object *o;
 
-	group_rank_strength(g, rank_spread, &gcfg, strength);
+	group_rank_strength(g, &rw, &gcfg, strength, own);
 	for (int i = 0; i < g->nsv; i++) {
 		rk[i].id = g->sv[i].svc;
 		rk[i].name = svcs[g->sv[i].svc].name;
 		rk[i].strength = strength[i];
+		rk[i].own = own[i];
 		rk[i].sym = g->sv[i].sym;
 		rk[i].sat = g->sv[i].sat;
 		rk[i].first = g->sv[i].first;
@@ -680,6 +686,8 @@ on_start(struct stage *st)
 		stage_usage_error(st, "saturation_share must be in (0, 1]");
 	if (!(rank_spread >= 0 && rank_spread <= 8))
 		stage_usage_error(st, "rank_spread must be in [0, 8]");
+	if (!(rank_support >= 0 && rank_support <= 1e6))
+		stage_usage_error(st, "rank_support must be in [0, 1000000]");
 	rank_m = rank_method_parse(rank_method);
 	if (rank_m < 0)
 		stage_usage_error(st, "rank_method: unknown method '%s' (graph, strength)",

@@ -252,6 +252,28 @@ tojson_len() {
 	[[ "$output" == *"rank_spread"* ]]
 }
 
+@test "rank_own and rank_support: a caller's own slow time outranks a callee's few slow spans" {
+	# caller_self: web's own time grows by 300 ms for five minutes (its self
+	# time, in 149 spans); five orders-db queries in those minutes are slow
+	# too, and api and web feel them.  Before rank_own and rank_support the
+	# callee's five slow spans explained web away (web 0.25 behind db 4).
+	run -0 aiops-correlate "$SCEN/caller_self.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r '[.detected, .services[0].service] | join(" ")' <<<"$g")" = "true web" ]
+	[ "$(jq -c '[.evidence.spans[] | select(.service == "web") | [.measure, .count]]' <<<"$g")" = '[["self_time",149]]' ]
+	# Either alone is not enough here; both off is the old order.
+	for o in "--no-rank-own" "--rank-support 0" "--no-rank-own --rank-support 0"; do
+		read -r -a w <<<"$o"
+		run -0 aiops-correlate "${w[@]}" "$SCEN/caller_self.jsonl"
+		[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ] || { echo "$o"; false; }
+	done
+	[ "$(head -n 1 <<<"$output" | jq -c '[.params.rank_own, .params.rank_support]')" = '[false,0]' ]
+	run aiops-correlate --rank-support -1 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"rank_support must be in"* ]]
+}
+
 @test "graph ranking: calls known only from span alerts do not pass the blame to the callee unless rank_alert_edges" {
 	# edge_alerts: alerts only; api (CPU, memory, its callers' calls) is the
 	# culprit, cache has only the alerts of api's calls to it.

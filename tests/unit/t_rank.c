@@ -58,6 +58,22 @@ main(void)
 	tap_ok(c[0].depth == 0 && c[1].depth == 1 && c[2].depth == 2, "graph: depths 0, 1, 2");
 	tap_ok(c[1].score == 7 * 0.25 && c[2].score == 6 * 0.25 * 0.25, "graph: score = strength * factor^depth");
 
+	/* own: the part of a caller's strength no callee explains keeps its
+	 * weight; the rest is discounted as before. */
+	cand(&c[0], 0, "web", 6, 0, 10);
+	cand(&c[1], 1, "api", 7, 0, 5);
+	cand(&c[2], 2, "db", 3, 0, 0);
+	c[0].own = 4;
+	rank_run(c, 3, RANK_GRAPH, &P);
+	tap_is_str(order(c, 3), "web,db,api", "graph: a caller's own evidence is not passed to its callees");
+	tap_ok(c[0].score == 4 + 2 * 0.25 * 0.25, "graph: score = own + (strength - own) * factor^depth");
+	cand(&c[0], 0, "web", 6, 0, 10);
+	cand(&c[1], 1, "api", 7, 0, 5);
+	cand(&c[2], 2, "db", 6, 0, 0);
+	c[0].own = 60;
+	rank_run(c, 3, RANK_GRAPH, &P);
+	tap_ok(c[0].score == 6, "graph: own is clamped to the strength");
+
 	/* A callee too weak (below explain_ratio of the caller) explains nothing. */
 	cand(&c[0], 1, "api", 40, 0, 5);
 	cand(&c[1], 2, "db", 9, 0, 0);
