@@ -70,7 +70,10 @@
 #      an anomaly: that can add a group.
 # Edges placed in quiet stretches (no incident in progress, e.g. the
 # 12 quiet minutes aiops-synth leaves at the middle of a dataset of an hour
-# or more) with the default warm-up meet both; edges through an incident
+# or more) with the default warm-up meet 1 and nearly 2: the same groups,
+# though a baseline learned from the warm-up alone can flag a point the
+# whole history does not, moving a group's start by seconds and turning a
+# close ranking (so accuracy can differ by an incident); edges through an incident
 # meet 1 with the default warm-up and tail but can miss 2.  Equal slices
 # are the default; --edges places them where you know the data is quiet.
 # tests/parallel.bats checks both cases and shows a too-short warm-up
