@@ -49,4 +49,8 @@ void *erealloc(void *p, size_t n);
 char *estrdup(const char *s);
 char *estrndup(const char *s, size_t n);
 
+/* Sets arr[n] = v after growing the array arr of n elements by one with
+ * erealloc() (n itself is left to the caller). */
+#define EPUSH(arr, n, v) do { (arr) = erealloc((arr), ((n) + 1) * sizeof *(arr)); (arr)[(n)] = (v); } while (0)
+
 #endif

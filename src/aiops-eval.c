@@ -32,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
+#include "ctlwin.h"
 #include "err.h"
 #include "js.h"
 #include "match.h"
@@ -43,7 +44,6 @@
 
 #define TOPK 5
 #define BATCH 200               /* cases written per pass over the input */
-#define PUSH(arr, n, v) do { (arr) = erealloc((arr), ((n) + 1) * sizeof *(arr)); (arr)[(n)] = (v); } while (0)
 
 static const char *usage_text =
 	"usage: aiops-eval slice --out DIR [--pre SECONDS] [--post SECONDS] [--no-control] FILE\n"
@@ -95,9 +95,8 @@ ts_of(json_object *o, const char *key)
 
 struct sinc {
 	char *id, *raw, *fault, *service, *file;
-	int64_t start, end;             /* end: resolved, or start */
-	int64_t ws, we, cs, ce;         /* case and control windows [s, e); cs TS_NONE: none */
-	const char *from;               /* the control's rule: "before", "fault-free" or "-" */
+	struct ctlwin w;                /* end resolved, or start; from "-": no control */
+	int64_t ws, we;                 /* the case window [ws, we) */
 	FILE *fcase, *fctl;
 	struct smap svcs;
 	unsigned long nsig;            /* signals in the case window */
@@ -109,8 +108,8 @@ sinc_by_start(const void *a, const void *b)
 {
 	const struct sinc *x = a, *y = b;
 
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
+	if (x->w.start != y->w.start)
+		return x->w.start < y->w.start ? -1 : 1;
 	return strcmp(x->id, y->id);
 }
 
@@ -159,98 +158,6 @@ xclose(FILE *f, const char *what)
 {
 	if (f && (ferror(f) | fclose(f)))
 		efatal(1, "%s: write error", what);
-}
-
-/* Does [s, e) overlap a control already given to one of incs[0..n)? */
-static int
-ctl_taken(const struct sinc *incs, size_t n, int64_t s, int64_t e)
-{
-	for (size_t i = 0; i < n; i++)
-		if (incs[i].cs != TS_NONE && s < incs[i].ce && incs[i].cs < e)
-			return 1;
-	return 0;
-}
-
-/*
- * The controls, one window of length len per incident (incs sorted by
- * start), never shared:
- *   before      the latest window that ends at or before the incident's
- *               start, overlaps no incident's busy span [start, end + post)
- *               and starts inside the data;
- *   fault-free  else the nearest free slot of the fault-free stretches: the
- *               data span [dmin, dmax] less [start - len, end + post + len)
- *               of every incident, each stretch tiled from its beginning
- *               into windows of length len (ties: the earlier slot).
- * An incident left without either has no control.
- */
-static void
-place_controls(struct sinc *incs, size_t ninc, int64_t len, int64_t post_ns, int64_t dmin,
-	       int64_t dmax)
-{
-	int64_t *slot = NULL, t;
-	char *used = NULL;
-	size_t i, j, nslot = 0;
-	struct { int64_t s, e; } *z = emalloc((ninc + 1) * sizeof *z);
-
-	for (i = 0; i < ninc; i++) {
-		struct sinc *x = &incs[i];
-		int64_t e = x->start;
-		int moved = 1;
-		while (moved) {
-			moved = 0;
-			for (j = 0; j < ninc; j++) {
-				int64_t bs = incs[j].start, be = incs[j].end + post_ns;
-				if (e - len < be && e > bs) {
-					e = bs;
-					moved = 1;
-				}
-			}
-		}
-		if (e - len >= dmin && !ctl_taken(incs, i, e - len, e)) {
-			x->cs = e - len;
-			x->ce = e;
-			x->from = "before";
-		}
-	}
-	/* The fault-free stretches: zones sorted by start, merged on the way. */
-	for (i = 0; i < ninc; i++) {
-		z[i].s = incs[i].start - len;
-		z[i].e = incs[i].end + post_ns + len;
-	}
-	t = dmin;
-	for (i = 0; i <= ninc; i++) {
-		int64_t gap_end = i < ninc ? z[i].s : dmax;
-		for (; t + len <= gap_end; t += len) {
-			PUSH(slot, nslot, t);
-			nslot++;
-		}
-		if (i < ninc && z[i].e > t)
-			t = z[i].e;
-	}
-	used = ecalloc(nslot ? nslot : 1, 1);
-	for (i = 0; i < ninc; i++) {
-		struct sinc *x = &incs[i];
-		size_t best = nslot;
-		int64_t bd = 0;
-		if (x->cs != TS_NONE)
-			continue;
-		for (j = 0; j < nslot; j++) {
-			int64_t d = slot[j] > x->start ? slot[j] - x->start : x->start - slot[j];
-			if (used[j] || ctl_taken(incs, ninc, slot[j], slot[j] + len))
-				continue;
-			if (best == nslot || d < bd)
-				best = j, bd = d;
-		}
-		if (best < nslot) {
-			used[best] = 1;
-			x->cs = slot[best];
-			x->ce = slot[best] + len;
-			x->from = "fault-free";
-		}
-	}
-	free(used);
-	free(slot);
-	free(z);
 }
 
 static int
@@ -322,17 +229,17 @@ cmd_slice(int argc, char **argv)
 			incs = erealloc(incs, cap * sizeof *incs);
 		}
 		memset(&incs[ninc], 0, sizeof *incs);
-		incs[ninc].start = ts_of(o, "start_ts");
-		if (js_str(o, "id") == NULL || incs[ninc].start == TS_NONE) {
+		incs[ninc].w.start = ts_of(o, "start_ts");
+		if (js_str(o, "id") == NULL || incs[ninc].w.start == TS_NONE) {
 			warn_at(in, r.line, "incident without id or start_ts left out");
 			json_object_put(o);
 			continue;
 		}
 		incs[ninc].id = estrdup(js_str(o, "id"));
 		incs[ninc].raw = estrndup(p, n);
-		incs[ninc].end = ts_of(o, "resolved_ts");
-		if (incs[ninc].end == TS_NONE || incs[ninc].end < incs[ninc].start)
-			incs[ninc].end = incs[ninc].start;
+		incs[ninc].w.end = ts_of(o, "resolved_ts");
+		if (incs[ninc].w.end == TS_NONE || incs[ninc].w.end < incs[ninc].w.start)
+			incs[ninc].w.end = incs[ninc].w.start;
 		if (js_path(o, "root_cause.fault") && js_str(js_path(o, "root_cause"), "fault"))
 			incs[ninc].fault = estrdup(js_str(js_path(o, "root_cause"), "fault"));
 		if (js_path(o, "root_cause") && js_str(js_path(o, "root_cause"), "service"))
@@ -344,16 +251,23 @@ cmd_slice(int argc, char **argv)
 	if (ninc > 1)
 		qsort(incs, ninc, sizeof *incs, sinc_by_start);
 
-	/* Windows and controls (see place_controls). */
+	/* Windows and controls (see lib/ctlwin.h). */
 	for (i = 0; i < ninc; i++) {
 		incs[i].file = safe_name(incs[i].id, i);
-		incs[i].ws = incs[i].start - pre_ns;
-		incs[i].we = incs[i].start + post_ns;
-		incs[i].cs = incs[i].ce = TS_NONE;
-		incs[i].from = "-";
+		incs[i].ws = incs[i].w.start - pre_ns;
+		incs[i].we = incs[i].w.start + post_ns;
+		incs[i].w.cs = incs[i].w.ce = TS_NONE;
+		incs[i].w.from = "-";
 	}
-	if (control && dmin != TS_NONE)
-		place_controls(incs, ninc, len, post_ns, dmin, dmax);
+	if (control && dmin != TS_NONE) {
+		struct ctlwin *w = emalloc((ninc ? ninc : 1) * sizeof *w);
+		for (i = 0; i < ninc; i++)
+			w[i] = incs[i].w;
+		ctlwin_place(w, ninc, len, post_ns, dmin, dmax);
+		for (i = 0; i < ninc; i++)
+			incs[i].w = w[i];
+		free(w);
+	}
 	if (mkdir(out, 0777) < 0 && errno != EEXIST)
 		efatal(1, "%s: %s", out, strerror(errno));
 	snprintf(path, sizeof path, "%s/cases.tsv", out);
@@ -372,7 +286,7 @@ cmd_slice(int argc, char **argv)
 			if (mkdir(path, 0777) < 0 && errno != EEXIST)
 				efatal(1, "%s: %s", path, strerror(errno));
 			incs[i].fcase = xopen(out, incs[i].file, "case.jsonl", "w");
-			incs[i].fctl = incs[i].cs != TS_NONE ?
+			incs[i].fctl = incs[i].w.cs != TS_NONE ?
 				xopen(out, incs[i].file, "control.jsonl", "w") : NULL;
 			if (runline) {
 				fprintf(incs[i].fcase, "%s\n", runline);
@@ -406,7 +320,7 @@ cmd_slice(int argc, char **argv)
 							smap_put(&x->svcs, s + 11, (size_t)(e - s - 11), NULL);
 					}
 				}
-				if (x->fctl && ns >= x->cs && ns < x->ce) {
+				if (x->fctl && ns >= x->w.cs && ns < x->w.ce) {
 					fwrite(p, 1, n, x->fctl);
 					fputc('\n', x->fctl);
 					x->nctl++;
@@ -420,7 +334,7 @@ cmd_slice(int argc, char **argv)
 			char tb[5][TS_LEN + 1];
 			/* Every incident that overlaps the window is labelled in it. */
 			for (j = 0; j < ninc; j++)
-				if (incs[j].start < x->we && incs[j].end + post_ns > x->ws)
+				if (incs[j].w.start < x->we && incs[j].w.end + post_ns > x->ws)
 					fprintf(x->fcase, "%s\n", incs[j].raw);
 			xclose(x->fcase, "case.jsonl");
 			xclose(x->fctl, "control.jsonl");
@@ -431,8 +345,8 @@ cmd_slice(int argc, char **argv)
 				snprintf(path, sizeof path, "%s/%s/control.jsonl", out, x->file);
 				if (unlink(path) < 0)
 					efatal(1, "%s: %s", path, strerror(errno));
-				x->cs = x->ce = TS_NONE;
-				x->from = "empty";
+				x->w.cs = x->w.ce = TS_NONE;
+				x->w.from = "empty";
 			}
 			sv = xopen(out, x->file, "services.txt", "w");
 			for (j = 0; j < x->svcs.cap; j++)
@@ -446,10 +360,10 @@ cmd_slice(int argc, char **argv)
 			tsv_field(tsv, x->fault ? x->fault : "-");
 			fputc('\t', tsv);
 			tsv_field(tsv, x->service ? x->service : "-");
-			fprintf(tsv, "\t%s\t%s\t%s\t%s\t%s\t%lu\t%s\n", ts_format(x->start, tb[0]),
+			fprintf(tsv, "\t%s\t%s\t%s\t%s\t%s\t%lu\t%s\n", ts_format(x->w.start, tb[0]),
 				ts_format(x->ws, tb[1]), ts_format(x->we, tb[2]),
-				x->cs != TS_NONE ? ts_format(x->cs, tb[3]) : "-",
-				x->cs != TS_NONE ? ts_format(x->ce, tb[4]) : "-", x->nsig, x->from);
+				x->w.cs != TS_NONE ? ts_format(x->w.cs, tb[3]) : "-",
+				x->w.cs != TS_NONE ? ts_format(x->w.ce, tb[4]) : "-", x->nsig, x->w.from);
 		}
 	}
 	xclose(tsv, "cases.tsv");
@@ -775,7 +689,7 @@ strings_of(json_object *o, const char *key, size_t *n)
 	for (i = 0; a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++) {
 		json_object *e = json_object_array_get_idx(a, i);
 		if (json_object_is_type(e, json_type_string)) {
-			PUSH(v, *n, estrdup(json_object_get_string(e)));
+			EPUSH(v, *n, estrdup(json_object_get_string(e)));
 			(*n)++;
 		}
 	}
@@ -834,13 +748,13 @@ read_stream(const char *path, struct stream *s)
 			if (mi.start != TS_NONE && js_str(o, "id")) {
 				mi.end = res;
 				mi.seq = s->ni;
-				PUSH(s->iid, s->ni, estrdup(js_str(o, "id")));
-				PUSH(s->ifault, s->ni, rcj && js_str(rcj, "fault") ? estrdup(js_str(rcj, "fault")) : NULL);
-				PUSH(s->isvc, s->ni, rcj && js_str(rcj, "service") ? estrdup(js_str(rcj, "service")) : NULL);
-				PUSH(s->idet, s->ni, ts_of(o, "detected_ts"));
-				PUSH(s->nexp, s->ni, 0);
-				PUSH(s->iexp, s->ni, strings_of(o, "expected_actions", &s->nexp[s->ni]));
-				PUSH(s->mi, s->ni, mi);
+				EPUSH(s->iid, s->ni, estrdup(js_str(o, "id")));
+				EPUSH(s->ifault, s->ni, rcj && js_str(rcj, "fault") ? estrdup(js_str(rcj, "fault")) : NULL);
+				EPUSH(s->isvc, s->ni, rcj && js_str(rcj, "service") ? estrdup(js_str(rcj, "service")) : NULL);
+				EPUSH(s->idet, s->ni, ts_of(o, "detected_ts"));
+				EPUSH(s->nexp, s->ni, 0);
+				EPUSH(s->iexp, s->ni, strings_of(o, "expected_actions", &s->nexp[s->ni]));
+				EPUSH(s->mi, s->ni, mi);
 				s->ni++;
 				see(s, mi.start);
 				see(s, res);
@@ -865,13 +779,13 @@ read_stream(const char *path, struct stream *s)
 					const char *x = json_object_is_type(e, json_type_string) ?
 						json_object_get_string(e) : js_str(e, "service");
 					if (x) {
-						PUSH(sv, nsv, estrdup(x));
+						EPUSH(sv, nsv, estrdup(x));
 						nsv++;
 					}
 				}
 				g.services = sv;
 				g.nservices = nsv;
-				PUSH(s->mg, s->ng, g);
+				EPUSH(s->mg, s->ng, g);
 				s->ng++;
 				see(s, g.start);
 				see(s, g.detected);
@@ -893,17 +807,17 @@ read_stream(const char *path, struct stream *s)
 				for (i = 0; c && json_object_is_type(c, json_type_array) &&
 					    i < json_object_array_length(c) && i < TOPK; i++) {
 					const char *x = js_str(json_object_array_get_idx(c, i), "service");
-					PUSH(sv, nsv, x ? estrdup(x) : NULL);
+					EPUSH(sv, nsv, x ? estrdup(x) : NULL);
 					nsv++;
 					if (i)
 						buf_addc(&b, ',');
 					buf_adds(&b, x ? x : "?");
 				}
-				PUSH(s->rgid, s->nr, estrdup(gid));
-				PUSH(s->rtop, s->nr, b.p ? buf_detach(&b) : estrdup(""));
-				PUSH(s->rsvc, s->nr, sv);
-				PUSH(s->rn, s->nr, nsv);
-				PUSH(s->rerr, s->nr, err);
+				EPUSH(s->rgid, s->nr, estrdup(gid));
+				EPUSH(s->rtop, s->nr, b.p ? buf_detach(&b) : estrdup(""));
+				EPUSH(s->rsvc, s->nr, sv);
+				EPUSH(s->rn, s->nr, nsv);
+				EPUSH(s->rerr, s->nr, err);
 				s->nr++;
 				buf_free(&b);
 			}
@@ -919,13 +833,13 @@ read_stream(const char *path, struct stream *s)
 					    i < json_object_array_length(st); i++) {
 					const char *x = js_str(json_object_array_get_idx(st, i), "action");
 					if (x) {
-						PUSH(act, nact, estrdup(x));
+						EPUSH(act, nact, estrdup(x));
 						nact++;
 					}
 				}
-				PUSH(s->mgid, s->nm, estrdup(gid));
-				PUSH(s->mact, s->nm, act);
-				PUSH(s->mn, s->nm, nact);
+				EPUSH(s->mgid, s->nm, estrdup(gid));
+				EPUSH(s->mact, s->nm, act);
+				EPUSH(s->mn, s->nm, nact);
 				s->nm++;
 			}
 		} else if (IS("llm_call")) {
@@ -985,7 +899,7 @@ read_services(struct ccase *c, const char *dir)
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = 0;
 		if (n > 0) {
-			PUSH(c->services, c->nservices, estrdup(line));
+			EPUSH(c->services, c->nservices, estrdup(line));
 			c->nservices++;
 		}
 	}
@@ -1674,13 +1588,13 @@ cmd_score(int argc, char **argv)
 		for (j = 0; j < nsys && strcmp(systems[j], cc[i].system); j++)
 			;
 		if (j == nsys) {
-			PUSH(systems, nsys, cc[i].system);
+			EPUSH(systems, nsys, cc[i].system);
 			nsys++;
 		}
 		for (j = 0; j < nfault && strcmp(faults[j], fl); j++)
 			;
 		if (j == nfault) {
-			PUSH(faults, nfault, (char *)fl);
+			EPUSH(faults, nfault, (char *)fl);
 			nfault++;
 		}
 	}
