@@ -82,6 +82,17 @@ js_bool(json_object *o, const char *key, int *out)
 	return 0;
 }
 
+int64_t
+js_ts(json_object *o, const char *key)
+{
+	const char *s = js_str(o, key), *why;
+	int64_t ns;
+
+	if (s == NULL || ts_parse(s, strlen(s), &ns, &why) < 0)
+		return TS_NONE;
+	return ns;
+}
+
 void
 js_add_str(json_object *o, const char *key, const char *v)
 {

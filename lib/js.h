@@ -23,6 +23,9 @@ int js_num(json_object *o, const char *key, double *out);
 int js_int(json_object *o, const char *key, int64_t *out);
 /* Sets *out from a boolean member; returns -1 when missing or not bool. */
 int js_bool(json_object *o, const char *key, int *out);
+/* The time of the string member key of o (ts_parse) in epoch ns, or
+ * TS_NONE (lib/ts.h) when missing, not a string or not a time. */
+int64_t js_ts(json_object *o, const char *key);
 
 /* Adds helpers: the new value is owned by o. */
 void js_add_str(json_object *o, const char *key, const char *v);

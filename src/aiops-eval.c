@@ -36,13 +36,13 @@
 #include "err.h"
 #include "js.h"
 #include "match.h"
+#include "outcome.h"
 #include "rec.h"
 #include "scan.h"
 #include "smap.h"
 #include "stats.h"
 #include "ts.h"
 
-#define TOPK 5
 #define BATCH 200               /* cases written per pass over the input */
 
 static const char *usage_text =
@@ -78,17 +78,6 @@ num_arg(const char *opt, const char *v, double min)
 	if (errno || end == v || *end || !isfinite(d) || d < min)
 		efatal(2, "%s: '%s' is not a number >= %g", opt, v, min);
 	return d;
-}
-
-static int64_t
-ts_of(json_object *o, const char *key)
-{
-	const char *s = js_str(o, key), *why;
-	int64_t ns;
-
-	if (s == NULL || ts_parse(s, strlen(s), &ns, &why) < 0)
-		return TS_NONE;
-	return ns;
 }
 
 /* ---------------------------------------------------------------- slice */
@@ -229,7 +218,7 @@ cmd_slice(int argc, char **argv)
 			incs = erealloc(incs, cap * sizeof *incs);
 		}
 		memset(&incs[ninc], 0, sizeof *incs);
-		incs[ninc].w.start = ts_of(o, "start_ts");
+		incs[ninc].w.start = js_ts(o, "start_ts");
 		if (js_str(o, "id") == NULL || incs[ninc].w.start == TS_NONE) {
 			warn_at(in, r.line, "incident without id or start_ts left out");
 			json_object_put(o);
@@ -237,7 +226,7 @@ cmd_slice(int argc, char **argv)
 		}
 		incs[ninc].id = estrdup(js_str(o, "id"));
 		incs[ninc].raw = estrndup(p, n);
-		incs[ninc].w.end = ts_of(o, "resolved_ts");
+		incs[ninc].w.end = js_ts(o, "resolved_ts");
 		if (incs[ninc].w.end == TS_NONE || incs[ninc].w.end < incs[ninc].w.start)
 			incs[ninc].w.end = incs[ninc].w.start;
 		if (js_path(o, "root_cause.fault") && js_str(js_path(o, "root_cause"), "fault"))
@@ -528,7 +517,7 @@ struct ccase {                          /* one case of one arm */
 	char *why;                      /* its message */
 	int detected;                   /* primary incident matched */
 	int rca_failed;                 /* the matched group's rca has an error */
-	double acc[TOPK + 1];           /* P(truth in top k), k = 1..5; NAN when failed */
+	double acc[OUTCOME_TOPK + 1];   /* P(truth in top k), k = 1..5; NAN when failed */
 	char *top5;                     /* "a,b,c" */
 	int rank;                       /* 1..5, 0 not in top 5, -1 no rca */
 	double ttd, mttd;               /* model TTD, labelled MTTD (NAN: none) */
@@ -596,294 +585,6 @@ new_case(const char *arm, const char *system, const char *cid)
 	return c;
 }
 
-/* What one final stream holds, for scoring. */
-struct stream {
-	struct match_inc *mi;
-	char **iid, **ifault, **isvc;
-	char ***iexp;                   /* expected_actions of each incident */
-	size_t *nexp;
-	int64_t *idet;
-	size_t ni;
-	struct match_grp *mg;
-	size_t ng;
-	char **rgid;                    /* first rca of each group: group id */
-	char **rtop;                    /* its top five, joined */
-	char ***rsvc;                   /* its candidate services */
-	size_t *rn;
-	int *rerr;
-	size_t nr;
-	char **mgid, ***mact;           /* first remediation of each group: id, actions */
-	size_t *mn, nm;
-	double calls_rec, fail_rec, calls_end, fail_end;
-	double tokens, cost;            /* over llm_call records; NAN: a call without */
-	int64_t dmax;
-};
-
-static void
-free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void
-stream_free(struct stream *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->ni; i++) {
-		free(s->iid[i]);
-		free(s->ifault[i]);
-		free(s->isvc[i]);
-		free_strv(s->iexp[i], s->nexp[i]);
-	}
-	for (i = 0; i < s->nm; i++) {
-		free(s->mgid[i]);
-		free_strv(s->mact[i], s->mn[i]);
-	}
-	free(s->iexp);
-	free(s->nexp);
-	free(s->mgid);
-	free(s->mact);
-	free(s->mn);
-	for (i = 0; i < s->ng; i++) {
-		free((char *)s->mg[i].id);
-		free_strv((char **)s->mg[i].services, s->mg[i].nservices);
-	}
-	for (i = 0; i < s->nr; i++) {
-		free(s->rgid[i]);
-		free(s->rtop[i]);
-		free_strv(s->rsvc[i], s->rn[i]);
-	}
-	free(s->mi);
-	free(s->iid);
-	free(s->ifault);
-	free(s->isvc);
-	free(s->idet);
-	free(s->mg);
-	free(s->rgid);
-	free(s->rtop);
-	free(s->rsvc);
-	free(s->rn);
-	free(s->rerr);
-	memset(s, 0, sizeof *s);
-}
-
-static void
-see(struct stream *s, int64_t t)
-{
-	if (t != TS_NONE && (s->dmax == TS_NONE || t > s->dmax))
-		s->dmax = t;
-}
-
-/* The strings of array key of o (NULL, *n 0 when none). */
-static char **
-strings_of(json_object *o, const char *key, size_t *n)
-{
-	json_object *a = js_path(o, key);
-	char **v = NULL;
-	size_t i;
-
-	*n = 0;
-	for (i = 0; a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		if (json_object_is_type(e, json_type_string)) {
-			EPUSH(v, *n, estrdup(json_object_get_string(e)));
-			(*n)++;
-		}
-	}
-	return v;
-}
-
-/* A call's price from --prices, NAN when there is no table or the model is
- * not in it (an unknown cost is never 0). */
-static double
-call_price(const char *model, double tin, double tout)
-{
-	json_object *p;
-	double in, out;
-
-	if (prices == NULL || model == NULL || !json_object_object_get_ex(prices, model, &p) ||
-	    js_num(p, "input_per_1k", &in) < 0 || js_num(p, "output_per_1k", &out) < 0)
-		return NAN;
-	return tin / 1000.0 * in + tout / 1000.0 * out;
-}
-
-/* Reads path into s.  Returns 0, or -1 when it cannot be read. */
-static int
-read_stream(const char *path, struct stream *s)
-{
-	struct rec_reader r;
-	const char *p, *why;
-	size_t n;
-	int rc;
-	json_tokener *tok = json_tokener_new();
-	struct scan_result sr;
-
-	memset(s, 0, sizeof *s);
-	s->dmax = TS_NONE;
-	s->cost = prices ? 0 : NAN;
-	if (rec_open(&r, path, 0) < 0) {
-		json_tokener_free(tok);
-		return -1;
-	}
-	while ((rc = rec_getline(&r, &p, &n)) == REC_LINE || rc == REC_LONG) {
-		json_object *o, *v;
-		const char *k;
-		if (rc == REC_LONG || scan_json(p, n, &sr, &why) < 0 || sr.kind == NULL)
-			continue;
-		k = sr.kind;
-#define IS(str) (sr.kind_len == sizeof(str) - 1 && memcmp(k, str, sizeof(str) - 1) == 0)
-		if (!(IS("incident") || IS("group") || IS("rca") || IS("llm_call") || IS("stage_end") ||
-		      IS("remediation")))
-			continue;
-		if ((o = js_parse(tok, p, n, NULL)) == NULL)
-			continue;
-		if (IS("incident")) {
-			struct match_inc mi = {0};
-			json_object *rcj = js_path(o, "root_cause");
-			int64_t res = ts_of(o, "resolved_ts");
-			mi.start = ts_of(o, "start_ts");
-			if (mi.start != TS_NONE && js_str(o, "id")) {
-				mi.end = res;
-				mi.seq = s->ni;
-				EPUSH(s->iid, s->ni, estrdup(js_str(o, "id")));
-				EPUSH(s->ifault, s->ni, rcj && js_str(rcj, "fault") ? estrdup(js_str(rcj, "fault")) : NULL);
-				EPUSH(s->isvc, s->ni, rcj && js_str(rcj, "service") ? estrdup(js_str(rcj, "service")) : NULL);
-				EPUSH(s->idet, s->ni, ts_of(o, "detected_ts"));
-				EPUSH(s->nexp, s->ni, 0);
-				EPUSH(s->iexp, s->ni, strings_of(o, "expected_actions", &s->nexp[s->ni]));
-				EPUSH(s->mi, s->ni, mi);
-				s->ni++;
-				see(s, mi.start);
-				see(s, res);
-			}
-		} else if (IS("group")) {
-			int det = 1;
-			struct match_grp g = {0};
-			json_object *svcs = js_path(o, "services");
-			char **sv = NULL;
-			size_t nsv = 0, i;
-			js_bool(o, "detected", &det);
-			g.start = ts_of(o, "start_ts");
-			g.detected = ts_of(o, "detected_ts");
-			g.end = ts_of(o, "end_ts");
-			if (det && js_str(o, "id") && g.start != TS_NONE && g.detected != TS_NONE) {
-				if (g.end == TS_NONE)
-					g.end = g.detected > g.start ? g.detected : g.start;
-				g.id = estrdup(js_str(o, "id"));
-				for (i = 0; svcs && json_object_is_type(svcs, json_type_array) &&
-					    i < json_object_array_length(svcs); i++) {
-					json_object *e = json_object_array_get_idx(svcs, i);
-					const char *x = json_object_is_type(e, json_type_string) ?
-						json_object_get_string(e) : js_str(e, "service");
-					if (x) {
-						EPUSH(sv, nsv, estrdup(x));
-						nsv++;
-					}
-				}
-				g.services = sv;
-				g.nservices = nsv;
-				EPUSH(s->mg, s->ng, g);
-				s->ng++;
-				see(s, g.start);
-				see(s, g.detected);
-				see(s, g.end);
-			}
-		} else if (IS("rca")) {
-			const char *gid = js_str(o, "group_id");
-			json_object *c = js_path(o, "candidates");
-			size_t i, have = 0;
-			for (i = 0; gid && i < s->nr; i++)
-				if (strcmp(s->rgid[i], gid) == 0)
-					have = 1;
-			if (gid && !have) {
-				struct buf b = BUF_INIT(0);
-				char **sv = NULL;
-				size_t nsv = 0;
-				int err = json_object_object_get_ex(o, "error", &v) && v != NULL &&
-					!(json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0);
-				for (i = 0; c && json_object_is_type(c, json_type_array) &&
-					    i < json_object_array_length(c) && i < TOPK; i++) {
-					const char *x = js_str(json_object_array_get_idx(c, i), "service");
-					EPUSH(sv, nsv, x ? estrdup(x) : NULL);
-					nsv++;
-					if (i)
-						buf_addc(&b, ',');
-					buf_adds(&b, x ? x : "?");
-				}
-				EPUSH(s->rgid, s->nr, estrdup(gid));
-				EPUSH(s->rtop, s->nr, b.p ? buf_detach(&b) : estrdup(""));
-				EPUSH(s->rsvc, s->nr, sv);
-				EPUSH(s->rn, s->nr, nsv);
-				EPUSH(s->rerr, s->nr, err);
-				s->nr++;
-				buf_free(&b);
-			}
-		} else if (IS("remediation")) {
-			const char *gid = js_str(o, "group_id");
-			json_object *st = js_path(o, "steps");
-			char **act = NULL;
-			size_t i, nact = 0, have = 0;
-			for (i = 0; gid && i < s->nm; i++)
-				have |= strcmp(s->mgid[i], gid) == 0;
-			if (gid && !have) {
-				for (i = 0; st && json_object_is_type(st, json_type_array) &&
-					    i < json_object_array_length(st); i++) {
-					const char *x = js_str(json_object_array_get_idx(st, i), "action");
-					if (x) {
-						EPUSH(act, nact, estrdup(x));
-						nact++;
-					}
-				}
-				EPUSH(s->mgid, s->nm, estrdup(gid));
-				EPUSH(s->mact, s->nm, act);
-				EPUSH(s->mn, s->nm, nact);
-				s->nm++;
-			}
-		} else if (IS("llm_call")) {
-			double tin, tout;
-			s->calls_rec++;
-			if (js_num(o, "tokens_in", &tin) == 0 && js_num(o, "tokens_out", &tout) == 0) {
-				s->tokens += tin + tout;
-				s->cost += call_price(js_str(o, "model"), tin, tout);
-			} else {
-				s->tokens = s->cost = NAN;
-			}
-			if (json_object_object_get_ex(o, "error", &v) && v != NULL &&
-			    !(json_object_is_type(v, json_type_string) && json_object_get_string_len(v) == 0))
-				s->fail_rec++;
-		} else if (IS("stage_end")) {
-			json_object *llm = js_path(o, "llm");
-			double x;
-			if (llm && js_num(llm, "calls", &x) == 0)
-				s->calls_end += x;
-			if (llm && js_num(llm, "failures", &x) == 0)
-				s->fail_end += x;
-			else if (js_num(o, "failures", &x) == 0)
-				s->fail_end += x;
-		}
-#undef IS
-		json_object_put(o);
-	}
-	rec_close(&r);
-	json_tokener_free(tok);
-	return rc == REC_ERROR ? -1 : 0;
-}
-
-/* The index of the first rca of group id, or -1. */
-static long
-rca_of(const struct stream *s, const char *gid)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr; i++)
-		if (strcmp(s->rgid[i], gid) == 0)
-			return (long)i;
-	return -1;
-}
-
 static void
 read_services(struct ccase *c, const char *dir)
 {
@@ -911,12 +612,12 @@ static void
 score_case(struct ccase *c, const char *dir)
 {
 	char path[4096];
-	struct stream s;
+	struct outcome s;
 	size_t i, k;
 	long pi = -1;
 
 	snprintf(path, sizeof path, "%s/final.jsonl", dir);
-	if (read_stream(path, &s) < 0) {
+	if (outcome_read(&s, path, prices) < 0) {
 		c->failed = 1;
 		c->why = estrdup("no final stream");
 		return;
@@ -940,7 +641,7 @@ score_case(struct ccase *c, const char *dir)
 	if (pi < 0) {
 		c->failed = 1;
 		c->why = estrdup("the case's incident is not in the stream");
-		stream_free(&s);
+		outcome_free(&s);
 		return;
 	}
 	if (s.ifault[pi] && c->fault == NULL)
@@ -949,7 +650,7 @@ score_case(struct ccase *c, const char *dir)
 		c->truth = estrdup(s.isvc[pi]);
 	if (s.idet[pi] != TS_NONE)
 		c->mttd = (double)(s.idet[pi] - s.mi[pi].start) / 1e9;
-	for (k = 1; k <= TOPK; k++)
+	for (k = 1; k <= OUTCOME_TOPK; k++)
 		c->acc[k] = 0;
 	c->rank = -1;
 	{
@@ -964,12 +665,12 @@ score_case(struct ccase *c, const char *dir)
 	}
 	if (s.mi[pi].group >= 0) {
 		const struct match_grp *g = &s.mg[s.mi[pi].group];
-		long ri = rca_of(&s, g->id);
+		long ri = outcome_rca(&s, g->id);
 		c->detected = 1;
 		c->ttd = (double)(g->detected - s.mi[pi].start) / 1e9;
 		if (ri >= 0 && s.rerr[ri]) {
 			c->rca_failed = 1;
-			for (k = 1; k <= TOPK; k++)
+			for (k = 1; k <= OUTCOME_TOPK; k++)
 				c->acc[k] = NAN;
 		} else if (ri >= 0) {
 			c->top5 = estrdup(s.rtop[ri]);
@@ -979,23 +680,23 @@ score_case(struct ccase *c, const char *dir)
 					c->rank = (int)i + 1;
 					break;
 				}
-			for (k = 1; k <= TOPK; k++)
+			for (k = 1; k <= OUTCOME_TOPK; k++)
 				c->acc[k] = c->rank >= 1 && (size_t)c->rank <= k;
 		}
 	}
-	stream_free(&s);
+	outcome_free(&s);
 }
 
 static void
 score_control(struct ccase *c, const char *dir, double hours)
 {
 	char path[4096];
-	struct stream s;
+	struct outcome s;
 
 	snprintf(path, sizeof path, "%s/final.jsonl", dir);
 	c->has_ctl = 1;
 	c->ctl_hours = hours;
-	if (read_stream(path, &s) < 0) {
+	if (outcome_read(&s, path, prices) < 0) {
 		c->ctl_failed = 1;
 		return;
 	}
@@ -1004,7 +705,7 @@ score_control(struct ccase *c, const char *dir, double hours)
 	c->llm_failures += s.fail_rec > s.fail_end ? s.fail_rec : s.fail_end;
 	c->tokens += s.calls_end > s.calls_rec ? NAN : s.tokens;
 	c->cost += s.calls_end > s.calls_rec ? NAN : s.cost;
-	stream_free(&s);
+	outcome_free(&s);
 }
 
 /* Splits a tab-separated line in place into at most max fields. */
@@ -1095,8 +796,8 @@ add_references(void)
 	for (i = 0; i < base; i++) {
 		struct ccase *c = &cc[i], *a, *b;
 		struct smap freq = SMAP_INIT;
-		char *top[TOPK] = {0};
-		size_t cnt[TOPK] = {0}, nt = 0;
+		char *top[OUTCOME_TOPK] = {0};
+		size_t cnt[OUTCOME_TOPK] = {0}, nt = 0;
 		struct buf tb = BUF_INIT(0);
 		int inwin = 0;
 		if (strcmp(c->arm, arms[0]) != 0)
@@ -1119,9 +820,9 @@ add_references(void)
 			for (pos = 0; pos < nt; pos++)
 				if (f > cnt[pos] || (f == cnt[pos] && strcmp(e->key, top[pos]) < 0))
 					break;
-			if (pos >= TOPK)
+			if (pos >= OUTCOME_TOPK)
 				continue;
-			if (nt < TOPK)
+			if (nt < OUTCOME_TOPK)
 				nt++;
 			memmove(&top[pos + 1], &top[pos], (nt - 1 - pos) * sizeof *top);
 			memmove(&cnt[pos + 1], &cnt[pos], (nt - 1 - pos) * sizeof *cnt);
@@ -1144,7 +845,7 @@ add_references(void)
 		}
 		a->top5 = tb.p ? buf_detach(&tb) : estrdup("");
 		buf_free(&tb);
-		for (k = 1; k <= TOPK; k++)
+		for (k = 1; k <= OUTCOME_TOPK; k++)
 			a->acc[k] = a->rank >= 1 && (size_t)a->rank <= k;
 		smap_free(&freq, NULL);
 		/* Random: a uniform order of the window's services. */
@@ -1157,7 +858,7 @@ add_references(void)
 		for (j = 0; c->truth && j < c->nservices; j++)
 			if (strcmp(c->services[j], c->truth) == 0)
 				inwin = 1;
-		for (k = 1; k <= TOPK; k++)
+		for (k = 1; k <= OUTCOME_TOPK; k++)
 			b->acc[k] = inwin ? (double)(k < c->nservices ? k : c->nservices) /
 						    (double)c->nservices : 0;
 		b->rank = -2;           /* an expected value: no single rank */
