@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "ctlwin.h"
 #include "err.h"
+#include "evcase.h"
 #include "js.h"
 #include "match.h"
 #include "outcome.h"
@@ -508,363 +509,8 @@ enum { M_RECALL, M_FA, M_AC1, M_AC3, M_AC5, M_AVG5, M_REM, NMETRIC };
 static const char *const mname[NMETRIC] = {
 	"recall", "false_alarms_per_control", "ac1", "ac3", "ac5", "avg5", "remediation_match"
 };
-static json_object *prices;            /* --prices {MODEL: {input_per_1k, output_per_1k}} */
 
-struct ccase {                          /* one case of one arm */
-	char *arm, *system, *cid, *incident, *fault, *truth;
-	int is_ref;                     /* reference row: rank only */
-	int failed;                     /* the pipeline failed: nothing scored */
-	char *why;                      /* its message */
-	int detected;                   /* primary incident matched */
-	int rca_failed;                 /* the matched group's rca has an error */
-	double acc[OUTCOME_TOPK + 1];   /* P(truth in top k), k = 1..5; NAN when failed */
-	char *top5;                     /* "a,b,c" */
-	int rank;                       /* 1..5, 0 not in top 5, -1 no rca */
-	double ttd, mttd;               /* model TTD, labelled MTTD (NAN: none) */
-	int has_ctl;
-	double fa, ctl_hours;           /* detected groups in the control, its length */
-	int ctl_failed;
-	double case_fp;                 /* unmatched groups in the case window */
-	double calls, llm_failures, wall;
-	int rem;                        /* remediation match: -1 no expected actions, 0, 1 */
-	double tokens, cost;            /* over llm_call records; NAN: unknown */
-	char **services;                /* the window's services (for references) */
-	size_t nservices;
-};
-
-static struct ccase *cc;
-static size_t ncc, capcc;
-static char **arms;
-static size_t narms;
-static double tol_s = 60;
-
-static size_t
-arm_index(const char *a)
-{
-	size_t i;
-
-	for (i = 0; i < narms; i++)
-		if (strcmp(arms[i], a) == 0)
-			return i;
-	arms = erealloc(arms, (narms + 1) * sizeof *arms);
-	arms[narms] = estrdup(a);
-	return narms++;
-}
-
-static struct ccase *
-find_case(const char *arm, const char *system, const char *cid)
-{
-	size_t i;
-
-	for (i = 0; i < ncc; i++)
-		if (strcmp(cc[i].arm, arm) == 0 && strcmp(cc[i].system, system) == 0 &&
-		    strcmp(cc[i].cid, cid) == 0)
-			return &cc[i];
-	return NULL;
-}
-
-static struct ccase *
-new_case(const char *arm, const char *system, const char *cid)
-{
-	struct ccase *c;
-
-	if (ncc == capcc) {
-		capcc = capcc ? capcc * 2 : 64;
-		cc = erealloc(cc, capcc * sizeof *cc);
-	}
-	c = &cc[ncc++];
-	memset(c, 0, sizeof *c);
-	c->arm = estrdup(arm);
-	c->system = estrdup(system);
-	c->cid = estrdup(cid);
-	c->rank = -1;
-	c->ttd = c->mttd = NAN;
-	c->wall = NAN;
-	c->rem = -1;
-	c->cost = prices ? 0 : NAN;
-	return c;
-}
-
-static void
-read_services(struct ccase *c, const char *dir)
-{
-	char path[4096], *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/services.txt", dir);
-	if ((f = fopen(path, "r")) == NULL)
-		return;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = 0;
-		if (n > 0) {
-			EPUSH(c->services, c->nservices, estrdup(line));
-			c->nservices++;
-		}
-	}
-	free(line);
-	fclose(f);
-}
-
-static void
-score_case(struct ccase *c, const char *dir)
-{
-	char path[4096];
-	struct outcome s;
-	size_t i, k;
-	long pi = -1;
-
-	snprintf(path, sizeof path, "%s/final.jsonl", dir);
-	if (outcome_read(&s, path, prices) < 0) {
-		c->failed = 1;
-		c->why = estrdup("no final stream");
-		return;
-	}
-	for (i = 0; i < s.ni; i++) {
-		if (s.mi[i].end == TS_NONE)
-			s.mi[i].end = MATCH_OPEN;
-		if (strcmp(s.iid[i], c->incident) == 0)
-			pi = (long)i;
-	}
-	match_close_open(s.mi, s.ni, s.dmax, (int64_t)llround(tol_s * 1e9));
-	match_run(s.mi, s.ni, s.mg, s.ng, (int64_t)llround(tol_s * 1e9));
-	c->calls = s.calls_rec > s.calls_end ? s.calls_rec : s.calls_end;
-	c->llm_failures = s.fail_rec > s.fail_end ? s.fail_rec : s.fail_end;
-	/* Calls counted by a stage_end without their llm_call records: their
-	 * tokens are unknown. */
-	c->tokens = s.calls_end > s.calls_rec ? NAN : s.tokens;
-	c->cost = s.calls_end > s.calls_rec ? NAN : s.cost;
-	for (i = 0; i < s.ng; i++)
-		c->case_fp += !s.mg[i].taken;
-	if (pi < 0) {
-		c->failed = 1;
-		c->why = estrdup("the case's incident is not in the stream");
-		outcome_free(&s);
-		return;
-	}
-	if (s.ifault[pi] && c->fault == NULL)
-		c->fault = estrdup(s.ifault[pi]);
-	if (s.isvc[pi] && c->truth == NULL)
-		c->truth = estrdup(s.isvc[pi]);
-	if (s.idet[pi] != TS_NONE)
-		c->mttd = (double)(s.idet[pi] - s.mi[pi].start) / 1e9;
-	for (k = 1; k <= OUTCOME_TOPK; k++)
-		c->acc[k] = 0;
-	c->rank = -1;
-	{
-		long gi = s.mi[pi].group, mi = -1;
-		for (i = 0; gi >= 0 && i < s.nm; i++)
-			if (strcmp(s.mgid[i], s.mg[gi].id) == 0) {
-				mi = (long)i;
-				break;
-			}
-		c->rem = match_actions(mi >= 0 ? s.mact[mi] : NULL, mi >= 0 ? s.mn[mi] : 0,
-				       s.iexp[pi], s.nexp[pi]);
-	}
-	if (s.mi[pi].group >= 0) {
-		const struct match_grp *g = &s.mg[s.mi[pi].group];
-		long ri = outcome_rca(&s, g->id);
-		c->detected = 1;
-		c->ttd = (double)(g->detected - s.mi[pi].start) / 1e9;
-		if (ri >= 0 && s.rerr[ri]) {
-			c->rca_failed = 1;
-			for (k = 1; k <= OUTCOME_TOPK; k++)
-				c->acc[k] = NAN;
-		} else if (ri >= 0) {
-			c->top5 = estrdup(s.rtop[ri]);
-			c->rank = 0;
-			for (i = 0; i < s.rn[ri]; i++)
-				if (s.rsvc[ri][i] && c->truth && strcmp(s.rsvc[ri][i], c->truth) == 0) {
-					c->rank = (int)i + 1;
-					break;
-				}
-			for (k = 1; k <= OUTCOME_TOPK; k++)
-				c->acc[k] = c->rank >= 1 && (size_t)c->rank <= k;
-		}
-	}
-	outcome_free(&s);
-}
-
-static void
-score_control(struct ccase *c, const char *dir, double hours)
-{
-	char path[4096];
-	struct outcome s;
-
-	snprintf(path, sizeof path, "%s/final.jsonl", dir);
-	c->has_ctl = 1;
-	c->ctl_hours = hours;
-	if (outcome_read(&s, path, prices) < 0) {
-		c->ctl_failed = 1;
-		return;
-	}
-	c->fa = (double)s.ng;
-	c->calls += s.calls_rec > s.calls_end ? s.calls_rec : s.calls_end;
-	c->llm_failures += s.fail_rec > s.fail_end ? s.fail_rec : s.fail_end;
-	c->tokens += s.calls_end > s.calls_rec ? NAN : s.tokens;
-	c->cost += s.calls_end > s.calls_rec ? NAN : s.cost;
-	outcome_free(&s);
-}
-
-/* Splits a tab-separated line in place into at most max fields. */
-static size_t
-split_tabs(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	char *p = line;
-
-	while (n < max) {
-		f[n++] = p;
-		p = strchr(p, '\t');
-		if (p == NULL)
-			break;
-		*p++ = 0;
-	}
-	return n;
-}
-
-/*
- * The manifest: a header line, then
- * arm system case incident role(case|control) hours status wall_s dir
- * with status "ok" or "failed: MESSAGE".
- */
-static void
-read_manifest(const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	char *line = NULL, *fld[9];
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long ln = 0;
-
-	if (f == NULL)
-		efatal(2, "%s: %s", path, strerror(errno));
-	while ((n = getline(&line, &cap, f)) > 0) {
-		struct ccase *c;
-		int failed;
-		ln++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = 0;
-		if (ln == 1 || n == 0)
-			continue;
-		if (split_tabs(line, fld, 9) != 9)
-			efatal(2, "%s:%lu: expected 9 tab-separated fields", path, ln);
-		arm_index(fld[0]);
-		c = find_case(fld[0], fld[1], fld[2]);
-		if (c == NULL) {
-			c = new_case(fld[0], fld[1], fld[2]);
-			c->incident = estrdup(fld[3]);
-		}
-		failed = strncmp(fld[6], "ok", 2) != 0;
-		if (strcmp(fld[4], "case") == 0) {
-			c->wall = strtod(fld[7], NULL);
-			if (failed) {
-				c->failed = 1;
-				c->why = estrdup(fld[6]);
-			} else {
-				score_case(c, fld[8]);
-			}
-			read_services(c, fld[8]);
-		} else if (strcmp(fld[4], "control") == 0) {
-			if (failed) {
-				c->has_ctl = 1;
-				c->ctl_failed = 1;
-			} else {
-				score_control(c, fld[8], strtod(fld[5], NULL));
-			}
-		} else {
-			efatal(2, "%s:%lu: role '%s' is not case or control", path, ln, fld[4]);
-		}
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
-}
-
-/* The reference rows, from the first arm's cases (truth, fault, services). */
-static void
-add_references(void)
-{
-	size_t base = ncc, i, j, k;
-
-	if (narms == 0)
-		return;
-	arm_index("ref:constant-loo");
-	arm_index("ref:random");
-	for (i = 0; i < base; i++) {
-		struct ccase *c = &cc[i], *a, *b;
-		struct smap freq = SMAP_INIT;
-		char *top[OUTCOME_TOPK] = {0};
-		size_t cnt[OUTCOME_TOPK] = {0}, nt = 0;
-		struct buf tb = BUF_INIT(0);
-		int inwin = 0;
-		if (strcmp(c->arm, arms[0]) != 0)
-			continue;
-		/* Leave one out: the other cases of the same system. */
-		for (j = 0; j < base; j++) {
-			void **v;
-			if (j == i || strcmp(cc[j].arm, arms[0]) || strcmp(cc[j].system, c->system) ||
-			    cc[j].truth == NULL)
-				continue;
-			v = smap_put(&freq, cc[j].truth, strlen(cc[j].truth), NULL);
-			*v = (void *)((size_t)*v + 1);
-		}
-		for (j = 0; j < freq.cap; j++) {
-			struct smap_ent *e = &freq.e[j];
-			size_t f, pos;
-			if (e->key == NULL)
-				continue;
-			f = (size_t)e->val;
-			for (pos = 0; pos < nt; pos++)
-				if (f > cnt[pos] || (f == cnt[pos] && strcmp(e->key, top[pos]) < 0))
-					break;
-			if (pos >= OUTCOME_TOPK)
-				continue;
-			if (nt < OUTCOME_TOPK)
-				nt++;
-			memmove(&top[pos + 1], &top[pos], (nt - 1 - pos) * sizeof *top);
-			memmove(&cnt[pos + 1], &cnt[pos], (nt - 1 - pos) * sizeof *cnt);
-			top[pos] = e->key;
-			cnt[pos] = f;
-		}
-		a = new_case("ref:constant-loo", cc[i].system, cc[i].cid);
-		c = &cc[i];
-		a->is_ref = 1;
-		a->incident = estrdup(c->incident);
-		a->fault = c->fault ? estrdup(c->fault) : NULL;
-		a->truth = c->truth ? estrdup(c->truth) : NULL;
-		a->rank = 0;
-		for (k = 0; k < nt; k++) {
-			if (k)
-				buf_addc(&tb, ',');
-			buf_adds(&tb, top[k]);
-			if (a->rank == 0 && a->truth && strcmp(top[k], a->truth) == 0)
-				a->rank = (int)k + 1;
-		}
-		a->top5 = tb.p ? buf_detach(&tb) : estrdup("");
-		buf_free(&tb);
-		for (k = 1; k <= OUTCOME_TOPK; k++)
-			a->acc[k] = a->rank >= 1 && (size_t)a->rank <= k;
-		smap_free(&freq, NULL);
-		/* Random: a uniform order of the window's services. */
-		b = new_case("ref:random", cc[i].system, cc[i].cid);
-		c = &cc[i];
-		b->is_ref = 1;
-		b->incident = estrdup(c->incident);
-		b->fault = c->fault ? estrdup(c->fault) : NULL;
-		b->truth = c->truth ? estrdup(c->truth) : NULL;
-		for (j = 0; c->truth && j < c->nservices; j++)
-			if (strcmp(c->services[j], c->truth) == 0)
-				inwin = 1;
-		for (k = 1; k <= OUTCOME_TOPK; k++)
-			b->acc[k] = inwin ? (double)(k < c->nservices ? k : c->nservices) /
-						    (double)c->nservices : 0;
-		b->rank = -2;           /* an expected value: no single rank */
-		b->top5 = estrdup("(random)");
-	}
-}
+static struct evcases ev = EVCASES_INIT;
 
 /* ----------------------------------------------------------- aggregates */
 
@@ -881,11 +527,9 @@ struct row {
 	unsigned long b, c;
 };
 
-static unsigned boot_n = 1000;
-static uint64_t seed = 1;
 
 static int
-in_slice(const struct ccase *c, const char *kind, const char *val)
+in_slice(const struct evcase *c, const char *kind, const char *val)
 {
 	if (strcmp(kind, "all") == 0)
 		return 1;
@@ -904,7 +548,7 @@ metric(struct row *r, int m, struct dvec *d)
 	for (i = 0; i < d->n; i++)
 		sum += d->v[i];
 	r->v[m] = d->n ? sum / (double)d->n : NAN;
-	stats_boot_ci(d->v, d->n, boot_n, seed, 95, &r->lo[m], &r->hi[m]);
+	stats_boot_ci(d->v, d->n, ev.boot_n, ev.seed, 95, &r->lo[m], &r->hi[m]);
 }
 
 static struct row
@@ -921,9 +565,9 @@ make_row(const char *arm, const char *kind, const char *val, const char *label)
 	r.slice = label;
 	r.lift = r.p = NAN;
 	r.sec = 0;
-	r.cost = prices ? 0 : NAN;
-	for (i = 0; i < ncc; i++) {
-		const struct ccase *c = &cc[i];
+	r.cost = ev.prices ? 0 : NAN;
+	for (i = 0; i < ev.ncc; i++) {
+		const struct evcase *c = &ev.cc[i];
 		if (strcmp(c->arm, arm) || !in_slice(c, kind, val))
 			continue;
 		r.is_ref = c->is_ref;
@@ -990,12 +634,12 @@ compare(struct row *r, const struct row *first, const char *kind, const char *va
 	if (strcmp(r->arm, "ref:random") == 0)
 		return;
 	r->b = r->c = 0;
-	for (i = 0; i < ncc; i++) {
-		const struct ccase *x = &cc[i];
+	for (i = 0; i < ev.ncc; i++) {
+		const struct evcase *x = &ev.cc[i];
 		if (strcmp(x->arm, r->arm) || !in_slice(x, kind, val) || x->failed || x->rca_failed)
 			continue;
-		for (j = 0; j < ncc; j++) {
-			const struct ccase *y = &cc[j];
+		for (j = 0; j < ev.ncc; j++) {
+			const struct evcase *y = &ev.cc[j];
 			if (strcmp(y->arm, first->arm) || strcmp(y->system, x->system) ||
 			    strcmp(y->cid, x->cid) || y->failed || y->rca_failed)
 				continue;
@@ -1166,7 +810,7 @@ row_json(const struct row *r)
 }
 
 static char *
-fmt_rank(const struct ccase *c)
+fmt_rank(const struct evcase *c)
 {
 	char b[32];
 
@@ -1185,7 +829,7 @@ fmt_rank(const struct ccase *c)
 }
 
 static char *
-fmt_ctl(const struct ccase *c)
+fmt_ctl(const struct evcase *c)
 {
 	if (c->is_ref)
 		return estrdup("-");
@@ -1197,7 +841,7 @@ fmt_ctl(const struct ccase *c)
 }
 
 static json_object *
-case_json(const struct ccase *c)
+case_json(const struct evcase *c)
 {
 	json_object *o = json_object_new_object();
 
@@ -1249,6 +893,7 @@ cmd_score(int argc, char **argv)
 	size_t nrows = 0, i, a, s;
 	char **systems = NULL, **faults = NULL;
 	size_t nsys = 0, nfault = 0;
+	char *err;
 
 	for (i = 1; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < (size_t)argc) {
@@ -1262,16 +907,16 @@ cmd_score(int argc, char **argv)
 			if (strcmp(tables, "summary") && strcmp(tables, "cases") && strcmp(tables, "both"))
 				efatal(2, "--table: '%s' is not summary, cases or both", tables);
 		} else if (strcmp(argv[i], "--boot") == 0 && i + 1 < (size_t)argc) {
-			boot_n = (unsigned)num_arg("--boot", argv[++i], 1);
+			ev.boot_n = (unsigned)num_arg("--boot", argv[++i], 1);
 		} else if (strcmp(argv[i], "--seed") == 0 && i + 1 < (size_t)argc) {
-			seed = (uint64_t)num_arg("--seed", argv[++i], 0);
+			ev.seed = (uint64_t)num_arg("--seed", argv[++i], 0);
 		} else if (strcmp(argv[i], "--tolerance") == 0 && i + 1 < (size_t)argc) {
-			tol_s = num_arg("--tolerance", argv[++i], 0);
+			ev.tol_s = num_arg("--tolerance", argv[++i], 0);
 		} else if (strcmp(argv[i], "--prices") == 0 && i + 1 < (size_t)argc) {
 			const char *v = argv[++i];
-			json_object_put(prices);
-			prices = json_tokener_parse(v);
-			if (prices == NULL || !json_object_is_type(prices, json_type_object))
+			json_object_put(ev.prices);
+			ev.prices = json_tokener_parse(v);
+			if (ev.prices == NULL || !json_object_is_type(ev.prices, json_type_object))
 				efatal(2, "--prices: not a JSON object {MODEL: {input_per_1k, output_per_1k}}");
 		} else {
 			manifest = operand(argv[i], manifest);
@@ -1279,17 +924,18 @@ cmd_score(int argc, char **argv)
 	}
 	if (manifest == NULL)
 		usage(2);
-	read_manifest(manifest);
-	if (ncc == 0)
+	if (evcases_read_manifest(&ev, manifest, &err) < 0)
+		efatal(2, "%s", err);
+	if (ev.ncc == 0)
 		efatal(1, "%s: no cases", manifest);
-	add_references();
-	for (i = 0; i < ncc; i++) {
+	evcases_add_references(&ev);
+	for (i = 0; i < ev.ncc; i++) {
 		size_t j;
-		const char *fl = cc[i].fault ? cc[i].fault : "-";
-		for (j = 0; j < nsys && strcmp(systems[j], cc[i].system); j++)
+		const char *fl = ev.cc[i].fault ? ev.cc[i].fault : "-";
+		for (j = 0; j < nsys && strcmp(systems[j], ev.cc[i].system); j++)
 			;
 		if (j == nsys) {
-			EPUSH(systems, nsys, cc[i].system);
+			EPUSH(systems, nsys, ev.cc[i].system);
 			nsys++;
 		}
 		for (j = 0; j < nfault && strcmp(faults[j], fl); j++)
@@ -1314,9 +960,9 @@ cmd_score(int argc, char **argv)
 			kind = "fault", val = faults[s - 1 - (nsys > 1 ? nsys : 0)];
 			snprintf(label, sizeof label, "fault=%s", val);
 		}
-		for (a = 0; a < narms; a++) {
+		for (a = 0; a < ev.narms; a++) {
 			rows = erealloc(rows, (nrows + 1) * sizeof *rows);
-			rows[nrows] = make_row(arms[a], kind, val, estrdup(label));
+			rows[nrows] = make_row(ev.arms[a], kind, val, estrdup(label));
 			compare(&rows[nrows], &rows[first], kind, val);
 			nrows++;
 		}
@@ -1328,15 +974,15 @@ cmd_score(int argc, char **argv)
 		json_object *bo = json_object_new_object();
 		size_t len;
 		const char *txt;
-		js_add_int(bo, "resamples", boot_n);
-		js_add_int(bo, "seed", (int64_t)seed);
+		js_add_int(bo, "resamples", ev.boot_n);
+		js_add_int(bo, "seed", (int64_t)ev.seed);
 		json_object_object_add(bo, "level", js_new_double(0.95));
 		json_object_object_add(o, "bootstrap", bo);
-		json_object_object_add(o, "match_tolerance_s", js_new_double(tol_s));
+		json_object_object_add(o, "match_tolerance_s", js_new_double(ev.tol_s));
 		for (i = 0; i < nrows; i++)
 			json_object_array_add(ra, row_json(&rows[i]));
-		for (i = 0; i < ncc; i++)
-			json_object_array_add(ca, case_json(&cc[i]));
+		for (i = 0; i < ev.ncc; i++)
+			json_object_array_add(ca, case_json(&ev.cc[i]));
 		if (strcmp(tables, "cases"))
 			json_object_object_add(o, "rows", ra);
 		else
@@ -1423,8 +1069,8 @@ cmd_score(int argc, char **argv)
 			char *cells[sizeof h / sizeof *h];
 			size_t k;
 			tab_head(&t, h, cells);
-			for (i = 0; i < ncc; i++) {
-				const struct ccase *c = &cc[i];
+			for (i = 0; i < ev.ncc; i++) {
+				const struct evcase *c = &ev.cc[i];
 				k = 0;
 				cells[k++] = estrdup(c->arm);
 				cells[k++] = estrdup(c->system);
@@ -1455,26 +1101,7 @@ cmd_score(int argc, char **argv)
 	free(rows);
 	free(systems);
 	free(faults);
-	for (i = 0; i < ncc; i++) {
-		struct ccase *c = &cc[i];
-		size_t j;
-		free(c->arm);
-		free(c->system);
-		free(c->cid);
-		free(c->incident);
-		free(c->fault);
-		free(c->truth);
-		free(c->why);
-		free(c->top5);
-		for (j = 0; j < c->nservices; j++)
-			free(c->services[j]);
-		free(c->services);
-	}
-	free(cc);
-	for (i = 0; i < narms; i++)
-		free(arms[i]);
-	free(arms);
-	json_object_put(prices);
+	evcases_free(&ev);
 	return 0;
 }
 
