@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "ctlwin.h"
 #include "err.h"
+#include "evagg.h"
 #include "evcase.h"
 #include "js.h"
 #include "match.h"
@@ -505,152 +506,11 @@ cmd_cut(int argc, char **argv)
 
 /* ---------------------------------------------------------------- score */
 
-enum { M_RECALL, M_FA, M_AC1, M_AC3, M_AC5, M_AVG5, M_REM, NMETRIC };
-static const char *const mname[NMETRIC] = {
+static const char *const mname[EVM_N] = {
 	"recall", "false_alarms_per_control", "ac1", "ac3", "ac5", "avg5", "remediation_match"
 };
 
 static struct evcases ev = EVCASES_INIT;
-
-/* ----------------------------------------------------------- aggregates */
-
-struct row {
-	const char *arm, *slice;
-	int is_ref;
-	size_t n, failed, nctl;
-	double v[NMETRIC], lo[NMETRIC], hi[NMETRIC];
-	size_t vn[NMETRIC];
-	double fa_hour, mttd50, mttd90, ttd50, ttd90, calls, llm_fail, sec;
-	double tokens, cost;            /* sums; NAN when one is unknown */
-	double lift;                    /* AC@1 minus the first arm's, NAN for the first */
-	double p;                       /* McNemar's exact p on AC@1 pairs, NAN: none */
-	unsigned long b, c;
-};
-
-
-static int
-in_slice(const struct evcase *c, const char *kind, const char *val)
-{
-	if (strcmp(kind, "all") == 0)
-		return 1;
-	if (strcmp(kind, "system") == 0)
-		return strcmp(c->system, val) == 0;
-	return strcmp(c->fault ? c->fault : "-", val) == 0;
-}
-
-static void
-metric(struct row *r, int m, struct dvec *d)
-{
-	double sum = 0;
-	size_t i;
-
-	r->vn[m] = d->n;
-	for (i = 0; i < d->n; i++)
-		sum += d->v[i];
-	r->v[m] = d->n ? sum / (double)d->n : NAN;
-	stats_boot_ci(d->v, d->n, ev.boot_n, ev.seed, 95, &r->lo[m], &r->hi[m]);
-}
-
-static struct row
-make_row(const char *arm, const char *kind, const char *val, const char *label)
-{
-	struct row r;
-	struct dvec d[NMETRIC], mt = DVEC_INIT, tt = DVEC_INIT;
-	double hours = 0, fa = 0;
-	size_t i, m, nsec = 0;
-
-	memset(&r, 0, sizeof r);
-	memset(d, 0, sizeof d);
-	r.arm = arm;
-	r.slice = label;
-	r.lift = r.p = NAN;
-	r.sec = 0;
-	r.cost = ev.prices ? 0 : NAN;
-	for (i = 0; i < ev.ncc; i++) {
-		const struct evcase *c = &ev.cc[i];
-		if (strcmp(c->arm, arm) || !in_slice(c, kind, val))
-			continue;
-		r.is_ref = c->is_ref;
-		r.n++;
-		if (c->failed || c->rca_failed)
-			r.failed++;
-		if (c->failed)
-			continue;
-		if (!c->is_ref) {
-			dvec_push(&d[M_RECALL], c->detected);
-			if (c->has_ctl && !c->ctl_failed) {
-				dvec_push(&d[M_FA], c->fa);
-				fa += c->fa;
-				hours += c->ctl_hours;
-				r.nctl++;
-			}
-			if (isfinite(c->mttd))
-				dvec_push(&mt, c->mttd);
-			if (isfinite(c->ttd))
-				dvec_push(&tt, c->ttd);
-			r.calls += c->calls;
-			r.llm_fail += c->llm_failures;
-			r.tokens += c->tokens;
-			r.cost += c->cost;
-			if (c->rem >= 0)
-				dvec_push(&d[M_REM], c->rem);
-			if (isfinite(c->wall)) {
-				r.sec += c->wall;
-				nsec++;
-			}
-		}
-		if (c->rca_failed)
-			continue;
-		dvec_push(&d[M_AC1], c->acc[1]);
-		dvec_push(&d[M_AC3], c->acc[3]);
-		dvec_push(&d[M_AC5], c->acc[5]);
-		dvec_push(&d[M_AVG5], (c->acc[1] + c->acc[2] + c->acc[3] + c->acc[4] + c->acc[5]) / 5);
-	}
-	for (m = 0; m < NMETRIC; m++)
-		metric(&r, (int)m, &d[m]);
-	r.fa_hour = hours > 0 ? fa / hours : NAN;
-	r.mttd50 = stats_percentile(mt.v, mt.n, 50);
-	r.mttd90 = stats_percentile(mt.v, mt.n, 90);
-	r.ttd50 = stats_percentile(tt.v, tt.n, 50);
-	r.ttd90 = stats_percentile(tt.v, tt.n, 90);
-	r.sec = nsec ? r.sec / (double)nsec : NAN;
-	for (m = 0; m < NMETRIC; m++)
-		dvec_free(&d[m]);
-	dvec_free(&mt);
-	dvec_free(&tt);
-	return r;
-}
-
-/* Lift and McNemar against the first arm over the same slice. */
-static void
-compare(struct row *r, const struct row *first, const char *kind, const char *val)
-{
-	size_t i, j;
-
-	if (first == NULL || strcmp(r->arm, first->arm) == 0)
-		return;
-	r->lift = isfinite(r->v[M_AC1]) && isfinite(first->v[M_AC1]) ?
-		r->v[M_AC1] - first->v[M_AC1] : NAN;
-	if (strcmp(r->arm, "ref:random") == 0)
-		return;
-	r->b = r->c = 0;
-	for (i = 0; i < ev.ncc; i++) {
-		const struct evcase *x = &ev.cc[i];
-		if (strcmp(x->arm, r->arm) || !in_slice(x, kind, val) || x->failed || x->rca_failed)
-			continue;
-		for (j = 0; j < ev.ncc; j++) {
-			const struct evcase *y = &ev.cc[j];
-			if (strcmp(y->arm, first->arm) || strcmp(y->system, x->system) ||
-			    strcmp(y->cid, x->cid) || y->failed || y->rca_failed)
-				continue;
-			if (x->acc[1] > 0 && !(y->acc[1] > 0))
-				r->b++;
-			else if (!(x->acc[1] > 0) && y->acc[1] > 0)
-				r->c++;
-		}
-	}
-	r->p = stats_mcnemar_exact(r->b, r->c);
-}
 
 /* ---------------------------------------------------------------- output */
 
@@ -668,7 +528,7 @@ fnum(double v, int d)
 }
 
 static char *
-fci(const struct row *r, int m, int with_ci)
+fci(const struct evrow *r, int m, int with_ci)
 {
 	char b[128];
 
@@ -759,7 +619,7 @@ jnum(double v)
 }
 
 static json_object *
-row_json(const struct row *r)
+row_json(const struct evrow *r)
 {
 	json_object *o = json_object_new_object();
 	int m;
@@ -770,9 +630,9 @@ row_json(const struct row *r)
 	js_add_int(o, "cases", (int64_t)r->n);
 	js_add_int(o, "failed", (int64_t)r->failed);
 	js_add_int(o, "controls", (int64_t)r->nctl);
-	for (m = 0; m < NMETRIC; m++) {
+	for (m = 0; m < EVM_N; m++) {
 		json_object *x = json_object_new_object();
-		if (r->is_ref && (m == M_RECALL || m == M_FA || m == M_REM)) {
+		if (r->is_ref && (m == EVM_RECALL || m == EVM_FA || m == EVM_REM)) {
 			json_object_put(x);
 			continue;
 		}
@@ -889,10 +749,8 @@ cmd_score(int argc, char **argv)
 {
 	enum fmt f = F_TEXT;
 	const char *manifest = NULL, *tables = "both";
-	struct row *rows = NULL;
-	size_t nrows = 0, i, a, s;
-	char **systems = NULL, **faults = NULL;
-	size_t nsys = 0, nfault = 0;
+	struct evrow *rows = NULL;
+	size_t nrows = 0, i;
 	char *err;
 
 	for (i = 1; i < (size_t)argc; i++) {
@@ -929,44 +787,7 @@ cmd_score(int argc, char **argv)
 	if (ev.ncc == 0)
 		efatal(1, "%s: no cases", manifest);
 	evcases_add_references(&ev);
-	for (i = 0; i < ev.ncc; i++) {
-		size_t j;
-		const char *fl = ev.cc[i].fault ? ev.cc[i].fault : "-";
-		for (j = 0; j < nsys && strcmp(systems[j], ev.cc[i].system); j++)
-			;
-		if (j == nsys) {
-			EPUSH(systems, nsys, ev.cc[i].system);
-			nsys++;
-		}
-		for (j = 0; j < nfault && strcmp(faults[j], fl); j++)
-			;
-		if (j == nfault) {
-			EPUSH(faults, nfault, (char *)fl);
-			nfault++;
-		}
-	}
-	/* Rows: overall, then per system (when more than one), then per fault. */
-	for (s = 0; s < 1 + (nsys > 1 ? nsys : 0) + nfault; s++) {
-		const char *kind, *val;
-		char label[512];
-		size_t first = nrows;
-		if (s == 0) {
-			kind = "all", val = "";
-			snprintf(label, sizeof label, "all");
-		} else if (nsys > 1 && s <= nsys) {
-			kind = "system", val = systems[s - 1];
-			snprintf(label, sizeof label, "system=%s", val);
-		} else {
-			kind = "fault", val = faults[s - 1 - (nsys > 1 ? nsys : 0)];
-			snprintf(label, sizeof label, "fault=%s", val);
-		}
-		for (a = 0; a < ev.narms; a++) {
-			rows = erealloc(rows, (nrows + 1) * sizeof *rows);
-			rows[nrows] = make_row(ev.arms[a], kind, val, estrdup(label));
-			compare(&rows[nrows], &rows[first], kind, val);
-			nrows++;
-		}
-	}
+	rows = evagg_rows(&ev, &nrows);
 
 	if (f == F_JSON) {
 		json_object *o = json_object_new_object(), *ra = json_object_new_array();
@@ -1010,7 +831,7 @@ cmd_score(int argc, char **argv)
 			size_t k;
 			tab_head(&t, h, cells);
 			for (i = 0; i < nrows; i++) {
-				const struct row *r = &rows[i];
+				const struct evrow *r = &rows[i];
 				char b[128];
 				k = 0;
 				cells[k++] = estrdup(r->arm);
@@ -1019,8 +840,8 @@ cmd_score(int argc, char **argv)
 				cells[k++] = estrdup(b);
 				snprintf(b, sizeof b, "%zu", r->failed);
 				cells[k++] = estrdup(b);
-				cells[k++] = r->is_ref ? estrdup("-") : fci(r, M_RECALL, 1);
-				cells[k++] = r->is_ref ? estrdup("-") : r->nctl ? fci(r, M_FA, 1) : estrdup("no controls");
+				cells[k++] = r->is_ref ? estrdup("-") : fci(r, EVM_RECALL, 1);
+				cells[k++] = r->is_ref ? estrdup("-") : r->nctl ? fci(r, EVM_FA, 1) : estrdup("no controls");
 				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->fa_hour, 2);
 				if (r->is_ref) {
 					cells[k++] = estrdup("-");
@@ -1035,11 +856,11 @@ cmd_score(int argc, char **argv)
 					free(x), free(y);
 					cells[k++] = estrdup(b);
 				}
-				cells[k++] = fci(r, M_AC1, 1);
-				cells[k++] = fci(r, M_AC3, 1);
-				cells[k++] = fci(r, M_AC5, 1);
-				cells[k++] = fci(r, M_AVG5, 1);
-				cells[k++] = r->is_ref ? estrdup("-") : fci(r, M_REM, 1);
+				cells[k++] = fci(r, EVM_AC1, 1);
+				cells[k++] = fci(r, EVM_AC3, 1);
+				cells[k++] = fci(r, EVM_AC5, 1);
+				cells[k++] = fci(r, EVM_AVG5, 1);
+				cells[k++] = r->is_ref ? estrdup("-") : fci(r, EVM_REM, 1);
 				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->calls, 0);
 				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->llm_fail, 0);
 				cells[k++] = r->is_ref ? estrdup("-") : fnum(r->tokens, 0);
@@ -1096,11 +917,7 @@ cmd_score(int argc, char **argv)
 	}
 	if (fflush(stdout) == EOF || ferror(stdout))
 		efatal(1, "write error: %s", strerror(errno));
-	for (i = 0; i < nrows; i++)
-		free((char *)rows[i].slice);
-	free(rows);
-	free(systems);
-	free(faults);
+	evagg_free(rows, nrows);
 	evcases_free(&ev);
 	return 0;
 }
