@@ -42,6 +42,7 @@
 #include "rec.h"
 #include "scan.h"
 #include "smap.h"
+#include "tab.h"
 #include "stats.h"
 #include "ts.h"
 
@@ -514,8 +515,6 @@ static struct evcases ev = EVCASES_INIT;
 
 /* ---------------------------------------------------------------- output */
 
-enum fmt { F_TEXT, F_MD, F_TSV, F_JSON };
-
 static char *
 fnum(double v, int d)
 {
@@ -539,77 +538,6 @@ fci(const struct evrow *r, int m, int with_ci)
 	else
 		snprintf(b, sizeof b, "%.3f [%.3f,%.3f]", r->v[m], r->lo[m], r->hi[m]);
 	return estrdup(b);
-}
-
-struct table {
-	size_t ncol, nrow;
-	char **cell;                    /* row-major, nrow * ncol */
-};
-
-static void
-tab_add(struct table *t, char **cells)
-{
-	size_t i;
-
-	t->cell = erealloc(t->cell, (t->nrow + 1) * t->ncol * sizeof *t->cell);
-	for (i = 0; i < t->ncol; i++)
-		t->cell[t->nrow * t->ncol + i] = cells[i];
-	t->nrow++;
-}
-
-/* Adds the header row h[0..t->ncol), using cells (t->ncol long). */
-static void
-tab_head(struct table *t, const char *const *h, char **cells)
-{
-	for (size_t k = 0; k < t->ncol; k++)
-		cells[k] = estrdup(h[k]);
-	tab_add(t, cells);
-}
-
-static void
-tab_print(const struct table *t, enum fmt f)
-{
-	size_t i, j, *w = ecalloc(t->ncol, sizeof *w);
-
-	for (i = 0; i < t->nrow; i++)
-		for (j = 0; j < t->ncol; j++) {
-			size_t l = strlen(t->cell[i * t->ncol + j]);
-			if (l > w[j])
-				w[j] = l;
-		}
-	for (i = 0; i < t->nrow; i++) {
-		if (f == F_MD)
-			fputs("| ", stdout);
-		for (j = 0; j < t->ncol; j++) {
-			const char *s = t->cell[i * t->ncol + j];
-			if (f == F_TSV)
-				printf("%s%s", j ? "\t" : "", s);
-			else if (f == F_MD)
-				printf("%s%s", j ? " | " : "", s);
-			else if (j + 1 < t->ncol)
-				printf("%-*s  ", (int)w[j], s);
-			else
-				fputs(s, stdout);
-		}
-		fputs(f == F_MD ? " |\n" : "\n", stdout);
-		if (f == F_MD && i == 0) {
-			fputs("|", stdout);
-			for (j = 0; j < t->ncol; j++)
-				fputs("---|", stdout);
-			fputs("\n", stdout);
-		}
-	}
-	free(w);
-}
-
-static void
-tab_free(struct table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nrow * t->ncol; i++)
-		free(t->cell[i]);
-	free(t->cell);
 }
 
 static json_object *
@@ -747,7 +675,8 @@ case_json(const struct evcase *c)
 static int
 cmd_score(int argc, char **argv)
 {
-	enum fmt f = F_TEXT;
+	enum tab_fmt f = TAB_TEXT;
+	int json = 0;
 	const char *manifest = NULL, *tables = "both";
 	struct evrow *rows = NULL;
 	size_t nrows = 0, i;
@@ -756,9 +685,9 @@ cmd_score(int argc, char **argv)
 	for (i = 1; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < (size_t)argc) {
 			const char *v = argv[++i];
-			f = strcmp(v, "text") == 0 ? F_TEXT : strcmp(v, "md") == 0 ? F_MD :
-			    strcmp(v, "tsv") == 0 ? F_TSV : strcmp(v, "json") == 0 ? F_JSON : (enum fmt)-1;
-			if ((int)f < 0)
+			json = strcmp(v, "json") == 0;
+			f = strcmp(v, "md") == 0 ? TAB_MD : strcmp(v, "tsv") == 0 ? TAB_TSV : TAB_TEXT;
+			if (!json && f == TAB_TEXT && strcmp(v, "text"))
 				efatal(2, "--format: '%s' is not text, md, tsv or json", v);
 		} else if (strcmp(argv[i], "--table") == 0 && i + 1 < (size_t)argc) {
 			tables = argv[++i];
@@ -789,7 +718,7 @@ cmd_score(int argc, char **argv)
 	evcases_add_references(&ev);
 	rows = evagg_rows(&ev, &nrows);
 
-	if (f == F_JSON) {
+	if (json) {
 		json_object *o = json_object_new_object(), *ra = json_object_new_array();
 		json_object *ca = json_object_new_array();
 		json_object *bo = json_object_new_object();
@@ -826,7 +755,7 @@ cmd_score(int argc, char **argv)
 				"remediation [95% CI]", "LLM calls", "LLM failures", "LLM tokens", "cost USD",
 				"s/case", "lift AC@1", "McNemar p (b/c)",
 			};
-			struct table t = {sizeof h / sizeof *h, 0, NULL};
+			struct tab t = {sizeof h / sizeof *h, 0, NULL};
 			char *cells[sizeof h / sizeof *h];
 			size_t k;
 			tab_head(&t, h, cells);
@@ -875,7 +804,7 @@ cmd_score(int argc, char **argv)
 				}
 				tab_add(&t, cells);
 			}
-			tab_print(&t, f);
+			tab_print(&t, f, stdout);
 			tab_free(&t);
 		}
 		if (strcmp(tables, "both") == 0)
@@ -886,7 +815,7 @@ cmd_score(int argc, char **argv)
 				"model TTD s", "false alarms in control", "remediation", "LLM calls",
 				"LLM failures", "LLM tokens", "cost USD", "s",
 			};
-			struct table t = {sizeof h / sizeof *h, 0, NULL};
+			struct tab t = {sizeof h / sizeof *h, 0, NULL};
 			char *cells[sizeof h / sizeof *h];
 			size_t k;
 			tab_head(&t, h, cells);
@@ -911,7 +840,7 @@ cmd_score(int argc, char **argv)
 				cells[k++] = c->is_ref ? estrdup("-") : fnum(c->wall, 2);
 				tab_add(&t, cells);
 			}
-			tab_print(&t, f);
+			tab_print(&t, f, stdout);
 			tab_free(&t);
 		}
 	}
