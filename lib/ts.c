@@ -533,3 +533,14 @@ ts_mono(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (int64_t)t.tv_sec * TS_NS_PER_S + t.tv_nsec;
 }
+
+int64_t
+ts_parse_ms(const char *s)
+{
+	int64_t ns;
+	const char *why;
+
+	if (s == NULL || ts_parse(s, strlen(s), &ns, &why) < 0)
+		return -1;
+	return ns / TS_NS_PER_MS;
+}

@@ -36,6 +36,10 @@ enum ts_unit { TS_AUTO, TS_S, TS_MS, TS_US, TS_NS };
  */
 int ts_parse(const char *s, size_t n, int64_t *ns, const char **why);
 
+/* A timestamp (any form ts_parse reads) in ms since the epoch, or -1 when
+ * s is NULL or not a timestamp. */
+int64_t ts_parse_ms(const char *s);
+
 /* Converts an integer epoch value in unit u.  Returns 0, or -1 with *why
  * when out of range. */
 int ts_epoch_int(int64_t v, enum ts_unit u, int64_t *ns, const char **why);

@@ -5,10 +5,12 @@
  * stage, stage_end, score, llm_call, rca, remediation, execution, reject)
  * are also appended to files in a private temporary directory as they pass:
  * the spool (the logged part of the stream, for --resume) and one JSONL
- * artifact per kind.  Memory holds only the run record, the stage records
- * and the scores (params and metrics to be), never the prompts, responses or
- * decisions, which are read back from disk one line at a time (traces) or
- * mapped (artifact uploads).
+ * artifact per kind; a group record goes into the spool and a file of its
+ * own as the few fields its trace needs (lib/mltrace), never its evidence.
+ * Memory holds only the run record, the stage records and the scores
+ * (params and metrics to be), never the prompts, responses or decisions,
+ * which are read back from disk (traces, one group at a time, through an
+ * index of offsets) or mapped (artifact uploads).
  *
  * At end of input the run goes to a tracking server over REST (tracking URI
  * set) or into MLflow's file-store layout (offline default, ./mlruns).  A
@@ -37,6 +39,8 @@
 #include "js.h"
 #include "mlf.h"
 #include "mlrun.h"
+#include "mltlog.h"
+#include "mltrace.h"
 #include "rec.h"
 #include "redact.h"
 #include "sha256.h"
@@ -62,7 +66,7 @@ static const struct opt opts[] = {
 	{"max_attempts", OPT_INT, &opt_max_attempts, "N", "attempts per request, the first included", 0, 0},
 	{"timeout_s", OPT_DURATION, &opt_timeout_s, "SECONDS", "time limit of one request", 0, 0},
 	{"backoff_s", OPT_DURATION, &opt_backoff_s, "SECONDS", "base of the exponential backoff", 0, 0},
-	{"traces", OPT_BOOL, &opt_traces, NULL, "log every llm_call as an MLflow trace (--no-traces)", 0, 0},
+	{"traces", OPT_BOOL, &opt_traces, NULL, "log a trace per incident group and per lone llm_call (--no-traces)", 0, 0},
 	{"parent_run_id", OPT_STRING, &opt_parent, "ID", "make the run a child of this MLflow run", 0, 0},
 	{"status", OPT_STRING, &opt_status, "STATUS", "FAILED or KILLED: the run failed or was stopped, whatever the stream says (a driver's verdict); RUNNING: leave it running (a parent whose children come later)", OPT_NOCONFIG | OPT_NOPARAM, 0},
 	{"reason", OPT_STRING, &opt_reason, "TEXT", "with --status: why (the aiops.failure tag)", OPT_NOCONFIG | OPT_NOPARAM, 0},
@@ -70,9 +74,10 @@ static const struct opt opts[] = {
 };
 
 /* Per-kind files in the temporary directory. */
-enum { F_SPOOL, F_LLM, F_RCA, F_REM, F_EXEC, F_SCORES, F_N };
+enum { F_SPOOL, F_LLM, F_RCA, F_REM, F_EXEC, F_SCORES, F_GROUP, F_N };
 static const char *fnames[F_N] = {"spool.jsonl", "llm_calls.jsonl", "rca.jsonl",
-				  "remediation.jsonl", "execution.jsonl", "scores.jsonl"};
+				  "remediation.jsonl", "execution.jsonl", "scores.jsonl",
+				  "groups.jsonl"};
 static FILE *files[F_N];
 static unsigned long nlines[F_N];
 static char tmpdir[PATH_MAX];
@@ -191,7 +196,7 @@ tmp_path(char *out, size_t n, const char *name)
 }
 
 static void
-keep_line(int which, const struct rec *r)
+keep_bytes(int which, const char *raw, size_t len)
 {
 	char p[PATH_MAX + 64], *red;
 	size_t n;
@@ -202,12 +207,18 @@ keep_line(int which, const struct rec *r)
 			efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
 	}
 	/* no secret reaches an artifact or the spool, whoever wrote the line */
-	red = redact_str(r->raw, r->len, &n);
-	if (fwrite(red ? red : r->raw, 1, red ? n : r->len, files[which]) != (red ? n : r->len) ||
+	red = redact_str(raw, len, &n);
+	if (fwrite(red ? red : raw, 1, red ? n : len, files[which]) != (red ? n : len) ||
 	    putc('\n', files[which]) == EOF)
 		efatal(EXIT_FAIL, "%s/%s: write error: %s", tmpdir, fnames[which], strerror(errno));
 	free(red);
 	nlines[which]++;
+}
+
+static void
+keep_line(int which, const struct rec *r)
+{
+	keep_bytes(which, r->raw, r->len);
 }
 
 /* Closes the temporary files so that they can be read back. */
@@ -320,6 +331,27 @@ on_llm_call(struct stage *st, struct rec *r)
 	return 0;
 }
 
+/* A group goes downstream whole; the spool and the traces keep the few
+ * fields a trace's root span needs (lib/mltrace), never its evidence.
+ * It is not hashed: before groups were traced they were not logged. */
+static int
+on_group(struct stage *st, struct rec *r)
+{
+	json_object *slim = mltrace_group_slim(r->obj);
+	const char *s;
+	size_t n;
+
+	stage_forward(st, r);
+	if (slim == NULL)
+		return 0;
+	s = js_dump(slim, &n);
+	if (server_mode)
+		keep_bytes(F_SPOOL, s, n);
+	keep_bytes(F_GROUP, s, n);
+	json_object_put(slim);
+	return 0;
+}
+
 static int
 on_rca(struct stage *st, struct rec *r)
 {
@@ -412,6 +444,7 @@ static const struct handler handlers[] = {
 	{"stage_end", on_stage_end},
 	{"score", on_score},
 	{"llm_call", on_llm_call},
+	{"group", on_group},
 	{"rca", on_rca},
 	{"remediation", on_remediation},
 	{"execution", on_execution},
@@ -440,17 +473,6 @@ static const char *
 status_name(const struct runinfo *ri)
 {
 	return ri->killed ? "KILLED" : ri->failed ? "FAILED" : ri->running ? "RUNNING" : "FINISHED";
-}
-
-static int64_t
-parse_ms(const char *s)
-{
-	int64_t ns;
-	const char *why;
-
-	if (s == NULL || ts_parse(s, strlen(s), &ns, &why) < 0)
-		return -1;
-	return ns / TS_NS_PER_MS;
 }
 
 /* Adds the number members of o as metrics PREFIX.KEY (objects recurse). */
@@ -608,7 +630,7 @@ build(struct stage *st, struct runinfo *ri, const char *where)
 	if (!(s && *s))
 		ri->run_id[32] = '\0';
 	/* The pipeline's times, not the upload's. */
-	ri->start_ms = run_rec ? parse_ms(js_str(run_rec, "started_at")) : -1;
+	ri->start_ms = run_rec ? ts_parse_ms(js_str(run_rec, "started_at")) : -1;
 	ends = ecalloc(nstages + 1, sizeof *ends);
 	for (i = 0; i < nstages; i++)
 		ends[i] = stages[i].end;
@@ -1077,285 +1099,25 @@ put_artifact(struct online *on, const char *path, const char *file)
 	return rc;
 }
 
-/* Appends an OTLP AnyValue for a JSON value. */
-static void
-anyvalue(json_object *v, json_object *out_parent, const char *key)
-{
-	json_object *av = json_object_new_object();
-
-	switch (json_object_get_type(v)) {
-	case json_type_string:
-		js_add_str(av, "stringValue", json_object_get_string(v));
-		break;
-	case json_type_int: {
-		char s[32];
-		snprintf(s, sizeof s, "%lld", (long long)json_object_get_int64(v));
-		js_add_str(av, "intValue", s);
-		break;
-	}
-	case json_type_double:
-		json_object_object_add(av, "doubleValue", json_object_new_double(json_object_get_double(v)));
-		break;
-	case json_type_boolean:
-		js_add_bool(av, "boolValue", json_object_get_boolean(v));
-		break;
-	case json_type_array: {
-		json_object *vals = json_object_new_array(), *w = json_object_new_object();
-		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			json_object *tmp = json_object_new_object();
-			anyvalue(json_object_array_get_idx(v, i), tmp, "v");
-			json_object *x;
-			json_object_object_get_ex(tmp, "v", &x);
-			json_object_array_add(vals, json_object_get(x));
-			json_object_put(tmp);
-		}
-		json_object_object_add(w, "values", vals);
-		json_object_object_add(av, "arrayValue", w);
-		break;
-	}
-	case json_type_object: {
-		json_object *vals = json_object_new_array(), *w = json_object_new_object();
-		json_object_object_foreach(v, k, x) {
-			json_object *kv = json_object_new_object();
-			js_add_str(kv, "key", k);
-			anyvalue(x, kv, "value");
-			json_object_array_add(vals, kv);
-		}
-		json_object_object_add(w, "values", vals);
-		json_object_object_add(av, "kvlistValue", w);
-		break;
-	}
-	default:
-		break;   /* null: an empty AnyValue */
-	}
-	json_object_object_add(out_parent, key, av);
-}
-
-static void
-attr(json_object *attrs, const char *key, json_object *v)
-{
-	json_object *a = json_object_new_object();
-
-	js_add_str(a, "key", key);
-	anyvalue(v, a, "value");
-	json_object_array_add(attrs, a);
-	json_object_put(v);
-}
-
-/* Builds the OTLP request for one llm_call; writes the MLflow trace id. */
-/*
- * The trace id is derived from the MLflow run id, the call's position and its
- * request hash: a resend to the same run makes the same ids (so existing
- * traces are skipped), another run of the same stream makes new ones.
- */
-static json_object *
-otlp_trace(const struct runinfo *ri, const char *mlflow_run, json_object *call,
-	   unsigned long idx, char trace_id[40])
-{
-	char seed[256], hex[65], ns[32];
-	json_object *root, *rs, *ss, *spans, *span, *attrs, *o, *res, *ra;
-	const char *stg = js_str(call, "stage"), *purpose = js_str(call, "purpose"),
-		   *model = js_str(call, "model"), *err = js_str(call, "error"), *rh;
-	const char *rej = js_str(call, "rejected");   /* worked, but its answer did not */
-	double lat = 0, tin, tout;
-	int64_t start = -1, end;
-	struct buf name = BUF_INIT(0);
-
-	rh = js_str(call, "request_hash");
-	snprintf(seed, sizeof seed, "%s/%lu/%.64s", mlflow_run, idx, rh ? rh : "");
-	js_sha256_hex(seed, strlen(seed), hex);
-	snprintf(trace_id, 40, "tr-%.32s", hex);
-	js_num(call, "latency_ms", &lat);
-	if ((start = parse_ms(js_str(call, "started_at"))) < 0 &&
-	    (start = parse_ms(js_str(call, "ts"))) < 0)
-		start = ri->start_ms;
-	end = start + (int64_t)llround(lat > 0 ? lat : 0);
-
-	span = json_object_new_object();
-	js_add_strn(span, "traceId", hex, 32);
-	js_add_strn(span, "spanId", hex + 32, 16);
-	buf_printf(&name, "%s%s%s", stg ? stg : "llm", purpose ? "." : "", purpose ? purpose : "");
-	js_add_str(span, "name", name.p);
-	buf_free(&name);
-	js_add_int(span, "kind", 3);
-	snprintf(ns, sizeof ns, "%lld", (long long)start * 1000000LL);
-	js_add_str(span, "startTimeUnixNano", ns);
-	snprintf(ns, sizeof ns, "%lld", (long long)end * 1000000LL);
-	js_add_str(span, "endTimeUnixNano", ns);
-	attrs = json_object_new_array();
-	attr(attrs, "mlflow.spanType", json_object_new_string("CHAT_MODEL"));
-	o = json_object_new_object();
-	if (json_object_object_get_ex(call, "messages", &res))
-		js_add_ref(o, "messages", res);
-	if (json_object_object_get_ex(call, "params", &res) &&
-	    json_object_is_type(res, json_type_object)) {
-		json_object_object_foreach(res, pk, pv) {
-			if (strcmp(pk, "messages") != 0)
-				js_add_ref(o, pk, pv);
-		}
-	}
-	if (model)
-		js_add_str(o, "model", model);
-	attr(attrs, "mlflow.spanInputs", o);
-	{
-		/* An OpenAI-style completion, which the trace view shows as chat. */
-		json_object *out = json_object_new_object(), *ch = json_object_new_array(),
-			    *c0 = json_object_new_object(), *msg = json_object_new_object();
-		const char *resp = js_str(call, "response");
-		js_add_str(msg, "role", "assistant");
-		if (resp)
-			js_add_str(msg, "content", resp);
-		else
-			json_object_object_add(msg, "content", NULL);
-		js_add_int(c0, "index", 0);
-		json_object_object_add(c0, "message", msg);
-		json_object_array_add(ch, c0);
-		json_object_object_add(out, "choices", ch);
-		if (model)
-			js_add_str(out, "model", model);
-		attr(attrs, "mlflow.spanOutputs", out);
-	}
-	if (js_num(call, "tokens_in", &tin) == 0 && js_num(call, "tokens_out", &tout) == 0) {
-		json_object *u = json_object_new_object();
-		js_add_int(u, "input_tokens", (int64_t)tin);
-		js_add_int(u, "output_tokens", (int64_t)tout);
-		js_add_int(u, "total_tokens", (int64_t)(tin + tout));
-		attr(attrs, "mlflow.chat.tokenUsage", u);
-	}
-	if (model) {
-		attr(attrs, "mlflow.llm.model", json_object_new_string(model));
-		attr(attrs, "gen_ai.request.model", json_object_new_string(model));
-	}
-	if ((rh = js_str(call, "provider")) != NULL)
-		attr(attrs, "mlflow.llm.provider", json_object_new_string(rh));
-	static const char *copy[] = {"stage", "group_id", "purpose", "request_hash", "attempts",
-				     "http_status", "latency_ms", "error", "rejected", NULL};
-	for (int i = 0; copy[i]; i++) {
-		json_object *x;
-		char k[64];
-		if (!json_object_object_get_ex(call, copy[i], &x) || x == NULL)
-			continue;
-		snprintf(k, sizeof k, "aiops.%s", copy[i]);
-		attr(attrs, k, json_object_get(x));
-	}
-	attr(attrs, "aiops.run_id", json_object_new_string(ri->run_id));
-	json_object_object_add(span, "attributes", attrs);
-	o = json_object_new_object();
-	js_add_int(o, "code", err || rej ? 2 : 1);
-	if (err || rej)
-		js_add_str(o, "message", err ? err : rej);
-	json_object_object_add(span, "status", o);
-
-	spans = json_object_new_array();
-	json_object_array_add(spans, span);
-	ss = json_object_new_object();
-	o = json_object_new_object();
-	js_add_str(o, "name", "aiops-mlflow");
-	js_add_str(o, "version", AIOPS_VERSION);
-	json_object_object_add(ss, "scope", o);
-	json_object_object_add(ss, "spans", spans);
-	rs = json_object_new_object();
-	res = json_object_new_object();
-	ra = json_object_new_array();
-	attr(ra, "service.name", json_object_new_string("aiops"));
-	json_object_object_add(res, "attributes", ra);
-	json_object_object_add(rs, "resource", res);
-	o = json_object_new_array();
-	json_object_array_add(o, ss);
-	json_object_object_add(rs, "scopeSpans", o);
-	root = json_object_new_object();
-	o = json_object_new_array();
-	json_object_array_add(o, rs);
-	json_object_object_add(root, "resourceSpans", o);
-	return root;
-}
-
-static int
-link_traces(struct online *on, json_object *ids)
-{
-	json_object *body;
-	size_t n;
-	const char *s;
-	int rc;
-
-	if (json_object_array_length(ids) == 0)
-		return 0;
-	body = json_object_new_object();
-	js_add_ref(body, "trace_ids", ids);
-	js_add_str(body, "run_id", on->run_id);
-	s = js_dump(body, &n);
-	rc = mlf_call(&on->c, "POST", "/api/2.0/mlflow/traces/link-to-run", s, n, NULL, NULL, NULL,
-		      on->err, sizeof on->err);
-	json_object_put(body);
-	return rc;
-}
-
-/* Resume: 1 when the trace is already stored. */
-static int
-trace_exists(struct online *on, const char *id)
-{
-	struct buf p = BUF_INIT(0);
-	json_object *o;
-	char err[256];
-	int rc;
-
-	buf_printf(&p, "/api/3.0/mlflow/traces/%s", id);
-	rc = mlf_call(&on->c, "GET", p.p, NULL, 0, NULL, NULL, &o, err, sizeof err);
-	buf_free(&p);
-	if (rc == 0)
-		json_object_put(o);
-	return rc == 0;
-}
-
+/* Every trace of the run (lib/mltlog, lib/mltrace): one per incident group, and one
+ * per llm_call that no group took. */
 static int
 log_traces(struct online *on, const struct runinfo *ri, int resume, unsigned long *sent)
 {
-	struct rec_reader rd;
-	char p[PATH_MAX + 64];
-	const char *line;
-	size_t n;
-	unsigned long idx = 0;
-	int k, rc = 0;
-	json_object *ids = json_object_new_array();
-	const char *hdr[] = {"x-mlflow-experiment-id", on->exp_id, NULL};
+	static const int kinds[] = {F_RCA, F_REM, F_EXEC, F_LLM};
+	char paths[5][PATH_MAX + 64];
+	const char *files[4];
+	struct mltrace_run r = {ri->run_id, on->run_id,
+				run_rec ? js_str(js_path(run_rec, "dataset"), "sha256") : NULL,
+				ri->start_ms};
 
-	*sent = 0;
-	tmp_path(p, sizeof p, fnames[F_LLM]);
-	if (nlines[F_LLM] == 0 || rec_open(&rd, p, 0) < 0) {
-		json_object_put(ids);
-		return 0;
+	for (size_t i = 0; i < 4; i++) {
+		tmp_path(paths[i], sizeof paths[i], fnames[kinds[i]]);
+		files[i] = paths[i];
 	}
-	while (rc == 0 && (k = rec_getline(&rd, &line, &n)) == REC_LINE) {
-		const char *why, *s;
-		size_t bl;
-		char tid[40];
-		json_object *call = js_parse(NULL, line, n, &why), *req;
-		if (call == NULL)
-			continue;
-		req = otlp_trace(ri, on->run_id, call, idx++, tid);
-		json_object_put(call);
-		if (!(resume && trace_exists(on, tid))) {
-			s = js_dump(req, &bl);
-			rc = mlf_call(&on->c, "POST", "/v1/traces", s, bl, NULL, hdr, NULL, on->err,
-				      sizeof on->err);
-			if (rc == 0)
-				(*sent)++;
-		}
-		json_object_put(req);
-		if (rc == 0) {
-			json_object_array_add(ids, json_object_new_string(tid));
-			if (json_object_array_length(ids) == 100) {
-				rc = link_traces(on, ids);
-				json_object_put(ids);
-				ids = json_object_new_array();
-			}
-		}
-	}
-	rec_close(&rd);
-	if (rc == 0)
-		rc = link_traces(on, ids);
-	json_object_put(ids);
-	return rc;
+	tmp_path(paths[4], sizeof paths[4], fnames[F_GROUP]);
+	return mltlog_send(&on->c, on->exp_id, &r, paths[4], files, 4, paths[3], resume, sent,
+			   on->err, sizeof on->err);
 }
 
 static int

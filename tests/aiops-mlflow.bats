@@ -55,6 +55,14 @@ need_mlflow() {
 	URL=$(cat "$MLF_DIR/url")
 }
 
+# Skips unless every pipeline stage is built (the harness runs them).
+need_stages() {
+	local s
+	for s in load correlate rca remediate exec metrics; do
+		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
+	done
+}
+
 # check URI EXPERIMENT [--traces]: the runs as MLflow's client reads them.
 check() {
 	"$PY" "$SERVERS/mlflow_check.py" "$@"
@@ -209,13 +217,24 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 		"llm_calls.jsonl","rca.jsonl","remediation.jsonl","scores.jsonl"]' got.json
 	jq -e '.runs[0].table.columns[0:4] == ["incident_id","step","model_ttd_s","rank"]
 		and .runs[0].table.data[1] == ["INC2",1,null,7,null,"api"]' got.json
+	# G0001's trace (its group came by) and G0002's lone call (no group record).
 	jq -e '.runs[0].traces | length == 2' got.json
-	jq -e '.runs[0].traces[0] | .state == "OK" and .span_type == "CHAT_MODEL" and .model == "m1"
-		and .request.messages[1].content == "What broke?"
-		and .response.choices[0].message.content == "The db is out of CPU."
+	jq -e '.runs[0].traces[0] | .state == "OK" and .name == "incident G0001" and .span_type == "CHAIN"
+		and .attributes."aiops.group_id" == "G0001"
+		and .attributes."aiops.dataset.sha256" == "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35"
+		and .request == {"group_id":"G0001","services":["db"]}
+		and .response.root_cause.service == "db" and .response.decisions[0].decision == "dry-run"
+		and ([.spans[] | "\(.parent) > \(.name)"] | sort) == ["incident G0001 > correlate",
+			"incident G0001 > exec s1", "incident G0001 > rca", "incident G0001 > remediate",
+			"null > incident G0001", "rca > rca.rca"]' got.json
+	jq -e '.runs[0].traces[0].spans[] | select(.name == "rca.rca")
+		| .span_type == "CHAT_MODEL" and .model == "m1" and .status == "OK"
+		and .inputs.messages[1].content == "What broke?"
+		and .outputs.choices[0].message.content == "The db is out of CPU."
 		and .token_usage == {"input_tokens":30,"output_tokens":8,"total_tokens":38}
 		and .attributes."aiops.group_id" == "G0001"' got.json
-	jq -e '.runs[0].traces[1] | .state == "ERROR" and .attributes."aiops.error" == "HTTP 503"' got.json
+	jq -e '.runs[0].traces[1] | .state == "ERROR" and .span_type == "CHAT_MODEL" and .spans == [.spans[0]]
+		and .attributes."aiops.error" == "HTTP 503" and .attributes."aiops.group_id" == "G0002"' got.json
 }
 
 @test "server: a deleted experiment is restored and reused" {
@@ -241,8 +260,10 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	[ "$status" -eq 1 ]
 	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
 	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead --experiment 'aiops-resume'"* ]]
-	# The logged records, then the trailer that keeps the experiment.
-	[ "$(grep -c . "$spool")" -eq "$(($(grep -c -v -e '"kind":"incident"' -e '"kind":"group"' in.jsonl) + 1))" ]
+	# The logged records (groups cut to what a trace needs), then the trailer
+	# that keeps the experiment.
+	[ "$(grep -c . "$spool")" -eq "$(($(grep -c -v -e '"kind":"incident"' in.jsonl) + 1))" ]
+	[ "$(jq -c 'select(.kind == "group")' "$spool")" = '{"kind":"group","id":"G0001","detected":true,"services":[{"service":"db","score":1}]}' ]
 	[ "$(tail -n 1 "$spool" | jq -r .kind)" = mlflow_spool ]
 	cp "$spool" again.jsonl
 	run aiops-mlflow --resume "$spool" --tracking-uri "$URL"
@@ -612,8 +633,8 @@ batch_items() {
 	start_fake
 	sed 's/"request_hash":"h1",/"request_hash":"h1","started_at":"2024-05-01T10:00:01.250Z",/' "$RUN" >in.jsonl
 	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
-	[ "$(jq -r 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[0]
-		| "\(.startTimeUnixNano) \(.endTimeUnixNano)"' "$FAKE_LOG" | tr '\n' ' ')" = \
+	[ "$(jq -r 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[]
+		| select(.name == "rca.rca") | "\(.startTimeUnixNano) \(.endTimeUnixNano)"' "$FAKE_LOG" | tr '\n' ' ')" = \
 		"1714557601250000000 1714557601370000000 1714557600000000000 1714557600050000000 " ]
 }
 
@@ -628,9 +649,7 @@ rest() {
 
 @test "server: a benchmark's parent and children in one experiment; the parent's status and metrics, names and times (REST)" {
 	need_mlflow
-	for s in load correlate rca remediate exec metrics; do
-		[ -x "$AIOPS_BIN/aiops-$s" ] || skip "aiops-$s is not built"
-	done
+	need_stages
 	d=$BATS_TEST_TMPDIR
 	for e in a:bench19 other:other19; do
 		sed -e "s/name: aiops-basic/name: ${e#*:}/" -e "s#\\.\\./#$AIOPS_ROOT/examples/#" \
@@ -691,6 +710,149 @@ rest() {
 	start_fake
 	sed 's/"request_hash":"h1",/"request_hash":"h1","rejected":"root_cause.service: not a service of the group",/' "$RUN" >in.jsonl
 	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
-	[ "$(jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[0].status' "$FAKE_LOG" | tr '\n' ' ')" = \
+	[ "$(jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[]
+		| select(.name == "rca.rca") | .status' "$FAKE_LOG" | tr '\n' ' ')" = \
 		'{"code":2,"message":"root_cause.service: not a service of the group"} {"code":2,"message":"HTTP 503"} ' ]
+}
+
+# ---- one trace per incident group ----
+
+GFIX=$BATS_TEST_DIRNAME/fixtures/mlflow/groups.jsonl
+
+# traces: each OTLP request the fake got, as {root, spans: [{name, parent
+# (name), type, status, message, s, e (ms from the run's start)}]}.
+traces() {
+	jq -c 'select(.path == "/v1/traces") | [.body.resourceSpans[].scopeSpans[].spans[]] as $sp
+		| ($sp | map({key: .spanId, value: .name}) | from_entries) as $names
+		| {ids: ($sp | map(.traceId) | unique), root: ($sp | map(select(.parentSpanId == null)) | .[0].name),
+		   spans: ($sp | map({name, parent: $names[.parentSpanId // ""],
+			type: (.attributes[] | select(.key == "mlflow.spanType") | .value.stringValue),
+			status: .status.code, message: .status.message,
+			s: ((.startTimeUnixNano | .[:-6] | tonumber) - 1714557600000),
+			e: ((.endTimeUnixNano | .[:-6] | tonumber) - 1714557600000)}))}' "$FAKE_LOG"
+}
+
+@test "fake: one trace per incident group: a root, a span per stage, the model calls under their stage" {
+	start_fake
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <"$GFIX"
+	[[ "$stderr" == *", 3 traces"* ]]
+	traces >t.jsonl
+	# G1, G2, then the call of no group; one trace id per request.
+	[ "$(jq -r '"\(.root) \(.ids | length)"' t.jsonl | tr '\n' ' ')" = "incident G1 1 incident G2 1 rca.summary 1 " ]
+	jq -e -s '.[0].spans | map("\(.parent) > \(.name) \(.type)") | sort == [
+		"correlate > correlate.triage CHAT_MODEL", "incident G1 > correlate CHAIN",
+		"incident G1 > exec s1 TOOL", "incident G1 > exec s2 TOOL", "incident G1 > rca CHAIN",
+		"incident G1 > remediate CHAIN", "null > incident G1 CHAIN", "rca > rca.rca CHAT_MODEL",
+		"rca > rca.rca.repair CHAT_MODEL", "remediate > remediate.remediation CHAT_MODEL"]' t.jsonl
+	# The rejected answer is an error; the repaired RCA and so the incident are not.
+	jq -e -s '.[0].spans | map({key: .name, value: [.status, .message]}) | from_entries
+		| ."rca.rca" == [2, "candidates[0].confidence: 2 is above 1"] and ."rca.rca.repair" == [1, null]
+		and .rca == [1, null] and ."incident G1" == [1, null] and ."exec s2" == [1, null]' t.jsonl
+	# A failed RCA and a failed execution: their spans and the incident are errors.
+	jq -e -s '.[1].spans | map({key: .name, value: [.status, .message]}) | from_entries
+		| . == {"incident G2": [2, "no answer"], "correlate": [1, null], "rca": [2, "no answer"],
+			"rca.rca": [2, "HTTP 503"], "exec s1": [2, "exit status 1"]}' t.jsonl
+	jq -e -s '.[2].spans | length == 1 and .[0].type == "CHAT_MODEL"' t.jsonl
+}
+
+@test "fake: group spans carry the pipeline's times; the root covers its stages" {
+	start_fake
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <"$GFIX"
+	traces >t.jsonl
+	# ms after the run's start: a call from its started_at; rca and remediate
+	# the latency before decided_at; exec from started_at to ended_at, else at
+	# decided_at; correlate until the next stage took the group.
+	[ "$(jq -r -s '.[0].spans | map("\(.name)=\(.s)-\(.e)") | join(" ")' t.jsonl)" = \
+		"incident G1=100-2500 correlate=100-1000 rca=1000-1500 remediate=1900-2000 exec s1=2100-2400 exec s2=2500-2500 correlate.triage=100-200 rca.rca=1000-1200 rca.rca.repair=1300-1450 remediate.remediation=1900-1980" ]
+	[ "$(jq -r -s '.[1].spans | map("\(.name)=\(.s)-\(.e)") | join(" ")' t.jsonl)" = \
+		"incident G2=2700-3200 correlate=2700-2700 rca=2700-3000 exec s1=3100-3200 rca.rca=2700-3000" ]
+}
+
+@test "fake: a group's root span names the incident; inputs and outputs are bounded summaries" {
+	start_fake
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <"$GFIX"
+	! grep -q EVIDENCE-ONLY "$FAKE_LOG"
+	jq -c 'select(.path == "/v1/traces") | .body.resourceSpans[0].scopeSpans[0].spans[]
+		| {name, a: (.attributes | map({key, value: .value}) | from_entries)}' "$FAKE_LOG" >spans.jsonl
+	# OTLP AnyValues as plain JSON.
+	plain='def p: if type != "object" then . elif has("stringValue") then .stringValue
+		elif has("intValue") then (.intValue | tonumber) elif has("doubleValue") then .doubleValue
+		elif has("boolValue") then .boolValue elif has("arrayValue") then [.arrayValue.values[] | p]
+		elif has("kvlistValue") then (.kvlistValue.values | map({key, value: (.value | p)}) | from_entries)
+		else null end;'
+	jq -e -s "$plain"'map(select(.name == "incident G1"))[0] | .a | map_values(p)
+		| ."aiops.group_id" == "G1" and ."aiops.dataset.sha256" == ("5e1f" * 16)
+		and ."aiops.detection.start_ts" == "2024-04-30T09:50:00.000Z"
+		and ."aiops.detection.detected_ts" == "2024-04-30T09:51:00.000Z"
+		and ."aiops.detection.end_ts" == "2024-04-30T09:55:00.000Z" and ."aiops.detected" == true
+		and ."aiops.services" == ["svc00","svc01","svc02","svc03","svc04","svc05","svc06","svc07","svc08","svc09"]
+		and ."mlflow.spanInputs".group_id == "G1"
+		and ."mlflow.spanOutputs" == {"root_cause": {"service": "svc00", "fault": "cpu", "confidence": 0.8},
+			"steps": [{"action": "scale_out", "target": "svc00", "params": {"replicas": 2}},
+				  {"action": "restart", "target": "svc00", "params": {}}],
+			"decisions": [{"step_id": "s1", "action": "scale_out", "target": "svc00", "decision": "executed"},
+				      {"step_id": "s2", "action": "restart", "target": "svc00", "decision": "refused"}]}' spans.jsonl
+	jq -e -s "$plain"'map(select(.name == "rca"))[0] | .a."mlflow.spanOutputs" | p | .candidates[0].reason
+		| length == 500 and endswith("x [cut: 600 bytes]")' spans.jsonl
+	jq -e -s "$plain"'map(select(.name == "correlate"))[0] | .a."mlflow.spanOutputs" | p | .services | length == 10' spans.jsonl
+	jq -e -s "$plain"'map(select(.name == "remediate.remediation"))[0] | .a | map_values(p)
+		| ."mlflow.chat.tokenUsage" == {"input_tokens": 30, "output_tokens": 9, "total_tokens": 39}
+		and ."mlflow.llm.model" == "m1" and ."aiops.group_id" == "G1"' spans.jsonl
+}
+
+@test "fake: a resend of the spool sends no group trace twice (trace ids from the run and the group)" {
+	dead=$(dead_url)
+	run -1 aiops-mlflow --tracking-uri "$dead" "${fast[@]}" <"$GFIX"
+	spool=.aiops-spool/fedcba9876543210fedcba9876543210.jsonl
+	# The spool keeps the groups' few fields, never their evidence.
+	! grep -q EVIDENCE-ONLY "$spool"
+	[ "$(jq -c 'select(.kind == "group") | keys' "$spool" | tr '\n' ' ')" = \
+		'["anomaly_count","decision_latency_ms","detected","detected_ts","end_ts","id","kind","method","score","services","signal_count","start_ts"] ["detected","detected_ts","end_ts","id","kind","method","services","signal_count","start_ts"] ' ]
+	cp "$spool" again.jsonl
+	start_fake
+	run -0 aiops-mlflow --resume "$spool" --tracking-uri "$FAKE_URL"
+	first=$(traces | jq -s -c 'map({root, ids})')
+	[ "$(jq length <<<"$first")" -eq 3 ]
+	: >"$FAKE_LOG"
+	run -0 aiops-mlflow --resume again.jsonl --tracking-uri "$FAKE_URL"
+	[[ "$output" == *"resuming run"*", 0 traces"* ]]
+	[ "$(jq -s '[.[] | select(.path == "/v1/traces")] | length' "$FAKE_LOG")" -eq 0 ]
+	[ "$(jq -s -c '[.[] | select(.path | endswith("link-to-run")) | .body.trace_ids[]] | sort' "$FAKE_LOG")" = \
+		"$(jq -c 'map(.ids[0] | "tr-" + .) | sort' <<<"$first")" ]
+}
+
+@test "fake: a baseline run (no model) has a trace per group with its stages, and no model calls" {
+	need_stages
+	start_fake
+	d=$BATS_TEST_TMPDIR
+	run -0 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --quiet --keep "$d/k" --set mlflow.tracking_uri="$FAKE_URL"
+	groups=$(jq -s -c '[.[] | select(.kind == "group") | "incident " + .id]' "$d/k/final.jsonl")
+	[ "$(jq length <<<"$groups")" -gt 0 ]
+	traces >t.jsonl
+	[ "$(jq -s -c 'map(.root)' t.jsonl)" = "$groups" ]
+	jq -e -s 'all(.[]; (.ids | length) == 1 and ([.spans[] | select(.parent == null)] | length) == 1
+		and (.spans | map(.name) | index("correlate") and index("rca") and index("remediate"))
+		and any(.spans[]; .name | startswith("exec "))
+		and all(.spans[]; .type != "CHAT_MODEL" and .s <= .e))' t.jsonl
+	[ "$(jq -s '[.[] | select(.path | endswith("link-to-run")) | .body.trace_ids[]] | length' "$FAKE_LOG")" -eq "$(jq length <<<"$groups")" ]
+}
+
+@test "server: a baseline run's incident traces, read back through MLflow's REST API" {
+	need_mlflow
+	need_stages
+	d=$BATS_TEST_TMPDIR
+	run -0 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --quiet --keep "$d/k" \
+		--set mlflow.tracking_uri="$URL" --set experiment.name=traces19
+	id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/final.jsonl")
+	"$SERVERS/mlflow_traces.sh" "$URL" "$id" >t.jsonl
+	[ "$(jq -s -c 'map(.name)' t.jsonl)" = "$(jq -s -c '[.[] | select(.kind == "group") | "incident " + .id] | sort' "$d/k/final.jsonl")" ]
+	# Each: a root with the group id, correlate, rca, remediate and an exec
+	# span per step under it, all OK and inside the root's time.
+	jq -e -s 'all(.[]; .state == "OK" and (.spans[0] | .parent == null and .type == "CHAIN"
+			and .group_id == (.name | ltrimstr("incident ")))
+		and (.spans[0] as $r | all(.spans[1:][]; .parent == $r.name and .status == "OK"
+			and .start_ms >= $r.start_ms and .end_ms <= $r.end_ms))
+		and ([.spans[1:][] | .name | sub(" .*"; "")] | unique) == ["correlate", "exec", "rca", "remediate"])' t.jsonl
 }

@@ -241,6 +241,8 @@ mlflow_read() { # experiment
 	[ "$(jq --arg id "$id" '[.runs[] | select(.tags["aiops.run_id"] == $id)] | length' "$BATS_TEST_TMPDIR/ml.json")" -eq 1 ]
 	run jq -r --arg id "$id" --slurpfile f "$LIVE/run1/final.jsonl" '
 		($f | map(select(.kind == "llm_call")) | length) as $calls
+		| ($f | map(select(.kind == "group") | .id) | unique) as $groups
+		| (($groups | length) + ($f | map(select(.kind == "llm_call" and ((.group_id // "") as $g | $groups | index($g) | not))) | length)) as $traces
 		| ($f | map(select(.kind == "score" and .incident_id == null))) as $scores
 		| (.runs[] | select(.tags["aiops.run_id"] == $id)) as $r
 		| [ (if $r.status == "FINISHED" then empty else "status \($r.status)" end),
@@ -250,14 +252,40 @@ mlflow_read() { # experiment
 		     | if any($r.metrics[$n] // [] | .[]; (.[1] - $v) | fabs < 1e-6) then empty
 		       else "metric \($n): the run-wide \($v) is not in MLflow: \($r.metrics[$n])" end),
 		    (if ($r.artifacts | length) > 0 then empty else "no artifacts" end),
-		    (if ($r.traces | length) == $calls then empty else "traces \($r.traces | length) != llm calls \($calls)" end),
-		    ($r.traces[] | select(.span_type != "CHAT_MODEL" or .response == null)
-		     | "trace \(.trace_id): \(.span_type) without response")
+		    (if ($r.traces | length) == $traces then empty else "traces \($r.traces | length) != groups and lone calls \($traces)" end),
+		    ([$r.traces[].spans[] | select(.span_type == "CHAT_MODEL")] | if length == $calls then empty else "CHAT_MODEL spans \(length) != llm calls \($calls)" end),
+		    ($r.traces[].spans[] | select(.span_type == "CHAT_MODEL" and .outputs == null)
+		     | "span \(.name): CHAT_MODEL without response")
 		  ] | if length == 0 then "ok \($r.run_id) artifacts \($r.artifacts | length) traces \($r.traces | length)" else .[] end' \
 		"$BATS_TEST_TMPDIR/ml.json"
 	echo "$output"
 	[[ $output == "ok "* ]]
 	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "live: an incident's trace through MLflow's REST API: stages under the root, model calls under their stage" {
+	need_run "$LIVE/run1"
+	local id f=$LIVE/run1/final.jsonl
+	id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$f")
+	[ -n "$id" ]
+	"$AIOPS_ROOT/tests/servers/mlflow_traces.sh" "$LIVE_MLFLOW_URI" "$id" >"$BATS_TEST_TMPDIR/t.jsonl"
+	run jq -r -s --slurpfile f "$f" '
+		($f | map(select(.kind == "group") | .id)) as $groups
+		| ($f | map(select(.kind == "llm_call" and .group_id != null))) as $calls
+		| [ (if (map(select(.name | startswith("incident "))) | length) == ($groups | length) then empty
+		     else "incident traces \(length) != groups \($groups | length)" end),
+		    (.[] | select(.name | startswith("incident ")) | . as $t
+		     | (.spans[0] | select(.parent != null or .group_id != ($t.name | ltrimstr("incident "))) | "\($t.name): bad root"),
+		       (.spans[1:][] | select(.type != "CHAT_MODEL" and .parent != $t.name) | "\($t.name): \(.name) not under the root"),
+		       (.spans[] | select(.type == "CHAT_MODEL") | select((.parent | split(" ")[0]) != (.name | split(".")[0]) or .model == null)
+			| "\($t.name): call \(.name) under \(.parent), model \(.model)"),
+		       (if ([.spans[] | select(.type == "CHAT_MODEL")] | length) == ($calls | map(select(.group_id == ($t.name | ltrimstr("incident ")))) | length)
+			then empty else "\($t.name): CHAT_MODEL spans != the group'"'"'s calls" end),
+		       (if ([.spans[1:][] | .name | sub(" .*"; "")] | index("correlate") and index("rca")) then empty
+			else "\($t.name): no correlate or rca span" end))
+		  ] | if length == 0 then "ok" else .[] end' "$BATS_TEST_TMPDIR/t.jsonl"
+	echo "$output"
+	[[ $output == "ok "* ]]
 }
 
 @test "replay: a second run on the recorded calls reproduces the scores exactly" {

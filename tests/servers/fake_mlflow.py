@@ -5,7 +5,8 @@
 
 Listens on 127.0.0.1 on a free port (written to --port-file once it
 listens), answers the REST routes aiops-mlflow uses with MLflow's shapes
-and limits, and appends one JSON line per request to --log:
+and limits (a trace is the list of its spans; a trace id sent twice is
+refused as a duplicate), and appends one JSON line per request to --log:
 {"method", "path", "query", "status", "auth", "experiment_header", "body"}
 (body: the parsed JSON, or {"bytes": N} for artifacts).  The Authorization
 header is recorded as its scheme only ("Bearer", "Basic"), never its value.
@@ -111,13 +112,14 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/v1/traces":
             if not self.headers.get("x-mlflow-experiment-id"):
                 return 422, {"detail": "missing x-mlflow-experiment-id"}
+            got = {}
             for rs in body["resourceSpans"]:
                 for ss in rs["scopeSpans"]:
                     for sp in ss["spans"]:
-                        tid = "tr-" + sp["traceId"]
-                        if tid in S["traces"]:
-                            return error("INTERNAL_ERROR", "duplicate span", 500)
-                        S["traces"][tid] = sp
+                        got.setdefault("tr-" + sp["traceId"], []).append(sp)
+            if any(tid in S["traces"] for tid in got):
+                return error("INTERNAL_ERROR", "duplicate span", 500)
+            S["traces"].update(got)
             return 200, {}
         if path.startswith("/api/3.0/mlflow/traces/") and method == "GET":
             tid = path.rsplit("/", 1)[1]

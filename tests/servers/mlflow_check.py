@@ -11,8 +11,15 @@ MLFLOW_ALLOW_FILE_STORE=true).  The output is one JSON object:
                "params", "tags", "metrics": {key: [[step, value], ...]},
                "artifacts": [path, ...], "table": {...} or null,
                "traces": [{"trace_id", "state", "request", "response",
-                           "token_usage", "model", "span_type",
-                           "attributes"}]}]}
+                           "token_usage", "model", "span_type", "name",
+                           "attributes", "spans": [{"name", "parent",
+                           "span_type", "status", "start_ms", "end_ms",
+                           "inputs", "outputs", "model", "token_usage",
+                           "attributes"}]}]}]}
+
+The trace's fields are its root span's; "spans" are all of them by start
+time, each naming its parent (null for the root); attributes are the
+aiops.* ones.
 
 Runs are sorted by start time; metric points by step.  Tests compare this
 with jq, so what MLflow itself reads is what is checked.
@@ -44,8 +51,20 @@ def traces(client, exp_id, run_id):
         root = [s for s in full.data.spans if s.parent_id is None]
         span = root[0] if root else None
         attrs = dict(span.attributes) if span else {}
+        ids = {s.span_id: s.name for s in full.data.spans}
+        spans = []
+        for s in sorted(full.data.spans, key=lambda s: (s.start_time_ns, s.name)):
+            a = dict(s.attributes)
+            spans.append({
+                "name": s.name, "parent": ids.get(s.parent_id), "span_type": s.span_type,
+                "status": str(s.status.status_code).split(".")[-1],
+                "start_ms": s.start_time_ns // 1000000, "end_ms": s.end_time_ns // 1000000,
+                "inputs": s.inputs, "outputs": s.outputs,
+                "model": a.get("mlflow.llm.model"), "token_usage": a.get("mlflow.chat.tokenUsage"),
+                "attributes": {k: v for k, v in a.items() if k.startswith("aiops.")}})
         out.append({
             "trace_id": t.info.trace_id,
+            "spans": spans,
             "state": str(getattr(t.info, "state", getattr(t.info, "status", ""))).split(".")[-1],
             "request": span.inputs if span else None,
             "response": span.outputs if span else None,

@@ -107,6 +107,8 @@ main(void)
 	tap_ok(ts_epoch_double(-1.5, TS_S, &ns, &why) == 0 &&
 	       strcmp(ts_format(ns, out), "1969-12-31T23:59:58.500Z") == 0, "negative double epoch");
 	tap_ok(ts_epoch_double(0.0 / 0.0, TS_AUTO, &ns, &why) < 0, "NaN epoch rejected");
+	tap_ok(ts_parse_ms("2024-05-01T10:00:01.250Z") == 1714557601250LL, "ts_parse_ms: ms since the epoch");
+	tap_ok(ts_parse_ms(NULL) == -1 && ts_parse_ms("soon") == -1, "ts_parse_ms: -1 for NULL or no timestamp");
 	/* Naive timestamps follow the configured zone. */
 	tap_ok(ts_set_zone("+02:00") == 0, "zone +02:00 accepted");
 	parse_is("2024-05-01 12:00:00", "2024-05-01T10:00:00.000Z");
