@@ -39,6 +39,19 @@ int64_t mlrun_end_ms(int64_t start_ms, json_object *const *ends, size_t n);
  * Scores with an incident_id or a null value are skipped. */
 void mlrun_score_metrics(struct mlf_data *d, json_object *scores, int64_t ts, int counts);
 
+/* The incident ids of the per-incident scores (score records with an
+ * incident_id) of the array scores, in order of appearance: a new array. */
+json_object *mlrun_incidents(json_object *scores);
+
+/*
+ * The evaluation table (eval/incidents.json) as a new {columns, data}
+ * object, or NULL when ids (mlrun_incidents) is empty: one row per
+ * incident in the order of ids, columns incident_id, step (the row's
+ * index), every per-incident score name (its value), then the other
+ * fields the per-incident scores carry (the first value seen).
+ */
+json_object *mlrun_table(json_object *scores, json_object *ids);
+
 /* The tracking URI as logged: an http(s) URI with its password replaced
  * (lib/redact), or "file://" and the absolute path of a file store (a
  * relative root is taken from the working directory).  malloc'd. */

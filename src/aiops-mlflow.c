@@ -496,111 +496,19 @@ counters(struct mlf_data *d, const char *prefix, json_object *o, int64_t ts)
 	buf_free(&k);
 }
 
-/* The incident ids of the per-incident scores, in order of appearance. */
-static json_object *
-incident_order(void)
-{
-	json_object *ids = json_object_new_array();
-	size_t i, j, n = json_object_array_length(scores);
-
-	for (i = 0; i < n; i++) {
-		const char *id = js_str(json_object_array_get_idx(scores, i), "incident_id");
-		int seen = 0;
-		if (id == NULL)
-			continue;
-		for (j = 0; j < json_object_array_length(ids) && !seen; j++)
-			seen = strcmp(json_object_get_string(json_object_array_get_idx(ids, j)), id) == 0;
-		if (!seen)
-			json_object_array_add(ids, json_object_new_string(id));
-	}
-	return ids;
-}
-
-static int
-index_of(json_object *arr, const char *s)
-{
-	for (size_t i = 0; i < json_object_array_length(arr); i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), s) == 0)
-			return (int)i;
-	return -1;
-}
-
-static const char *score_core[] = {"kind", "name", "value", "n", "unit", "incident_id", NULL};
-
-static int
-is_core(const char *k)
-{
-	for (int i = 0; score_core[i]; i++)
-		if (strcmp(score_core[i], k) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * The evaluation table eval/incidents.json: one row per incident (in order
- * of appearance), columns incident_id, step, every per-incident score name,
- * then the other fields the per-incident scores carry.
- */
+/* The evaluation table eval/incidents.json (lib/mlrun); 0 when no score
+ * is per incident. */
 static int
 write_table(json_object *ids)
 {
-	json_object *cols, *data, *t, *row;
-	size_t i, j, n = json_object_array_length(scores), nid = json_object_array_length(ids);
+	json_object *t = mlrun_table(scores, ids);
 	char p[PATH_MAX + 64];
 	const char *s;
 	size_t len;
 	int rc;
 
-	if (nid == 0)
+	if (t == NULL)
 		return 0;
-	cols = json_object_new_array();
-	json_object_array_add(cols, json_object_new_string("incident_id"));
-	json_object_array_add(cols, json_object_new_string("step"));
-	for (int pass = 0; pass < 2; pass++)
-		for (i = 0; i < n; i++) {
-			json_object *sc = json_object_array_get_idx(scores, i);
-			if (js_str(sc, "incident_id") == NULL)
-				continue;
-			if (pass == 0) {
-				if (index_of(cols, js_str(sc, "name")) < 0)
-					json_object_array_add(cols, json_object_new_string(js_str(sc, "name")));
-				continue;
-			}
-			json_object_object_foreach(sc, k, v) {
-				(void)v;
-				if (!is_core(k) && index_of(cols, k) < 0)
-					json_object_array_add(cols, json_object_new_string(k));
-			}
-		}
-	data = json_object_new_array();
-	for (i = 0; i < nid; i++) {
-		row = json_object_new_array();
-		json_object_array_add(row, json_object_get(json_object_array_get_idx(ids, i)));
-		json_object_array_add(row, json_object_new_int64((int64_t)i));
-		for (j = 2; j < json_object_array_length(cols); j++)
-			json_object_array_add(row, NULL);
-		json_object_array_add(data, row);
-	}
-	for (i = 0; i < n; i++) {
-		json_object *sc = json_object_array_get_idx(scores, i), *v;
-		const char *id = js_str(sc, "incident_id");
-		int r, c;
-		if (id == NULL || (r = index_of(ids, id)) < 0)
-			continue;
-		row = json_object_array_get_idx(data, (size_t)r);
-		c = index_of(cols, js_str(sc, "name"));
-		if (c >= 0 && json_object_object_get_ex(sc, "value", &v))
-			json_object_array_put_idx(row, (size_t)c, json_object_get(v));
-		json_object_object_foreach(sc, k, val) {
-			if (is_core(k) || (c = index_of(cols, k)) < 0)
-				continue;
-			if (json_object_array_get_idx(row, (size_t)c) == NULL)
-				json_object_array_put_idx(row, (size_t)c, json_object_get(val));
-		}
-	}
-	t = json_object_new_object();
-	json_object_object_add(t, "columns", cols);
-	json_object_object_add(t, "data", data);
 	s = js_dump(t, &len);
 	tmp_path(p, sizeof p, "incidents.json");
 	rc = mlf_write_file(p, s, len);
@@ -753,7 +661,7 @@ build(struct stage *st, struct runinfo *ri, const char *where)
 
 	/* Metrics: the run-wide scores, stage counters; per-incident scores
 	 * are the table. */
-	ids = incident_order();
+	ids = mlrun_incidents(scores);
 	n = json_object_array_length(scores);
 	mlrun_score_metrics(&ri->d, scores, ts, opt_score_counts);
 	for (i = 0; i < nstages; i++)
