@@ -513,7 +513,7 @@ root_outputs(struct tree *t)
 static void
 settle(const struct mltrace_run *r, struct tree *t, json_object *group)
 {
-	int64_t handed = -1, dlat = 0;
+	int64_t handed = -1, dlat = 0, gs;
 	double d;
 	size_t i;
 
@@ -543,6 +543,10 @@ settle(const struct mltrace_run *r, struct tree *t, json_object *group)
 	if (handed < 0)
 		handed = t->n[1].s >= 0 ? t->n[1].s : r->start_ms;
 	cover(&t->n[1], handed - dlat, handed);
+	/* a group whose signals came during the run (a live stream, not a
+	 * replay) was being detected from its first signal on */
+	if ((gs = ts_parse_ms(js_str(group, "start_ts"))) >= r->start_ms && gs <= handed)
+		cover(&t->n[1], gs, handed);
 	for (i = 1; i < t->len; i++) {
 		cover(&t->n[0], t->n[i].s, t->n[i].e);
 		if (t->n[i].err && t->n[i].parent == 0 && t->n[0].err == NULL)

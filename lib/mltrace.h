@@ -21,10 +21,11 @@
  * latency_ms; an rca or remediate span the latency_ms before its
  * decided_at; an exec span from started_at to ended_at, else at its
  * decided_at; a stage span also covers its calls, the root all its
- * children.  The correlate span ends when the next stage took the group
- * (its event-time window, which lies in the past when a dataset is
- * replayed, is in the attributes).  A span with no time at all starts at
- * the run's start.
+ * children.  The correlate span ends when the next stage took the group,
+ * its decision_latency_ms before that, or from the group's start_ts when
+ * that lies within the run (a live stream); the event-time window of a
+ * replayed dataset lies in the past and is only in the attributes.  A
+ * span with no time at all starts at the run's start.
  *
  * Status: an llm span is ERROR when its call failed (`error`) or its
  * answer was rejected (`rejected`); a stage span when its record carries

@@ -766,6 +766,14 @@ traces() {
 		"incident G1=100-2500 correlate=100-1000 rca=1000-1500 remediate=1900-2000 exec s1=2100-2400 exec s2=2500-2500 correlate.triage=100-200 rca.rca=1000-1200 rca.rca.repair=1300-1450 remediate.remediation=1900-1980" ]
 	[ "$(jq -r -s '.[1].spans | map("\(.name)=\(.s)-\(.e)") | join(" ")' t.jsonl)" = \
 		"incident G2=2700-3200 correlate=2700-2700 rca=2700-3000 exec s1=3100-3200 rca.rca=2700-3000" ]
+	# A group whose first signal came during the run (a live stream) is
+	# being detected from then on.
+	: >"$FAKE_LOG"
+	jq -c 'if .id == "G2" then .start_ts = "2024-05-01T10:00:02.000Z" else . end' "$GFIX" >live.jsonl
+	run -0 --separate-stderr aiops-mlflow --tracking-uri "$FAKE_URL" <live.jsonl
+	traces >t.jsonl
+	[ "$(jq -r -s '.[1].spans | map("\(.name)=\(.s)-\(.e)") | join(" ")' t.jsonl)" = \
+		"incident G2=2000-3200 correlate=2000-2700 rca=2700-3000 exec s1=3100-3200 rca.rca=2700-3000" ]
 }
 
 @test "fake: a group's root span names the incident; inputs and outputs are bounded summaries" {
