@@ -1425,7 +1425,7 @@ main(int argc, char **argv)
 		.synopsis = "[--tracking-uri URI | --store DIR] [options] [FILE...]\n"
 			    "       aiops-mlflow --resume FILE [--tracking-uri URI] [options]",
 		.description = "Forwards its input unchanged and, at end of input, logs the run "
-			       "(params, metrics, tags, artifacts, LLM traces) to an MLflow "
+			       "(params, metrics, tags, artifacts, a trace per incident) to an MLflow "
 			       "tracking server, or offline into MLflow's file-store layout.",
 	};
 	int rc;
