@@ -272,8 +272,9 @@ mlflow_read() { # experiment
 	run jq -r -s --slurpfile f "$f" '
 		($f | map(select(.kind == "group") | .id)) as $groups
 		| ($f | map(select(.kind == "llm_call" and .group_id != null))) as $calls
-		| [ (if (map(select(.name | startswith("incident "))) | length) == ($groups | length) then empty
-		     else "incident traces \(length) != groups \($groups | length)" end),
+		| (map(select(.name | startswith("incident "))) | length) as $n
+		| [ (if $n > 0 then empty else "no incident trace" end),
+		    (if $n == ($groups | length) then empty else "incident traces \($n) != groups \($groups | length)" end),
 		    (.[] | select(.name | startswith("incident ")) | . as $t
 		     | (.spans[0] | select(.parent != null or .group_id != ($t.name | ltrimstr("incident "))) | "\($t.name): bad root"),
 		       (.spans[1:][] | select(.type != "CHAT_MODEL" and .parent != $t.name) | "\($t.name): \(.name) not under the root"),
@@ -283,7 +284,7 @@ mlflow_read() { # experiment
 			then empty else "\($t.name): CHAT_MODEL spans != the group'"'"'s calls" end),
 		       (if ([.spans[1:][] | .name | sub(" .*"; "")] | index("correlate") and index("rca")) then empty
 			else "\($t.name): no correlate or rca span" end))
-		  ] | if length == 0 then "ok" else .[] end' "$BATS_TEST_TMPDIR/t.jsonl"
+		  ] | if length == 0 then "ok \($n) incident traces" else .[] end' "$BATS_TEST_TMPDIR/t.jsonl"
 	echo "$output"
 	[[ $output == "ok "* ]]
 }
