@@ -296,7 +296,8 @@ mltlog_send(struct mlf_client *c, const char *exp_id, const struct mltrace_run *
 		snprintf(err, errlen, "%s: %s", groups_path, strerror(errno));
 		rc = -1;
 	}
-	qsort(ix.g, ix.n, sizeof *ix.g, cmp_grp);
+	if (ix.n > 1)	/* g is NULL while no group came by */
+		qsort(ix.g, ix.n, sizeof *ix.g, cmp_grp);
 	for (i = 0; rc == 0 && i < nfiles; i++) {
 		struct scan sc = {&ix, i};
 		if (ix.n > 0 && each_line(files[i], index_rec, &sc) < 0) {
