@@ -31,7 +31,7 @@ group_new(uint64_t seq, int64_t ts)
 	struct group *g = ecalloc(1, sizeof *g);
 
 	g->seq = seq;
-	g->start = g->last = ts;
+	g->start = g->last = g->fresh = ts;
 	return g;
 }
 
@@ -61,6 +61,7 @@ group_svc(struct group *g, int svc, int add)
 	memset(&g->sv[g->nsv], 0, sizeof *g->sv);
 	g->sv[g->nsv].svc = svc;
 	g->sv[g->nsv].first = TS_NONE;
+	g->sv[g->nsv].fresh = TS_NONE;
 	return &g->sv[g->nsv++];
 }
 
@@ -127,9 +128,10 @@ group_connected(const struct group *g, const struct anom *a, const struct group_
 	 * or a shared trace joins it within window_s. */
 	for (int i = 0; i < g->nsv; i++) {
 		const struct gsvc *s = &g->sv[i];
-		if (s->svc == a->svc && s->last >= same)
+		int64_t last = c->quiet_fresh ? s->fresh : s->last;
+		if (s->svc == a->svc && last >= same)
 			return 1;
-		if (s->last >= since && c->adjacent(s->svc, a->svc, c->arg))
+		if (last >= since && c->adjacent(s->svc, a->svc, c->arg))
 			return 1;
 	}
 	return a->trace && has_trace(g, a->trace, since);
@@ -245,6 +247,10 @@ group_add(struct group *g, const struct anom *a, const struct group_cfg *c)
 		s->first = a->ts;
 	if (a->ts > s->last)
 		s->last = a->ts;
+	if (delta > 0 && a->ts > s->fresh)
+		s->fresh = a->ts;
+	if (delta > 0 && a->ts > g->fresh)
+		g->fresh = a->ts;
 	if (a->ts < g->start)
 		g->start = a->ts;
 	if (a->ts > g->last)
@@ -271,6 +277,8 @@ group_merge(struct group *a, struct group *b, const struct group_cfg *c)
 			t->first = f->first;
 		if (f->last > t->last)
 			t->last = f->last;
+		if (f->fresh > t->fresh)
+			t->fresh = f->fresh;
 	}
 	for (size_t i = 0; i < b->nk; i++) {
 		struct gkey *k = b->karr[i];
@@ -325,6 +333,8 @@ group_merge(struct group *a, struct group *b, const struct group_cfg *c)
 		a->start = b->start;
 	if (b->last > a->last)
 		a->last = b->last;
+	if (b->fresh > a->fresh)
+		a->fresh = b->fresh;
 	a->types |= b->types;
 	a->nanom += b->nanom;
 	a->nsat += b->nsat;
@@ -418,7 +428,8 @@ groupset_close_due(struct groupset *s, int64_t t, const struct group_cfg *c)
 {
 	for (size_t i = 0; i < s->n;) {
 		struct group *g = s->g[i];
-		if (t - g->last > c->quiet_ns || t - g->start >= c->max_duration_ns)
+		if (t - (c->quiet_fresh ? g->fresh : g->last) > c->quiet_ns ||
+		    t - g->start >= c->max_duration_ns)
 			close_group(s, i);
 		else
 			i++;

@@ -80,6 +80,7 @@ struct gkey {
 struct gsvc {
 	int svc;
 	int64_t first, last;
+	int64_t fresh;         /* its latest anomaly that raised the score, or TS_NONE */
 	double strength, sym, sat;   /* sym: without metrics below their baseline */
 	uint32_t n;
 };
@@ -94,6 +95,7 @@ struct trace_ref {
 struct group {
 	uint64_t seq;
 	int64_t start, last, det_ts;
+	int64_t fresh;         /* its latest anomaly that raised its score */
 	int detected, types;
 	uint32_t nsat;         /* its anomalies that are saturations */
 	double a, score;
@@ -119,6 +121,8 @@ struct group_cfg {
 	int64_t window_ns;             /* a neighbour or a shared trace this recent joins */
 	int64_t quiet_ns;              /* the same service this recent joins; and a group
 					  this long without anomalies closes */
+	int quiet_fresh;               /* recent and quiet count only anomalies that
+					  raised the group's score (new evidence) */
 	int64_t max_duration_ns;       /* a group this long after its start closes */
 	long long max_open;            /* open groups; the oldest closes beyond */
 	/* Whether services a and b call one another. */
@@ -132,7 +136,9 @@ void group_free(struct group *g);
 
 /*
  * Whether a joins g: a's service was in g within quiet_ns, or a neighbour
- * of it within window_ns, or a's trace within window_ns.
+ * of it within window_ns, or a's trace within window_ns.  With quiet_fresh
+ * a service "was in g" at its latest anomaly that raised g's score: an
+ * anomaly of a signal already at key_cap adds nothing new.
  */
 int group_connected(const struct group *g, const struct anom *a, const struct group_cfg *c);
 
@@ -190,8 +196,11 @@ struct groupset {
 	void *arg;
 };
 
-/* Closes the groups that are quiet (quiet_ns) or too long
- * (max_duration_ns) at stream time t. */
+/* Closes the groups that are quiet (quiet_ns without an anomaly; with
+ * quiet_fresh, without one that raised the score) or too long
+ * (max_duration_ns) at stream time t.  With quiet_fresh, a fault that goes
+ * on after its signals reached key_cap no longer holds its group open over
+ * the next fault, which starts a group of its own. */
 void groupset_close_due(struct groupset *s, int64_t t, const struct group_cfg *c);
 
 /*

@@ -14,7 +14,8 @@
  * (trace attribution).  Anomalies
  * join an open group (lib/group) when they are close in time and connected to it (same
  * service, adjacent in the graph, or a shared trace id); a group closes after
- * quiet_s without anomalies or at max_duration_s, and is written when it
+ * quiet_s without anomalies (with quiet_fresh: without new evidence) or at
+ * max_duration_s, and is written when it
  * closes if it was detected (its score crossed detect_threshold).  Services
  * are ranked for root cause with the graph (lib/rank): an anomalous service whose
  * callees are healthy goes above its anomalous callers, on a strength in
@@ -70,6 +71,7 @@
 
 /* Options (pipeline.correlation). */
 static double window_s = 60, quiet_s = 120, max_duration_s = 1800;
+static int quiet_fresh = 0;
 static double detect_threshold = 12;
 static long long min_signals = 2, min_types = 2;
 static double key_cap = 3, type_weight = 0.5, service_weight = 0.25;
@@ -114,6 +116,7 @@ static struct triage tri = {.prompt = triage_default_prompt, .batch = 1};
 static const struct opt opts[] = {
 	{"window_s", OPT_DURATION, &window_s, "SECONDS", "join a neighbour service or a shared trace this recent (60)", 0, 0},
 	{"quiet_s", OPT_DURATION, &quiet_s, "SECONDS", "same-service gap, and close a group this long without anomalies (120)", 0, 0},
+	{"quiet_fresh", OPT_BOOL, &quiet_fresh, NULL, "quiet_s and the same-service gap count only anomalies that raised the group's score (false)", 0, 0},
 	{"max_duration_s", OPT_DURATION, &max_duration_s, "SECONDS", "close a group this long after its start (1800)", 0, 0},
 	{"detect_threshold", OPT_DOUBLE, &detect_threshold, "SCORE", "score at which a group is detected (12)", 0, 0},
 	{"min_signals", OPT_INT, &min_signals, "N", "distinct anomalous signals a detected group needs (2)", 0, 0},
@@ -706,8 +709,8 @@ on_start(struct stage *st)
 			saturation_share, max_keys});
 	gcfg = (struct group_cfg){key_cap, type_weight, service_weight, service_cap, detect_threshold,
 				  min_signals, min_types, saturation_detect, max_group_keys, ev_sample_chars,
-				  secs(window_s), secs(quiet_s), secs(max_duration_s), max_open_groups,
-				  adjacent, NULL};
+				  secs(window_s), secs(quiet_s), quiet_fresh, secs(max_duration_s),
+				  max_open_groups, adjacent, NULL};
 	open_g.closed = closed;
 	open_g.arg = st;
 	spandet_init(&sdet, &(struct spandet_cfg){span_z, span_span, span_ratio, span_min_ms,

@@ -252,6 +252,44 @@ tojson_len() {
 	[[ "$output" == *"rank_spread"* ]]
 }
 
+@test "quiet_fresh: a fault that goes on does not hold its group open over the next one" {
+	# api: cpu, memory, threads and an ERROR alert for a minute (fault A);
+	# cpu stays up, one alert every 20 s, for 15 minutes; at 06:40 disk_io,
+	# gc_pause and another ERROR (fault B).  cpu keeps the group going by
+	# default, so B is part of A's group; with quiet_fresh an alert of a
+	# signal already at key_cap is no new evidence, A's group closes two
+	# minutes after its last and B starts its own.
+	d=$(scratch)
+	alert() { # seconds name source
+		printf '{"kind":"alert","ts":"2024-05-01T00:%02d:%02dZ","service":"api","source":"%s","name":"%s","direction":"up","status":"firing"}\n' \
+			$(($1 / 60)) $(($1 % 60)) "$3" "$2"
+	}
+	{
+		for i in 0 1 2 3; do
+			for n in cpu memory threads; do alert $((i * 15 + 1)) "$n" metric; done
+			alert $((i * 15 + 1)) "ERROR timeout" log
+		done
+		for s in $(seq 80 20 380); do alert "$s" cpu metric; done
+		for i in 0 1 2 3; do
+			alert $((400 + i * 15)) cpu metric
+			for n in disk_io gc_pause; do alert $((400 + i * 15 + 2)) "$n" metric; done
+			alert $((400 + i * 15 + 2)) "ERROR disk full" log
+		done
+		for s in $(seq 480 20 880); do alert "$s" cpu metric; done
+	} >"$d/in.jsonl"
+	run -0 aiops-correlate "$d/in.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -c '[.detected, .signal_count]' <<<"$g")" = '[true,7]' ]
+	run -0 aiops-correlate --quiet-fresh "$d/in.jsonl"
+	[ "$(head -n 1 <<<"$output" | jq -c .params.quiet_fresh)" = true ]
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 2 ]
+	[ "$(jq -sc '[.[] | [.detected, .start_ts < "2024-05-01T00:06:40Z", .end_ts < "2024-05-01T00:06:40Z"]]' <<<"$g")" = '[[true,true,true],[true,true,false]]' ]
+	# B's group has B's signals and cpu, none of A's others.
+	[ "$(jq -sc '[.[1].evidence.alerts[].name] | sort' <<<"$g")" = '["ERROR disk full","cpu","disk_io","gc_pause"]' ]
+}
+
 @test "rank_own and rank_support: a caller's own slow time outranks a callee's few slow spans" {
 	# caller_self: web's own time grows by 300 ms for five minutes (its self
 	# time, in 149 spans); five orders-db queries in those minutes are slow
