@@ -580,6 +580,39 @@ pf_config() { # file [yaml...]
 	[[ "$stderr" != *pw-preflight-secret* ]]
 }
 
+@test "MLflow unreachable during the run: the scores are still printed, the run is spooled, exit 1 says why" {
+	need_stages
+	d=$(scratch)
+	cd "$d" || return 1
+	# The preflight would stop it first (tested above): skip it, as a run
+	# whose server goes away after the preflight would.
+	run -1 --separate-stderr aiops-harness run --no-preflight --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --tracking-uri http://127.0.0.1:9
+	[[ "${lines[0]}" == "run "*"  experiment aiops-basic  provider baseline (baseline)" ]]
+	[ "${lines[1]}" = "  incidents 7  detected groups 7  missed 0  false positives 0" ]
+	[[ "${lines[4]}" == "  RCA        AC@1 "* ]]
+	[[ "$output" != *"MLflow     run"* ]]
+	[[ "$stderr" == *"aiops-mlflow: the run is kept in .aiops-spool/"*"; resend it with: aiops-mlflow --resume "* ]]
+	[ "${stderr_lines[${#stderr_lines[@]}-1]}" = "aiops-harness: stage aiops-mlflow failed (exit 1): the run was not logged" ]
+	[ "$(find .aiops-spool -name '*.jsonl' | wc -l)" -eq 1 ]
+}
+
+@test "a stage replaced by a command is named command: in the summary and in the run's tags" {
+	need_stages
+	d=$(scratch)
+	run -0 --separate-stderr aiops-harness run --config examples/configs/basic.yaml --dataset examples/data \
+		--set mlflow.store="$d/mlruns" --set pipeline.rca.command=cat
+	[[ "${lines[0]}" == "run "*"  experiment aiops-basic  provider command: cat" ]]
+	run -0 find "$d/mlruns" -path '*/tags/aiops.stage.rca.command'
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(cat "${lines[0]}")" = cat ]
+	[ "$(cat "$(dirname "${lines[0]}")/aiops.provider")" = "command: cat" ]
+	# The built-in stages name no command.
+	run -0 --separate-stderr aiops-harness run --config examples/configs/basic.yaml --dataset examples/data --set mlflow.store="$d/m2"
+	[[ "${lines[0]}" == *"  provider baseline (baseline)" ]]
+	[ -z "$(find "$d/m2" -path '*/tags/aiops.stage.*.command')" ]
+}
+
 @test "preflight: prompts and the catalog must exist, and the catalog and the executor's allowlist agree" {
 	need_stages
 	d=$(scratch)

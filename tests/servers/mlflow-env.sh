@@ -14,7 +14,9 @@
 # downloads from the package registry.  Creation is serialised with flock so
 # parallel suites do not install twice.  Exit status 3 means the
 # environment cannot be created (no network or no python3-venv): callers skip
-# with the message printed on stderr.
+# with the message printed on stderr.  With AIOPS_NOTICE_FD set (a bats
+# suite's fd 3), the lines saying that it installs go there too, as TAP
+# comments, so `make test` shows why it waits while they are captured.
 #
 # The pin: mlflow 3.18.0 is listed on the registry but its dependency
 # mlflow-skinny 3.18.0 is not published there, so 3.18.0 cannot be installed;
@@ -27,6 +29,14 @@ version=${AIOPS_MLFLOW_VERSION:-3.17.2}
 py=${AIOPS_PYTHON:-python3}
 
 die() { echo "mlflow-env: $*" >&2; exit "${rc:-1}"; }
+
+# A line said on stderr and, when AIOPS_NOTICE_FD is set, on that fd.
+notice() {
+	echo "mlflow-env: $*" >&2
+	if [ -n "${AIOPS_NOTICE_FD:-}" ]; then
+		echo "# mlflow-env: $*" >&"$AIOPS_NOTICE_FD"
+	fi
+}
 
 have_version() {
 	[ -x "$venv/bin/mlflow" ] && [ -f "$venv/.aiops-mlflow-$version" ]
@@ -41,7 +51,7 @@ ensure() {
 		local log t0
 		log=$(mktemp)
 		t0=$(date +%s)
-		echo "mlflow-env: installing mlflow==$version into $venv (first run only)" >&2
+		notice "installing mlflow==$version into $venv (first run only, a few minutes)"
 		if ! { [ -x "$venv/bin/pip" ] || "$py" -m venv "$venv"; } >"$log" 2>&1; then
 			cat "$log" >&2; rm -f "$log"
 			rc=3 die "cannot create a virtual environment with $py (python3-venv missing?)"
@@ -52,7 +62,7 @@ ensure() {
 		fi
 		rm -f "$log" "$venv"/.aiops-mlflow-*
 		touch "$venv/.aiops-mlflow-$version"
-		echo "mlflow-env: installed in $(($(date +%s) - t0)) s" >&2
+		notice "installed in $(($(date +%s) - t0)) s"
 	fi
 	flock -u 9
 	echo "$venv"
