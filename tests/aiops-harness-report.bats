@@ -188,7 +188,7 @@ narrow_config() { # out
 	d=$BATS_TEST_TMPDIR
 	aiops-synth --seed 7 --duration 5h --faults 5 --out "$d/data" >/dev/null
 	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" --set mlflow.enabled=false \
-		--format json --quiet -j 2 --html "$d/e.html"
+		--format json --quiet -j 2 --html "$d/e.html" --keep "$d/k"
 	j=$output
 	self_contained "$d/e.html"
 	na=$(jq '[.rows[] | select(.slice == "all")] | length' <<<"$j")
@@ -209,6 +209,24 @@ narrow_config() { # out
 	[ "$(count "$d/e.html" rect cell)" -eq "$nc" ]
 	[ "$(count "$d/e.html" circle pt)" -eq "$(jq '[.cases[] | .model_ttd_s, .mttd_s | select(. != null)] | length' <<<"$j")" ]
 	[ "$(count "$d/e.html" tr -)" -eq $((na + 1 + $(jq '.cases | length' <<<"$j") + 1)) ]
+	# Rebuilt from eval's kept output alone, it is the same file.
+	aiops-harness report --html "$d/e2.html" "$d/k"
+	cmp "$d/e.html" "$d/e2.html"
+	# In the browser (when installed; under CI=true it must be): no
+	# request, no console message, the plots drawn.
+	if ! command -v chromium >/dev/null 2>&1; then
+		[ "${CI:-}" != true ]
+	else
+		browser "$d/e" "$d/e.html" --dump-dom
+		[ -z "$(page_requests "$d/e")" ]
+		run ! grep -E 'CONSOLE|Uncaught|Refused to' "$d/e.err"
+		for c in "rect bar" "rect cell" "circle pt" "line ci"; do
+			read -r tag cls <<<"$c"
+			n=$(count "$d/e.html" "$tag" "$cls")
+			[ "$n" -gt 0 ]
+			[ "$(count "$d/e.out" "$tag" "$cls")" -eq "$n" ]
+		done
+	fi
 }
 
 @test "report --html: usage errors exit 2 and leave no file" {
