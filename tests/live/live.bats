@@ -210,6 +210,19 @@ mlflow_read() { # experiment
 		"$LIVE/run1/final.jsonl")" -gt 0 ]
 }
 
+@test "live: remediation reaches the model: every remediation record comes from a model call, and some answers parse" {
+	need_run "$LIVE/run1"
+	# A prompt over max_prompt_bytes is an error before any call (it was,
+	# for every group, until the live configs gave the catalog room).
+	run jq -r 'select(.kind == "remediation" and .error != null) | "\(.group_id): \(.error)"' "$LIVE/run1/final.jsonl"
+	echo "$output"
+	[[ "$output" != *max_prompt_bytes* ]]
+	n=$(jq -s 'map(select(.kind == "llm_call" and .stage == "remediate")) | length' "$LIVE/run1/final.jsonl")
+	echo "remediation model calls: $n"
+	[ "$n" -gt 0 ]
+	[ "$(jq -s 'map(select(.kind == "remediation" and .error == null)) | length' "$LIVE/run1/final.jsonl")" -gt 0 ]
+}
+
 @test "live: no answer is cut at max_tokens (the schema bounds the answer)" {
 	need_run "$LIVE/run1"
 	# A grammar-constrained answer always closes its JSON only when the schema
