@@ -5,8 +5,9 @@
 
 #include "err.h"
 #include "rank.h"
+#include "rank_pr.h"
 
-static const char *const method_names[] = {"graph", "strength"};
+static const char *const method_names[] = {"graph", "strength", "pagerank"};
 
 int
 rank_method_parse(const char *s)
@@ -91,6 +92,8 @@ rank_run(struct rank_cand *c, int n, int m, const struct rank_params *p)
 		}
 		free(w.state);
 		free(w.memo);
+	} else if (m == RANK_PAGERANK) {
+		rank_pagerank(c, n, p);
 	} else {
 		for (int i = 0; i < n; i++) {
 			c[i].depth = 0;

@@ -27,6 +27,10 @@
  *              slowness is its own doing more often than the reverse.
  *   strength   score = strength (no call graph): the plain sum of the
  *              capped severities, a reference for what the graph adds.
+ *   pagerank   a personalised PageRank over the group's calls (MicroRCA's
+ *              idea; lib/rank_pr, whose header has the walk): the share of
+ *              a walk that starts at anomalous services and follows calls to
+ *              the anomalous callees that explain them.
  *
  * Nothing here allocates beyond scratch arrays of n entries, prints or
  * exits, except that rank_run() exits like emalloc() on out-of-memory.
@@ -50,7 +54,7 @@ struct rank_cand {
 	double score;
 };
 
-enum rank_method { RANK_GRAPH, RANK_STRENGTH };
+enum rank_method { RANK_GRAPH, RANK_STRENGTH, RANK_PAGERANK };
 
 struct rank_params {
 	double caller_factor, min_strength, explain_ratio;
@@ -61,7 +65,7 @@ struct rank_params {
 	void *arg;
 };
 
-/* The method named s ("graph", "strength"), or -1. */
+/* The method named s ("graph", "strength", "pagerank"), or -1. */
 int rank_method_parse(const char *s);
 const char *rank_method_name(int m);
 

@@ -211,9 +211,9 @@ tojson_len() {
 	[ "$(jq -r '.services[0].service' <<<"$g")" = api ]
 	run -0 aiops-correlate --rank-method graph "$SCEN/db_latency.jsonl"
 	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ]
-	run aiops-correlate --rank-method pagerank </dev/null
+	run aiops-correlate --rank-method pagerunk </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"rank_method: unknown method 'pagerank'"* ]]
+	[[ "$output" == *"rank_method: unknown method 'pagerunk' (graph, strength, pagerank)"* ]]
 	run aiops-correlate --metric-limits '{"cpu_usage": "full"}' </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"metric_limits must be a mapping"* ]]
@@ -221,6 +221,19 @@ tojson_len() {
 	[ "$status" -eq 2 ]
 }
 
+@test "rank_method: pagerank walks from the anomalous callers to the callee that explains them" {
+	# The same scenario as above: api (the caller) has the larger plain
+	# strength, orders-db is where its calls went wrong.
+	run -0 aiops-correlate --rank-method pagerank "$SCEN/db_latency.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r '.services[0].service' <<<"$g")" = orders-db ]
+	# Scores are on the scale of strength: they sum to the group's strength.
+	run -0 aiops-correlate --rank-method strength "$SCEN/db_latency.jsonl"
+	s=$(groups <<<"$output" | jq '[.services[].score] | add')
+	p=$(aiops-correlate --rank-method pagerank "$SCEN/db_latency.jsonl" | groups | jq '[.services[].score] | add')
+	awk -v s="$s" -v p="$p" 'BEGIN { exit !(s > 0 && (s - p) ^ 2 < 1e-6 * s * s) }'
+}
 
 @test "rank_spread: a symptom every service shows weighs less than one only the culprit shows" {
 	# db alerts on disk I/O, and its callers' calls to it are slow (two alert

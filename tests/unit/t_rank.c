@@ -1,5 +1,6 @@
 /* Unit tests of lib/rank: the graph method's depth, saturation first, the
  * strength method, cycles and ties. */
+#include <math.h>
 #include <string.h>
 
 #include "rank.h"
@@ -113,8 +114,37 @@ main(void)
 	rank_run(c, 2, RANK_GRAPH, &P);
 	tap_ok(c[0].depth <= 2 && c[1].depth <= 2, "graph: a call cycle terminates");
 
+	/* pagerank: web -> api -> db, each as anomalous: the walk ends at db. */
+	memset(edges, 0, sizeof edges);
+	edges[0][1] = edges[1][2] = 1;
+	cand(&c[0], 0, "web", 6, 0, 0);
+	cand(&c[1], 1, "api", 6, 0, 0);
+	cand(&c[2], 2, "db", 6, 0, 0);
+	rank_run(c, 3, RANK_PAGERANK, &P);
+	tap_is_str(order(c, 3), "db,api,web", "pagerank: the walk ends at the callee that explains the chain");
+	tap_ok(fabs(c[0].score + c[1].score + c[2].score - 18) < 1e-9 && c[0].depth == 0,
+	       "pagerank: scores sum to the total strength, depth 0");
+	/* A caller far more anomalous than its quiet callee keeps the walk. */
+	cand(&c[0], 0, "web", 1, 0, 0);
+	cand(&c[1], 1, "api", 9, 0, 0);
+	cand(&c[2], 2, "db", 0.5, 0, 0);
+	rank_run(c, 3, RANK_PAGERANK, &P);
+	tap_is_str(c[0].name, "api", "pagerank: a quiet callee does not take the blame");
+	/* No strength at all: every score 0, ties by first anomaly and name. */
+	cand(&c[0], 0, "web", 0, 0, 0);
+	cand(&c[1], 1, "api", 0, 0, 0);
+	rank_run(c, 2, RANK_PAGERANK, &P);
+	tap_ok(c[0].score == 0 && c[1].score == 0, "pagerank: no strength, no score");
+	/* Saturation still comes first. */
+	cand(&c[0], 0, "web", 6, 1, 0);
+	cand(&c[1], 1, "api", 6, 0, 0);
+	cand(&c[2], 2, "db", 6, 0, 0);
+	rank_run(c, 3, RANK_PAGERANK, &P);
+	tap_is_str(c[0].name, "web", "pagerank: a saturated candidate first");
+
 	tap_ok(rank_method_parse("graph") == RANK_GRAPH && rank_method_parse("strength") == RANK_STRENGTH &&
-	       rank_method_parse("pagerank") == -1 && rank_method_parse(NULL) == -1, "method names");
+	       rank_method_parse("pagerank") == RANK_PAGERANK && rank_method_parse("pagerunk") == -1 &&
+	       rank_method_parse(NULL) == -1, "method names");
 	tap_is_str(rank_method_name(RANK_STRENGTH), "strength", "method name");
 	rank_run(c, 0, RANK_GRAPH, &P);
 	return tap_done();
