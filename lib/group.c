@@ -243,6 +243,7 @@ group_add(struct group *g, const struct anom *a, const struct group_cfg *c)
 	if (!(a->type == GROUP_METRIC && a->down))
 		s->sym += delta;
 	s->n++;
+	s->types |= 1u << a->type;
 	if (s->first == TS_NONE || a->ts < s->first)
 		s->first = a->ts;
 	if (a->ts > s->last)
@@ -273,6 +274,7 @@ group_merge(struct group *a, struct group *b, const struct group_cfg *c)
 		t->sym += f->sym;
 		t->sat += f->sat;
 		t->n += f->n;
+		t->types |= f->types;
 		if (t->first == TS_NONE || f->first < t->first)
 			t->first = f->first;
 		if (f->last > t->last)

@@ -83,6 +83,7 @@ struct gsvc {
 	int64_t fresh;         /* its latest anomaly that raised the score, or TS_NONE */
 	double strength, sym, sat;   /* sym: without metrics below their baseline */
 	uint32_t n;
+	unsigned types;        /* the types of its anomalies: bit 1 << GROUP_LOG ... */
 };
 
 struct trace_ref {

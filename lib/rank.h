@@ -27,6 +27,11 @@
  *              slowness is its own doing more often than the reverse.
  *   strength   score = strength (no call graph): the plain sum of the
  *              capped severities, a reference for what the graph adds.
+ *   votes      one vote per signal type (log, metric, span) a candidate is
+ *              anomalous in (SimpleRCA's idea of each modality's detector
+ *              voting), strength breaking ties: score = votes + strength /
+ *              (1 + the group's largest strength), so more votes always
+ *              rank first.
  *   pagerank   a personalised PageRank over the group's calls (MicroRCA's
  *              idea; lib/rank_pr, whose header has the walk): the share of
  *              a walk that starts at anomalous services and follows calls to
@@ -49,12 +54,13 @@ struct rank_cand {
 	double own;          /* the part of strength its callees cannot explain */
 	int64_t first;       /* its first anomaly (ns) */
 	uint32_t n;          /* its anomalies */
+	unsigned types;      /* the signal types they came in, a bit each */
 	/* Set by rank_run(): */
 	int depth;
 	double score;
 };
 
-enum rank_method { RANK_GRAPH, RANK_STRENGTH, RANK_PAGERANK };
+enum rank_method { RANK_GRAPH, RANK_STRENGTH, RANK_PAGERANK, RANK_VOTES };
 
 struct rank_params {
 	double caller_factor, min_strength, explain_ratio;
@@ -65,7 +71,7 @@ struct rank_params {
 	void *arg;
 };
 
-/* The method named s ("graph", "strength", "pagerank"), or -1. */
+/* The method named s ("graph", "strength", "pagerank", "votes"), or -1. */
 int rank_method_parse(const char *s);
 const char *rank_method_name(int m);
 

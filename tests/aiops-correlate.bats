@@ -213,7 +213,7 @@ tojson_len() {
 	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ]
 	run aiops-correlate --rank-method pagerunk </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"rank_method: unknown method 'pagerunk' (graph, strength, pagerank)"* ]]
+	[[ "$output" == *"rank_method: unknown method 'pagerunk' (graph, strength, pagerank, votes)"* ]]
 	run aiops-correlate --metric-limits '{"cpu_usage": "full"}' </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"metric_limits must be a mapping"* ]]
@@ -233,6 +233,9 @@ tojson_len() {
 	s=$(groups <<<"$output" | jq '[.services[].score] | add')
 	p=$(aiops-correlate --rank-method pagerank "$SCEN/db_latency.jsonl" | groups | jq '[.services[].score] | add')
 	awk -v s="$s" -v p="$p" 'BEGIN { exit !(s > 0 && (s - p) ^ 2 < 1e-6 * s * s) }'
+	# votes: a score is the service's signal types plus a share below 1.
+	run -0 aiops-correlate --rank-method votes "$SCEN/db_latency.jsonl"
+	groups <<<"$output" | jq -e '.services | length > 0 and all(.[]; .score >= 1 and .score < 4)'
 }
 
 @test "rank_spread: a symptom every service shows weighs less than one only the culprit shows" {
