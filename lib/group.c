@@ -244,6 +244,8 @@ group_add(struct group *g, const struct anom *a, const struct group_cfg *c)
 		s->sym += delta;
 	s->n++;
 	s->types |= 1u << a->type;
+	if (a->type != GROUP_LOG && fabs(a->z) > s->zmax)
+		s->zmax = fmin(fabs(a->z), 1e6);
 	if (s->first == TS_NONE || a->ts < s->first)
 		s->first = a->ts;
 	if (a->ts > s->last)
@@ -275,6 +277,7 @@ group_merge(struct group *a, struct group *b, const struct group_cfg *c)
 		t->sat += f->sat;
 		t->n += f->n;
 		t->types |= f->types;
+		t->zmax = fmax(t->zmax, f->zmax);
 		if (t->first == TS_NONE || f->first < t->first)
 			t->first = f->first;
 		if (f->last > t->last)

@@ -84,6 +84,7 @@ struct gsvc {
 	double strength, sym, sat;   /* sym: without metrics below their baseline */
 	uint32_t n;
 	unsigned types;        /* the types of its anomalies: bit 1 << GROUP_LOG ... */
+	double zmax;           /* the largest |z| of its metric and span anomalies (capped at 1e6) */
 };
 
 struct trace_ref {

@@ -7,7 +7,7 @@
 #include "rank.h"
 #include "rank_pr.h"
 
-static const char *const method_names[] = {"graph", "strength", "pagerank", "votes"};
+static const char *const method_names[] = {"graph", "strength", "pagerank", "votes", "magnitude"};
 
 int
 rank_method_parse(const char *s)
@@ -94,13 +94,15 @@ rank_run(struct rank_cand *c, int n, int m, const struct rank_params *p)
 		free(w.memo);
 	} else if (m == RANK_PAGERANK) {
 		rank_pagerank(c, n, p);
-	} else if (m == RANK_VOTES) {
+	} else if (m == RANK_VOTES || m == RANK_MAGNITUDE) {
+		/* The method's count, strength (a share below 1) breaking ties. */
 		double top = 0;
 		for (int i = 0; i < n; i++)
 			top = fmax(top, c[i].strength);
 		for (int i = 0; i < n; i++) {
+			double v = m == RANK_VOTES ? __builtin_popcount(c[i].types) : floor(c[i].zmax);
 			c[i].depth = 0;
-			c[i].score = __builtin_popcount(c[i].types) + fmax(c[i].strength, 0) / (1 + top);
+			c[i].score = v + fmax(c[i].strength, 0) / (1 + top);
 		}
 	} else {
 		for (int i = 0; i < n; i++) {

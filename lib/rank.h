@@ -32,6 +32,9 @@
  *              voting), strength breaking ties: score = votes + strength /
  *              (1 + the group's largest strength), so more votes always
  *              rank first.
+ *   magnitude  the largest deviation (|z|) of any of its metric or span
+ *              anomalies, strength breaking ties as for votes (BARO's idea
+ *              of robust per-metric scoring: how far, not how many).
  *   pagerank   a personalised PageRank over the group's calls (MicroRCA's
  *              idea; lib/rank_pr, whose header has the walk): the share of
  *              a walk that starts at anomalous services and follows calls to
@@ -55,12 +58,13 @@ struct rank_cand {
 	int64_t first;       /* its first anomaly (ns) */
 	uint32_t n;          /* its anomalies */
 	unsigned types;      /* the signal types they came in, a bit each */
+	double zmax;         /* the largest |z| of its metric and span anomalies */
 	/* Set by rank_run(): */
 	int depth;
 	double score;
 };
 
-enum rank_method { RANK_GRAPH, RANK_STRENGTH, RANK_PAGERANK, RANK_VOTES };
+enum rank_method { RANK_GRAPH, RANK_STRENGTH, RANK_PAGERANK, RANK_VOTES, RANK_MAGNITUDE };
 
 struct rank_params {
 	double caller_factor, min_strength, explain_ratio;
@@ -71,7 +75,7 @@ struct rank_params {
 	void *arg;
 };
 
-/* The method named s ("graph", "strength", "pagerank", "votes"), or -1. */
+/* The method named s ("graph", "strength", "pagerank", "votes", "magnitude"), or -1. */
 int rank_method_parse(const char *s);
 const char *rank_method_name(int m);
 

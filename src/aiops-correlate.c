@@ -133,7 +133,7 @@ static const struct opt opts[] = {
 	{"rank_explain_ratio", OPT_DOUBLE, &rank_explain_ratio, "X", "and at least this share of its caller's strength (0.25)", 0, 0},
 	{"rank_onset_slack_s", OPT_DURATION, &rank_onset_slack_s, "SECONDS", "and its first anomaly came at most this much after the caller's (60)", 0, 0},
 	{"rank_alert_edges", OPT_BOOL, &rank_alert_edges, NULL, "graph ranking also follows calls known only from span alerts (false)", 0, 0},
-	{"rank_method", OPT_STRING, &rank_method, "NAME", "ranking of a group's services: graph, strength, pagerank or votes (graph)", 0, 0},
+	{"rank_method", OPT_STRING, &rank_method, "NAME", "ranking of a group's services: graph, strength, pagerank, votes or magnitude (graph)", 0, 0},
 	{"metric_limits", OPT_JSON, &metric_limits, "{NAME: LIMIT}", "a metric's limit: reaching saturation_share of it while anomalous is saturation (none)", 0, 0},
 	{"saturation_share", OPT_DOUBLE, &saturation_share, "X", "share of a metric's limit that is saturation (0.9)", 0, 0},
 	{"saturation_detect", OPT_INT, &saturation_detect, "N", "saturated points that stand in for min_types (a resource at its limit is evidence enough) (2; 0: never)", 0, 0},
@@ -364,6 +364,7 @@ emit_group(struct stage *st, struct group *g)
 		rk[i].first = g->sv[i].first;
 		rk[i].n = g->sv[i].n;
 		rk[i].types = g->sv[i].types;
+		rk[i].zmax = g->sv[i].zmax;
 	}
 	free(strength);
 	rank_run(rk, g->nsv, rank_m, &rp);
@@ -694,7 +695,7 @@ on_start(struct stage *st)
 		stage_usage_error(st, "rank_support must be in [0, 1000000]");
 	rank_m = rank_method_parse(rank_method);
 	if (rank_m < 0)
-		stage_usage_error(st, "rank_method: unknown method '%s' (graph, strength, pagerank, votes)",
+		stage_usage_error(st, "rank_method: unknown method '%s' (graph, strength, pagerank, votes, magnitude)",
 				  rank_method ? rank_method : "");
 	if (logdet_init(&ldet, &(struct logdet_cfg){log_bucket_s, log_span_buckets, burst_factor,
 			burst_min, secs(log_warmup_s), secs(template_young_s), drain_depth,

@@ -213,7 +213,7 @@ tojson_len() {
 	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = orders-db ]
 	run aiops-correlate --rank-method pagerunk </dev/null
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"rank_method: unknown method 'pagerunk' (graph, strength, pagerank, votes)"* ]]
+	[[ "$output" == *"rank_method: unknown method 'pagerunk' (graph, strength, pagerank, votes, magnitude)"* ]]
 	run aiops-correlate --metric-limits '{"cpu_usage": "full"}' </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"metric_limits must be a mapping"* ]]
@@ -236,6 +236,12 @@ tojson_len() {
 	# votes: a score is the service's signal types plus a share below 1.
 	run -0 aiops-correlate --rank-method votes "$SCEN/db_latency.jsonl"
 	groups <<<"$output" | jq -e '.services | length > 0 and all(.[]; .score >= 1 and .score < 4)'
+	# magnitude: the farthest deviation, here web's (its calls' latency
+	# grows most against its steady baseline), which is the caller-blaming
+	# the graph rule corrects; scores fall with the whole part of |z|.
+	run -0 aiops-correlate --rank-method magnitude "$SCEN/db_latency.jsonl"
+	groups <<<"$output" | jq -e '[.services[].score] | length == 3 and . == (sort | reverse)'
+	[ "$(groups <<<"$output" | jq -r '.services[0].service')" = web ]
 }
 
 @test "rank_spread: a symptom every service shows weighs less than one only the culprit shows" {

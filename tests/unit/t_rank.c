@@ -151,9 +151,19 @@ main(void)
 	rank_run(c, 3, RANK_VOTES, &P);
 	tap_is_str(order(c, 3), "db,api,web", "votes: more signal types first, then strength");
 	tap_ok(c[0].score > 2 && c[0].score < 3 && c[2].score > 1 && c[2].score < 2, "votes: score = votes + a share below 1");
+	/* magnitude: the farthest deviation first, however little evidence. */
+	cand(&c[0], 0, "web", 9, 0, 0);
+	cand(&c[1], 1, "api", 2, 0, 5);
+	cand(&c[2], 2, "db", 3, 0, 5);
+	c[0].zmax = 4.5;
+	c[1].zmax = 40;
+	c[2].zmax = 4.2;
+	rank_run(c, 3, RANK_MAGNITUDE, &P);
+	tap_is_str(order(c, 3), "api,web,db", "magnitude: the largest |z| first, strength within the same whole |z|");
 
 	tap_ok(rank_method_parse("graph") == RANK_GRAPH && rank_method_parse("strength") == RANK_STRENGTH &&
-	       rank_method_parse("pagerank") == RANK_PAGERANK && rank_method_parse("votes") == RANK_VOTES && rank_method_parse("pagerunk") == -1 &&
+	       rank_method_parse("pagerank") == RANK_PAGERANK && rank_method_parse("votes") == RANK_VOTES &&
+	       rank_method_parse("magnitude") == RANK_MAGNITUDE && rank_method_parse("pagerunk") == -1 &&
 	       rank_method_parse(NULL) == -1, "method names");
 	tap_is_str(rank_method_name(RANK_STRENGTH), "strength", "method name");
 	rank_run(c, 0, RANK_GRAPH, &P);
