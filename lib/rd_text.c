@@ -3,7 +3,8 @@
  *
  *   text        the time at the start of the line in dataset.logs.ts_format
  *               (strptime-style, see lib/tfmt.h), then an optional level word
- *               ("ERROR", "[warn]", "info:"), then the message;
+ *               ("ERROR", "[warn]", "info:"; a [thread], a thread number
+ *               or "-" may come first), then the message;
  *   syslog      RFC 5424 ("<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG")
  *               and RFC 3164 ("[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG",
  *               or with an RFC 3339 time as rsyslog writes it by default),
@@ -86,6 +87,26 @@ word_end(const char *s, size_t n, size_t i)
 	while (i < n && s[i] != ' ' && s[i] != '\t')
 		i++;
 	return i;
+}
+
+/* The end of the token at s[i]: a "[...]" (brackets nest, blanks inside,
+ * as in "[Socket Reader #1 for port 62260]") ends after its closing
+ * bracket, other words at the next blank. */
+static size_t
+tok_end(const char *s, size_t n, size_t i)
+{
+	int depth = 0;
+
+	for (size_t j = i; i < n && s[i] == '[' && j < n; j++) {
+		if (s[j] == '[')
+			depth++;
+		else if (s[j] == ']' && --depth == 0) {
+			if (j + 1 == n || s[j + 1] == ' ' || s[j + 1] == '\t')
+				return j + 1;
+			break;
+		}
+	}
+	return word_end(s, n, i);
 }
 
 /* A level word: "ERROR", "[warn]", "info:" (upper case, or in brackets,
@@ -402,29 +423,32 @@ parse_error(struct tx *x, const char *s, size_t n, struct line *L, const char **
 	return 0;
 }
 
-/* After the time: an optional level word, then the message (text), or
- * [thread], "-", a required level, an optional logger (log4j). */
+/* After the time: [thread], a thread number or "-" (up to three of them),
+ * then a level word, optional in text (without one the words are the
+ * message's), required in log4j; then the message, in log4j after an
+ * optional [thread], "PID ---" and logger. */
 static int
 parse_rest(struct tx *x, const char *s, size_t n, size_t i, int need_level, struct line *L,
 	   const char **why)
 {
-	size_t j;
+	size_t j, start = i, thn = 0;
+	const char *th = NULL;
 
-	for (int w = 0; w < (need_level ? 4 : 1); w++) {
+	for (int w = 0; w < 4; w++) {
 		i = skip_blank(s, n, i);
-		j = word_end(s, n, i);
+		j = tok_end(s, n, i);
 		if (j == i)
 			break;
 		if ((L->level = level_word(s + i, j - i)) != NULL) {
 			i = j;
 			break;
 		}
-		if (!need_level)
-			break;
-		/* [thread], a "-" or a process id before the level */
 		if (s[i] == '[' && s[j - 1] == ']')
-			attr(x, "thread", s + i + 1, j - i - 2);
-		else if (!(j - i == 1 && s[i] == '-') && strspn(s + i, "0123456789") != j - i)
+			th = s + i + 1, thn = j - i - 2;
+		else if (strspn(s + i, "0123456789") == j - i) {
+			if (th == NULL)         /* HDFS: "yyMMdd HHmmss THREAD LEVEL" */
+				th = s + i, thn = j - i;
+		} else if (!(j - i == 1 && s[i] == '-'))
 			break;
 		i = j;
 	}
@@ -434,12 +458,15 @@ parse_rest(struct tx *x, const char *s, size_t n, size_t i, int need_level, stru
 			return -1;
 		}
 		L->level = "INFO";
+		i = start;
+	} else if (th) {
+		attr(x, "thread", th, thn);
 	}
 	if (need_level) {
 		/* [thread] or "PID ---" (Spring), then "LOGGER - " or "LOGGER : " */
 		for (int w = 0; w < 4; w++) {
 			i = skip_blank(s, n, i);
-			j = word_end(s, n, i);
+			j = tok_end(s, n, i);
 			if (j > i && s[i] == '[' && s[j - 1] == ']')
 				attr(x, "thread", s + i + 1, j - i - 2);
 			else if (j > i && (strspn(s + i, "0123456789") == j - i ||

@@ -4,6 +4,7 @@
 # the bugs those files and loghub's / NAB's samples showed, on lines of the
 # same shape.
 
+# shellcheck disable=SC2016 # jq programs and log lines with a literal $
 load test_helper
 
 R="$FIX/load/real"
@@ -129,3 +130,32 @@ prometheus/query_range.json metrics prometheus 0"
 	# trace ids compare as numbers: 00a1 and A1 are one trace
 	[ "$(jq -r 'select(.kind == "span") | .parent_id' <<<"$output")" = y ]
 }
+# ---- plain-text logs ----
+
+@test "log4j: a [thread name with spaces] is the thread, and the logger after it is read (Hadoop's lines)" {
+	local d; d=$(scratch)
+	printf '%s\n' '2015-10-18 18:01:51,775 INFO [Socket Reader #1 for port 62260] org.apache.hadoop.ipc.Server: Starting Socket Reader #1 for port 62260' \
+		'2015-10-18 18:01:53,447 INFO [AsyncDispatcher event handler] org.apache.hadoop.mapreduce.v2.app.speculate.DefaultSpeculator: JOB_CREATE job_1' \
+		'2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200' >"$d/hadoop.log"
+	run -0 load_one logs "$d/hadoop.log"
+	[ "$(format_of "$output" logs)" = log4j ]
+	[ "$(jq -r 'select(.kind == "log") | [.attrs.thread, .attrs.logger, .msg] | @tsv' <<<"$output")" = "$(printf '%s\n' \
+		"QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774		Notification time out: 3200" \
+		"Socket Reader #1 for port 62260	org.apache.hadoop.ipc.Server	Starting Socket Reader #1 for port 62260" \
+		"AsyncDispatcher event handler	org.apache.hadoop.mapreduce.v2.app.speculate.DefaultSpeculator	JOB_CREATE job_1")" ]
+}
+
+@test "text: a level word after a thread number is the level (HDFS's 'yyMMdd HHmmss THREAD LEVEL class: msg')" {
+	local d; d=$(scratch)
+	printf '%s\n' '081109 214043 2561 WARN dfs.DataNode$DataXceiver: 10.251.30.85:50010:Got exception while serving blk_1' \
+		'081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_3 terminating' \
+		'081109 203616 149 started without a level' \
+		'081109 203617 [main] ERROR boom' >"$d/hdfs.log"
+	run -0 load_one logs "$d/hdfs.log" --set dataset.logs.format=text --set 'dataset.logs.ts_format=%y%m%d %H%M%S'
+	[ "$(jq -r 'select(.kind == "log") | [.ts, .level, (.attrs.thread // "-"), .msg] | @tsv' <<<"$output")" = "$(printf '%s\n' \
+		'2008-11-09T20:36:15.000Z	INFO	148	dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_3 terminating' \
+		'2008-11-09T20:36:16.000Z	INFO	-	149 started without a level' \
+		'2008-11-09T20:36:17.000Z	ERROR	main	boom' \
+		'2008-11-09T21:40:43.000Z	WARN	2561	dfs.DataNode$DataXceiver: 10.251.30.85:50010:Got exception while serving blk_1')" ]
+}
+
