@@ -159,3 +159,16 @@ prometheus/query_range.json metrics prometheus 0"
 		'2008-11-09T21:40:43.000Z	WARN	2561	dfs.DataNode$DataXceiver: 10.251.30.85:50010:Got exception while serving blk_1')" ]
 }
 
+
+@test "a text log whose lines start 'yyMMdd HHmmss', 'yy/MM/dd', 'MM-dd' or '[MM.dd ...]' is named a plain-text log" {
+	local d f; d=$(scratch)
+	printf '%s\n' '081109 203615 148 INFO a: b' '081109 203616 149 INFO a: c' >"$d/hdfs.log"
+	printf '%s\n' 'Raw' '17/06/09 20:10:40 INFO a: b' '17/06/09 20:10:41 INFO a: c' >"$d/spark.log"
+	printf '%s\n' '03-17 16:13:38.811  1702  2395 D WindowManager: x' '03-17 16:13:38.819  1702  8671 D PowerManagerService: y' >"$d/android.log"
+	printf '%s\n' '[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open' '[10.30 16:49:07] chrome.exe - close' >"$d/proxifier.log"
+	for f in hdfs spark android proxifier; do
+		run -0 --separate-stderr aiops-load --logs "$d/$f.log"
+		[ "$(printf '%s\n' "${stderr_lines[@]}" | grep -c 'a plain-text log (its lines start with a time).*set dataset.logs.format: text and ts_format')" -eq 1 ] ||
+			{ echo "$f: ${stderr_lines[*]}"; false; }
+	done
+}
