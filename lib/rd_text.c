@@ -25,8 +25,9 @@
  *
  * Options (dataset.logs): ts_format (text), service (the service of lines
  * that name none; default: the file name up to its first '.'), year (for
- * times without one, RFC 3164: default the current UTC year; a month that
- * goes back from Dec to Jan starts the next year).
+ * times without one, RFC 3164: default the current UTC year, or the year
+ * before when that puts the first line more than a day in the future; a
+ * month that goes back from Dec to Jan starts the next year).
  *
  * A line that starts with a space or a tab continues the record before it
  * (a stack trace): it is appended to its msg after a newline and is not a
@@ -606,6 +607,8 @@ tx_open_as(struct rd_src *s, enum preset pr)
 		struct tm tm;
 		gmtime_r(&now, &tm);
 		x->yr.year = tm.tm_year + 1900;
+		/* a day of slack for the zones of the lines */
+		x->yr.not_after = ((int64_t)now + 86400) * TS_NS_PER_S;
 	}
 	if ((v = js_str(s->cfg, "service")) != NULL && *v) {
 		x->service = estrdup(v);

@@ -172,3 +172,19 @@ prometheus/query_range.json metrics prometheus 0"
 			{ echo "$f: ${stderr_lines[*]}"; false; }
 	done
 }
+
+@test "syslog without a year: the latest year that does not put the first line in the future" {
+	local d soon today; d=$(scratch)
+	# three days ahead is last year's date (a log from December read in January, loghub's "Dec 10" read on Dec 7)
+	soon=$(date -u -d '+3 days' '+%b %e %H:%M:%S')
+	today=$(date -u -d '-1 hour' '+%b %e %H:%M:%S')
+	printf '%s h sshd[1]: a\n' "$soon" >"$d/a.log"
+	printf '%s h sshd[1]: b\n' "$today" >"$d/b.log"
+	run -0 pipe "aiops-load --logs '$d/a.log' 2>/dev/null | jq -r 'select(.kind == \"log\") | .ts[0:10]'"
+	[ "$output" = "$(date -u -d '+3 days -1 year' +%F)" ]
+	run -0 pipe "aiops-load --logs '$d/b.log' 2>/dev/null | jq -r 'select(.kind == \"log\") | .ts[0:10]'"
+	[ "$output" = "$(date -u -d '-1 hour' +%F)" ]
+	# dataset.logs.year still wins
+	run -0 pipe "aiops-load --logs '$d/a.log' --set dataset.logs.year=2024 2>/dev/null | jq -r 'select(.kind == \"log\") | .ts[0:4]'"
+	[ "$output" = 2024 ]
+}
