@@ -54,6 +54,7 @@ otlp/logs.jsonl logs otlp 0
 otlp/metrics.jsonl metrics otlp 0
 otlp/traces.jsonl traces otlp 8
 zipkin/skew.json traces zipkin 0
+zipkin/yelp.json traces zipkin 0
 zipkin/zipkin_v2_02.json traces zipkin 0
 jaeger/ui_01.json traces jaeger 0
 jaeger/trace_success.json traces jaeger 0
