@@ -956,13 +956,16 @@ rd_probe_json(const char *s, size_t n)
 	return r;
 }
 
-/* Does the line start with something like a time (a text log)? */
+/* Does the line start with something like a time (a text log)?  A date
+ * with a 4-digit year, "hh:", a month name, a syslog <PRI>, or digits
+ * then '-', '/' or '.' then a digit ("17/06/09", "03-17", "10.30",
+ * "20171223-22"), or "yyMMdd HHmmss" (HDFS). */
 int
 rd_timeish(const char *s, size_t n)
 {
 	static const char *const mon[] = {"Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ",
 		"Aug ", "Sep ", "Oct ", "Nov ", "Dec ", NULL};
-	size_t i = 0;
+	size_t i = 0, d;
 
 	if (n && (s[0] == '[' || s[0] == '<')) {     /* [2024-...] or a syslog <PRI> */
 		i = 1;
@@ -975,6 +978,13 @@ rd_timeish(const char *s, size_t n)
 	if (n >= i + 5 && strspn(s + i, "0123456789") >= 4 && (s[i + 4] == '-' || s[i + 4] == '/'))
 		return 1;
 	if (n >= i + 5 && strspn(s + i, "0123456789") == 2 && s[i + 2] == ':')
+		return 1;
+	for (d = 0; i + d < n && d < 9 && s[i + d] >= '0' && s[i + d] <= '9'; d++)
+		;
+	if (d >= 2 && d <= 8 && i + d + 1 < n && strchr("-/.", s[i + d]) &&
+	    s[i + d + 1] >= '0' && s[i + d + 1] <= '9')
+		return 1;
+	if (d == 6 && i + 13 <= n && s[i + 6] == ' ' && strspn(s + i + 7, "0123456789") >= 6)
 		return 1;
 	for (int k = 0; mon[k]; k++)
 		if (n >= i + 4 && memcmp(s + i, mon[k], 4) == 0)

@@ -116,14 +116,14 @@ rd_guess(const struct rd_probe *p, const char *scores, char *out, size_t n, cons
 		times += rd_timeish(l, ln);
 	}
 	*label = "no known format";
-	if (first && (*first == '{' || *first == '[') && rd_probe_json(first, strcspn(first, "\n")) == 0)
-		*label = "multi-line JSON", what = "JSON spread over several lines (a pretty-printed document or an array): "
-		       "format json reads documents of records for logs, metrics and traces; "
-		       "incidents are one JSON object a line (jq -c turns a document into that)";
-	else if (lines && 2 * times >= lines)
+	if (lines && 2 * times >= lines)      /* before JSON: "[10.30 16:49:06] ..." */
 		*label = "a plain-text log", what = "a plain-text log (its lines start with a time) in no preset "
 		       "(syslog, access_log, error_log, log4j): set dataset.logs.format: text and "
 		       "ts_format (strptime-style, as '%Y-%m-%d %H:%M:%S')";
+	else if (first && (*first == '{' || *first == '[') && rd_probe_json(first, strcspn(first, "\n")) == 0)
+		*label = "multi-line JSON", what = "JSON spread over several lines (a pretty-printed document or an array): "
+		       "format json reads documents of records for logs, metrics and traces; "
+		       "incidents are one JSON object a line (jq -c turns a document into that)";
 	else
 		what = "no known format (jsonl, otlp, csv with a header, nezha_*)";
 	if (scores && strcmp(scores, "no format matches") != 0)

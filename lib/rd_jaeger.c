@@ -1,34 +1,53 @@
 /*
  * rd_jaeger: Jaeger JSON, the query API's answer and the UI's download
- * ({"data":[trace...]}), an array of traces, or one trace; pretty-printed
- * or one document a line (rd_doc.h).  A trace is {traceID, spans,
- * processes}; its spans are the document's elements "traces:LINE.K".
+ * ({"data":[trace...]}), an array of traces, or one trace; also spans with
+ * their own process (an array of them, as Jaeger's anonymizer and span
+ * dumps write them, or one a line); pretty-printed or one document a line
+ * (rd_doc.h).  A trace is {traceID, spans, processes}; its spans are the
+ * document's elements "traces:LINE.K".
  *
  *   ts <- startTime and duration_ms <- duration, both epoch MICROseconds;
  *   service <- processes[processID].serviceName (or the span's own
  *   process); trace_id <- traceID; span_id <- spanID; parent_id <- the
- *   spanID of the first CHILD_OF reference (else of the first reference,
- *   else null); name <- operationName; status ERROR when the tag error is
+ *   spanID of the first CHILD_OF reference into the span's own trace (else
+ *   of its first other reference into it, else null: Jaeger's rule);
+ *   name <- operationName; status ERROR when the tag error is
  *   true or otel.status_code is ERROR, else UNSET; attrs <- the tags.
  * A trace without a spans array, an answer with errors, a span without
  * times, ids or a service are rejects.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "js.h"
 #include "rd_doc.h"
+
+/* Do two trace ids name one trace?  Hex ids compare as numbers, without
+ * leading zeros or case ("00a1" is "A1"); a reference without one is in
+ * the span's trace. */
+static int
+same_trace(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return 1;
+	while (*a == '0')
+		a++;
+	while (*b == '0')
+		b++;
+	return strcasecmp(a, b) == 0;
+}
 
 static const char *
 parent_of(json_object *sp)
 {
 	json_object *refs = rd_get(sp, "references");
-	const char *first = NULL, *t;
+	const char *first = NULL, *t, *tid = js_str(sp, "traceID");
 	size_t i;
 
 	for (i = 0; i < rd_alen(refs); i++) {
 		json_object *r = json_object_array_get_idx(refs, i);
 		const char *id = js_str(r, "spanID");
-		if (id == NULL || *id == '\0')
+		if (id == NULL || *id == '\0' || !same_trace(tid, js_str(r, "traceID")))
 			continue;
 		if ((t = js_str(r, "refType")) != NULL && strcmp(t, "CHILD_OF") == 0)
 			return id;
@@ -103,6 +122,13 @@ jg_span(struct rd_src *s, json_object *sp, json_object *procs, unsigned k, const
 	rd_pend(s, ts, k, RD_SPAN, off);
 }
 
+/* A span rather than a trace: a spanID and no spans array. */
+static int
+is_span(json_object *o)
+{
+	return rd_get(o, "spanID") != NULL && rd_get(o, "spans") == NULL;
+}
+
 static int
 jg_next(struct rd_src *s)
 {
@@ -115,13 +141,21 @@ jg_next(struct rd_src *s)
 
 	if ((r = rd_doc_next(s, s->priv, &o, &raw, &rawn)) <= 0 || o == NULL)
 		return r;
+	if (is_span(o)) {       /* one span a line */
+		s->nelem = 1;
+		jg_span(s, o, NULL, 1, "span");
+		json_object_put(o);
+		return 1;
+	}
 	traces = rd_get(o, "data");
 	if (json_object_is_type(o, json_type_array))
 		traces = o;
 	errs = rd_get(o, "errors");
 	s->nelem = 0;
-	for (i = 0; i < rd_alen(traces); i++)
-		s->nelem += (unsigned)rd_alen(rd_get(json_object_array_get_idx(traces, i), "spans"));
+	for (i = 0; i < rd_alen(traces); i++) {
+		tr = json_object_array_get_idx(traces, i);
+		s->nelem += is_span(tr) ? 1 : (unsigned)rd_alen(rd_get(tr, "spans"));
+	}
 	if (rd_alen(errs) > 0 && s->nelem == 0) {
 		msg = js_str(json_object_array_get_idx(errs, 0), "msg");
 		rd_count_in(s);
@@ -143,6 +177,11 @@ jg_next(struct rd_src *s)
 	}
 	for (i = 0; i < n; i++) {
 		tr = one ? one : json_object_array_get_idx(traces, i);
+		if (is_span(tr)) {      /* an array of spans with their own process */
+			snprintf(where, sizeof where, "data[%zu]", i);
+			jg_span(s, tr, NULL, ++k, where);
+			continue;
+		}
 		spans = rd_get(tr, "spans");
 		if (spans == NULL || !json_object_is_type(spans, json_type_array) || rd_alen(spans) == 0) {
 			const char *traw = json_object_to_json_string_length(tr, JS_FLAGS, &rn);

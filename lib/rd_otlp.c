@@ -252,8 +252,13 @@ otlp_span(struct rd_src *f, json_object *sp, const char *svc, unsigned long line
 		return;
 	}
 	if (!tid || !*tid || !sid || !*sid || !name) {
-		rd_reject(f, line, raw, n, "%s: missing %s", where,
-		       !tid || !*tid ? "traceId" : !sid || !*sid ? "spanId" : "name");
+		/* present but "" (the specification's own examples): not missing */
+		const char *k = !tid || !*tid ? "traceId" : !sid || !*sid ? "spanId" : "name",
+			*v = !tid || !*tid ? tid : !sid || !*sid ? sid : name;
+		if (v)
+			rd_reject(f, line, raw, n, "%s: empty %s (OTLP: an invalid span)", where, k);
+		else
+			rd_reject(f, line, raw, n, "%s: missing %s", where, k);
 		return;
 	}
 	sv = rd_get(rd_get(sp, "status"), "code");

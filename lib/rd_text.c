@@ -3,7 +3,8 @@
  *
  *   text        the time at the start of the line in dataset.logs.ts_format
  *               (strptime-style, see lib/tfmt.h), then an optional level word
- *               ("ERROR", "[warn]", "info:"), then the message;
+ *               ("ERROR", "[warn]", "info:"; a [thread], a thread number
+ *               or "-" may come first), then the message;
  *   syslog      RFC 5424 ("<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG")
  *               and RFC 3164 ("[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG",
  *               or with an RFC 3339 time as rsyslog writes it by default),
@@ -24,8 +25,9 @@
  *
  * Options (dataset.logs): ts_format (text), service (the service of lines
  * that name none; default: the file name up to its first '.'), year (for
- * times without one, RFC 3164: default the current UTC year; a month that
- * goes back from Dec to Jan starts the next year).
+ * times without one, RFC 3164: default the current UTC year, or the year
+ * before when that puts the first line more than a day in the future; a
+ * month that goes back from Dec to Jan starts the next year).
  *
  * A line that starts with a space or a tab continues the record before it
  * (a stack trace): it is appended to its msg after a newline and is not a
@@ -86,6 +88,26 @@ word_end(const char *s, size_t n, size_t i)
 	while (i < n && s[i] != ' ' && s[i] != '\t')
 		i++;
 	return i;
+}
+
+/* The end of the token at s[i]: a "[...]" (brackets nest, blanks inside,
+ * as in "[Socket Reader #1 for port 62260]") ends after its closing
+ * bracket, other words at the next blank. */
+static size_t
+tok_end(const char *s, size_t n, size_t i)
+{
+	int depth = 0;
+
+	for (size_t j = i; i < n && s[i] == '[' && j < n; j++) {
+		if (s[j] == '[')
+			depth++;
+		else if (s[j] == ']' && --depth == 0) {
+			if (j + 1 == n || s[j + 1] == ' ' || s[j + 1] == '\t')
+				return j + 1;
+			break;
+		}
+	}
+	return word_end(s, n, i);
 }
 
 /* A level word: "ERROR", "[warn]", "info:" (upper case, or in brackets,
@@ -402,29 +424,32 @@ parse_error(struct tx *x, const char *s, size_t n, struct line *L, const char **
 	return 0;
 }
 
-/* After the time: an optional level word, then the message (text), or
- * [thread], "-", a required level, an optional logger (log4j). */
+/* After the time: [thread], a thread number or "-" (up to three of them),
+ * then a level word, optional in text (without one the words are the
+ * message's), required in log4j; then the message, in log4j after an
+ * optional [thread], "PID ---" and logger. */
 static int
 parse_rest(struct tx *x, const char *s, size_t n, size_t i, int need_level, struct line *L,
 	   const char **why)
 {
-	size_t j;
+	size_t j, start = i, thn = 0;
+	const char *th = NULL;
 
-	for (int w = 0; w < (need_level ? 4 : 1); w++) {
+	for (int w = 0; w < 4; w++) {
 		i = skip_blank(s, n, i);
-		j = word_end(s, n, i);
+		j = tok_end(s, n, i);
 		if (j == i)
 			break;
 		if ((L->level = level_word(s + i, j - i)) != NULL) {
 			i = j;
 			break;
 		}
-		if (!need_level)
-			break;
-		/* [thread], a "-" or a process id before the level */
 		if (s[i] == '[' && s[j - 1] == ']')
-			attr(x, "thread", s + i + 1, j - i - 2);
-		else if (!(j - i == 1 && s[i] == '-') && strspn(s + i, "0123456789") != j - i)
+			th = s + i + 1, thn = j - i - 2;
+		else if (strspn(s + i, "0123456789") == j - i) {
+			if (th == NULL)         /* HDFS: "yyMMdd HHmmss THREAD LEVEL" */
+				th = s + i, thn = j - i;
+		} else if (!(j - i == 1 && s[i] == '-'))
 			break;
 		i = j;
 	}
@@ -434,12 +459,15 @@ parse_rest(struct tx *x, const char *s, size_t n, size_t i, int need_level, stru
 			return -1;
 		}
 		L->level = "INFO";
+		i = start;
+	} else if (th) {
+		attr(x, "thread", th, thn);
 	}
 	if (need_level) {
 		/* [thread] or "PID ---" (Spring), then "LOGGER - " or "LOGGER : " */
 		for (int w = 0; w < 4; w++) {
 			i = skip_blank(s, n, i);
-			j = word_end(s, n, i);
+			j = tok_end(s, n, i);
 			if (j > i && s[i] == '[' && s[j - 1] == ']')
 				attr(x, "thread", s + i + 1, j - i - 2);
 			else if (j > i && (strspn(s + i, "0123456789") == j - i ||
@@ -579,6 +607,8 @@ tx_open_as(struct rd_src *s, enum preset pr)
 		struct tm tm;
 		gmtime_r(&now, &tm);
 		x->yr.year = tm.tm_year + 1900;
+		/* a day of slack for the zones of the lines */
+		x->yr.not_after = ((int64_t)now + 86400) * TS_NS_PER_S;
 	}
 	if ((v = js_str(s->cfg, "service")) != NULL && *v) {
 		x->service = estrdup(v);

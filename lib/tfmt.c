@@ -207,20 +207,11 @@ tf_check(const char *fmt, char *why, size_t n)
 	return 0;
 }
 
-int
-tf_epoch_ns(struct tf_year *x, struct tf *t, int64_t *ns, const char **why)
+static int
+tf_ns(struct tf *t, int64_t *ns, const char **why)
 {
 	char b[64];
 
-	if (t->epoch >= 0)
-		return ts_epoch_int(t->epoch * TS_NS_PER_S + t->ns, TS_NS, ns, why);
-	if (!t->have_year) {
-		t->Y = x->year;
-		/* Dec -> Jan in a file without years: the next year. */
-		if (x->last_month == 12 && t->m == 1)
-			x->year++, t->Y = x->year;
-		x->last_month = t->m;
-	}
 	snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09ld", t->Y, t->m, t->d, t->H, t->M,
 		 t->S, t->ns);
 	if (t->have_off) {
@@ -228,5 +219,31 @@ tf_epoch_ns(struct tf_year *x, struct tf *t, int64_t *ns, const char **why)
 		snprintf(b + strlen(b), 16, "%c%02d:%02d", t->off < 0 ? '-' : '+', o / 60, o % 60);
 	}
 	return ts_parse(b, strlen(b), ns, why);
+}
+
+int
+tf_epoch_ns(struct tf_year *x, struct tf *t, int64_t *ns, const char **why)
+{
+	int first = 0;
+
+	if (t->epoch >= 0)
+		return ts_epoch_int(t->epoch * TS_NS_PER_S + t->ns, TS_NS, ns, why);
+	if (!t->have_year) {
+		first = x->last_month == 0;
+		t->Y = x->year;
+		/* Dec -> Jan in a file without years: the next year. */
+		if (x->last_month == 12 && t->m == 1)
+			x->year++, t->Y = x->year;
+		x->last_month = t->m;
+	}
+	if (tf_ns(t, ns, why) < 0)
+		return -1;
+	/* A guessed year that puts the first time in the future: the year
+	 * before (a log of December read in January). */
+	if (first && x->not_after && *ns > x->not_after) {
+		t->Y = --x->year;
+		return tf_ns(t, ns, why);
+	}
+	return 0;
 }
 

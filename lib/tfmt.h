@@ -22,9 +22,12 @@ struct tf {
 	int64_t epoch;                  /* %s: whole seconds; -1 unset */
 };
 
-/* The year of times without one, and the month seen last. */
+/* The year of times without one, and the month seen last.  When not_after
+ * is set (epoch ns; the year was guessed, not given), a first time that
+ * would come after it takes the year before. */
 struct tf_year {
 	int year, last_month;
+	int64_t not_after;
 };
 
 /*
