@@ -646,8 +646,16 @@ on_alert(struct stage *st, struct rec *r)
 	a.down = al.direction < 0;
 	a.sev = alert_weight;
 	a.al = &al;
+	/* "a US svc US source US direction US name", by hand (every alert) */
 	buf_reset(&keybuf);
-	buf_printf(&keybuf, "a\x1f%d\x1f%d\x1f%d\x1f%s", s, (int)al.source, al.direction, al.name);
+	buf_add(&keybuf, "a\x1f", 2);
+	buf_addll(&keybuf, s);
+	buf_addc(&keybuf, '\x1f');
+	buf_addll(&keybuf, (int)al.source);
+	buf_addc(&keybuf, '\x1f');
+	buf_addll(&keybuf, al.direction);
+	buf_addc(&keybuf, '\x1f');
+	buf_adds(&keybuf, al.name);
 	char *key = estrndup(keybuf.p, keybuf.len);
 	a.key = key;
 	handle_anomaly(&a);
