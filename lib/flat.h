@@ -21,10 +21,10 @@
  *           ...   json-c, which also words the error for a reject
  *   }
  *
- * aiops-load's JSONL reader (lib/rd_jsonl) uses it; aiops-correlate's
- * signal handlers can use it the same way on the records aiops-load
- * writes (flat_get on "ts", "service", "name", "value" ..., json-c only
- * for labels and attrs).
+ * aiops-load's JSONL reader (lib/rd_jsonl) uses it, and so do
+ * aiops-correlate's signal handlers on the records aiops-load writes
+ * (through lib/stage's flat handlers: flat_get on "ts", "service", "name",
+ * "value" ..., flat_plain for the labels, json-c for the rest).
  */
 #ifndef AIOPS_FLAT_H
 #define AIOPS_FLAT_H
