@@ -81,6 +81,39 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
+/* u in decimal at the end of t[24]; returns where it starts. */
+static size_t
+dec(char *t, unsigned long long u)
+{
+	size_t i = 24;
+
+	do
+		t[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	return i;
+}
+
+int
+buf_addull(struct buf *b, unsigned long long v)
+{
+	char t[24];
+	size_t i = dec(t, v);
+
+	return buf_add(b, t + i, sizeof t - i);
+}
+
+int
+buf_addll(struct buf *b, long long v)
+{
+	char t[24];
+	/* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+	size_t i = dec(t, v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
+
+	if (v < 0)
+		t[--i] = '-';
+	return buf_add(b, t + i, sizeof t - i);
+}
+
 void
 buf_reset(struct buf *b)
 {

@@ -24,6 +24,10 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends v in decimal, as printf's %lld / %llu would (by hand, for the
+ * keys built on per-record paths, where vsnprintf is too dear). */
+int buf_addll(struct buf *b, long long v);
+int buf_addull(struct buf *b, unsigned long long v);
 
 /* Empties the buffer and keeps its memory. */
 void buf_reset(struct buf *b);

@@ -341,7 +341,10 @@ drain_add(struct drain *d, const char *group, const char *msg, size_t n, int *is
 	}
 	/* Route key: group, token count, the first depth tokens. */
 	buf_reset(&d->key);
-	buf_printf(&d->key, "%s\x1f%zu", group ? group : "", ntok);
+	if (group)
+		buf_adds(&d->key, group);
+	buf_addc(&d->key, '\x1f');
+	buf_addull(&d->key, ntok);
 	for (i = 0; i < ntok && i < (size_t)d->depth; i++) {
 		int digit = 0;
 		for (const char *s = d->tok[i]; *s; s++)

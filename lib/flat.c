@@ -1,4 +1,7 @@
 /* flat: a lazy reader of flat JSON records (see flat.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "flat.h"
@@ -272,4 +275,87 @@ flat_num_plain(const struct flat_mem *m)
 	/* a fraction, no exponent: json-c keeps the text */
 	return m->vlen < 40 && memchr(m->val, '.', m->vlen) != NULL &&
 	       memchr(m->val, 'e', m->vlen) == NULL && memchr(m->val, 'E', m->vlen) == NULL;
+}
+
+/* The powers of ten a double holds exactly. */
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+int
+flat_double(const struct flat_mem *m, double *x)
+{
+	const char *p = m->val, *e = m->val + m->vlen;
+	uint64_t mant = 0;
+	int neg = 0, digits = 0, frac = -1;
+	int64_t v;
+
+	if (flat_int(m, &v)) {
+		*x = (double)v;       /* json_object_get_double of an int64 */
+		return 1;
+	}
+	if (m->type != FLAT_NUM)
+		return 0;
+	/* A decimal fraction of at most 15 digits: its digits and the power of
+	 * ten are exact doubles, so one division rounds exactly as strtod
+	 * (Clinger's fast path). */
+	if (p < e && *p == '-')
+		neg = 1, p++;
+	for (; p < e; p++) {
+		if (*p == '.' && frac < 0) {
+			frac = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			break;
+		mant = mant * 10 + (uint64_t)(*p - '0');
+		digits++;
+		frac += frac >= 0;
+	}
+	if (p == e && frac >= 0 && digits <= 15) {
+		*x = (double)mant / pow10_exact[frac];
+		if (neg)
+			*x = -*x;
+		return 1;
+	}
+	/* json-c reads a number with a fraction or an exponent with strtod;
+	 * one without either that flat_int did not take stays an integer. */
+	if (!memchr(m->val, '.', m->vlen) && !memchr(m->val, 'e', m->vlen) &&
+	    !memchr(m->val, 'E', m->vlen))
+		return 0;
+	errno = 0;
+	*x = strtod(m->val, NULL);    /* it stops at the byte after the number */
+	return errno != ERANGE && isfinite(*x);
+}
+
+int
+flat_plain(const struct flat_mem *m)
+{
+	struct flat o;
+	const char *why;
+	size_t want = 2;      /* the braces */
+
+	switch (m->type) {
+	case FLAT_STR:
+		return !m->vesc;
+	case FLAT_NUM:
+		return flat_num_plain(m);
+	case FLAT_TRUE: case FLAT_FALSE: case FLAT_NULL:
+		return 1;
+	case FLAT_OBJ:
+		break;
+	default:
+		return 0;
+	}
+	if (flat_parse(m->val, m->vlen, 0, &o, &why) != 0 || o.dup || o.kesc)
+		return 0;
+	for (unsigned i = 0; i < o.n; i++) {
+		const struct flat_mem *v = &o.m[i];
+		if (v->type == FLAT_OBJ || !flat_plain(v))
+			return 0;
+		/* "key":value, and a comma before each but the first */
+		want += (i > 0) + v->klen + 3 + v->vlen + (v->type == FLAT_STR ? 2 : 0);
+	}
+	return want == m->vlen;   /* else there are blanks */
 }

@@ -21,10 +21,10 @@
  *           ...   json-c, which also words the error for a reject
  *   }
  *
- * aiops-load's JSONL reader (lib/rd_jsonl) uses it; aiops-correlate's
- * signal handlers can use it the same way on the records aiops-load
- * writes (flat_get on "ts", "service", "name", "value" ..., json-c only
- * for labels and attrs).
+ * aiops-load's JSONL reader (lib/rd_jsonl) uses it, and so do
+ * aiops-correlate's signal handlers on the records aiops-load writes
+ * (through lib/stage's flat handlers: flat_get on "ts", "service", "name",
+ * "value" ..., flat_plain for the labels, json-c for the rest).
  */
 #ifndef AIOPS_FLAT_H
 #define AIOPS_FLAT_H
@@ -84,5 +84,22 @@ long flat_str(const struct flat_mem *m, char *out, size_t outn, const char **s);
  */
 int flat_int(const struct flat_mem *m, int64_t *v);
 int flat_num_plain(const struct flat_mem *m);
+
+/*
+ * A number as json_object_get_double gives json-c's value of it: 1 and
+ * *x, or 0 when json-c's own conversion must say (an integer of more than
+ * 18 digits or "-0", which it keeps as an integer; a value beyond the
+ * range of a double, finite or not).
+ */
+int flat_double(const struct flat_mem *m, double *x);
+
+/*
+ * Whether m's bytes are exactly what json-c writes (plain, '/' unescaped:
+ * lib/js's JS_FLAGS) for the value it reads from them: true, false, null,
+ * a string without escapes, a flat_num_plain number, or an object of such
+ * members with unique, unescaped keys and no blanks.  1 / 0 (parse and
+ * write it with json-c).
+ */
+int flat_plain(const struct flat_mem *m);
 
 #endif

@@ -352,6 +352,17 @@ group_merge(struct group *a, struct group *b, const struct group_cfg *c)
 	group_free(b);
 }
 
+void
+group_key(struct buf *b, int type, int svc, const char *name)
+{
+	buf_addll(b, type);
+	buf_addc(b, '\x1f');
+	buf_addll(b, svc);
+	buf_addc(b, '\x1f');
+	buf_adds(b, name);
+	buf_addc(b, '\x1f');
+}
+
 /* What a key's signal is, without its service: the class lib/spread
  * compares across the group's services. */
 static void

@@ -27,6 +27,12 @@
 /* Signal types, bits of group.types. */
 enum { GROUP_LOG, GROUP_METRIC, GROUP_SPAN, GROUP_NTYPES };
 
+struct buf;
+/* Appends the start of a detector's key for a signal, "TYPE US SVC US NAME
+ * US" (US: \x1f, numbers in decimal), built by hand: it is on the path of
+ * every metric point and span. */
+void group_key(struct buf *b, int type, int svc, const char *name);
+
 /* One anomaly, as handed to the grouping. */
 struct anom {
 	int64_t ts;

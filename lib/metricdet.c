@@ -55,7 +55,7 @@ metricdet_point(struct metricdet *d, int svc, const char *name, const char *labe
 	int created;
 
 	buf_reset(&d->key);
-	buf_printf(&d->key, "%d\x1f%d\x1f%s\x1f", GROUP_METRIC, svc, name);
+	group_key(&d->key, GROUP_METRIC, svc, name);
 	buf_add(&d->key, labels, n);
 	slot = smap_get(&d->series, d->key.p, d->key.len);
 	if (slot == NULL) {

@@ -186,7 +186,15 @@ judge(struct spanattr *sa, enum spanattr_kind kind, int svc, int svc2, const cha
 	int created;
 
 	buf_reset(&sa->key);
-	buf_printf(&sa->key, "%d\x1f%d\x1f%d\x1f%s", (int)kind, svc, svc2, kind == SPANATTR_SELF ? op : "");
+	/* "kind US svc US svc2 US op", by hand (every judged span) */
+	buf_addll(&sa->key, (int)kind);
+	buf_addc(&sa->key, '\x1f');
+	buf_addll(&sa->key, svc);
+	buf_addc(&sa->key, '\x1f');
+	buf_addll(&sa->key, svc2);
+	buf_addc(&sa->key, '\x1f');
+	if (kind == SPANATTR_SELF)
+		buf_adds(&sa->key, op);
 	v = smap_get(&sa->bases, sa->key.p, sa->key.len);
 	if (v == NULL) {
 		if (sa->bases.n >= sa->c.max_keys) {

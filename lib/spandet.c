@@ -116,7 +116,7 @@ spandet_span(struct spandet *d, int s, int64_t ts, double dur, const char *sid, 
 	int created;
 
 	buf_reset(&d->key);
-	buf_printf(&d->key, "%d\x1f%d\x1f%s\x1f", GROUP_SPAN, s, name);
+	group_key(&d->key, GROUP_SPAN, s, name);
 	slot = smap_get(&d->ops, d->key.p, d->key.len);
 	if (slot == NULL) {
 		if ((long long)d->ops.n >= c->max_ops) {

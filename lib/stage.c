@@ -667,32 +667,61 @@ is_blank(const char *p, size_t n)
 }
 
 static const struct handler *
-find_handler(const struct stage *st, const char *kind, size_t n)
+find_handler(const struct handler *h, const char *kind, size_t n)
 {
-	const struct handler *h;
-
-	for (h = st->handlers; h && h->kind; h++)
+	for (; h && h->kind; h++)
 		if (strlen(h->kind) == n && memcmp(h->kind, kind, n) == 0)
 			return h;
 	return NULL;
 }
 
 /*
- * Handles one line of input.  Every line is validated with scan_json(),
- * which also finds the top-level kind; only records the stage owns are
- * parsed with json-c, the others are forwarded as they came.  Returns 0 or
- * an exit status.
+ * For a stage with flat handlers: validates the line with flat_parse()
+ * instead of scan_json() (same grammar, same wording of what is wrong) and
+ * fills *sr from it.  Returns 1 when fr describes the line (an object
+ * whose keys are unescaped and unique), 0 when scan_json() must look
+ * (not an object, too many members, or a key that is escaped or
+ * repeated, where the kind json-c sees is scan_json's to find), and -1
+ * with *why for a line that is not JSON.
+ */
+static int
+flat_scan(const char *p, size_t n, struct flat *fr, struct scan_result *sr, const char **why)
+{
+	const struct flat_mem *k;
+	int rc = flat_parse(p, n, 0, fr, why);
+
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (fr->dup || fr->kesc)
+		return 0;
+	memset(sr, 0, sizeof *sr);
+	sr->is_object = 1;
+	k = flat_get(fr, "kind", 4);
+	if (k && k->type == FLAT_STR) {
+		sr->kind = k->val;
+		sr->kind_len = k->vlen;
+		sr->kind_escaped = k->vesc;
+	}
+	return 1;
+}
+
+/*
+ * Handles one line of input.  Every line is validated with scan_json()
+ * (or, for a stage with flat handlers, flat_parse()), which also finds the
+ * top-level kind; only records the stage owns are parsed with json-c, the
+ * others are forwarded as they came.  Returns 0 or an exit status.
  */
 static int
 one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int kind)
 {
+	static struct flat fr;
 	const struct handler *h;
 	struct scan_result sr;
 	struct rec r;
 	const char *why;
 	size_t plen = n;
 	json_object *obj, *k;
-	int rc = 0;
+	int rc = 0, fl = 0;
 
 	if (kind == REC_LONG) {
 		st->records_in++;
@@ -705,7 +734,9 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 	st->records_in++;
 	if (plen > 0 && p[plen - 1] == '\r')
 		plen--;
-	if (scan_json(p, plen, &sr, &why) < 0) {
+	if (st->flat_handlers != NULL && plen <= UINT_MAX)   /* flat's lengths are unsigned */
+		fl = flat_scan(p, plen, &fr, &sr, &why);
+	if (fl < 0 || (fl == 0 && scan_json(p, plen, &sr, &why) < 0)) {
 		stage_reject(st, rd->name, rd->line, p, n, n, "invalid JSON: %s", why);
 		return 0;
 	}
@@ -717,10 +748,11 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 		stage_reject(st, rd->name, rd->line, p, n, n, "missing string \"kind\"");
 		return 0;
 	}
-	h = sr.kind_escaped ? NULL : find_handler(st, sr.kind, sr.kind_len);
+	h = sr.kind_escaped ? NULL : find_handler(st->handlers, sr.kind, sr.kind_len);
 	r.raw = p;
 	r.len = n;
 	r.obj = NULL;
+	r.fl = NULL;
 	r.source = rd->name;
 	r.line = rd->line;
 	if (h == NULL && !sr.kind_escaped) {
@@ -733,6 +765,17 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 		r.kind = kindbuf.p;
 		return st->on_foreign(st, &r);
 	}
+	if (fl && h != NULL) {
+		const struct handler *fh = find_handler(st->flat_handlers, sr.kind, sr.kind_len);
+		if (fh != NULL) {
+			int frc;
+			r.fl = &fr;
+			r.kind = h->kind;
+			if ((frc = fh->fn(st, &r)) != STAGE_JSONC)
+				return frc;
+			r.fl = NULL;
+		}
+	}
 	obj = js_parse(st->tok, p, plen, &why);
 	if (obj == NULL || !json_object_object_get_ex(obj, "kind", &k) ||
 	    !json_object_is_type(k, json_type_string)) {
@@ -744,7 +787,7 @@ one_line(struct stage *st, struct rec_reader *rd, const char *p, size_t n, int k
 	r.obj = obj;
 	r.kind = json_object_get_string(k);
 	if (h == NULL)
-		h = find_handler(st, r.kind, strlen(r.kind));
+		h = find_handler(st->handlers, r.kind, strlen(r.kind));
 	if (h != NULL)
 		rc = h->fn(st, &r);
 	else if (st->on_foreign != NULL)

@@ -10,7 +10,9 @@
  *   - the loop over the inputs (FILE... or stdin): a line that is too long,
  *     not JSON, or has no string "kind" becomes a `reject` (stderr message
  *     "PROG: FILE:LINE: reason"; exit 1 at once under --strict); an owned
- *     kind goes to its handler; any other line is forwarded byte for byte;
+ *     kind goes to its handler (first to its flat handler, when it has one,
+ *     which reads the line without json-c); any other line is forwarded
+ *     byte for byte;
  *   - at end of input the on_end hook, then `stage_end` (counts, wall and
  *     CPU time, plus what add_end adds), then a checked close of stdout.
  *
@@ -24,6 +26,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "flat.h"
 #include "rec.h"
 
 #define AIOPS_VERSION "0.1.0"
@@ -62,7 +65,8 @@ struct stage;
 struct rec {
 	const char *raw;     /* the input bytes of the line, without '\n' */
 	size_t len;
-	json_object *obj;    /* the parsed record */
+	json_object *obj;    /* the parsed record (NULL for a flat handler) */
+	const struct flat *fl;  /* for a flat handler: the line's members, else NULL */
 	const char *kind;
 	const char *source;  /* "<stdin>" or the file name */
 	unsigned long line;
@@ -74,6 +78,9 @@ struct handler {
 	int (*fn)(struct stage *st, struct rec *r);
 };
 
+/* A flat handler's answer: "parse it with json-c and call the handler". */
+#define STAGE_JSONC (-1)
+
 struct stage {
 	/* Filled in by the stage. */
 	const char *name;          /* "correlate": the program is "aiops-correlate" */
@@ -82,6 +89,15 @@ struct stage {
 	const char *description;   /* one paragraph for --help */
 	const struct opt *opts;    /* the stage's own options; name NULL ends */
 	const struct handler *handlers; /* owned kinds; kind NULL ends */
+	/* Owned kinds that can be read without json-c (a subset of handlers;
+	 * kind NULL ends).  The fn gets r->fl, lib/flat's view of the line
+	 * (an object whose keys are unescaped and unique, its "kind" a plain
+	 * string), with r->obj NULL, and reads what it needs from it.  When
+	 * it cannot do exactly what the kind's handler would with the parsed
+	 * record (a bad record, an escape or a value it does not take), it
+	 * returns STAGE_JSONC having changed nothing, and the handler gets
+	 * the record parsed.  The line is validated once either way. */
+	const struct handler *flat_handlers;
 	int (*on_start)(struct stage *st);   /* after options, before reading */
 	int (*on_end)(struct stage *st);     /* at end of input */
 	/* --preflight: called after on_start (which checks options and loads

@@ -37,6 +37,11 @@
  * teaches the call graph (caller -> service).  Resolved alerts only move
  * the clock.
  *
+ * Signals are read from the line through lib/flat where they can be (the
+ * stage's flat handlers), without a json-c tree; the odd record that flat
+ * reader leaves (escapes, numbers or labels json-c treats its own way,
+ * rejects) is parsed with json-c and handled by the same code.
+ *
  * Other kinds pass through byte for byte; signals are consumed unless
  * --keep-signals.  Memory is bounded by the open window and by caps on the
  * keys held (idle keys are evicted after state_ttl_s; when the service table
@@ -496,6 +501,24 @@ tick(int64_t ts)
 
 /* ---- handlers ---- */
 
+/*
+ * The fields of a signal that the detectors read.  A record's handler
+ * takes them from the json-c tree; its flat handler from lib/flat's view
+ * of the line, without building the tree.  Both then call the same
+ * function, so that a record does the same either way.
+ */
+struct sig {
+	int64_t ts;
+	const char *svc, *name;         /* name: a metric's or a span's (span: "" when none) */
+	const char *tid, *sid, *pid;    /* trace, span and parent ids (NULL: none) */
+	const char *level, *status;     /* a log's level, a span's status (NULL: none) */
+	const char *msg;                /* a log's message, msglen bytes */
+	size_t msglen;
+	double x;                       /* a metric's value, a span's duration_ms (NAN: none) */
+	const char *labels;             /* a metric's labels as JSON text, labelslen bytes */
+	size_t labelslen;
+};
+
 static int
 bad(struct stage *st, struct rec *r, const char *what)
 {
@@ -523,96 +546,266 @@ done(struct stage *st, struct rec *r)
 }
 
 static int
-on_log(struct stage *st, struct rec *r)
+log_sig(struct stage *st, struct rec *r, const struct sig *g)
 {
-	const char *svc = js_str(r->obj, "service"), *tid = js_str(r->obj, "trace_id");
-	json_object *m;
-	int64_t ts;
 	int s, level;
 
-	if (get_ts(r, "ts", &ts) < 0)
+	tick(g->ts);
+	level = logdet_level(g->level);
+	s = svc_lookup(g->svc, 1);
+	if (s < 0)
+		return done(st, r);
+	logdet_line(&ldet, s, g->svc, &svcs[s].log_first, g->ts, g->msg, g->msglen, level,
+		    g->tid && *g->tid ? smap_hash(g->tid, strlen(g->tid)) | 1 : 0, found, NULL);
+	return done(st, r);
+}
+
+static int
+metric_sig(struct stage *st, struct rec *r, struct sig *g)
+{
+	int s;
+
+	tick(g->ts);
+	s = svc_lookup(g->svc, 1);
+	if (s < 0)
+		return done(st, r);
+	if (g->labels == NULL)
+		g->labels = "{}", g->labelslen = 2;
+	if (metricdet_point(&mdet, s, g->name, g->labels, g->labelslen, g->ts, g->x, found, NULL) < 0) {
+		dropped_keys++;
+		dropped_series++;
+	}
+	return done(st, r);
+}
+
+static int
+span_sig(struct stage *st, struct rec *r, const struct sig *g)
+{
+	int s;
+
+	tick(g->ts);
+	s = svc_lookup(g->svc, 1);
+	if (s < 0)
+		return done(st, r);
+	uint64_t th = g->tid && *g->tid ? smap_hash(g->tid, strlen(g->tid)) | 1 : 0;
+	if (spandet_span(&sdet, s, g->ts, g->x, g->sid, g->pid, g->name ? g->name : "", th,
+			 g->status && strcmp(g->status, "ERROR") == 0) < 0) {
+		dropped_keys++;
+		dropped_series++;
+	}
+	return done(st, r);
+}
+
+static int
+on_log(struct stage *st, struct rec *r)
+{
+	struct sig g = {0};
+	json_object *m;
+
+	g.svc = js_str(r->obj, "service");
+	g.tid = js_str(r->obj, "trace_id");
+	if (get_ts(r, "ts", &g.ts) < 0)
 		return bad(st, r, "missing or bad \"ts\"");
-	if (svc == NULL)
+	if (g.svc == NULL)
 		return bad(st, r, "missing \"service\"");
 	if (!json_object_object_get_ex(r->obj, "msg", &m) || !json_object_is_type(m, json_type_string))
 		return bad(st, r, "missing \"msg\"");
-	tick(ts);
-	level = logdet_level(js_str(r->obj, "level"));
-	s = svc_lookup(svc, 1);
-	if (s < 0)
-		return done(st, r);
-	logdet_line(&ldet, s, svc, &svcs[s].log_first, ts, json_object_get_string(m),
-		    (size_t)json_object_get_string_len(m), level,
-		    tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0, found, NULL);
-	return done(st, r);
+	g.msg = json_object_get_string(m);
+	g.msglen = (size_t)json_object_get_string_len(m);
+	g.level = js_str(r->obj, "level");
+	return log_sig(st, r, &g);
 }
 
 static int
 on_metric(struct stage *st, struct rec *r)
 {
-	const char *svc = js_str(r->obj, "service"), *name = js_str(r->obj, "name");
+	struct sig g = {0};
 	json_object *v, *labels;
-	int64_t ts;
-	double x;
-	int s;
-	const char *lj;
-	size_t ljn;
 
-	if (get_ts(r, "ts", &ts) < 0)
+	g.svc = js_str(r->obj, "service");
+	g.name = js_str(r->obj, "name");
+	if (get_ts(r, "ts", &g.ts) < 0)
 		return bad(st, r, "missing or bad \"ts\"");
-	if (svc == NULL)
+	if (g.svc == NULL)
 		return bad(st, r, "missing \"service\"");
-	if (name == NULL)
+	if (g.name == NULL)
 		return bad(st, r, "missing \"name\"");
 	if (!json_object_object_get_ex(r->obj, "value", &v))
 		return bad(st, r, "missing \"value\"");
-	tick(ts);
 	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
-		x = json_object_get_double(v);
+		g.x = json_object_get_double(v);
 	else
-		x = NAN;   /* null, NaN or anything else is a missing point */
-	s = svc_lookup(svc, 1);
-	if (s < 0)
-		return done(st, r);
+		g.x = NAN;   /* null, NaN or anything else is a missing point */
 	if (json_object_object_get_ex(r->obj, "labels", &labels) && labels)
-		lj = json_object_to_json_string_length(labels, JS_FLAGS, &ljn);
-	else
-		lj = "{}", ljn = 2;
-	if (metricdet_point(&mdet, s, name, lj, ljn, ts, x, found, NULL) < 0) {
-		dropped_keys++;
-		dropped_series++;
-	}
-	return done(st, r);
+		g.labels = json_object_to_json_string_length(labels, JS_FLAGS, &g.labelslen);
+	return metric_sig(st, r, &g);
 }
 
 static int
 on_span(struct stage *st, struct rec *r)
 {
-	const char *svc = js_str(r->obj, "service"), *name = js_str(r->obj, "name");
-	const char *sid = js_str(r->obj, "span_id"), *pid = js_str(r->obj, "parent_id");
-	const char *tid = js_str(r->obj, "trace_id"), *status = js_str(r->obj, "status");
-	int64_t ts;
-	double dur;
-	int s;
+	struct sig g = {0};
 
-	if (get_ts(r, "ts", &ts) < 0)
+	g.svc = js_str(r->obj, "service");
+	g.name = js_str(r->obj, "name");
+	g.sid = js_str(r->obj, "span_id");
+	g.pid = js_str(r->obj, "parent_id");
+	g.tid = js_str(r->obj, "trace_id");
+	g.status = js_str(r->obj, "status");
+	if (get_ts(r, "ts", &g.ts) < 0)
 		return bad(st, r, "missing or bad \"ts\"");
-	if (svc == NULL)
+	if (g.svc == NULL)
 		return bad(st, r, "missing \"service\"");
-	if (js_num(r->obj, "duration_ms", &dur) < 0)
-		dur = NAN;
-	tick(ts);
-	s = svc_lookup(svc, 1);
-	if (s < 0)
-		return done(st, r);
-	if (name == NULL)
-		name = "";
-	uint64_t th = tid && *tid ? smap_hash(tid, strlen(tid)) | 1 : 0;
-	if (spandet_span(&sdet, s, ts, dur, sid, pid, name, th, status && strcmp(status, "ERROR") == 0) < 0) {
-		dropped_keys++;
-		dropped_series++;
+	if (js_num(r->obj, "duration_ms", &g.x) < 0)
+		g.x = NAN;
+	return span_sig(st, r, &g);
+}
+
+/* ---- the same over lib/flat (stage.h's flat handlers) ---- */
+
+/*
+ * The decoded string fields of the record at hand, each NUL-terminated
+ * (the detectors take C strings).  Decoding never lengthens a string, so
+ * the line's length and a terminator per field always fit: pointers into
+ * it stay valid for the record.
+ */
+static char *fscr;
+static size_t fscr_cap, fscr_len;
+
+static void
+fscr_start(const struct rec *r)
+{
+	size_t need = r->len + FLAT_MAX + 1;
+
+	if (need > fscr_cap) {
+		fscr_cap = need > 2 * fscr_cap ? need : 2 * fscr_cap;
+		free(fscr);
+		fscr = emalloc(fscr_cap);
 	}
-	return done(st, r);
+	fscr_len = 0;
+}
+
+/* A string member as js_str gives it: NULL when absent or not a string.
+ * Sets *bad when the string holds an escape json-c would decode its own
+ * way (flat_str's -1). */
+static const char *
+fstr(const struct flat *f, const char *key, size_t klen, size_t *len, int *bad)
+{
+	const struct flat_mem *m = flat_get(f, key, klen);
+	char *out = fscr + fscr_len;
+	const char *s;
+	long n;
+
+	if (m == NULL || m->type != FLAT_STR)
+		return NULL;
+	if ((n = flat_str(m, out, fscr_cap - fscr_len - 1, &s)) < 0) {
+		*bad = 1;
+		return NULL;
+	}
+	if (s != out)
+		memcpy(out, s, (size_t)n);
+	out[n] = '\0';
+	fscr_len += (size_t)n + 1;
+	if (len)
+		*len = (size_t)n;
+	return out;
+}
+
+#define FSTR(f, key, len, bad) fstr((f), key, sizeof key - 1, (len), (bad))
+
+/* The "ts" member, parsed as get_ts does: -1 when absent or bad. */
+static int
+fts(const struct flat *f, int64_t *ts, int *bad)
+{
+	const char *why, *s;
+	size_t n;
+
+	if ((s = FSTR(f, "ts", &n, bad)) == NULL)
+		return -1;
+	return ts_parse(s, n, ts, &why);
+}
+
+/* What every flat handler does first: the arrival time, the scratch, and
+ * the fields every signal has.  -1: a reject (or an escape) for json-c. */
+static int
+fsig(struct rec *r, struct sig *g, int *bad)
+{
+	memset(g, 0, sizeof *g);
+	*bad = 0;
+	if (measure_latency)
+		rec_t0 = ts_mono();
+	fscr_start(r);
+	g->svc = FSTR(r->fl, "service", NULL, bad);
+	return fts(r->fl, &g->ts, bad) < 0 || g->svc == NULL ? -1 : 0;
+}
+
+static int
+f_log(struct stage *st, struct rec *r)
+{
+	struct sig g;
+	int bad;
+
+	if (fsig(r, &g, &bad) < 0)
+		return STAGE_JSONC;
+	g.tid = FSTR(r->fl, "trace_id", NULL, &bad);
+	g.msg = FSTR(r->fl, "msg", &g.msglen, &bad);
+	g.level = FSTR(r->fl, "level", NULL, &bad);
+	if (g.msg == NULL || bad)
+		return STAGE_JSONC;
+	n_seen[0]++;
+	return log_sig(st, r, &g);
+}
+
+static int
+f_metric(struct stage *st, struct rec *r)
+{
+	struct sig g;
+	const struct flat_mem *v = flat_get(r->fl, "value", 5), *l;
+	int bad;
+
+	if (fsig(r, &g, &bad) < 0)
+		return STAGE_JSONC;
+	g.name = FSTR(r->fl, "name", NULL, &bad);
+	if (g.name == NULL || v == NULL || bad)
+		return STAGE_JSONC;
+	if (v->type != FLAT_NUM)
+		g.x = NAN;
+	else if (!flat_double(v, &g.x))
+		return STAGE_JSONC;
+	/* the labels as json-c writes them: the line's bytes when it would
+	 * write them back unchanged */
+	if ((l = flat_get(r->fl, "labels", 6)) != NULL && l->type != FLAT_NULL) {
+		if (l->type != FLAT_OBJ || !flat_plain(l))
+			return STAGE_JSONC;
+		g.labels = l->val;
+		g.labelslen = l->vlen;
+	}
+	n_seen[1]++;
+	return metric_sig(st, r, &g);
+}
+
+static int
+f_span(struct stage *st, struct rec *r)
+{
+	struct sig g;
+	const struct flat_mem *d = flat_get(r->fl, "duration_ms", 11);
+	int bad;
+
+	if (fsig(r, &g, &bad) < 0)
+		return STAGE_JSONC;
+	g.name = FSTR(r->fl, "name", NULL, &bad);
+	g.sid = FSTR(r->fl, "span_id", NULL, &bad);
+	g.pid = FSTR(r->fl, "parent_id", NULL, &bad);
+	g.tid = FSTR(r->fl, "trace_id", NULL, &bad);
+	g.status = FSTR(r->fl, "status", NULL, &bad);
+	if (bad)
+		return STAGE_JSONC;
+	if (d == NULL || d->type != FLAT_NUM)
+		g.x = NAN;
+	else if (!flat_double(d, &g.x))
+		return STAGE_JSONC;
+	n_seen[2]++;
+	return span_sig(st, r, &g);
 }
 
 /* An alert is an anomaly already: straight to the grouping. */
@@ -648,8 +841,16 @@ on_alert(struct stage *st, struct rec *r)
 	a.down = al.direction < 0;
 	a.sev = alert_weight;
 	a.al = &al;
+	/* "a US svc US source US direction US name", by hand (every alert) */
 	buf_reset(&keybuf);
-	buf_printf(&keybuf, "a\x1f%d\x1f%d\x1f%d\x1f%s", s, (int)al.source, al.direction, al.name);
+	buf_add(&keybuf, "a\x1f", 2);
+	buf_addll(&keybuf, s);
+	buf_addc(&keybuf, '\x1f');
+	buf_addll(&keybuf, (int)al.source);
+	buf_addc(&keybuf, '\x1f');
+	buf_addll(&keybuf, al.direction);
+	buf_addc(&keybuf, '\x1f');
+	buf_adds(&keybuf, al.name);
 	char *key = estrndup(keybuf.p, keybuf.len);
 	a.key = key;
 	handle_anomaly(&a);
@@ -867,6 +1068,14 @@ static const struct handler handlers[] = {
 	{NULL, NULL},
 };
 
+/* Signals read without json-c when they can be (lib/flat). */
+static const struct handler flat_handlers[] = {
+	{"log", f_log},
+	{"metric", f_metric},
+	{"span", f_span},
+	{NULL, NULL},
+};
+
 /* --preflight: the model server serves the model (lib/llm). */
 static int
 preflight(struct stage *st)
@@ -888,6 +1097,7 @@ main(int argc, char **argv)
 			       "service.  Other records pass through unchanged.",
 		.opts = opts,
 		.handlers = handlers,
+		.flat_handlers = flat_handlers,
 		.on_start = on_start,
 		.preflight = preflight,
 		.on_end = on_end,
@@ -897,6 +1107,7 @@ main(int argc, char **argv)
 	int rc = stage_main(&st, argc, argv);
 
 	triage_free(&tri);
+	free(fscr);
 	svctab_free(&svtab);
 	callgraph_free(&graph);
 	metricdet_free(&mdet);

@@ -473,6 +473,39 @@ tojson_len() {
 	[ "$(grep -c '"kind":"group"' "$d/a")" -ge 1 ]
 }
 
+@test "signals read without json-c (lib/flat) give what json-c gives, rejects included" {
+	d=$(scratch)
+	cat "$SCEN"/quiet.jsonl "$SCEN"/db_latency.jsonl "$SCEN"/cpu_saturation.jsonl >"$d/in"
+	ts=$(jq -r 'select(.ts) | .ts' "$d/in" | tail -n 1)
+	# Lines the flat handlers leave to json-c, or must read as it does:
+	# blanks, escapes, numbers it converts its own way, bad records.
+	cat >>"$d/in" <<-EOF
+	{"kind":"metric","ts":"$ts","service":"web","name":"cpu_usage","value":-0,"labels": {"host": "web-1"}}
+	{"kind":"metric","ts":"$ts","service":"web","name":"cpu_usage","value":1e2,"labels":{"host":"web\/1","n":1.50}}
+	{"kind":"metric","ts":"$ts","service":"web","name":"cpu_usage","value":12345678901234567890,"labels":null}
+	{"kind":"metric","ts":"$ts","service":"w\u00e9b","name":"q","value":"7","labels":"x"}
+	{"kind":"metric","ts":"$ts","service":"web","name":"q"}
+	{"kind":"span","ts":"$ts","service":"\u0061pi","name":"GET \"/\"","duration_ms":"12","status":"ERROR","trace_id":"t\u0000u"}
+	{"kind":"span","ts":"$ts","service":"x\ud800y","name":"op","duration_ms":-0.0,"span_id":"s1","parent_id":null}
+	{"kind":"span","ts":"$ts","service":7,"name":"op","duration_ms":3}
+	{"kind":"log","ts":"$ts","service":"api","level":"ERROR","msg":"line\none \u00e9\ud83d\ude00","trace_id":"abc"}
+	{"kind":"log","ts":"not a time","service":"api","msg":"x"}
+	{"kind":"log","ts":"$ts","service":"api","level":"WARN"}
+	{"kind":"log","ts":"$ts","service":"api","msg":"a","msg":"b"}
+	{"kind":"log" , "ts" : "$ts" , "service" : "api" , "msg" : "spaced" }
+	EOF
+	# The same stream with an escaped key added to every signal: json-c reads
+	# all of it (lib/flat takes no escaped key).
+	sed -E '/"kind" ?: ?"(log|metric|span)"/ s/}$/,"\\u0078":0}/' "$d/in" >"$d/jsonc"
+	[ "$(grep -c '"\\u0078":0}$' "$d/jsonc")" -ge 1000 ]
+	aiops-correlate --emit-undetected <"$d/in" 2>"$d/flat.err" | mask | jq -c 'del(.raw)' >"$d/flat.out"
+	aiops-correlate --emit-undetected <"$d/jsonc" 2>"$d/jsonc.err" | mask | jq -c 'del(.raw)' >"$d/jsonc.out"
+	cmp "$d/flat.out" "$d/jsonc.out"
+	cmp "$d/flat.err" "$d/jsonc.err"
+	[ "$(grep -c '"kind":"group"' "$d/flat.out")" -ge 2 ]
+	[ "$(grep -c '"kind":"reject"' "$d/flat.out")" -eq 4 ]
+}
+
 @test "memory stays bounded: small caps still work" {
 	run aiops-correlate --max-templates 2 --span-cache 4 --max-keys 3 --max-group-keys 2 "$SCEN/db_latency.jsonl"
 	[ "$status" -eq 0 ]
