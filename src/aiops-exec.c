@@ -36,6 +36,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "js.h"
+#include "policy.h"
 #include "proc.h"
 #include "rec.h"
 #include "rx.h"
@@ -79,21 +80,9 @@ static const struct opt opts[] = {
 
 static struct allowlist allow;  /* allow.doc NULL: no allowlist */
 
-/* ---- the policy ---- */
+/* ---- the policy (lib/policy) ---- */
 
-struct role {
-	const char *name;
-	json_object *actions;   /* array of strings (borrowed) */
-	regex_t *targets;
-	int ntargets;
-	int max_risk;
-};
-
-static json_object *policy_doc, *policy_actors;
-static struct role *roles;
-static int nroles;
-static regex_t *extra_targets;  /* targets allowed beyond a group's services */
-static int nextra;
+static struct policy pol;       /* pol.doc NULL: no policy */
 
 /* ---- approvals, guards, state ---- */
 
@@ -127,98 +116,6 @@ enum { D_DRY, D_REFUSED, D_APPROVED, D_EXECUTED, D_FAILED, ND };
 static const char *const dname[ND] = {"dry-run", "refused", "approved", "executed", "failed"};
 static unsigned long dcount[ND];
 
-static void
-load_policy(const char *path)
-{
-	char err[1024];
-	json_object *rs, *as;
-
-	policy_doc = cfg_load(path, err, sizeof err);
-	if (policy_doc == NULL)
-		efatal(EXIT_USAGE, "%s", err);
-	if (!json_object_is_type(policy_doc, json_type_object))
-		allow_fail(path, "expected a mapping");
-	json_object_object_foreach(policy_doc, k, kv) {
-		(void)kv;
-		if (strcmp(k, "roles") && strcmp(k, "actors") && strcmp(k, "extra_targets"))
-			allow_fail(path, "unknown key '%s'", k);
-	}
-	if (json_object_object_get_ex(policy_doc, "extra_targets", &as)) {
-		if (!json_object_is_type(as, json_type_array))
-			allow_fail(path, "extra_targets: expected a list of patterns");
-		nextra = (int)json_object_array_length(as);
-		extra_targets = ecalloc((size_t)nextra + 1, sizeof *extra_targets);
-		for (int i = 0; i < nextra; i++) {
-			json_object *t = json_object_array_get_idx(as, i);
-			char where[64];
-			if (!json_object_is_type(t, json_type_string))
-				allow_fail(path, "extra_targets: expected patterns");
-			snprintf(where, sizeof where, "extra_targets[%d]", i);
-			allow_re_compile(&extra_targets[i], json_object_get_string(t), path, where);
-		}
-	}
-	if (!json_object_object_get_ex(policy_doc, "roles", &rs) ||
-	    !json_object_is_type(rs, json_type_object))
-		allow_fail(path, "expected a 'roles' mapping");
-	roles = ecalloc((size_t)json_object_object_length(rs) + 1, sizeof *roles);
-	json_object_object_foreach(rs, rn, rv) {
-		struct role *r = &roles[nroles++];
-		json_object *ts;
-		const char *mr;
-		size_t i;
-
-		r->name = rn;
-		if (!json_object_is_type(rv, json_type_object))
-			allow_fail(path, "roles.%s: expected a mapping", rn);
-		json_object_object_foreach(rv, k2, v2) {
-			(void)v2;
-			if (strcmp(k2, "actions") && strcmp(k2, "targets") && strcmp(k2, "max_risk") &&
-			    strcmp(k2, "description"))
-				allow_fail(path, "roles.%s: unknown key '%s'", rn, k2);
-		}
-		if (!json_object_object_get_ex(rv, "actions", &r->actions) ||
-		    !json_object_is_type(r->actions, json_type_array))
-			allow_fail(path, "roles.%s.actions: expected a list", rn);
-		for (i = 0; i < json_object_array_length(r->actions); i++)
-			if (!json_object_is_type(json_object_array_get_idx(r->actions, i), json_type_string))
-				allow_fail(path, "roles.%s.actions: expected action names", rn);
-		if (!json_object_object_get_ex(rv, "targets", &ts) ||
-		    !json_object_is_type(ts, json_type_array))
-			allow_fail(path, "roles.%s.targets: expected a list of patterns", rn);
-		r->ntargets = (int)json_object_array_length(ts);
-		r->targets = ecalloc((size_t)r->ntargets + 1, sizeof *r->targets);
-		for (i = 0; i < (size_t)r->ntargets; i++) {
-			json_object *t = json_object_array_get_idx(ts, i);
-			char where[256];
-			if (!json_object_is_type(t, json_type_string))
-				allow_fail(path, "roles.%s.targets: expected patterns", rn);
-			snprintf(where, sizeof where, "roles.%s.targets[%zu]", rn, i);
-			allow_re_compile(&r->targets[i], json_object_get_string(t), path, where);
-		}
-		mr = js_str(rv, "max_risk");
-		if ((r->max_risk = allow_risk_parse(mr)) == 0)
-			allow_fail(path, "roles.%s.max_risk: expected low, medium or high", rn);
-	}
-	if (!json_object_object_get_ex(policy_doc, "actors", &as) ||
-	    !json_object_is_type(as, json_type_object))
-		allow_fail(path, "expected an 'actors' mapping");
-	policy_actors = as;
-	json_object_object_foreach(as, an, av) {
-		size_t i, n = json_object_is_type(av, json_type_array) ? json_object_array_length(av) : 1;
-		for (i = 0; i < n; i++) {
-			json_object *e = json_object_is_type(av, json_type_array) ?
-					 json_object_array_get_idx(av, i) : av;
-			int j;
-			if (!json_object_is_type(e, json_type_string))
-				allow_fail(path, "actors.%s: expected a role or a list of roles", an);
-			for (j = 0; j < nroles; j++)
-				if (strcmp(roles[j].name, json_object_get_string(e)) == 0)
-					break;
-			if (j == nroles)
-				allow_fail(path, "actors.%s: no role '%s'", an, json_object_get_string(e));
-		}
-	}
-}
 
 static void
 parse_approve(void)
@@ -498,91 +395,8 @@ check_shape(json_object *step, int *risk, char *why, size_t wn)
 	return NULL;
 }
 
-/* The target scope: the target must be one of the group's services, or
- * match one of the policy's extra_targets.  Returns NULL or the rule. */
-static const char *
-check_scope(const char *gid, const char *target, char *why, size_t wn)
-{
-	json_object *svcs = NULL;
-	size_t i, n;
 
-	for (int k = 0; k < nextra; k++)
-		if (regexec(&extra_targets[k], target, 0, NULL, 0) == 0)
-			return NULL;
-	if (!json_object_object_get_ex(group_services, gid, &svcs)) {
-		snprintf(why, wn, "no group record %.64s was seen, so its services (the target scope) "
-			 "are unknown", gid);
-		return "target-out-of-scope";
-	}
-	n = json_object_array_length(svcs);
-	for (i = 0; i < n; i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(svcs, i)), target) == 0)
-			return NULL;
-	snprintf(why, wn, "target '%.64s' is not one of the services of group %.64s", target, gid);
-	return "target-out-of-scope";
-}
 
-static int
-role_allows_action(const struct role *r, const char *action)
-{
-	size_t n = json_object_array_length(r->actions);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(json_object_get_string(json_object_array_get_idx(r->actions, i)), action) == 0)
-			return 1;
-	return 0;
-}
-
-/* RBAC: some role of who (the actor, or an approver) must allow the action,
- * the target and the risk together.  Returns NULL or the rule. */
-static const char *
-check_rbac(const char *who, const char *action, const char *target, int risk, char *why,
-	   size_t wn)
-{
-	json_object *rv;
-	size_t i, n;
-	int best = 0;
-
-	if (who == NULL) {
-		snprintf(why, wn, "no actor (--as or AIOPS_ACTOR) to check the policy against");
-		return "rbac-actor";
-	}
-	if (!json_object_object_get_ex(policy_actors, who, &rv)) {
-		snprintf(why, wn, "actor '%.64s' has no role in the policy", who);
-		return "rbac-actor";
-	}
-	n = json_object_is_type(rv, json_type_array) ? json_object_array_length(rv) : 1;
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_is_type(rv, json_type_array) ?
-				 json_object_array_get_idx(rv, i) : rv;
-		const struct role *r = NULL;
-		int j, m = 0;
-		for (j = 0; j < nroles; j++)
-			if (strcmp(roles[j].name, json_object_get_string(e)) == 0)
-				r = &roles[j];
-		if (r == NULL || !role_allows_action(r, action))
-			continue;
-		for (j = 0; j < r->ntargets; j++)
-			if (regexec(&r->targets[j], target, 0, NULL, 0) == 0)
-				m = 1;
-		if (!m) {
-			best = best > 1 ? best : 1;
-			continue;
-		}
-		if (risk > r->max_risk) {
-			best = 2;
-			continue;
-		}
-		return NULL;
-	}
-	if (best == 0)
-		snprintf(why, wn, "no role of '%.64s' allows action '%.64s'", who, action);
-	else if (best == 1)
-		snprintf(why, wn, "no role of '%.64s' allows action '%.64s' on this target", who, action);
-	else
-		snprintf(why, wn, "no role of '%.64s' allows action '%.64s' at risk %s", who, action,
-			 allow_risk_name[risk]);
-	return best == 0 ? "rbac-action" : best == 1 ? "rbac-target" : "rbac-risk";
-}
 
 /* What an approver must be allowed to do: the step itself. */
 struct need {
@@ -594,7 +408,7 @@ static const char *
 approver_rights(const char *approver, void *ctx, char *why, size_t wn)
 {
 	const struct need *nd = ctx;
-	return check_rbac(approver, nd->action, nd->target, nd->risk, why, wn);
+	return policy_check_rbac(&pol, approver, nd->action, nd->target, nd->risk, why, wn);
 }
 
 /* Looks for an approval of this run's gid/sid with the step's digest in
@@ -802,10 +616,11 @@ do_step(struct stage *st, const char *gid, json_object *step, struct grp *g)
 	if (rule == NULL && allow.doc)
 		rule = allowlist_check(&allow, step, &x.argv, why, sizeof why);
 	if (rule == NULL)
-		rule = check_scope(gid, js_str(step, "target"), why, sizeof why);
-	if (rule == NULL && policy_doc)
-		rule = check_rbac(actor, js_str(step, "action"), js_str(step, "target"), risk, why,
-				  sizeof why);
+		rule = policy_check_scope(&pol, group_services, gid, js_str(step, "target"), why,
+					  sizeof why);
+	if (rule == NULL && pol.doc)
+		rule = policy_check_rbac(&pol, actor, js_str(step, "action"), js_str(step, "target"),
+					 risk, why, sizeof why);
 
 	if (!is_command || opt_dry_run) {
 		x.decision = D_DRY;
@@ -976,9 +791,9 @@ on_start(struct stage *st)
 	if (opt_allowlist)
 		allowlist_load(&allow, opt_allowlist);
 	if (opt_policy)
-		load_policy(opt_policy);
+		policy_load(&pol, opt_policy);
 	parse_approve();
-	if (ap_mode == AP_FILE && policy_doc == NULL && is_command && !opt_dry_run)
+	if (ap_mode == AP_FILE && pol.doc == NULL && is_command && !opt_dry_run)
 		efatal(EXIT_USAGE, "approve file needs a policy: every approver's rights are checked against it");
 	json_object_object_add(params, "approve", json_object_new_string(opt_approve ? opt_approve : "never"));
 	parse_env();
