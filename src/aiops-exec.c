@@ -14,6 +14,10 @@
  * whole argv element, with only the allowlisted environment, in a process
  * group of its own that is killed at the deadline.
  *
+ * The allowlist and its checks are lib/allowlist, the policy and the target
+ * scope lib/policy, the approval modes lib/approve (their headers say how);
+ * the guards, the environment, the records and running a step are here.
+ *
  * Memory: the allowlist and the policy, one counter per group and one time
  * per target seen, and the bounded output tails of the running step.
  */
@@ -31,6 +35,7 @@
 
 #include "allowlist.h"
 #include "approval.h"
+#include "approve.h"
 #include "buf.h"
 #include "catalog.h"
 #include "cfg.h"
@@ -76,21 +81,11 @@ static const struct opt opts[] = {
 	{NULL, 0, NULL, NULL, NULL, 0, 0},
 };
 
-/* ---- the allowlist (lib/allowlist) ---- */
+/* ---- state ---- */
 
 static struct allowlist allow;  /* allow.doc NULL: no allowlist */
-
-/* ---- the policy (lib/policy) ---- */
-
 static struct policy pol;       /* pol.doc NULL: no policy */
-
-/* ---- approvals, guards, state ---- */
-
-enum { AP_NEVER, AP_FILE, AP_TTY, AP_AUTO };
-static int ap_mode = AP_NEVER, ap_level;
-static const char *ap_file;
-static char approver_buf[256];
-static struct smap used_approvals = SMAP_INIT;  /* run/group/step already approved */
+static struct approve appr = {.used = SMAP_INIT};
 
 /* The run (from the stream's run record) and the groups' services, the
  * last max_groups groups by id. */
@@ -117,30 +112,6 @@ static const char *const dname[ND] = {"dry-run", "refused", "approved", "execute
 static unsigned long dcount[ND];
 
 
-static void
-parse_approve(void)
-{
-	const char *a = opt_approve ? opt_approve : "never";
-
-	ap_file = opt_approvals_file;
-	if (strcmp(a, "never") == 0) {
-		ap_mode = AP_NEVER;
-	} else if (strcmp(a, "tty") == 0) {
-		ap_mode = AP_TTY;
-	} else if (strcmp(a, "file") == 0 || strncmp(a, "file:", 5) == 0) {
-		ap_mode = AP_FILE;
-		if (a[4] == ':')
-			ap_file = a + 5;
-		if (ap_file == NULL || *ap_file == '\0')
-			efatal(EXIT_USAGE, "approve file needs approvals_file or file:PATH");
-		if (strcmp(ap_file, "-") == 0)
-			efatal(EXIT_USAGE, "approvals_file: the standard input carries the records");
-	} else if (strncmp(a, "auto:", 5) == 0 && (ap_level = allow_risk_parse(a + 5)) != 0) {
-		ap_mode = AP_AUTO;
-	} else {
-		efatal(EXIT_USAGE, "approve: unknown mode '%s' (never, file:PATH, tty, auto:low|medium|high)", a);
-	}
-}
 
 /* Reads the env option: a list of names, or one string of names. */
 static void
@@ -398,147 +369,11 @@ check_shape(json_object *step, int *risk, char *why, size_t wn)
 
 
 
-/* What an approver must be allowed to do: the step itself. */
-struct need {
-	const char *action, *target;
-	int risk;
-};
 
-static const char *
-approver_rights(const char *approver, void *ctx, char *why, size_t wn)
-{
-	const struct need *nd = ctx;
-	return policy_check_rbac(&pol, approver, nd->action, nd->target, nd->risk, why, wn);
-}
 
-/* Looks for an approval of this run's gid/sid with the step's digest in
- * the approvals file; each approval approves one step once. */
-static const char *
-approve_file(const char *gid, json_object *step, int risk, const char *digest, char *why,
-	     size_t wn)
-{
-	struct need nd = {js_str(step, "action"), js_str(step, "target"), risk};
-	struct approval_want w = {run_id, gid, js_str(step, "id"), digest, ts_now()};
-	struct buf key = BUF_INIT(0);
-	const char *rule;
-	int created;
 
-	rule = approval_find(ap_file, &w, approver_rights, &nd, approver_buf, sizeof approver_buf,
-			     why, wn);
-	if (rule)
-		return rule;
-	buf_printf(&key, "%s/%s/%s", run_id, gid, w.step_id);
-	smap_put(&used_approvals, key.p, key.len, &created);
-	buf_free(&key);
-	if (!created) {
-		snprintf(why, wn, "the approval of %.64s/%.64s was used already in this run", gid,
-			 w.step_id);
-		return "approval-used";
-	}
-	return NULL;
-}
 
-/* Writes s on fd with control characters shown as \xNN. */
-static void
-tty_put(int fd, const char *s)
-{
-	struct buf b = BUF_INIT(0);
 
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			buf_printf(&b, "\\x%02x", (unsigned char)*s);
-		else
-			buf_addc(&b, *s);
-	}
-	if (b.len && write(fd, b.p, b.len) < 0)
-		(void)0;
-	buf_free(&b);
-}
-
-/* Asks on /dev/tty; nothing but "y" or "yes" approves. */
-static const char *
-approve_tty(const char *gid, json_object *step, int risk, char **argv, char *why, size_t wn)
-{
-	char ans[64];
-	size_t n = 0;
-	int fd;
-
-	out_flush();
-	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, wn, "no terminal to ask on: /dev/tty: %s", strerror(errno));
-		return "approval-tty";
-	}
-	tty_put(fd, err_prog);
-	tty_put(fd, ": approve step ");
-	tty_put(fd, js_str(step, "id"));
-	tty_put(fd, " of ");
-	tty_put(fd, gid);
-	tty_put(fd, "?\n  action ");
-	tty_put(fd, js_str(step, "action"));
-	tty_put(fd, " on ");
-	tty_put(fd, js_str(step, "target"));
-	tty_put(fd, ", risk ");
-	tty_put(fd, allow_risk_name[risk]);
-	if (js_str(step, "rationale")) {
-		tty_put(fd, "\n  rationale: ");
-		tty_put(fd, js_str(step, "rationale"));
-	}
-	tty_put(fd, "\n  argv:");
-	for (char **p = argv; p && *p; p++) {
-		tty_put(fd, " '");
-		tty_put(fd, *p);
-		tty_put(fd, "'");
-	}
-	tty_put(fd, "\napprove? [y/N] ");
-	while (n < sizeof ans - 1) {
-		char c;
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0 || c == '\n')
-			break;
-		ans[n++] = c;
-	}
-	ans[n] = '\0';
-	close(fd);
-	if (strcmp(ans, "y") == 0 || strcmp(ans, "yes") == 0) {
-		snprintf(approver_buf, sizeof approver_buf, "%s", actor ? actor : "tty");
-		return NULL;
-	}
-	snprintf(why, wn, "not approved on the terminal");
-	return "approval-tty";
-}
-
-static const char *
-approve(const char *gid, json_object *step, int risk, const char *digest, char **argv,
-	const char **approver, char *why, size_t wn)
-{
-	const char *rule = NULL;
-
-	*approver = NULL;
-	switch (ap_mode) {
-	case AP_NEVER:
-		snprintf(why, wn, "approve is never: no step is approved");
-		return "approval-never";
-	case AP_AUTO:
-		if (risk > ap_level) {
-			snprintf(why, wn, "risk %s is above auto:%s", allow_risk_name[risk], allow_risk_name[ap_level]);
-			return "approval-auto";
-		}
-		snprintf(approver_buf, sizeof approver_buf, "auto:%s", allow_risk_name[ap_level]);
-		break;
-	case AP_FILE:
-		rule = approve_file(gid, step, risk, digest, why, wn);
-		break;
-	case AP_TTY:
-		rule = approve_tty(gid, step, risk, argv, why, wn);
-		break;
-	}
-	if (rule == NULL)
-		*approver = approver_buf;
-	return rule;
-}
 
 /* ---- the steps ---- */
 
@@ -661,7 +496,8 @@ do_step(struct stage *st, const char *gid, json_object *step, struct grp *g)
 			 (double)(now - *(int64_t *)*slot) / 1e9, opt_cooldown);
 	}
 	if (rule == NULL)
-		rule = approve(gid, step, risk, x.digest, x.argv, &approver, why, sizeof why);
+		rule = approve_step(&appr, run_id, gid, step, risk, x.digest, x.argv, &approver, why,
+				    sizeof why);
 	if (rule) {
 		x.decision = D_REFUSED;
 		x.rule = rule;
@@ -792,14 +628,16 @@ on_start(struct stage *st)
 		allowlist_load(&allow, opt_allowlist);
 	if (opt_policy)
 		policy_load(&pol, opt_policy);
-	parse_approve();
-	if (ap_mode == AP_FILE && pol.doc == NULL && is_command && !opt_dry_run)
+	approve_init(&appr, opt_approve, opt_approvals_file);
+	appr.pol = &pol;
+	if (appr.mode == APPROVE_FILE && pol.doc == NULL && is_command && !opt_dry_run)
 		efatal(EXIT_USAGE, "approve file needs a policy: every approver's rights are checked against it");
 	json_object_object_add(params, "approve", json_object_new_string(opt_approve ? opt_approve : "never"));
 	parse_env();
 	actor = opt_as ? opt_as : getenv("AIOPS_ACTOR");
 	if (actor && *actor == '\0')
 		actor = NULL;
+	appr.actor = actor;
 	json_object_object_add(params, "as", actor ? json_object_new_string(actor) : NULL);
 	if (opt_audit && !stage_preflighting()) {
 		audit_fd = open(opt_audit, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -834,7 +672,7 @@ on_end(struct stage *st)
 	ring_n = 0;
 	json_object_put(group_services);
 	group_services = NULL;
-	smap_free(&used_approvals, NULL);
+	approve_free(&appr);
 	free(run_id);
 	run_id = NULL;
 	return 0;
