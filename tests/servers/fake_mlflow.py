@@ -27,7 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 LOCK = threading.Lock()
-STATE = {"experiments": {}, "runs": {}, "artifacts": {}, "traces": {}, "links": {}}
+STATE = {"experiments": {}, "runs": {}, "artifacts": {}, "traces": {}, "links": {},
+         "assessments": {}}
 FAULTS = []
 LOG = None
 
@@ -124,8 +125,17 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/api/3.0/mlflow/traces/") and method == "GET":
             tid = path.rsplit("/", 1)[1]
             if tid in S["traces"]:
-                return 200, {"trace": {"trace_info": {"trace_id": tid}}}
+                return 200, {"trace": {"trace_info": {
+                    "trace_id": tid, "assessments": S["assessments"].get(tid, [])}}}
             return error("RESOURCE_DOES_NOT_EXIST", "no trace", 404)
+        if path.startswith("/api/3.0/mlflow/traces/") and path.endswith("/assessments"):
+            tid = path.split("/")[-2]
+            if tid not in S["traces"]:
+                return error("RESOURCE_DOES_NOT_EXIST", "no trace", 404)
+            a = dict(body["assessment"], trace_id=tid, assessment_id="a-" + uuid.uuid4().hex,
+                     valid=True)
+            S["assessments"].setdefault(tid, []).append(a)
+            return 200, {"assessment": a}
         p = path.replace("/api/2.0/mlflow/", "")
         if p == "experiments/get-by-name":
             for e in S["experiments"].values():
