@@ -38,10 +38,8 @@ mlassess_incident_slim(json_object *inc)
 	return o;
 }
 
-/* Adds to errs ({group_id: error}) the records of a JSONL file that carry
- * an "error"; a missing file is empty.  Returns 0 or -1 (errno set). */
-static int
-group_errors(const char *path, json_object *errs)
+int
+mlassess_map(const char *path, const char *key, const char *val, json_object *out)
 {
 	FILE *f;
 	char *line = NULL;
@@ -55,9 +53,9 @@ group_errors(const char *path, json_object *errs)
 		return errno == ENOENT ? 0 : -1;
 	while ((n = getline(&line, &cap, f)) > 0) {
 		json_object *o = js_parse(NULL, line, (size_t)n, NULL);
-		const char *g = js_str(o, "group_id"), *e = js_str(o, "error");
-		if (g && e && !json_object_object_get_ex(errs, g, NULL))
-			js_add_str(errs, g, e);
+		const char *k = js_str(o, key), *v = js_str(o, val);
+		if (k && v)
+			js_add_str(out, k, v);
 		json_object_put(o);
 	}
 	if (ferror(f))
@@ -302,10 +300,10 @@ mlassess_send(struct mlf_client *c, const struct mltrace_run *r, json_object *in
 	int rc = 0;
 
 	memset(n, 0, sizeof *n);
-	if (group_errors(rca_path, x.errs[0]) < 0) {
+	if (mlassess_map(rca_path, "group_id", "error", x.errs[0]) < 0) {
 		snprintf(err, errlen, "%s: %s", rca_path, strerror(errno));
 		rc = -1;
-	} else if (group_errors(rem_path, x.errs[1]) < 0) {
+	} else if (mlassess_map(rem_path, "group_id", "error", x.errs[1]) < 0) {
 		snprintf(err, errlen, "%s: %s", rem_path, strerror(errno));
 		rc = -1;
 	}

@@ -52,6 +52,13 @@ struct mlassess_count {
 json_object *mlassess_incident_slim(json_object *inc);
 
 /*
+ * Adds to out {REC[key]: REC[val]} for each record of the JSONL file path
+ * that has both as strings (a later record wins); a missing file is
+ * empty, and so is a NULL path.  Returns 0 or -1 (errno set).
+ */
+int mlassess_map(const char *path, const char *key, const char *val, json_object *out);
+
+/*
  * Writes the assessments of a run: incidents (an array of incident
  * records, slim or whole), scores (an array of score records), the rca
  * and remediation JSONL files (a group's record with an "error" fails its

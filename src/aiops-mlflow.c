@@ -40,6 +40,7 @@
 #include "http.h"
 #include "js.h"
 #include "mlassess.h"
+#include "mldataset.h"
 #include "mlf.h"
 #include "mlrun.h"
 #include "mltlog.h"
@@ -352,14 +353,17 @@ forward_slim(struct stage *st, const struct rec *r, json_object *slim, size_t *n
 }
 
 /* A group goes downstream whole; the spool and the traces keep the few
- * fields a trace's root span needs (lib/mltrace), never its evidence.
- * It is not hashed: before groups were traced they were not logged. */
+ * fields a trace's root span needs (lib/mltrace), never its evidence, only
+ * the evidence's digest (lib/mldataset).  It is not hashed: before groups were traced they were not logged. */
 static int
 on_group(struct stage *st, struct rec *r)
 {
 	json_object *slim = mltrace_group_slim(r->obj);
 	size_t n;
-	const char *s = forward_slim(st, r, slim, &n);
+	const char *s;
+
+	mldataset_evidence(r->obj, slim);
+	s = forward_slim(st, r, slim, &n);
 
 	if (s)
 		keep_bytes(F_GROUP, s, n);
@@ -1100,9 +1104,12 @@ log_online(struct runinfo *ri, const char *uri)
 	struct artifact *a = NULL;
 	unsigned long ntraces = 0;
 	struct mlassess_count nass = {0};
+	unsigned long nrec = 0;
+	char group_file[PATH_MAX + 64];
 	int restored = 0, existing = 0;
 	const char *s;
 
+	tmp_path(group_file, sizeof group_file, fnames[F_GROUP]);
 	http_policy_default(&pol);
 	pol.max_attempts = (int)opt_max_attempts;
 	pol.timeout_s = opt_timeout_s;
@@ -1184,6 +1191,9 @@ log_online(struct runinfo *ri, const char *uri)
 		free(a);
 		a = NULL;
 	}
+	if (run_rec && mldataset_send(&on.c, on.exp_id, on.run_id, js_path(run_rec, "dataset"),
+				      incidents, scores, group_file, &nrec, on.err, sizeof on.err) < 0)
+		goto fail;
 	if (opt_traces && (log_traces(&on, ri, existing, &ntraces) < 0 ||
 			   log_assessments(&on, ri, &nass) < 0))
 		goto fail;
@@ -1201,8 +1211,9 @@ log_online(struct runinfo *ri, const char *uri)
 		json_object_put(req);
 	}
 	warnf("logged run %s (%s): %zu params, %zu metric points, %zu tags in %zu batches, "
-	      "%lu traces, %lu assessments (%lu already there)", on.run_id, status_name(ri),
-	      ri->d.nparams, ri->d.nmetrics, ri->d.ntags, nbatches, ntraces, nass.created, nass.kept);
+	      "%lu traces, %lu assessments (%lu already there), %lu incidents in the evaluation dataset",
+	      on.run_id, status_name(ri), ri->d.nparams, ri->d.nmetrics, ri->d.ntags, nbatches,
+	      ntraces, nass.created, nass.kept, nrec);
 	warnf("view it: %s/#/experiments/%s/runs/%s", on.c.base, on.exp_id, on.run_id);
 	snprintf(logged_run, sizeof logged_run, "%s", on.run_id);
 	snprintf(logged_exp, sizeof logged_exp, "%s", on.exp_id);

@@ -361,6 +361,47 @@ POST /api/3.0/mlflow/traces/$tid/assessments" ]
 	[ "$(jq -s '[.[] | select(.method == "POST" and (.path | endswith("/assessments")))] | length' "$FAKE_LOG")" -eq 0 ]
 }
 
+@test "fake: the evaluation dataset: search, create linked to the experiment, one upsert of the incidents, the run's input; a resend links and upserts again" {
+	start_fake --fail 'runs/update:500:-1'
+	run aiops-mlflow --tracking-uri "$FAKE_URL" "${fast[@]}" <"$RUN"
+	[ "$status" -eq 1 ]
+	ds=$(curl -fsS "$FAKE_URL/_state" | jq -r '.datasets | keys[]')
+	[ "$(jq -r 'select(.path | test("datasets|log-inputs")) | "\(.method) \(.path)"' "$FAKE_LOG")" = \
+		"POST /api/3.0/mlflow/datasets/search
+POST /api/3.0/mlflow/datasets/create
+POST /api/3.0/mlflow/datasets/$ds/records
+POST /api/2.0/mlflow/runs/log-inputs" ]
+	jq -e -s --arg ds "$ds" 'map(select(.path | test("datasets|log-inputs")) | .body)
+		| .[0] == {"filter_string": "name = '\''aiops-incidents-d4735e3a265e'\''"}
+		and (.[1] | .name == "aiops-incidents-d4735e3a265e" and .experiment_ids == ["1"]
+			and (.tags | fromjson) == {"aiops.dataset.sha256": "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35",
+						   "aiops.dataset.path": "examples/data"})
+		and (.[2].records | fromjson) == [{"inputs": {"incident_id": "INC1"},
+			"expectations": {"root_cause": {"service": "db", "fault": "cpu"}, "expected_actions": ["restart"]},
+			"source": {"source_type": "HUMAN", "source_data": {"dataset_sha256": "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35"}}}]
+		and (.[3].datasets == [{"tags": [{"key": "mlflow.data.context", "value": "evaluation"}],
+			"dataset": {"name": "aiops-incidents-d4735e3a265e", "digest": "d4735e3a265e16eee03f59718b9b5d03",
+				    "source_type": "mlflow_evaluation_dataset", "source": "{\"dataset_id\":\"\($ds)\"}"}}])' "$FAKE_LOG"
+	curl -fsS -X POST -d '{"fail":[]}' "$FAKE_URL/_control" >/dev/null
+	: >"$FAKE_LOG"
+	run -0 aiops-mlflow --resume .aiops-spool/0123456789abcdef0123456789abcdef.jsonl --tracking-uri "$FAKE_URL"
+	[ "$(jq -r 'select(.path | test("datasets|log-inputs")) | .path' "$FAKE_LOG" | sed 's|^/api/[0-9.]*/mlflow/||')" = \
+		"datasets/search
+datasets/$ds/add-experiments
+datasets/$ds/records
+runs/log-inputs" ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq -c '[(.datasets[].records | length), (.inputs[] | length)]')" = "[1,1]" ]
+}
+
+@test "fake: without incident records, no evaluation dataset: the run's input is the local dataset" {
+	start_fake
+	grep -v '"kind":"incident"' "$RUN" | aiops-mlflow --tracking-uri "$FAKE_URL" >/dev/null 2>&1
+	[ "$(jq -s '[.[] | select(.path | contains("/datasets/"))] | length' "$FAKE_LOG")" -eq 0 ]
+	jq -e -s 'map(select(.path | endswith("runs/log-inputs")) | .body.datasets[].dataset)
+		== [{"name": "aiops-incidents-d4735e3a265e", "digest": "d4735e3a265e16eee03f59718b9b5d03",
+		     "source_type": "local", "source": "{\"uri\":\"examples/data\"}"}]' "$FAKE_LOG"
+}
+
 @test "fake: a server failing mid-run leaves a spool; --resume completes the same run" {
 	start_fake --fail 'runs/log-batch:503:-1'
 	run aiops-mlflow --tracking-uri "$FAKE_URL" "${fast[@]}" <"$RUN"
@@ -841,10 +882,11 @@ traces() {
 	dead=$(dead_url)
 	run -1 aiops-mlflow --tracking-uri "$dead" "${fast[@]}" <"$GFIX"
 	spool=.aiops-spool/fedcba9876543210fedcba9876543210.jsonl
-	# The spool keeps the groups' few fields, never their evidence.
+	# The spool keeps the groups' few fields, never their evidence: only its
+	# digest (the evaluation dataset's input).
 	! grep -q EVIDENCE-ONLY "$spool"
 	[ "$(jq -c 'select(.kind == "group") | keys' "$spool" | tr '\n' ' ')" = \
-		'["anomaly_count","decision_latency_ms","detected","detected_ts","end_ts","id","kind","method","score","services","signal_count","start_ts"] ["detected","detected_ts","end_ts","id","kind","method","services","signal_count","start_ts"] ' ]
+		'["anomaly_count","decision_latency_ms","detected","detected_ts","end_ts","evidence_sha256","id","kind","method","score","services","signal_count","start_ts"] ["detected","detected_ts","end_ts","evidence_sha256","id","kind","method","services","signal_count","start_ts"] ' ]
 	cp "$spool" again.jsonl
 	start_fake
 	run -0 aiops-mlflow --resume "$spool" --tracking-uri "$FAKE_URL"
@@ -945,12 +987,15 @@ expected_assessments() {
 		--quiet --keep "$d/k" >/dev/null 2>&1
 	# G0002's rca answer failed (and so its remediation); the remediate
 	# stage failed for the run; INC-003's time to detect has no value.
+	# Groups keep their bytes (their evidence digest is the evaluation
+	# dataset record's input).
 	jq -c 'if .kind == "run" then .run_id = "a55e55a55e55a55e55a55e55a55e55a5"
 		elif .kind == "rca" and .group_id == "G0002" then .error = "HTTP 503"
 		elif .kind == "remediation" and .group_id == "G0002" then .error = "rca failed: HTTP 503"
 		elif .kind == "stage_end" and .stage == "remediate" then .failed = true | .error = "exit 1"
 		elif .kind == "score" and .incident_id == "INC-003" and .name == "model_ttd_s" then .value = null
-		else . end' "$d/k/05-metrics.jsonl" >in.jsonl
+		else . end' "$d/k/05-metrics.jsonl" | paste -d '\t' - "$d/k/05-metrics.jsonl" |
+		awk -F '\t' 'index($2, "\"kind\":\"group\"") { print $2; next } { print $1 }' >in.jsonl
 	run aiops-mlflow --tracking-uri "$(dead_url)" "${fast[@]}" --experiment assess-resend <in.jsonl
 	[ "$status" -eq 1 ]
 	spool=.aiops-spool/a55e55a55e55a55e55a55e55a55e55a5.jsonl
@@ -981,4 +1026,58 @@ expected_assessments() {
 		| length > 0 and all(.[]; .error_code == null and (.value | type) == "number")' a.jsonl
 	jq -e -s '[.[].assessments[] | select(.incident_id == "INC-003" and .name == "model_ttd_s")]
 		| length == 1 and .[0].value == null and .[0].error_code == "NO_VALUE"' a.jsonl
+	# Nor does it add a run input or an evaluation dataset record.
+	[ "$(curl -fsS "$URL/api/2.0/mlflow/runs/get?run_id=$rid" | jq '.run.inputs.dataset_inputs | length')" -eq 1 ]
+	sha=$(jq -r 'select(.kind == "run") | .dataset.sha256' in.jsonl)
+	dataset_records "$URL" "aiops-incidents-${sha:0:12}" | jq -e --argjson n "$(grep -c '"kind":"incident"' in.jsonl)" \
+		'length == $n and all(.[]; .inputs.evidence_sha256 != null)'
+}
+
+# dataset_records URL NAME: the records of the evaluation dataset NAME,
+# through the REST API, as a JSON array.
+dataset_records() {
+	local ds
+	ds=$(curl -fsS -X POST -H 'Content-Type: application/json' \
+		-d "{\"filter_string\": \"name = '$2'\"}" "$1/api/3.0/mlflow/datasets/search" |
+		jq -r '.datasets | if length == 1 then .[0].dataset_id else error("\(length) datasets") end')
+	curl -fsS "$1/api/3.0/mlflow/datasets/$ds/records" | jq '.records | fromjson'
+}
+
+@test "server: the incidents are an evaluation dataset linked to the experiment, and the dataset is the run's input (REST)" {
+	need_mlflow
+	need_stages
+	baseline_run evalds19
+	sha=$(jq -r 'select(.kind == "run") | .dataset.sha256' "$d/k/final.jsonl")
+	name=aiops-incidents-${sha:0:12}
+	exp=$(curl -fsS "$URL/api/2.0/mlflow/runs/get?run_id=$id" | jq -r .run.info.experiment_id)
+	# The run's input: the evaluation dataset, by name, digest and source.
+	curl -fsS "$URL/api/2.0/mlflow/runs/get?run_id=$id" | jq '.run.inputs.dataset_inputs' >in.json
+	ds=$(jq -r '.[0].dataset.source | fromjson | .dataset_id' in.json)
+	jq -e --arg n "$name" --arg dg "${sha:0:32}" 'length == 1 and (.[0].dataset | .name == $n and .digest == $dg
+		and .source_type == "mlflow_evaluation_dataset") and .[0].tags == [{"key": "mlflow.data.context", "value": "evaluation"}]' in.json
+	curl -fsS "$URL/api/3.0/mlflow/datasets/$ds" | jq -e --arg n "$name" --arg s "$sha" '.dataset | .name == $n
+		and (.tags | fromjson | ."aiops.dataset.sha256" == $s)'
+	# (other tests of this file may have linked it to their experiments)
+	curl -fsS "$URL/api/3.0/mlflow/datasets/$ds/experiment-ids" | jq -e --arg e "$exp" '.experiment_ids | index($e) != null'
+	# One record per incident: its id and its matched group's evidence
+	# digest as inputs, its ground truth as expectations.
+	dataset_records "$URL" "$name" >recs.json
+	jq -s -c '(map(select(.kind == "score" and .name == "matched" and .group_id != null))
+			| map({key: .incident_id, value: .group_id}) | from_entries) as $g
+		| [.[] | select(.kind == "incident") | {id, g: $g[.id], expectations: {root_cause, expected_actions}}]
+		| sort_by(.id)' "$d/k/final.jsonl" >want.json
+	jq -c 'map({id: .inputs.incident_id, g: .inputs.evidence_sha256, expectations}) | sort_by(.id)' recs.json >got.json
+	[ "$(jq length want.json)" -gt 0 ]
+	jq -e -s '.[0] as $w | .[1] as $h | ($w | length) == ($h | length)
+		and all(range($w | length); $w[.].id == $h[.].id and $w[.].expectations == $h[.].expectations
+			and (($w[.].g == null) == ($h[.].g == null)))' want.json got.json
+	jq -e --arg s "$sha" 'all(.[]; .source == {"source_type": "HUMAN", "source_data": {"dataset_sha256": $s}}
+		and (.inputs.evidence_sha256 // "" | test("^([0-9a-f]{64})?$")))' recs.json
+	# The same incidents logged to another experiment: the same records, the
+	# dataset linked to both.
+	run -0 aiops-mlflow --tracking-uri "$URL" --experiment evalds19b <"$d/k/05-metrics.jsonl"
+	[ "$(dataset_records "$URL" "$name" | jq length)" -eq "$(jq length recs.json)" ]
+	exp2=$(curl -fsS "$URL/api/2.0/mlflow/experiments/get-by-name?experiment_name=evalds19b" | jq -r .experiment.experiment_id)
+	curl -fsS "$URL/api/3.0/mlflow/datasets/$ds/experiment-ids" | jq -e --arg a "$exp" --arg b "$exp2" \
+		'.experiment_ids | index($a) != null and index($b) != null and $a != $b'
 }
