@@ -556,6 +556,26 @@ settle(const struct mltrace_run *r, struct tree *t, json_object *group)
 		t->n[0].s = t->n[0].e = r->start_ms;
 }
 
+/* The seed of a group's trace and span ids. */
+static void
+group_seed(const struct mltrace_run *r, const char *gid, char hex[65])
+{
+	struct buf b = BUF_INIT(0);
+
+	buf_printf(&b, "%s/group/%s", r->mlflow_run, gid ? gid : "");
+	js_sha256_hex(b.p, b.len, hex);
+	buf_free(&b);
+}
+
+void
+mltrace_group_trace_id(const struct mltrace_run *r, const char *group_id, char trace_id[40])
+{
+	char hex[65];
+
+	group_seed(r, group_id, hex);
+	snprintf(trace_id, 40, "tr-%.32s", hex);
+}
+
 json_object *
 mltrace_group(const struct mltrace_run *r, json_object *group, json_object *const *recs, size_t n,
 	      char trace_id[40])
@@ -569,10 +589,8 @@ mltrace_group(const struct mltrace_run *r, json_object *group, json_object *cons
 	json_object *in, *v;
 	size_t i;
 
-	buf_printf(&b, "%s/group/%s", r->mlflow_run, gid ? gid : "");
-	js_sha256_hex(b.p, b.len, t.hex);
+	group_seed(r, gid, t.hex);
 	snprintf(trace_id, 40, "tr-%.32s", t.hex);
-	buf_reset(&b);
 	buf_printf(&b, "incident %s", gid ? gid : "?");
 	add_node(&t, 0, b.p, 1);
 	buf_free(&b);

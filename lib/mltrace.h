@@ -73,6 +73,9 @@ json_object *mltrace_group_slim(json_object *group);
 json_object *mltrace_group(const struct mltrace_run *r, json_object *group,
 			   json_object *const *recs, size_t n, char trace_id[40]);
 
+/* The MLflow trace id of group_id's trace (what mltrace_group writes). */
+void mltrace_group_trace_id(const struct mltrace_run *r, const char *group_id, char trace_id[40]);
+
 /*
  * The OTLP request (a new object) for one llm_call as a single-span trace;
  * idx is its position among the run's llm_call records.

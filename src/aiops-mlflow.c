@@ -6,7 +6,9 @@
  * are also appended to files in a private temporary directory as they pass:
  * the spool (the logged part of the stream, for --resume) and one JSONL
  * artifact per kind; a group record goes into the spool and a file of its
- * own as the few fields its trace needs (lib/mltrace), never its evidence.
+ * own as the few fields its trace needs (lib/mltrace), never its evidence;
+ * an incident goes into the spool and memory as its ground truth
+ * (lib/mlassess), for the assessments on its trace.
  * Memory holds only the run record, the stage records and the scores
  * (params and metrics to be), never the prompts, responses or decisions,
  * which are read back from disk (traces, one group at a time, through an
@@ -37,6 +39,8 @@
 #include "err.h"
 #include "http.h"
 #include "js.h"
+#include "mlassess.h"
+#include "mldataset.h"
 #include "mlf.h"
 #include "mlrun.h"
 #include "mltlog.h"
@@ -93,6 +97,7 @@ static json_object *run_rec;           /* ref */
 static struct stage_info *stages;
 static size_t nstages, capstages;
 static json_object *scores;            /* array of refs */
+static json_object *incidents;         /* slim incident records (lib/mlassess) */
 static unsigned long nrejects;
 static struct sha256 content_hash;     /* of the logged lines: an id without a run record */
 static int final_rc;
@@ -331,24 +336,51 @@ on_llm_call(struct stage *st, struct rec *r)
 	return 0;
 }
 
+/* Forwards r whole and spools slim (a record cut to what is logged, may
+ * be NULL) in its place; returns slim's text (owned by slim) or NULL. */
+static const char *
+forward_slim(struct stage *st, const struct rec *r, json_object *slim, size_t *n)
+{
+	const char *s;
+
+	stage_forward(st, r);
+	if (slim == NULL)
+		return NULL;
+	s = js_dump(slim, n);
+	if (server_mode)
+		keep_bytes(F_SPOOL, s, *n);
+	return s;
+}
+
 /* A group goes downstream whole; the spool and the traces keep the few
- * fields a trace's root span needs (lib/mltrace), never its evidence.
- * It is not hashed: before groups were traced they were not logged. */
+ * fields a trace's root span needs (lib/mltrace), never its evidence, only
+ * the evidence's digest (lib/mldataset).  It is not hashed: before groups were traced they were not logged. */
 static int
 on_group(struct stage *st, struct rec *r)
 {
 	json_object *slim = mltrace_group_slim(r->obj);
+	size_t n;
 	const char *s;
+
+	mldataset_evidence(r->obj, slim);
+	s = forward_slim(st, r, slim, &n);
+
+	if (s)
+		keep_bytes(F_GROUP, s, n);
+	json_object_put(slim);
+	return 0;
+}
+
+/* An incident (the ground truth) goes downstream whole; the spool and the
+ * assessments keep its slim copy.  Not hashed, like a group. */
+static int
+on_incident(struct stage *st, struct rec *r)
+{
+	json_object *slim = mlassess_incident_slim(r->obj);
 	size_t n;
 
-	stage_forward(st, r);
-	if (slim == NULL)
-		return 0;
-	s = js_dump(slim, &n);
-	if (server_mode)
-		keep_bytes(F_SPOOL, s, n);
-	keep_bytes(F_GROUP, s, n);
-	json_object_put(slim);
+	if (forward_slim(st, r, slim, &n))
+		json_object_array_add(incidents, slim);
 	return 0;
 }
 
@@ -445,6 +477,7 @@ static const struct handler handlers[] = {
 	{"score", on_score},
 	{"llm_call", on_llm_call},
 	{"group", on_group},
+	{"incident", on_incident},
 	{"rca", on_rca},
 	{"remediation", on_remediation},
 	{"execution", on_execution},
@@ -1007,6 +1040,16 @@ put_artifact(struct online *on, const char *path, const char *file)
 	return rc;
 }
 
+/* What the traces and their assessments know of the run. */
+static struct mltrace_run
+trace_run(const struct online *on, const struct runinfo *ri)
+{
+	struct mltrace_run r = {ri->run_id, on->run_id,
+				run_rec ? js_str(js_path(run_rec, "dataset"), "sha256") : NULL,
+				ri->start_ms};
+	return r;
+}
+
 /* Every trace of the run (lib/mltlog, lib/mltrace): one per incident group, and one
  * per llm_call that no group took. */
 static int
@@ -1015,9 +1058,7 @@ log_traces(struct online *on, const struct runinfo *ri, int resume, unsigned lon
 	static const int kinds[] = {F_RCA, F_REM, F_EXEC, F_LLM};
 	char paths[5][PATH_MAX + 64];
 	const char *files[4];
-	struct mltrace_run r = {ri->run_id, on->run_id,
-				run_rec ? js_str(js_path(run_rec, "dataset"), "sha256") : NULL,
-				ri->start_ms};
+	struct mltrace_run r = trace_run(on, ri);
 
 	for (size_t i = 0; i < 4; i++) {
 		tmp_path(paths[i], sizeof paths[i], fnames[kinds[i]]);
@@ -1026,6 +1067,29 @@ log_traces(struct online *on, const struct runinfo *ri, int resume, unsigned lon
 	tmp_path(paths[4], sizeof paths[4], fnames[F_GROUP]);
 	return mltlog_send(&on->c, on->exp_id, &r, paths[4], files, 4, paths[3], resume, sent,
 			   on->err, sizeof on->err);
+}
+
+/* The incidents' ground truth and scores as assessments on their traces
+ * (lib/mlassess); a stage that failed for the run fails the scores that
+ * depend on it. */
+static int
+log_assessments(struct online *on, const struct runinfo *ri, struct mlassess_count *n)
+{
+	char rca[PATH_MAX + 64], rem[PATH_MAX + 64];
+	const char **failed = ecalloc(nstages + 1, sizeof *failed);
+	struct mltrace_run r = trace_run(on, ri);
+	size_t k = 0;
+	int rc, f;
+
+	for (size_t i = 0; i < nstages; i++)
+		if (stages[i].end == NULL || (js_bool(stages[i].end, "failed", &f) == 0 && f))
+			failed[k++] = stages[i].name;
+	tmp_path(rca, sizeof rca, fnames[F_RCA]);
+	tmp_path(rem, sizeof rem, fnames[F_REM]);
+	rc = mlassess_send(&on->c, &r, incidents, scores, rca, rem, failed, n, on->err,
+			   sizeof on->err);
+	free(failed);
+	return rc;
 }
 
 static int
@@ -1039,9 +1103,13 @@ log_online(struct runinfo *ri, const char *uri)
 	size_t counts[3], nbatches = 0, na, i;
 	struct artifact *a = NULL;
 	unsigned long ntraces = 0;
+	struct mlassess_count nass = {0};
+	unsigned long nrec = 0;
+	char group_file[PATH_MAX + 64];
 	int restored = 0, existing = 0;
 	const char *s;
 
+	tmp_path(group_file, sizeof group_file, fnames[F_GROUP]);
 	http_policy_default(&pol);
 	pol.max_attempts = (int)opt_max_attempts;
 	pol.timeout_s = opt_timeout_s;
@@ -1123,7 +1191,11 @@ log_online(struct runinfo *ri, const char *uri)
 		free(a);
 		a = NULL;
 	}
-	if (opt_traces && log_traces(&on, ri, existing, &ntraces) < 0)
+	if (run_rec && mldataset_send(&on.c, on.exp_id, on.run_id, js_path(run_rec, "dataset"),
+				      incidents, scores, group_file, &nrec, on.err, sizeof on.err) < 0)
+		goto fail;
+	if (opt_traces && (log_traces(&on, ri, existing, &ntraces) < 0 ||
+			   log_assessments(&on, ri, &nass) < 0))
 		goto fail;
 	if (!ri->running) {
 		json_object *req = json_object_new_object();
@@ -1139,8 +1211,9 @@ log_online(struct runinfo *ri, const char *uri)
 		json_object_put(req);
 	}
 	warnf("logged run %s (%s): %zu params, %zu metric points, %zu tags in %zu batches, "
-	      "%lu traces", on.run_id, status_name(ri), ri->d.nparams,
-	      ri->d.nmetrics, ri->d.ntags, nbatches, ntraces);
+	      "%lu traces, %lu assessments (%lu already there), %lu incidents in the evaluation dataset",
+	      on.run_id, status_name(ri), ri->d.nparams, ri->d.nmetrics, ri->d.ntags, nbatches,
+	      ntraces, nass.created, nass.kept, nrec);
 	warnf("view it: %s/#/experiments/%s/runs/%s", on.c.base, on.exp_id, on.run_id);
 	snprintf(logged_run, sizeof logged_run, "%s", on.run_id);
 	snprintf(logged_exp, sizeof logged_exp, "%s", on.exp_id);
@@ -1335,6 +1408,7 @@ on_start(struct stage *st)
 		}
 	}
 	scores = json_object_new_array();
+	incidents = json_object_new_array();
 	sha256_init(&content_hash);
 	return 0;
 }

@@ -261,9 +261,9 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	[ "$status" -eq 1 ]
 	spool=.aiops-spool/0123456789abcdef0123456789abcdef.jsonl
 	[[ "$output" == *"resend it with: aiops-mlflow --resume $spool --tracking-uri $dead --experiment 'aiops-resume'"* ]]
-	# The logged records (groups cut to what a trace needs), then the trailer
-	# that keeps the experiment.
-	[ "$(grep -c . "$spool")" -eq "$(($(grep -c -v -e '"kind":"incident"' in.jsonl) + 1))" ]
+	# The logged records (groups cut to what a trace needs, incidents to
+	# their ground truth), then the trailer that keeps the experiment.
+	[ "$(grep -c . "$spool")" -eq "$(($(grep -c . in.jsonl) + 1))" ]
 	[ "$(jq -c 'select(.kind == "group")' "$spool")" = '{"kind":"group","id":"G0001","detected":true,"services":[{"service":"db","score":1}]}' ]
 	[ "$(tail -n 1 "$spool" | jq -r .kind)" = mlflow_spool ]
 	cp "$spool" again.jsonl
@@ -331,6 +331,75 @@ fast=(--max-attempts 2 --backoff-s 0.01 --timeout-s 5)
 	run aiops-mlflow --tracking-uri "$FAKE_URL" <in.jsonl
 	[ "$status" -eq 0 ]
 	[ "$(curl -fsS "$FAKE_URL/_state" | jq -c '[.runs[].data.params[].key] | sort')" = '["a b./__/e","a b.c_d","mlflow.tracking_uri"]' ]
+}
+
+@test "fake: assessments: a GET of each matched incident's trace, a POST per assessment it lacks; a resend posts none" {
+	# The run ends in failure after its assessments: the spool is kept.
+	start_fake --fail 'runs/update:500:-1'
+	run aiops-mlflow --tracking-uri "$FAKE_URL" "${fast[@]}" <"$RUN"
+	[ "$status" -eq 1 ]
+	# INC1 is matched to G0001 (its ground truth, model_ttd_s and rank);
+	# INC2 was missed: no trace, nothing to assess.
+	tid=$(curl -fsS "$FAKE_URL/_state" | jq -r '.assessments | keys[]')
+	[ "$(jq -r 'select(.path | contains("/api/3.0/mlflow/traces/tr-")) | "\(.method) \(.path)"' "$FAKE_LOG")" = \
+		"GET /api/3.0/mlflow/traces/$tid
+POST /api/3.0/mlflow/traces/$tid/assessments
+POST /api/3.0/mlflow/traces/$tid/assessments
+POST /api/3.0/mlflow/traces/$tid/assessments" ]
+	jq -e -s '[.[] | select(.path | endswith("/assessments")) | .body.assessment] | map({assessment_name, source,
+			v: (.expectation.serialized_value.value // .feedback.value), md: .metadata."aiops.incident_id"})
+		== [{assessment_name: "ground_truth", source: {source_type: "HUMAN",
+			source_id: "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35"},
+			v: "{\"root_cause\":{\"service\":\"db\",\"fault\":\"cpu\"},\"expected_actions\":[\"restart\"]}", md: "INC1"},
+		    {assessment_name: "model_ttd_s", source: {source_type: "CODE", source_id: "aiops-metrics"}, v: 42.5, md: "INC1"},
+		    {assessment_name: "rank", source: {source_type: "CODE", source_id: "aiops-metrics"}, v: 1, md: "INC1"}]' "$FAKE_LOG"
+	curl -fsS -X POST -d '{"fail":[]}' "$FAKE_URL/_control" >/dev/null
+	: >"$FAKE_LOG"
+	run aiops-mlflow --resume .aiops-spool/0123456789abcdef0123456789abcdef.jsonl --tracking-uri "$FAKE_URL"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 assessments (3 already there)"* ]]
+	[ "$(jq -s '[.[] | select(.method == "POST" and (.path | endswith("/assessments")))] | length' "$FAKE_LOG")" -eq 0 ]
+}
+
+@test "fake: the evaluation dataset: search, create linked to the experiment, one upsert of the incidents, the run's input; a resend links and upserts again" {
+	start_fake --fail 'runs/update:500:-1'
+	run aiops-mlflow --tracking-uri "$FAKE_URL" "${fast[@]}" <"$RUN"
+	[ "$status" -eq 1 ]
+	ds=$(curl -fsS "$FAKE_URL/_state" | jq -r '.datasets | keys[]')
+	[ "$(jq -r 'select(.path | test("datasets|log-inputs")) | "\(.method) \(.path)"' "$FAKE_LOG")" = \
+		"POST /api/3.0/mlflow/datasets/search
+POST /api/3.0/mlflow/datasets/create
+POST /api/3.0/mlflow/datasets/$ds/records
+POST /api/2.0/mlflow/runs/log-inputs" ]
+	jq -e -s --arg ds "$ds" 'map(select(.path | test("datasets|log-inputs")) | .body)
+		| .[0] == {"filter_string": "name = '\''aiops-incidents-d4735e3a265e'\''"}
+		and (.[1] | .name == "aiops-incidents-d4735e3a265e" and .experiment_ids == ["1"]
+			and (.tags | fromjson) == {"aiops.dataset.sha256": "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35",
+						   "aiops.dataset.path": "examples/data"})
+		and (.[2].records | fromjson) == [{"inputs": {"incident_id": "INC1"},
+			"expectations": {"root_cause": {"service": "db", "fault": "cpu"}, "expected_actions": ["restart"]},
+			"source": {"source_type": "HUMAN", "source_data": {"dataset_sha256": "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35"}}}]
+		and (.[3].datasets == [{"tags": [{"key": "mlflow.data.context", "value": "evaluation"}],
+			"dataset": {"name": "aiops-incidents-d4735e3a265e", "digest": "d4735e3a265e16eee03f59718b9b5d03",
+				    "source_type": "mlflow_evaluation_dataset", "source": "{\"dataset_id\":\"\($ds)\"}"}}])' "$FAKE_LOG"
+	curl -fsS -X POST -d '{"fail":[]}' "$FAKE_URL/_control" >/dev/null
+	: >"$FAKE_LOG"
+	run -0 aiops-mlflow --resume .aiops-spool/0123456789abcdef0123456789abcdef.jsonl --tracking-uri "$FAKE_URL"
+	[ "$(jq -r 'select(.path | test("datasets|log-inputs")) | .path' "$FAKE_LOG" | sed 's|^/api/[0-9.]*/mlflow/||')" = \
+		"datasets/search
+datasets/$ds/add-experiments
+datasets/$ds/records
+runs/log-inputs" ]
+	[ "$(curl -fsS "$FAKE_URL/_state" | jq -c '[(.datasets[].records | length), (.inputs[] | length)]')" = "[1,1]" ]
+}
+
+@test "fake: without incident records, no evaluation dataset: the run's input is the local dataset" {
+	start_fake
+	grep -v '"kind":"incident"' "$RUN" | aiops-mlflow --tracking-uri "$FAKE_URL" >/dev/null 2>&1
+	[ "$(jq -s '[.[] | select(.path | contains("/datasets/"))] | length' "$FAKE_LOG")" -eq 0 ]
+	jq -e -s 'map(select(.path | endswith("runs/log-inputs")) | .body.datasets[].dataset)
+		== [{"name": "aiops-incidents-d4735e3a265e", "digest": "d4735e3a265e16eee03f59718b9b5d03",
+		     "source_type": "local", "source": "{\"uri\":\"examples/data\"}"}]' "$FAKE_LOG"
 }
 
 @test "fake: a server failing mid-run leaves a spool; --resume completes the same run" {
@@ -813,10 +882,11 @@ traces() {
 	dead=$(dead_url)
 	run -1 aiops-mlflow --tracking-uri "$dead" "${fast[@]}" <"$GFIX"
 	spool=.aiops-spool/fedcba9876543210fedcba9876543210.jsonl
-	# The spool keeps the groups' few fields, never their evidence.
+	# The spool keeps the groups' few fields, never their evidence: only its
+	# digest (the evaluation dataset's input).
 	! grep -q EVIDENCE-ONLY "$spool"
 	[ "$(jq -c 'select(.kind == "group") | keys' "$spool" | tr '\n' ' ')" = \
-		'["anomaly_count","decision_latency_ms","detected","detected_ts","end_ts","id","kind","method","score","services","signal_count","start_ts"] ["detected","detected_ts","end_ts","id","kind","method","services","signal_count","start_ts"] ' ]
+		'["anomaly_count","decision_latency_ms","detected","detected_ts","end_ts","evidence_sha256","id","kind","method","score","services","signal_count","start_ts"] ["detected","detected_ts","end_ts","evidence_sha256","id","kind","method","services","signal_count","start_ts"] ' ]
 	cp "$spool" again.jsonl
 	start_fake
 	run -0 aiops-mlflow --resume "$spool" --tracking-uri "$FAKE_URL"
@@ -847,14 +917,20 @@ traces() {
 	[ "$(jq -s '[.[] | select(.path | endswith("link-to-run")) | .body.trace_ids[]] | length' "$FAKE_LOG")" -eq "$(jq length <<<"$groups")" ]
 }
 
-@test "server: a baseline run's incident traces, read back through MLflow's REST API" {
-	need_mlflow
-	need_stages
+# baseline_run EXPERIMENT: the example run logged to the server, kept in
+# $d/k; sets d and id (the MLflow run id).
+baseline_run() {
 	d=$BATS_TEST_TMPDIR
 	run -0 --separate-stderr aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
 		--dataset "$AIOPS_ROOT/examples/data" --quiet --keep "$d/k" \
-		--set mlflow.tracking_uri="$URL" --set experiment.name=traces19
+		--set mlflow.tracking_uri="$URL" --set experiment.name="$1"
 	id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/k/final.jsonl")
+}
+
+@test "server: a baseline run's incident traces, read back through MLflow's REST API" {
+	need_mlflow
+	need_stages
+	baseline_run traces19
 	"$SERVERS/mlflow_traces.sh" "$URL" "$id" >t.jsonl
 	[ "$(jq -s -c 'map(.name)' t.jsonl)" = "$(jq -s -c '[.[] | select(.kind == "group") | "incident " + .id] | sort' "$d/k/final.jsonl")" ]
 	# Each: a root with the group id, correlate, rca, remediate and an exec
@@ -864,4 +940,144 @@ traces() {
 		and (.spans[0] as $r | all(.spans[1:][]; .parent == $r.name and .status == "OK"
 			and .start_ms >= $r.start_ms and .end_ms <= $r.end_ms))
 		and ([.spans[1:][] | .name | sub(" .*"; "")] | unique) == ["correlate", "exec", "rca", "remediate"])' t.jsonl
+}
+
+# expected_assessments FINAL: per matched incident, what its trace should
+# carry, from the stream aiops-mlflow read (incident and score records):
+# {name: "incident G", assessments: [{name, type, source_type, source_id,
+# value, incident_id}]} sorted by name, as mlflow_assessments.sh prints them.
+expected_assessments() {
+	jq -s -c '
+		(map(select(.kind == "run"))[0].dataset.sha256) as $ds
+		| (map(select(.kind == "incident")) | map({key: .id, value: .}) | from_entries) as $inc
+		| map(select(.kind == "score" and .incident_id != null)) as $sc
+		| [$sc[] | select(.name == "matched" and .group_id != null)] | map(. as $m
+			| {name: "incident \($m.group_id)", assessments:
+				([{name: "ground_truth", type: "expectation", source_type: "HUMAN", source_id: $ds,
+				   value: {root_cause: $inc[$m.incident_id].root_cause,
+					   expected_actions: $inc[$m.incident_id].expected_actions},
+				   incident_id: $m.incident_id}]
+				 + [$sc[] | select(.incident_id == $m.incident_id)
+					| {name, type: "feedback", source_type: "CODE", source_id: "aiops-metrics",
+					   value: (if .unit == "bool" and .value != null then .value == 1 else .value end),
+					   incident_id}])})
+		| sort_by(.name) | .[]' "$1"
+}
+
+@test "server: each incident's trace carries its ground truth as one HUMAN expectation and aiops-metrics' scores as CODE feedback (REST)" {
+	need_mlflow
+	need_stages
+	baseline_run assess19
+	"$SERVERS/mlflow_assessments.sh" "$URL" "$id" >a.jsonl
+	expected_assessments "$d/k/final.jsonl" >want.jsonl
+	[ "$(grep -c . want.jsonl)" -gt 0 ]
+	jq -c '{name, assessments: [.assessments[] | {name, type, source_type, source_id, value, incident_id}]}' a.jsonl >got.jsonl
+	diff want.jsonl got.jsonl
+	# Each assessment names the run and the group of its trace; no error.
+	jq -e -s --arg r "$(jq -r 'select(.kind == "run") | .run_id' "$d/k/final.jsonl")" \
+		'all(.[]; .name as $n | all(.assessments[]; .run_id == $r and "incident \(.group_id)" == $n
+			and .error_code == null))' a.jsonl
+}
+
+@test "server: a resend adds no assessment; a failed stage or a missing score is an error, never a value" {
+	need_mlflow
+	need_stages
+	d=$BATS_TEST_TMPDIR
+	aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" --dataset "$AIOPS_ROOT/examples/data" \
+		--quiet --keep "$d/k" >/dev/null 2>&1
+	# G0002's rca answer failed (and so its remediation); the remediate
+	# stage failed for the run; INC-003's time to detect has no value.
+	# Groups keep their bytes (their evidence digest is the evaluation
+	# dataset record's input).
+	jq -c 'if .kind == "run" then .run_id = "a55e55a55e55a55e55a55e55a55e55a5"
+		elif .kind == "rca" and .group_id == "G0002" then .error = "HTTP 503"
+		elif .kind == "remediation" and .group_id == "G0002" then .error = "rca failed: HTTP 503"
+		elif .kind == "stage_end" and .stage == "remediate" then .failed = true | .error = "exit 1"
+		elif .kind == "score" and .incident_id == "INC-003" and .name == "model_ttd_s" then .value = null
+		else . end' "$d/k/05-metrics.jsonl" | paste -d '\t' - "$d/k/05-metrics.jsonl" |
+		awk -F '\t' 'index($2, "\"kind\":\"group\"") { print $2; next } { print $1 }' >in.jsonl
+	run aiops-mlflow --tracking-uri "$(dead_url)" "${fast[@]}" --experiment assess-resend <in.jsonl
+	[ "$status" -eq 1 ]
+	spool=.aiops-spool/a55e55a55e55a55e55a55e55a55e55a5.jsonl
+	# The spool keeps each incident's ground truth.
+	[ "$(jq -c 'select(.kind == "incident")' "$spool" | grep -c .)" -eq "$(jq -c 'select(.kind == "incident")' in.jsonl | grep -c .)" ]
+	cp "$spool" again.jsonl
+	run -0 aiops-mlflow --resume "$spool" --tracking-uri "$URL"
+	n=$(expected_assessments in.jsonl | jq -s '[.[].assessments[]] | length')
+	[[ "$output" == *"traces, $n assessments (0 already there)"* ]]
+	run -0 aiops-mlflow --resume again.jsonl --tracking-uri "$URL"
+	[[ "$output" == *"resuming run"*"traces, 0 assessments ($n already there)"* ]]
+	id=$(curl -fsS "$URL/api/2.0/mlflow/experiments/get-by-name?experiment_name=assess-resend" | jq -r .experiment.experiment_id)
+	rid=$(curl -fsS -X POST -H 'Content-Type: application/json' -d "{\"experiment_ids\":[\"$id\"]}" \
+		"$URL/api/2.0/mlflow/runs/search" | jq -r '.runs[0].info.run_id')
+	"$SERVERS/mlflow_assessments.sh" "$URL" "$rid" >a.jsonl
+	# Exactly one of each per trace, after two sends.
+	jq -e -s 'length > 0 and all(.[]; (.assessments | map(.name) | length == (unique | length))
+		and (.assessments | map(select(.type == "expectation")) | length) == 1)' a.jsonl
+	[ "$(jq -s '[.[].assessments[]] | length' a.jsonl)" -eq "$n" ]
+	# Honest marks: STAGE_FAILED for the scores of what failed, NO_VALUE for
+	# a null; the rest keep their values.
+	jq -e -s '[.[].assessments[] | select(.name == "remediation_match")]
+		| length > 0 and all(.[]; .value == null and .error_code == "STAGE_FAILED")' a.jsonl
+	jq -e -s '[.[] | select(.name == "incident G0002") | .assessments[] | select(.name == "rca_rank")]
+		| length == 1 and .[0].value == null and .[0].error_code == "STAGE_FAILED"
+		and (.[0].rationale | test("^aiops-metrics wrote 1, not trusted"))' a.jsonl
+	jq -e -s '[.[].assessments[] | select(.name == "rca_rank" and .group_id != "G0002")]
+		| length > 0 and all(.[]; .error_code == null and (.value | type) == "number")' a.jsonl
+	jq -e -s '[.[].assessments[] | select(.incident_id == "INC-003" and .name == "model_ttd_s")]
+		| length == 1 and .[0].value == null and .[0].error_code == "NO_VALUE"' a.jsonl
+	# Nor does it add a run input or an evaluation dataset record.
+	[ "$(curl -fsS "$URL/api/2.0/mlflow/runs/get?run_id=$rid" | jq '.run.inputs.dataset_inputs | length')" -eq 1 ]
+	sha=$(jq -r 'select(.kind == "run") | .dataset.sha256' in.jsonl)
+	dataset_records "$URL" "aiops-incidents-${sha:0:12}" | jq -e --argjson n "$(grep -c '"kind":"incident"' in.jsonl)" \
+		'length == $n and all(.[]; .inputs.evidence_sha256 != null)'
+}
+
+# dataset_records URL NAME: the records of the evaluation dataset NAME,
+# through the REST API, as a JSON array.
+dataset_records() {
+	local ds
+	ds=$(curl -fsS -X POST -H 'Content-Type: application/json' \
+		-d "{\"filter_string\": \"name = '$2'\"}" "$1/api/3.0/mlflow/datasets/search" |
+		jq -r '.datasets | if length == 1 then .[0].dataset_id else error("\(length) datasets") end')
+	curl -fsS "$1/api/3.0/mlflow/datasets/$ds/records" | jq '.records | fromjson'
+}
+
+@test "server: the incidents are an evaluation dataset linked to the experiment, and the dataset is the run's input (REST)" {
+	need_mlflow
+	need_stages
+	baseline_run evalds19
+	sha=$(jq -r 'select(.kind == "run") | .dataset.sha256' "$d/k/final.jsonl")
+	name=aiops-incidents-${sha:0:12}
+	exp=$(curl -fsS "$URL/api/2.0/mlflow/runs/get?run_id=$id" | jq -r .run.info.experiment_id)
+	# The run's input: the evaluation dataset, by name, digest and source.
+	curl -fsS "$URL/api/2.0/mlflow/runs/get?run_id=$id" | jq '.run.inputs.dataset_inputs' >in.json
+	ds=$(jq -r '.[0].dataset.source | fromjson | .dataset_id' in.json)
+	jq -e --arg n "$name" --arg dg "${sha:0:32}" 'length == 1 and (.[0].dataset | .name == $n and .digest == $dg
+		and .source_type == "mlflow_evaluation_dataset") and .[0].tags == [{"key": "mlflow.data.context", "value": "evaluation"}]' in.json
+	curl -fsS "$URL/api/3.0/mlflow/datasets/$ds" | jq -e --arg n "$name" --arg s "$sha" '.dataset | .name == $n
+		and (.tags | fromjson | ."aiops.dataset.sha256" == $s)'
+	# (other tests of this file may have linked it to their experiments)
+	curl -fsS "$URL/api/3.0/mlflow/datasets/$ds/experiment-ids" | jq -e --arg e "$exp" '.experiment_ids | index($e) != null'
+	# One record per incident: its id and its matched group's evidence
+	# digest as inputs, its ground truth as expectations.
+	dataset_records "$URL" "$name" >recs.json
+	jq -s -c '(map(select(.kind == "score" and .name == "matched" and .group_id != null))
+			| map({key: .incident_id, value: .group_id}) | from_entries) as $g
+		| [.[] | select(.kind == "incident") | {id, g: $g[.id], expectations: {root_cause, expected_actions}}]
+		| sort_by(.id)' "$d/k/final.jsonl" >want.json
+	jq -c 'map({id: .inputs.incident_id, g: .inputs.evidence_sha256, expectations}) | sort_by(.id)' recs.json >got.json
+	[ "$(jq length want.json)" -gt 0 ]
+	jq -e -s '.[0] as $w | .[1] as $h | ($w | length) == ($h | length)
+		and all(range($w | length); $w[.].id == $h[.].id and $w[.].expectations == $h[.].expectations
+			and (($w[.].g == null) == ($h[.].g == null)))' want.json got.json
+	jq -e --arg s "$sha" 'all(.[]; .source == {"source_type": "HUMAN", "source_data": {"dataset_sha256": $s}}
+		and (.inputs.evidence_sha256 // "" | test("^([0-9a-f]{64})?$")))' recs.json
+	# The same incidents logged to another experiment: the same records, the
+	# dataset linked to both.
+	run -0 aiops-mlflow --tracking-uri "$URL" --experiment evalds19b <"$d/k/05-metrics.jsonl"
+	[ "$(dataset_records "$URL" "$name" | jq length)" -eq "$(jq length recs.json)" ]
+	exp2=$(curl -fsS "$URL/api/2.0/mlflow/experiments/get-by-name?experiment_name=evalds19b" | jq -r .experiment.experiment_id)
+	curl -fsS "$URL/api/3.0/mlflow/datasets/$ds/experiment-ids" | jq -e --arg a "$exp" --arg b "$exp2" \
+		'.experiment_ids | index($a) != null and index($b) != null and $a != $b'
 }

@@ -27,7 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 LOCK = threading.Lock()
-STATE = {"experiments": {}, "runs": {}, "artifacts": {}, "traces": {}, "links": {}}
+STATE = {"experiments": {}, "runs": {}, "artifacts": {}, "traces": {}, "links": {},
+         "assessments": {}, "datasets": {}, "inputs": {}}
 FAULTS = []
 LOG = None
 
@@ -124,8 +125,42 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/api/3.0/mlflow/traces/") and method == "GET":
             tid = path.rsplit("/", 1)[1]
             if tid in S["traces"]:
-                return 200, {"trace": {"trace_info": {"trace_id": tid}}}
+                return 200, {"trace": {"trace_info": {
+                    "trace_id": tid, "assessments": S["assessments"].get(tid, [])}}}
             return error("RESOURCE_DOES_NOT_EXIST", "no trace", 404)
+        if path.startswith("/api/3.0/mlflow/traces/") and path.endswith("/assessments"):
+            tid = path.split("/")[-2]
+            if tid not in S["traces"]:
+                return error("RESOURCE_DOES_NOT_EXIST", "no trace", 404)
+            a = dict(body["assessment"], trace_id=tid, assessment_id="a-" + uuid.uuid4().hex,
+                     valid=True)
+            S["assessments"].setdefault(tid, []).append(a)
+            return 200, {"assessment": a}
+        if path.startswith("/api/3.0/mlflow/datasets/"):
+            p = path[len("/api/3.0/mlflow/datasets/"):]
+            if p == "search":
+                want = (body.get("filter_string") or "").split("= '", 1)[-1].rstrip("'")
+                return 200, {"datasets": [d for d in S["datasets"].values() if d["name"] == want]}
+            if p == "create":
+                did = "d-" + uuid.uuid4().hex
+                S["datasets"][did] = {"dataset_id": did, "name": body["name"],
+                                      "tags": body.get("tags"), "experiment_ids":
+                                      body.get("experiment_ids", []), "records": {}}
+                return 200, {"dataset": S["datasets"][did]}
+            did, what = p.split("/", 1)
+            d = S["datasets"].get(did)
+            if d is None:
+                return error("RESOURCE_DOES_NOT_EXIST", "no dataset", 404)
+            if what == "add-experiments":
+                d["experiment_ids"] = sorted(set(d["experiment_ids"]) | set(body["experiment_ids"]))
+                return 200, {"dataset": d}
+            if what == "records":
+                new = 0
+                for r in json.loads(body["records"]):
+                    key = json.dumps(r.get("inputs", {}), sort_keys=True)
+                    new += key not in d["records"]
+                    d["records"][key] = r
+                return 200, {"inserted_count": new}
         p = path.replace("/api/2.0/mlflow/", "")
         if p == "experiments/get-by-name":
             for e in S["experiments"].values():
@@ -193,6 +228,13 @@ class Handler(BaseHTTPRequestHandler):
         if p == "metrics/get-history":
             run = S["runs"][q["run_id"]]
             return 200, {"metrics": [m for m in run["data"]["metrics"] if m["key"] == q["metric_key"]]}
+        if p == "runs/log-inputs":
+            have = S["inputs"].setdefault(body["run_id"], [])
+            for x in body.get("datasets", []):
+                key = (x["dataset"]["name"], x["dataset"]["digest"])
+                if key not in [(y["dataset"]["name"], y["dataset"]["digest"]) for y in have]:
+                    have.append(x)
+            return 200, {}
         if p == "traces/link-to-run":
             if len(body["trace_ids"]) > 100:
                 return error("INVALID_PARAMETER_VALUE", "at most 100 trace ids", 400)
