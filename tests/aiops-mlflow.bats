@@ -945,7 +945,7 @@ baseline_run() {
 # expected_assessments FINAL: per matched incident, what its trace should
 # carry, from the stream aiops-mlflow read (incident and score records):
 # {name: "incident G", assessments: [{name, type, source_type, source_id,
-# value, incident_id}]} sorted by name, as mlflow_assessments.sh prints them.
+# value, incident_id}]} with the assessments in (type, name) order, the traces by name.
 expected_assessments() {
 	jq -s -c '
 		(map(select(.kind == "run"))[0].dataset.sha256) as $ds
@@ -960,7 +960,7 @@ expected_assessments() {
 				 + [$sc[] | select(.incident_id == $m.incident_id)
 					| {name, type: "feedback", source_type: "CODE", source_id: "aiops-metrics",
 					   value: (if .unit == "bool" and .value != null then .value == 1 else .value end),
-					   incident_id}])})
+					   incident_id}]) | sort_by(.type, .name)})
 		| sort_by(.name) | .[]' "$1"
 }
 
@@ -971,7 +971,10 @@ expected_assessments() {
 	"$SERVERS/mlflow_assessments.sh" "$URL" "$id" >a.jsonl
 	expected_assessments "$d/k/final.jsonl" >want.jsonl
 	[ "$(grep -c . want.jsonl)" -gt 0 ]
-	jq -c '{name, assessments: [.assessments[] | {name, type, source_type, source_id, value, incident_id}]}' a.jsonl >got.jsonl
+	# Several assessments can share a creation millisecond: compare them in
+	# (type, name) order, not the order the server lists them in.
+	jq -c '{name, assessments: ([.assessments[] | {name, type, source_type, source_id, value, incident_id}]
+		| sort_by(.type, .name))}' a.jsonl >got.jsonl
 	diff want.jsonl got.jsonl
 	# Each assessment names the run and the group of its trace; no error.
 	jq -e -s --arg r "$(jq -r 'select(.kind == "run") | .run_id' "$d/k/final.jsonl")" \
