@@ -8,6 +8,7 @@
 #include "js.h"
 #include "mlmodel.h"
 #include "mlreq.h"
+#include "ts.h"
 
 /* The provider fields that make a configuration. */
 static const char *const ident_keys[] = {
@@ -202,16 +203,39 @@ create(struct mlmodel *m, struct mlf_client *c, const char *exp_id, const char *
 	return rc;
 }
 
-/* d's metrics again with the model's id, MLF_BATCH_METRICS a batch. */
+/* 1 when the model's metrics (have, its data.metrics) hold mt for run_id. */
+static int
+logged(json_object *have, const char *run_id, const struct mlf_metric *mt)
+{
+	for (size_t i = 0; have && i < json_object_array_length(have); i++) {
+		json_object *o = json_object_array_get_idx(have, i);
+		const char *k = js_str(o, "key"), *r = js_str(o, "run_id");
+		int64_t ts = -1, step = -1;
+		js_int(o, "timestamp", &ts);
+		js_int(o, "step", &step);
+		if (k && r && strcmp(k, mt->key) == 0 && strcmp(r, run_id) == 0 && ts == mt->ts_ms &&
+		    step == mt->step)
+			return 1;
+	}
+	return 0;
+}
+
+/* d's metrics again with the model's id, MLF_BATCH_METRICS a batch, but
+ * those the model has (have: its data.metrics on a resend, or NULL): the
+ * server refuses a point twice. */
 static int
 metrics(struct mlmodel *m, struct mlf_client *c, const char *run_id, const struct mlf_data *d,
-	unsigned *calls, char *err, size_t errlen)
+	json_object *have, unsigned *calls, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < d->nmetrics;) {
 		json_object *body = json_object_new_object(), *arr = json_object_new_array();
-		for (size_t k = 0; k < MLF_BATCH_METRICS && i < d->nmetrics; k++, i++) {
+		for (size_t k = 0; k < MLF_BATCH_METRICS && i < d->nmetrics; i++) {
 			const struct mlf_metric *mt = &d->metrics[i];
-			json_object *o = with_id(m);
+			json_object *o;
+			if (logged(have, run_id, mt))
+				continue;
+			k++;
+			o = with_id(m);
 			js_add_str(o, "key", mt->key);
 			json_object_object_add(o, "value", js_new_double(mt->value));
 			js_add_int(o, "timestamp", mt->ts_ms);
@@ -220,30 +244,126 @@ metrics(struct mlmodel *m, struct mlf_client *c, const char *run_id, const struc
 		}
 		js_add_str(body, "run_id", run_id);
 		json_object_object_add(body, "metrics", arr);
-		if (mlreq_send(c, "POST", "/api/2.0/mlflow/runs/log-batch", body, NULL, calls, err, errlen) < 0)
+		if (json_object_array_length(arr) == 0)
+			json_object_put(body);
+		else if (mlreq_send(c, "POST", "/api/2.0/mlflow/runs/log-batch", body, NULL, calls, err,
+				    errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* A GET (the answer in *out); counted. */
+static int
+get(struct mlf_client *c, const char *path, json_object **out, unsigned *calls, char *err,
+    size_t errlen)
+{
+	(*calls)++;
+	return mlf_call(c, "GET", path, NULL, 0, NULL, NULL, out, err, errlen);
+}
+
+/*
+ * A resend: whether run_id already has the model as an input (*linked) and
+ * the model's metrics (*have, a new ref, or NULL).  Returns 0 or -1.
+ */
+static int
+prior(struct mlmodel *m, struct mlf_client *c, const char *run_id, int *linked,
+      json_object **have, unsigned *calls, char *err, size_t errlen)
+{
+	struct buf p = BUF_INIT(0);
+	json_object *o = NULL, *a;
+	int rc;
+
+	*linked = 0;
+	*have = NULL;
+	buf_printf(&p, "/api/2.0/mlflow/runs/get?run_id=%s", run_id);
+	rc = get(c, p.p, &o, calls, err, errlen);
+	if (rc == 0) {
+		a = js_path(o, "run.inputs.model_inputs");
+		for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+			const char *id = js_str(json_object_array_get_idx(a, i), "model_id");
+			*linked |= id && strcmp(id, m->id) == 0;
+		}
+		json_object_put(o);
+		buf_reset(&p);
+		buf_printf(&p, "/api/2.0/mlflow/logged-models/%s", m->id);
+		if ((rc = get(c, p.p, &o, calls, err, errlen)) == 0) {
+			if ((a = js_path(o, "model.data.metrics")) != NULL)
+				*have = json_object_get(a);
+			json_object_put(o);
+		}
+	}
+	buf_free(&p);
+	return rc;
+}
+
 int
 mlmodel_log(struct mlmodel *m, struct mlf_client *c, const char *exp_id, const char *run_id,
-	    const struct mlf_data *d, json_object *linked, unsigned *calls, char *err,
-	    size_t errlen)
+	    const struct mlf_data *d, json_object *linked, int resend, unsigned *calls,
+	    char *err, size_t errlen)
 {
-	json_object *body, *models;
+	json_object *body, *models, *have = NULL;
+	int done = 0, rc;
 
 	if (find(m, c, exp_id, calls, err, errlen) < 0)
 		return -1;
 	m->reused = m->id[0] != '\0';
 	if (!m->reused && create(m, c, exp_id, run_id, linked, calls, err, errlen) < 0)
 		return -1;
+	if (resend && m->reused && prior(m, c, run_id, &done, &have, calls, err, errlen) < 0)
+		return -1;
+	rc = metrics(m, c, run_id, d, have, calls, err, errlen);
+	json_object_put(have);
+	if (rc < 0 || done)
+		return rc;
 	body = json_object_new_object();
 	models = json_object_new_array();
 	json_object_array_add(models, with_id(m));
 	js_add_str(body, "run_id", run_id);
 	json_object_object_add(body, "models", models);
-	if (mlreq_send(c, "POST", "/api/2.0/mlflow/runs/log-inputs", body, NULL, calls, err, errlen) < 0)
-		return -1;
-	return metrics(m, c, run_id, d, calls, err, errlen);
+	return mlreq_send(c, "POST", "/api/2.0/mlflow/runs/log-inputs", body, NULL, calls, err, errlen);
+}
+
+/* A span's time attribute (nanoseconds as a decimal string), or -1. */
+static int64_t
+span_ns(json_object *span, const char *key)
+{
+	const char *s = js_str(span, key);
+
+	return s && *s ? strtoll(s, NULL, 10) : -1;
+}
+
+int
+mlmodel_link_trace(struct mlf_client *c, const char *exp_id, json_object *req,
+		   const char *trace_id, const char *model_id, char *err, size_t errlen)
+{
+	json_object *root = mlreq_root_span(req), *ids;
+	int64_t s, e, code = 0;
+	char t[TS_LEN + 1];
+	struct buf b = BUF_INIT(0);
+	int rc;
+
+	if (root == NULL || (s = span_ns(root, "startTimeUnixNano")) < 0)
+		return 0;
+	e = span_ns(root, "endTimeUnixNano");
+	js_int(js_path(root, "status"), "code", &code);
+	/* the ids as JSON strings (quoted and escaped) */
+	ids = json_object_new_array();
+	json_object_array_add(ids, json_object_new_string(trace_id));
+	json_object_array_add(ids, json_object_new_string(exp_id));
+	json_object_array_add(ids, json_object_new_string(model_id));
+	/* the duration in whole milliseconds, as the server counts it from the spans */
+	buf_printf(&b, "{\"trace\":{\"trace_info\":{\"trace_id\":%s,\"trace_location\":"
+		   "{\"type\":\"MLFLOW_EXPERIMENT\",\"mlflow_experiment\":{\"experiment_id\":%s}},"
+		   "\"request_time\":\"%s\",\"execution_duration\":\"%.3fs\",\"state\":\"%s\","
+		   "\"trace_metadata\":{\"mlflow.modelId\":%s}}}}",
+		   json_object_to_json_string_ext(json_object_array_get_idx(ids, 0), JS_FLAGS),
+		   json_object_to_json_string_ext(json_object_array_get_idx(ids, 1), JS_FLAGS),
+		   ts_format(s, t), e > s ? (double)(e / 1000000 - s / 1000000) / 1000.0 : 0.0,
+		   code == 2 ? "ERROR" : "OK",
+		   json_object_to_json_string_ext(json_object_array_get_idx(ids, 2), JS_FLAGS));
+	rc = mlf_call(c, "POST", "/api/3.0/mlflow/traces", b.p, b.len, NULL, NULL, NULL, err, errlen);
+	buf_free(&b);
+	json_object_put(ids);
+	return rc;
 }

@@ -13,7 +13,8 @@
  * model with that tag (logged-models/search) and makes one only when none
  * exists (its source run is that run).  Every run is linked to its model
  * as an input (runs/log-inputs), and its run-wide metrics are logged again
- * with the model's id so they show as the model's metrics.
+ * with the model's id so they show as the model's metrics; each trace of
+ * the run carries the model's id (mlmodel_link_trace).
  *
  * Library rules as lib/mlf: nothing prints or exits; -1 with err set.
  */
@@ -46,11 +47,23 @@ void mlmodel_free(struct mlmodel *m);
 /*
  * Finds or creates the model in experiment exp_id (tags: the
  * configuration's hash, mlflow.linkedPrompts when linked is not NULL), links
- * run_id to it and logs d's metrics with its id.  Adds the number of REST
- * calls to *calls.  Returns 0 or -1.
+ * run_id to it and logs d's metrics with its id.  With resend set (the run
+ * may have been linked by an earlier attempt) the run's inputs are read
+ * first, so that the link is not made twice.  Adds the number of REST calls
+ * to *calls.  Returns 0 or -1.
  */
 int mlmodel_log(struct mlmodel *m, struct mlf_client *c, const char *exp_id, const char *run_id,
-		const struct mlf_data *d, json_object *linked, unsigned *calls, char *err,
-		size_t errlen);
+		const struct mlf_data *d, json_object *linked, int resend, unsigned *calls,
+		char *err, size_t errlen);
+
+/*
+ * Links a trace the server has (req: the OTLP request that made it, lib/
+ * mltrace) to model_id: POST /api/3.0/mlflow/traces with the trace's own
+ * start, duration and state and the metadata mlflow.modelId, which the
+ * server merges into the trace (what the Models view's traces read);
+ * nothing else of the trace changes.  Returns 0 or -1.
+ */
+int mlmodel_link_trace(struct mlf_client *c, const char *exp_id, json_object *req,
+		       const char *trace_id, const char *model_id, char *err, size_t errlen);
 
 #endif

@@ -348,28 +348,17 @@ mlprompt_linked(const struct mlprompt_set *s, json_object *const *recs, size_t n
 void
 mlprompt_tag_trace(json_object *req, json_object *linked)
 {
-	json_object *rs = json_object_object_get(req, "resourceSpans");
+	json_object *span = mlreq_root_span(req), *a, *kv, *v;
+	size_t n;
 
-	for (size_t i = 0; rs && i < json_object_array_length(rs); i++) {
-		json_object *ss = json_object_object_get(json_object_array_get_idx(rs, i), "scopeSpans");
-		for (size_t j = 0; ss && j < json_object_array_length(ss); j++) {
-			json_object *sp = json_object_object_get(json_object_array_get_idx(ss, j), "spans");
-			for (size_t k = 0; sp && k < json_object_array_length(sp); k++) {
-				json_object *span = json_object_array_get_idx(sp, k), *a, *kv, *v;
-				const char *par = js_str(span, "parentSpanId");
-				size_t n;
-				if ((par && *par) || !json_object_object_get_ex(span, "attributes", &a))
-					continue;
-				kv = json_object_new_object();
-				v = json_object_new_object();
-				js_add_str(kv, "key", "mlflow.traceTag.mlflow.linkedPrompts");
-				js_add_str(v, "stringValue", js_dump(linked, &n));
-				json_object_object_add(kv, "value", v);
-				json_object_array_add(a, kv);
-				return;
-			}
-		}
-	}
+	if (span == NULL || !json_object_object_get_ex(span, "attributes", &a))
+		return;
+	kv = json_object_new_object();
+	v = json_object_new_object();
+	js_add_str(kv, "key", "mlflow.traceTag.mlflow.linkedPrompts");
+	js_add_str(v, "stringValue", js_dump(linked, &n));
+	json_object_object_add(kv, "value", v);
+	json_object_array_add(a, kv);
 }
 
 int

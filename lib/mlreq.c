@@ -24,3 +24,23 @@ mlreq_send(struct mlf_client *c, const char *method, const char *path, json_obje
 	(*calls)++;
 	return rc;
 }
+
+json_object *
+mlreq_root_span(json_object *req)
+{
+	json_object *rs = json_object_object_get(req, "resourceSpans");
+
+	for (size_t i = 0; rs && i < json_object_array_length(rs); i++) {
+		json_object *ss = json_object_object_get(json_object_array_get_idx(rs, i), "scopeSpans");
+		for (size_t j = 0; ss && j < json_object_array_length(ss); j++) {
+			json_object *sp = json_object_object_get(json_object_array_get_idx(ss, j), "spans");
+			for (size_t k = 0; sp && k < json_object_array_length(sp); k++) {
+				json_object *span = json_object_array_get_idx(sp, k);
+				const char *par = js_str(span, "parentSpanId");
+				if (par == NULL || *par == '\0')
+					return span;
+			}
+		}
+	}
+	return NULL;
+}

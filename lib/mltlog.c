@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "err.h"
 #include "js.h"
+#include "mlmodel.h"
 #include "mlprompt.h"
 #include "mltlog.h"
 
@@ -214,7 +215,8 @@ trace_exists(struct sender *s, const char *id)
 }
 
 /* Sends a trace (taken) unless a resend finds it; queues its link to the
- * run and links it to the prompt versions its calls used (recs[0..n)). */
+ * run, links it to the run's LoggedModel and to the prompt versions its
+ * calls used (recs[0..n)). */
 static int
 send_trace(struct sender *s, json_object *req, const char *tid, json_object *const *recs,
 	   size_t nrecs)
@@ -232,6 +234,8 @@ send_trace(struct sender *s, json_object *req, const char *tid, json_object *con
 		if (rc == 0)
 			s->sent++;
 	}
+	if (rc == 0 && s->r->model_id && *s->r->model_id)
+		rc = mlmodel_link_trace(s->c, s->exp_id, req, tid, s->r->model_id, s->err, s->errlen);
 	json_object_put(req);
 	if (rc == 0 && linked)
 		rc = mlprompt_link_trace(s->c, tid, linked, s->err, s->errlen);

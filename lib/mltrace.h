@@ -58,6 +58,7 @@ struct mltrace_run {
 	int64_t start_ms;       /* the run's start: where an untimed span starts */
 	const struct mlprompt_set *prompts; /* registered templates (lib/mlprompt), or NULL:
 					     * linked to the traces whose calls used them */
+	const char *model_id;   /* the run's LoggedModel (lib/mlmodel), or NULL */
 };
 
 /*

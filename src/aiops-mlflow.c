@@ -98,6 +98,7 @@ static json_object *scores;            /* array of refs */
 static unsigned long nrejects;
 static struct sha256 content_hash;     /* of the logged lines: an id without a run record */
 static struct mlprompt_set prompts;    /* the templates the stages rendered (lib/mlprompt) */
+static char model_id[64];              /* the run's LoggedModel (lib/mlmodel) */
 static int final_rc;
 
 /* ---- temporary files ---- */
@@ -1041,7 +1042,7 @@ log_traces(struct online *on, const struct runinfo *ri, int resume, unsigned lon
 	const char *files[4];
 	struct mltrace_run r = {ri->run_id, on->run_id,
 				run_rec ? js_str(js_path(run_rec, "dataset"), "sha256") : NULL,
-				ri->start_ms, &prompts};
+				ri->start_ms, &prompts, model_id};
 
 	for (size_t i = 0; i < 4; i++) {
 		tmp_path(paths[i], sizeof paths[i], fnames[kinds[i]]);
@@ -1072,10 +1073,11 @@ log_prompts_model(struct online *on, struct runinfo *ri)
 		if (stages[i].params)
 			json_object_object_add(sp, stages[i].name, json_object_get(stages[i].params));
 	if (rc == 0 && mlmodel_config(&m, sp, &prompts)) {
-		rc = mlmodel_log(&m, &on->c, on->exp_id, on->run_id, &ri->d, linked, &calls, on->err,
-				 sizeof on->err);
+		rc = mlmodel_log(&m, &on->c, on->exp_id, on->run_id, &ri->d, linked, opt_resume != NULL,
+				 &calls, on->err, sizeof on->err);
 		if (rc == 0) {
 			mlf_tag(&ri->d, "aiops.model_id", m.id);
+			snprintf(model_id, sizeof model_id, "%s", m.id);
 			warnf("logged model %s (%s, %s)", m.name, m.id, m.reused ? "reused" : "new");
 		}
 	}

@@ -993,6 +993,15 @@ model_of() {
 	# Both runs' metrics are the model's.
 	jq -e --arg a "$r1" --arg b "$r2" '([.model.data.metrics[] | .run_id] | unique) == ([$a, $b] | sort)
 		and any(.model.data.metrics[]; .key == "detection_f1" and .value == 1)' m1.json
+	# The run's traces carry the model's id (the Models view's traces),
+	# their token usage and prompt links kept.
+	exp=$(jq -r .model.info.experiment_id m1.json)
+	curl -fsS -X POST -H 'Content-Type: application/json' "$URL/api/3.0/mlflow/traces/search" \
+		-d "{\"locations\":[{\"type\":\"MLFLOW_EXPERIMENT\",\"mlflow_experiment\":{\"experiment_id\":\"$exp\"}}],
+		     \"filter\":\"request_metadata.\\\"mlflow.modelId\\\" = '$(jq -r .model.info.model_id m1.json)'\",\"max_results\":500}" >tr.json
+	ngroups=$(jq -s '[.[] | select(.kind == "group")] | length' "$d/k1/final.jsonl")
+	[ "$(jq '.traces | length' tr.json)" -eq $((2 * ngroups)) ]
+	jq -e 'all(.traces[]; .trace_metadata."mlflow.trace.tokenUsage" != null and .tags."mlflow.linkedPrompts" != null)' tr.json
 	# Another model, or another template: another LoggedModel.
 	r3=$(reg_run "$d/k3" "$@" --set provider.default_model=other-model)
 	echo "Be brief." >>"$d/rem.txt"
@@ -1004,6 +1013,13 @@ model_of() {
 	n=$(curl -fsS -X POST -H 'Content-Type: application/json' "$URL/api/2.0/mlflow/logged-models/search" \
 		-d "{\"experiment_ids\":[\"$(jq -r .model.info.experiment_id m1.json)\"]}" | jq '.models | length')
 	[ "$n" -eq 3 ]
+	# A resend of a logged run (its spool) links it once and repeats no point.
+	{ cat "$d/k1/05-metrics.jsonl"; echo '{"kind":"mlflow_spool","experiment":"models19"}'; } >spool.jsonl
+	run -0 --separate-stderr aiops-mlflow --resume spool.jsonl --tracking-uri "$URL"
+	[[ "$stderr" == *"resuming run $r1 "* ]]
+	model_of "$r1" >m1b.json
+	[ "$(rget /api/2.0/mlflow/runs/get --data-urlencode run_id="$r1" | jq '.run.inputs.model_inputs | length')" -eq 1 ]
+	[ "$(jq --arg r "$r1" '[.model.data.metrics[] | select(.run_id == $r and .key == "detection_f1")] | length' m1b.json)" -eq 1 ]
 	fake_llm_stop "$d/srv"
 }
 

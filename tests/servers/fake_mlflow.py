@@ -121,6 +121,14 @@ class Handler(BaseHTTPRequestHandler):
                 return error("INTERNAL_ERROR", "duplicate span", 500)
             S["traces"].update(got)
             return 200, {}
+        if path == "/api/3.0/mlflow/traces" and method == "POST":
+            # StartTraceV3 on a trace the spans made: its metadata merged
+            info = body["trace"]["trace_info"]
+            if info["trace_id"] not in S["traces"]:
+                return error("RESOURCE_DOES_NOT_EXIST", "no trace", 404)
+            S.setdefault("trace_metadata", {}).setdefault(info["trace_id"], {}).update(
+                info.get("trace_metadata", {}))
+            return 200, {"trace": {"trace_info": info}}
         if path.startswith("/api/3.0/mlflow/traces/") and method == "GET":
             tid = path.rsplit("/", 1)[1]
             if tid in S["traces"]:
@@ -184,7 +192,8 @@ class Handler(BaseHTTPRequestHandler):
             # a point logged again for a LoggedModel (model_id) is one the
             # run has: MLflow keeps it once in the run and once for the model
             run["data"]["metrics"].extend(m for m in ms if not m.get("model_id"))
-            S.setdefault("model_metrics", []).extend(m for m in ms if m.get("model_id"))
+            S.setdefault("model_metrics", []).extend(dict(m, run_id=body["run_id"])
+                                                     for m in ms if m.get("model_id"))
             return 200, {}
         if p == "runs/update":
             run = S["runs"][body["run_id"]]
@@ -211,6 +220,13 @@ class Handler(BaseHTTPRequestHandler):
                          "status": "LOGGED_MODEL_PENDING", "tags": body.get("tags", [])},
                 "data": {"params": body.get("params", [])}}
             return 200, {"model": S["models"][mid]}
+        if p.startswith("logged-models/") and method == "GET":
+            m = S.setdefault("models", {}).get(p.split("/", 1)[1])
+            if m is None:
+                return error("RESOURCE_DOES_NOT_EXIST", "no model", 404)
+            mid = m["info"]["model_id"]
+            return 200, {"model": {"info": m["info"], "data": dict(m["data"], metrics=[
+                x for x in S.get("model_metrics", []) if x["model_id"] == mid])}}
         if p.startswith("logged-models/") and method == "PATCH":
             m = S.setdefault("models", {}).get(p.split("/", 1)[1])
             if m is None:
