@@ -9,6 +9,8 @@
 #include "buf.h"
 #include "err.h"
 #include "js.h"
+#include "mlmodel.h"
+#include "mlprompt.h"
 #include "mltlog.h"
 
 /* Where a record is: file and byte range of its line. */
@@ -212,21 +214,32 @@ trace_exists(struct sender *s, const char *id)
 	return rc == 0;
 }
 
-/* Sends a trace (taken) unless a resend finds it; queues its link. */
+/* Sends a trace (taken) unless a resend finds it; queues its link to the
+ * run, links it to the run's LoggedModel and to the prompt versions its
+ * calls used (recs[0..n)). */
 static int
-send_trace(struct sender *s, json_object *req, const char *tid)
+send_trace(struct sender *s, json_object *req, const char *tid, json_object *const *recs,
+	   size_t nrecs)
 {
 	const char *hdr[] = {"x-mlflow-experiment-id", s->exp_id, NULL}, *p;
+	json_object *linked = s->r->prompts ? mlprompt_linked(s->r->prompts, recs, nrecs) : NULL;
 	size_t n;
 	int rc = 0;
 
+	if (linked)
+		mlprompt_tag_trace(req, linked);
 	if (!(s->resume && trace_exists(s, tid))) {
 		p = js_dump(req, &n);
 		rc = mlf_call(s->c, "POST", "/v1/traces", p, n, NULL, hdr, NULL, s->err, s->errlen);
 		if (rc == 0)
 			s->sent++;
 	}
+	if (rc == 0 && s->r->model_id && *s->r->model_id)
+		rc = mlmodel_link_trace(s->c, s->exp_id, req, tid, s->r->model_id, s->err, s->errlen);
 	json_object_put(req);
+	if (rc == 0 && linked)
+		rc = mlprompt_link_trace(s->c, tid, linked, s->err, s->errlen);
+	json_object_put(linked);
 	if (rc < 0)
 		return -1;
 	json_object_array_add(s->ids, json_object_new_string(tid));
@@ -249,7 +262,7 @@ send_group(struct sender *s, struct grp *g, FILE *gf, FILE **fs)
 		if ((recs[n] = read_at(fs[g->locs[i].file], g->locs[i].off, g->locs[i].len)) != NULL)
 			n++;
 	req = mltrace_group(s->r, group, recs, n, tid);
-	rc = send_trace(s, req, tid);
+	rc = send_trace(s, req, tid, recs, n);
 	for (i = 0; i < n; i++)
 		json_object_put(recs[i]);
 	free(recs);
@@ -276,7 +289,7 @@ send_call(void *ctx, json_object *o, off_t off, size_t len)
 	(void)len;
 	if (gid && find_grp(cs->ix, gid))
 		return 0;
-	return send_trace(cs->s, mltrace_call(cs->s->r, o, idx, tid), tid);
+	return send_trace(cs->s, mltrace_call(cs->s->r, o, idx, tid), tid, &o, 1);
 }
 
 int

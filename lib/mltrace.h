@@ -49,11 +49,16 @@
 #define MLTRACE_MAX_STR 500     /* bytes of one string in span inputs/outputs */
 #define MLTRACE_MAX_ITEMS 10    /* items of one array in span inputs/outputs */
 
+struct mlprompt_set;
+
 struct mltrace_run {
 	const char *run_id;     /* the aiops run id (attribute aiops.run_id) */
 	const char *mlflow_run; /* the MLflow run id: seeds the trace ids */
 	const char *dataset;    /* the dataset's sha256, or NULL */
 	int64_t start_ms;       /* the run's start: where an untimed span starts */
+	const struct mlprompt_set *prompts; /* registered templates (lib/mlprompt), or NULL:
+					     * linked to the traces whose calls used them */
+	const char *model_id;   /* the run's LoggedModel (lib/mlmodel), or NULL */
 };
 
 /*

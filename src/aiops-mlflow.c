@@ -42,6 +42,8 @@
 #include "mlassess.h"
 #include "mldataset.h"
 #include "mlf.h"
+#include "mlmodel.h"
+#include "mlprompt.h"
 #include "mlrun.h"
 #include "mltlog.h"
 #include "mltrace.h"
@@ -100,6 +102,8 @@ static json_object *scores;            /* array of refs */
 static json_object *incidents;         /* slim incident records (lib/mlassess) */
 static unsigned long nrejects;
 static struct sha256 content_hash;     /* of the logged lines: an id without a run record */
+static struct mlprompt_set prompts;    /* the templates the stages rendered (lib/mlprompt) */
+static char model_id[64];              /* the run's LoggedModel (lib/mlmodel) */
 static int final_rc;
 
 /* ---- temporary files ---- */
@@ -295,6 +299,7 @@ on_stage(struct stage *st, struct rec *r)
 	pass(st, r);
 	if (js_str(r->obj, "stage") != NULL)
 		add_stage(r);
+	mlprompt_collect(&prompts, js_str(r->obj, "stage"), js_path(r->obj, "params"));
 	return 0;
 }
 
@@ -455,6 +460,26 @@ on_artifact(struct stage *st, struct rec *r)
 	user_art = erealloc(user_art, (nuser_art + 1) * sizeof *user_art);
 	user_art[nuser_art++] = estrdup(path);
 	return 0;
+}
+
+/* Each template a stage rendered, as the artifact prompts/NAME.txt
+ * (lib/mlprompt read it as its stage record passed). */
+static void
+prompt_artifacts(void)
+{
+	char p[PATH_MAX + 64], name[32], path[128];
+
+	for (size_t i = 0; i < prompts.n; i++) {
+		if (prompts.p[i].text == NULL)
+			continue;
+		snprintf(name, sizeof name, "user-%zu", nuser_art);
+		tmp_path(p, sizeof p, name);
+		if (mlf_write_file(p, prompts.p[i].text, prompts.p[i].len) < 0)
+			efatal(EXIT_FAIL, "%s: %s", p, strerror(errno));
+		snprintf(path, sizeof path, "prompts/%s.txt", prompts.p[i].name);
+		user_art = erealloc(user_art, (nuser_art + 1) * sizeof *user_art);
+		user_art[nuser_art++] = estrdup(path);
+	}
 }
 
 /* The spool's trailer (keep_spool): read by on_start when resuming, and
@@ -1046,7 +1071,7 @@ trace_run(const struct online *on, const struct runinfo *ri)
 {
 	struct mltrace_run r = {ri->run_id, on->run_id,
 				run_rec ? js_str(js_path(run_rec, "dataset"), "sha256") : NULL,
-				ri->start_ms};
+				ri->start_ms, &prompts, model_id};
 	return r;
 }
 
@@ -1089,6 +1114,48 @@ log_assessments(struct online *on, const struct runinfo *ri, struct mlassess_cou
 	rc = mlassess_send(&on->c, &r, incidents, scores, rca, rem, failed, n, on->err,
 			   sizeof on->err);
 	free(failed);
+	return rc;
+}
+
+/*
+ * The templates into the prompt registry and the run's LoggedModel (issue
+ * #19): the run's tags mlflow.linkedPrompts and aiops.prompts (what was
+ * registered, or none and why) and aiops.model_id, before its log-batch.
+ */
+static int
+log_prompts_model(struct online *on, struct runinfo *ri)
+{
+	json_object *sp = json_object_new_object(), *linked;
+	struct mlmodel m = {{0}, {0}, {0}, 0, NULL};
+	unsigned calls = 0;
+	char *sum;
+	size_t i, n;
+	int rc = mlprompt_register(&prompts, &on->c, on->exp_id, &calls, on->err, sizeof on->err);
+
+	linked = rc == 0 ? mlprompt_linked(&prompts, NULL, 0) : NULL;
+	for (i = 0; i < nstages; i++)
+		if (stages[i].params)
+			json_object_object_add(sp, stages[i].name, json_object_get(stages[i].params));
+	if (rc == 0 && mlmodel_config(&m, sp, &prompts)) {
+		rc = mlmodel_log(&m, &on->c, on->exp_id, on->run_id, &ri->d, linked, opt_resume != NULL,
+				 &calls, on->err, sizeof on->err);
+		if (rc == 0) {
+			mlf_tag(&ri->d, "aiops.model_id", m.id);
+			snprintf(model_id, sizeof model_id, "%s", m.id);
+			warnf("logged model %s (%s, %s)", m.name, m.id, m.reused ? "reused" : "new");
+		}
+	}
+	if (rc == 0) {
+		if (linked)
+			mlf_tag(&ri->d, "mlflow.linkedPrompts", js_dump(linked, &n));
+		sum = mlprompt_summary(&prompts);
+		mlf_tag(&ri->d, "aiops.prompts", sum);
+		warnf("prompts: %s; %u registry and model requests", sum, calls);
+		free(sum);
+	}
+	mlmodel_free(&m);
+	json_object_put(linked);
+	json_object_put(sp);
 	return rc;
 }
 
@@ -1172,6 +1239,8 @@ log_online(struct runinfo *ri, const char *uri)
 			goto fail;
 	}
 
+	if (nstages > 0 && log_prompts_model(&on, ri) < 0)   /* lib/mlprompt, lib/mlmodel */
+		goto fail;
 	mlf_chunker_init(&ch, &ri->d, on.run_id, 0);
 	ch.skip = skip_point;
 	ch.skip_ctx = &on;
@@ -1421,6 +1490,7 @@ on_end(struct stage *st)
 
 	out_flush();
 	close_files();
+	prompt_artifacts();
 	if (root == NULL && u)
 		root = strncmp(u, "file://", 7) == 0 ? u + 7 : u;
 	if (root == NULL)
@@ -1442,6 +1512,7 @@ on_end(struct stage *st)
 			emit_logged(st, &ri, 0);
 	}
 	mlf_data_free(&ri.d);
+	mlprompt_free(&prompts);
 	buf_free(&ri.failure);
 	free(ri.run_name);
 	free(ri.user);

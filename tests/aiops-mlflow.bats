@@ -366,12 +366,12 @@ POST /api/3.0/mlflow/traces/$tid/assessments" ]
 	run aiops-mlflow --tracking-uri "$FAKE_URL" "${fast[@]}" <"$RUN"
 	[ "$status" -eq 1 ]
 	ds=$(curl -fsS "$FAKE_URL/_state" | jq -r '.datasets | keys[]')
-	[ "$(jq -r 'select(.path | test("datasets|log-inputs")) | "\(.method) \(.path)"' "$FAKE_LOG")" = \
+	[ "$(jq -r 'select((.path | test("datasets")) or ((.path | endswith("log-inputs")) and .body.datasets != null)) | "\(.method) \(.path)"' "$FAKE_LOG")" = \
 		"POST /api/3.0/mlflow/datasets/search
 POST /api/3.0/mlflow/datasets/create
 POST /api/3.0/mlflow/datasets/$ds/records
 POST /api/2.0/mlflow/runs/log-inputs" ]
-	jq -e -s --arg ds "$ds" 'map(select(.path | test("datasets|log-inputs")) | .body)
+	jq -e -s --arg ds "$ds" 'map(select((.path | test("datasets")) or ((.path | endswith("log-inputs")) and .body.datasets != null)) | .body)
 		| .[0] == {"filter_string": "name = '\''aiops-incidents-d4735e3a265e'\''"}
 		and (.[1] | .name == "aiops-incidents-d4735e3a265e" and .experiment_ids == ["1"]
 			and (.tags | fromjson) == {"aiops.dataset.sha256": "d4735e3a265e16eee03f59718b9b5d03019c07d8b6c51f90da3a666eec13ab35",
@@ -385,7 +385,7 @@ POST /api/2.0/mlflow/runs/log-inputs" ]
 	curl -fsS -X POST -d '{"fail":[]}' "$FAKE_URL/_control" >/dev/null
 	: >"$FAKE_LOG"
 	run -0 aiops-mlflow --resume .aiops-spool/0123456789abcdef0123456789abcdef.jsonl --tracking-uri "$FAKE_URL"
-	[ "$(jq -r 'select(.path | test("datasets|log-inputs")) | .path' "$FAKE_LOG" | sed 's|^/api/[0-9.]*/mlflow/||')" = \
+	[ "$(jq -r 'select((.path | test("datasets")) or ((.path | endswith("log-inputs")) and .body.datasets != null)) | .path' "$FAKE_LOG" | sed 's|^/api/[0-9.]*/mlflow/||')" = \
 		"datasets/search
 datasets/$ds/add-experiments
 datasets/$ds/records
@@ -397,7 +397,7 @@ runs/log-inputs" ]
 	start_fake
 	grep -v '"kind":"incident"' "$RUN" | aiops-mlflow --tracking-uri "$FAKE_URL" >/dev/null 2>&1
 	[ "$(jq -s '[.[] | select(.path | contains("/datasets/"))] | length' "$FAKE_LOG")" -eq 0 ]
-	jq -e -s 'map(select(.path | endswith("runs/log-inputs")) | .body.datasets[].dataset)
+	jq -e -s 'map(select(.path | endswith("runs/log-inputs")) | (.body.datasets // [])[].dataset)
 		== [{"name": "aiops-incidents-d4735e3a265e", "digest": "d4735e3a265e16eee03f59718b9b5d03",
 		     "source_type": "local", "source": "{\"uri\":\"examples/data\"}"}]' "$FAKE_LOG"
 }
@@ -637,8 +637,11 @@ tmp_left() {
 
 # batch_items KIND: every item of that kind (params, tags, metrics) the fake
 # server received in log-batch calls, as one JSON array.
+# The run's own items of its log-batch bodies (not the points logged again
+# for its LoggedModel, which carry a model_id).
 batch_items() {
-	jq -s -c --arg k "$1" '[.[] | select(.path | endswith("runs/log-batch")) | .body[$k] // [] | .[]]' "$FAKE_LOG"
+	jq -s -c --arg k "$1" '[.[] | select(.path | endswith("runs/log-batch")) | .body[$k] // [] | .[]
+		| select(has("model_id") | not)]' "$FAKE_LOG"
 }
 
 @test "fake: the run name says provider and model (and the driver's label); its times are the pipeline's" {
@@ -1083,4 +1086,174 @@ dataset_records() {
 	exp2=$(curl -fsS "$URL/api/2.0/mlflow/experiments/get-by-name?experiment_name=evalds19b" | jq -r .experiment.experiment_id)
 	curl -fsS "$URL/api/3.0/mlflow/datasets/$ds/experiment-ids" | jq -e --arg a "$exp" --arg b "$exp2" \
 		'.experiment_ids | index($a) != null and index($b) != null and $a != $b'
+}
+
+# ---- #19: prompts in the prompt registry, a LoggedModel per configuration ----
+
+# reg_run DIR [--set ...]: a harness run of the example data with the
+# fake model server (FAKE_PORT) logged to the real server's experiment
+# prompts19; prints the MLflow run id.  Its answers fail validation (the
+# fake model does not answer the schema), so the run may exit 1: the run
+# is logged all the same.
+reg_run() {
+	local d=$1
+	shift
+	aiops-harness run --config "$AIOPS_ROOT/examples/configs/basic.yaml" \
+		--dataset "$AIOPS_ROOT/examples/data" --quiet --keep "$d" \
+		--set mlflow.tracking_uri="$URL" --set experiment.name=prompts19 \
+		--set provider.type=openai_compat --set provider.default_model=fake-model \
+		--set provider.params.base_url="http://127.0.0.1:$FAKE_PORT/v1" \
+		--set max_failure_share=1 "$@" >/dev/null 2>"$d.err" || true
+	jq -r 'select(.kind == "mlflow_run") | .run_id' "$d/final.jsonl"
+}
+
+rget() { # PATH [curl args]: a GET through the REST API
+	local p=$1
+	shift
+	curl -fsS -G "$URL$p" "$@"
+}
+
+# The versions of prompt $1 whose aiops.template_sha256 is $2.
+versions_of() {
+	rget /api/2.0/mlflow/model-versions/search \
+		--data-urlencode "filter=name = '$1' AND tag.\`mlflow.prompt.is_prompt\` = 'true'" |
+		jq -c --arg h "$2" '[.model_versions[]? | select(any(.tags[]; .key == "aiops.template_sha256" and .value == $h)) | .version]'
+}
+
+@test "server: each template a prompt version (one per hash) with its text, linked to the run and the traces that used it" {
+	need_mlflow
+	need_stages
+	d=$BATS_TEST_TMPDIR
+	fake_llm_start "$d/srv"
+	FAKE_PORT=$(cat "$d/srv/port")
+	cp "$AIOPS_ROOT/examples/prompts/rca.txt" "$d/rca.txt"
+	h1=$(sha256sum "$d/rca.txt" | cut -d' ' -f1)
+	r1=$(reg_run "$d/k1" --set pipeline.rca.prompt="$d/rca.txt")
+	[ -n "$r1" ]
+	grep -q "prompts: aiops-remediate/[0-9]* (sha256 .*); aiops-rca/[0-9]* (sha256 ${h1:0:12})" "$d/k1.err"
+	exp=$(rget /api/2.0/mlflow/runs/get --data-urlencode run_id="$r1" | jq -r .run.info.experiment_id)
+	# The prompt: a registered model tagged as a prompt, listed in the experiment.
+	rget /api/2.0/mlflow/registered-models/get --data-urlencode name=aiops-rca >rm.json
+	jq -e --arg e ",$exp," '[.registered_model.tags[] | {(.key): .value}] | add
+		| ."mlflow.prompt.is_prompt" == "true" and (."_mlflow_experiment_ids" | contains($e))' rm.json
+	# One version of this hash, holding the template as a chat prompt.
+	v=$(versions_of aiops-rca "$h1")
+	[ "$(jq length <<<"$v")" -eq 1 ]
+	v1=$(jq -r '.[0]' <<<"$v")
+	rget /api/2.0/mlflow/model-versions/get --data-urlencode name=aiops-rca --data-urlencode version="$v1" >mv.json
+	jq -e '[.model_version.tags[] | {(.key): .value}] | add
+		| ."_mlflow_prompt_type" == "chat" and ."aiops.stage" == "rca" and ."aiops.template_file" == "rca.txt"' mv.json
+	jq -r '.model_version.tags[] | select(.key == "mlflow.prompt.text") | .value' mv.json >text.json
+	jq -e 'map(.role) == ["system", "user"]' text.json
+	jq -r '.[0].content' text.json >sys.txt
+	jq -r '.[1].content' text.json >user.txt
+	grep -qF "$(head -n 3 sys.txt)" "$d/rca.txt"
+	grep -qF "$(head -n 1 user.txt)" "$d/rca.txt"
+	grep -q '{{group_id}}' user.txt
+	# The run: linked to both prompts, each template an artifact byte for byte.
+	rget /api/2.0/mlflow/runs/get --data-urlencode run_id="$r1" >run.json
+	jq -e --arg v "$v1" '[.run.data.tags[] | {(.key): .value}] | add | ."mlflow.linkedPrompts" | fromjson
+		| any(.[]; . == {"name": "aiops-rca", "version": $v}) and any(.[]; .name == "aiops-remediate")' run.json
+	rget "/api/2.0/mlflow-artifacts/artifacts/$exp/$r1/artifacts/prompts/aiops-rca.txt" >art.txt
+	cmp art.txt "$d/rca.txt"
+	# The traces whose calls rendered it: found by MLflow's prompt filter, tagged.
+	ncalls=$(jq -s '[.[] | select(.kind == "llm_call" and .stage == "rca") | .group_id] | unique | length' "$d/k1/final.jsonl")
+	[ "$ncalls" -gt 0 ]
+	curl -fsS -X POST -H 'Content-Type: application/json' "$URL/api/3.0/mlflow/traces/search" \
+		-d "{\"locations\":[{\"type\":\"MLFLOW_EXPERIMENT\",\"mlflow_experiment\":{\"experiment_id\":\"$exp\"}}],
+		     \"filter\":\"prompt = \\\"aiops-rca/$v1\\\" AND attributes.run_id = '$r1'\",\"max_results\":500}" >tr.json
+	[ "$(jq '.traces | length' tr.json)" -eq "$ncalls" ]
+	jq -e --arg v "$v1" 'all(.traces[]; .tags."mlflow.linkedPrompts" | fromjson | index({"name": "aiops-rca", "version": $v}))' tr.json
+	# The same template again: no new version.  A changed one: a second.
+	r2=$(reg_run "$d/k2" --set pipeline.rca.prompt="$d/rca.txt")
+	[ -n "$r2" ] && [ "$r2" != "$r1" ]
+	[ "$(versions_of aiops-rca "$h1")" = "$v" ]
+	echo "Be brief." >>"$d/rca.txt"
+	h2=$(sha256sum "$d/rca.txt" | cut -d' ' -f1)
+	r3=$(reg_run "$d/k3" --set pipeline.rca.prompt="$d/rca.txt")
+	v2=$(versions_of aiops-rca "$h2" | jq -r '.[0]')
+	[ "$v2" -gt "$v1" ]
+	[ "$(versions_of aiops-rca "$h1")" = "$v" ]
+	rget /api/2.0/mlflow/runs/get --data-urlencode run_id="$r3" |
+		jq -e --arg v "$v2" '.run.data.tags[] | select(.key == "mlflow.linkedPrompts") | .value | fromjson | index({"name": "aiops-rca", "version": $v})'
+	fake_llm_stop "$d/srv"
+}
+
+# The LoggedModel a run is linked to (its model input) as logged-models/get has it.
+model_of() {
+	local m
+	m=$(rget /api/2.0/mlflow/runs/get --data-urlencode run_id="$1" | jq -r '.run.inputs.model_inputs[0].model_id')
+	rget "/api/2.0/mlflow/logged-models/$m"
+}
+
+@test "server: a LoggedModel per provider/model/prompt configuration, with its params and metrics, reused by the runs of that configuration" {
+	need_mlflow
+	need_stages
+	d=$BATS_TEST_TMPDIR
+	fake_llm_start "$d/srv" --models fake-model,other-model
+	FAKE_PORT=$(cat "$d/srv/port")
+	cp "$AIOPS_ROOT/examples/prompts/remediate.txt" "$d/rem.txt"
+	set -- --set pipeline.remediation.prompt="$d/rem.txt" --set experiment.name=models19
+	r1=$(reg_run "$d/k1" "$@")
+	r2=$(reg_run "$d/k2" "$@")
+	grep -q "logged model fake-model-[0-9a-f]\{8\} (m-[0-9a-f]*, new)" "$d/k1.err"
+	grep -q "logged model fake-model-[0-9a-f]\{8\} (m-[0-9a-f]*, reused)" "$d/k2.err"
+	model_of "$r1" >m1.json
+	model_of "$r2" >m2.json
+	jq -e --arg r "$r1" '.model.info | .status == "LOGGED_MODEL_READY" and .source_run_id == $r
+		and (.name | startswith("fake-model-")) and .model_type == "aiops"' m1.json
+	[ "$(jq -r .model.info.model_id m1.json)" = "$(jq -r .model.info.model_id m2.json)" ]
+	# Its params: the provider, model and prompt of each stage that called one.
+	jq -e '[.model.data.params[] | {(.key): .value}] | add
+		| ."rca.provider.type" == "openai_compat" and ."rca.provider.model" == "fake-model"
+		and ."remediate.provider.model" == "fake-model" and (."rca.prompt" | startswith("aiops-rca/"))
+		and (."rca.prompt_sha256" | length) == 64 and (has("rca.provider.base_url") | not)' m1.json
+	jq -e '.model.info.tags | any(.[]; .key == "mlflow.linkedPrompts")' m1.json
+	# Both runs' metrics are the model's.
+	jq -e --arg a "$r1" --arg b "$r2" '([.model.data.metrics[] | .run_id] | unique) == ([$a, $b] | sort)
+		and any(.model.data.metrics[]; .key == "detection_f1" and .value == 1)' m1.json
+	# The run's traces carry the model's id (the Models view's traces),
+	# their token usage and prompt links kept.
+	exp=$(jq -r .model.info.experiment_id m1.json)
+	curl -fsS -X POST -H 'Content-Type: application/json' "$URL/api/3.0/mlflow/traces/search" \
+		-d "{\"locations\":[{\"type\":\"MLFLOW_EXPERIMENT\",\"mlflow_experiment\":{\"experiment_id\":\"$exp\"}}],
+		     \"filter\":\"request_metadata.\\\"mlflow.modelId\\\" = '$(jq -r .model.info.model_id m1.json)'\",\"max_results\":500}" >tr.json
+	ngroups=$(jq -s '[.[] | select(.kind == "group")] | length' "$d/k1/final.jsonl")
+	[ "$(jq '.traces | length' tr.json)" -eq $((2 * ngroups)) ]
+	jq -e 'all(.traces[]; .trace_metadata."mlflow.trace.tokenUsage" != null and .tags."mlflow.linkedPrompts" != null)' tr.json
+	# Another model, or another template: another LoggedModel.
+	r3=$(reg_run "$d/k3" "$@" --set provider.default_model=other-model)
+	echo "Be brief." >>"$d/rem.txt"
+	r4=$(reg_run "$d/k4" "$@")
+	model_of "$r3" >m3.json
+	model_of "$r4" >m4.json
+	jq -e '.model.info.name | startswith("other-model-")' m3.json
+	[ "$(jq -s 'map(.model.info.model_id) | unique | length' m1.json m3.json m4.json)" -eq 3 ]
+	n=$(curl -fsS -X POST -H 'Content-Type: application/json' "$URL/api/2.0/mlflow/logged-models/search" \
+		-d "{\"experiment_ids\":[\"$(jq -r .model.info.experiment_id m1.json)\"]}" | jq '.models | length')
+	[ "$n" -eq 3 ]
+	# A resend of a logged run (its spool) links it once and repeats no point.
+	{ cat "$d/k1/05-metrics.jsonl"; echo '{"kind":"mlflow_spool","experiment":"models19"}'; } >spool.jsonl
+	run -0 --separate-stderr aiops-mlflow --resume spool.jsonl --tracking-uri "$URL"
+	[[ "$stderr" == *"resuming run $r1 "* ]]
+	model_of "$r1" >m1b.json
+	[ "$(rget /api/2.0/mlflow/runs/get --data-urlencode run_id="$r1" | jq '.run.inputs.model_inputs | length')" -eq 1 ]
+	[ "$(jq --arg r "$r1" '[.model.data.metrics[] | select(.run_id == $r and .key == "detection_f1")] | length' m1b.json)" -eq 1 ]
+	fake_llm_stop "$d/srv"
+}
+
+@test "server: a baseline run registers no prompt and says so; its LoggedModel is the baseline's" {
+	need_mlflow
+	need_stages
+	d=$BATS_TEST_TMPDIR
+	id=$(reg_run "$d/k" --set provider.type=baseline --set provider.default_model=baseline)
+	grep -qx "aiops-mlflow: prompts: none: no stage rendered a prompt template (a baseline makes no model calls); [0-9]* registry and model requests" "$d/k.err"
+	rget /api/2.0/mlflow/runs/get --data-urlencode run_id="$id" >run.json
+	jq -e '[.run.data.tags[] | {(.key): .value}] | add | (has("mlflow.linkedPrompts") | not)
+		and (."aiops.prompts" | startswith("none: "))' run.json
+	exp=$(jq -r .run.info.experiment_id run.json)
+	rget /api/2.0/mlflow/artifacts/list --data-urlencode run_id="$id" | jq -e '[.files[].path] | index("prompts") | not'
+	model_of "$id" | jq -e '[.model.data.params[] | {(.key): .value}] | add
+		| ."rca.provider.type" == "baseline" and ."rca.prompt" == "none" and ."rca.prompt_sha256" == "none"'
+	[ -n "$exp" ]
 }

@@ -122,6 +122,14 @@ class Handler(BaseHTTPRequestHandler):
                 return error("INTERNAL_ERROR", "duplicate span", 500)
             S["traces"].update(got)
             return 200, {}
+        if path == "/api/3.0/mlflow/traces" and method == "POST":
+            # StartTraceV3 on a trace the spans made: its metadata merged
+            info = body["trace"]["trace_info"]
+            if info["trace_id"] not in S["traces"]:
+                return error("RESOURCE_DOES_NOT_EXIST", "no trace", 404)
+            S.setdefault("trace_metadata", {}).setdefault(info["trace_id"], {}).update(
+                info.get("trace_metadata", {}))
+            return 200, {"trace": {"trace_info": info}}
         if path.startswith("/api/3.0/mlflow/traces/") and method == "GET":
             tid = path.rsplit("/", 1)[1]
             if tid in S["traces"]:
@@ -216,7 +224,11 @@ class Handler(BaseHTTPRequestHandler):
                     have[x["key"]] = x["value"]
             for x in ts:
                 run["data"]["tags"] = [t for t in run["data"]["tags"] if t["key"] != x["key"]] + [x]
-            run["data"]["metrics"].extend(ms)
+            # a point logged again for a LoggedModel (model_id) is one the
+            # run has: MLflow keeps it once in the run and once for the model
+            run["data"]["metrics"].extend(m for m in ms if not m.get("model_id"))
+            S.setdefault("model_metrics", []).extend(dict(m, run_id=body["run_id"])
+                                                     for m in ms if m.get("model_id"))
             return 200, {}
         if p == "runs/update":
             run = S["runs"][body["run_id"]]
@@ -228,12 +240,41 @@ class Handler(BaseHTTPRequestHandler):
         if p == "metrics/get-history":
             run = S["runs"][q["run_id"]]
             return 200, {"metrics": [m for m in run["data"]["metrics"] if m["key"] == q["metric_key"]]}
+        if p == "logged-models/search":
+            flt = body.get("filter", "")
+            want = flt.split("= '", 1)[1].rstrip("'") if "= '" in flt else None
+            found = [m for m in S.setdefault("models", {}).values()
+                     if m["info"]["experiment_id"] in body.get("experiment_ids", [])
+                     and any(t["value"] == want for t in m["info"]["tags"])]
+            return 200, {"models": found[:1]} if found else {}
+        if p == "logged-models" and method == "POST":
+            mid = "m-" + uuid.uuid4().hex
+            S.setdefault("models", {})[mid] = {
+                "info": {"model_id": mid, "experiment_id": body["experiment_id"],
+                         "name": body.get("name"), "source_run_id": body.get("source_run_id"),
+                         "status": "LOGGED_MODEL_PENDING", "tags": body.get("tags", [])},
+                "data": {"params": body.get("params", [])}}
+            return 200, {"model": S["models"][mid]}
+        if p.startswith("logged-models/") and method == "GET":
+            m = S.setdefault("models", {}).get(p.split("/", 1)[1])
+            if m is None:
+                return error("RESOURCE_DOES_NOT_EXIST", "no model", 404)
+            mid = m["info"]["model_id"]
+            return 200, {"model": {"info": m["info"], "data": dict(m["data"], metrics=[
+                x for x in S.get("model_metrics", []) if x["model_id"] == mid])}}
+        if p.startswith("logged-models/") and method == "PATCH":
+            m = S.setdefault("models", {}).get(p.split("/", 1)[1])
+            if m is None:
+                return error("RESOURCE_DOES_NOT_EXIST", "no model", 404)
+            m["info"]["status"] = body["status"]
+            return 200, {"model": m}
         if p == "runs/log-inputs":
             have = S["inputs"].setdefault(body["run_id"], [])
             for x in body.get("datasets", []):
                 key = (x["dataset"]["name"], x["dataset"]["digest"])
                 if key not in [(y["dataset"]["name"], y["dataset"]["digest"]) for y in have]:
                     have.append(x)
+            S.setdefault("model_inputs", {}).setdefault(body["run_id"], []).extend(body.get("models", []))
             return 200, {}
         if p == "traces/link-to-run":
             if len(body["trace_ids"]) > 100:
@@ -250,6 +291,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         self.handle_any("PUT")
+
+    def do_PATCH(self):
+        self.handle_any("PATCH")
 
 
 def main():
