@@ -40,7 +40,8 @@
  * Signals are read from the line through lib/flat where they can be (the
  * stage's flat handlers), without a json-c tree; the odd record that flat
  * reader leaves (escapes, numbers or labels json-c treats its own way,
- * rejects) is parsed with json-c and handled by the same code.
+ * rejects) is parsed with json-c and handled by the same code; lib/sigrec
+ * reads the fields either way.
  *
  * Other kinds pass through byte for byte; signals are consumed unless
  * --keep-signals.  Memory is bounded by the open window and by caps on the
@@ -66,6 +67,7 @@
 #include "logdet.h"
 #include "metricdet.h"
 #include "rank.h"
+#include "sigrec.h"
 #include "smap.h"
 #include "stage.h"
 #include "spandet.h"
@@ -501,40 +503,11 @@ tick(int64_t ts)
 
 /* ---- handlers ---- */
 
-/*
- * The fields of a signal that the detectors read.  A record's handler
- * takes them from the json-c tree; its flat handler from lib/flat's view
- * of the line, without building the tree.  Both then call the same
- * function, so that a record does the same either way.
- */
-struct sig {
-	int64_t ts;
-	const char *svc, *name;         /* name: a metric's or a span's (span: "" when none) */
-	const char *tid, *sid, *pid;    /* trace, span and parent ids (NULL: none) */
-	const char *level, *status;     /* a log's level, a span's status (NULL: none) */
-	const char *msg;                /* a log's message, msglen bytes */
-	size_t msglen;
-	double x;                       /* a metric's value, a span's duration_ms (NAN: none) */
-	const char *labels;             /* a metric's labels as JSON text, labelslen bytes */
-	size_t labelslen;
-};
-
 static int
 bad(struct stage *st, struct rec *r, const char *what)
 {
 	stage_reject(st, r->source, r->line, r->raw, r->len, r->len, "%s: %s", r->kind, what);
 	return 0;
-}
-
-static int
-get_ts(struct rec *r, const char *key, int64_t *ns)
-{
-	json_object *v;
-	const char *why;
-
-	if (!json_object_object_get_ex(r->obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return -1;
-	return ts_parse(json_object_get_string(v), (size_t)json_object_get_string_len(v), ns, &why);
 }
 
 static int
@@ -546,7 +519,7 @@ done(struct stage *st, struct rec *r)
 }
 
 static int
-log_sig(struct stage *st, struct rec *r, const struct sig *g)
+log_sig(struct stage *st, struct rec *r, struct sig *g)
 {
 	int s, level;
 
@@ -579,7 +552,7 @@ metric_sig(struct stage *st, struct rec *r, struct sig *g)
 }
 
 static int
-span_sig(struct stage *st, struct rec *r, const struct sig *g)
+span_sig(struct stage *st, struct rec *r, struct sig *g)
 {
 	int s;
 
@@ -596,216 +569,41 @@ span_sig(struct stage *st, struct rec *r, const struct sig *g)
 	return done(st, r);
 }
 
+/* What each signal kind does with its fields (lib/sigrec). */
+static int (*const use_sig[SIG_NKINDS])(struct stage *, struct rec *, struct sig *) = {
+	log_sig, metric_sig, span_sig,
+};
+
+/* A signal from its json-c tree. */
 static int
-on_log(struct stage *st, struct rec *r)
+on_sig(struct stage *st, struct rec *r, int k)
 {
-	struct sig g = {0};
-	json_object *m;
+	struct sig g;
+	const char *why;
 
-	g.svc = js_str(r->obj, "service");
-	g.tid = js_str(r->obj, "trace_id");
-	if (get_ts(r, "ts", &g.ts) < 0)
-		return bad(st, r, "missing or bad \"ts\"");
-	if (g.svc == NULL)
-		return bad(st, r, "missing \"service\"");
-	if (!json_object_object_get_ex(r->obj, "msg", &m) || !json_object_is_type(m, json_type_string))
-		return bad(st, r, "missing \"msg\"");
-	g.msg = json_object_get_string(m);
-	g.msglen = (size_t)json_object_get_string_len(m);
-	g.level = js_str(r->obj, "level");
-	return log_sig(st, r, &g);
-}
-
-static int
-on_metric(struct stage *st, struct rec *r)
-{
-	struct sig g = {0};
-	json_object *v, *labels;
-
-	g.svc = js_str(r->obj, "service");
-	g.name = js_str(r->obj, "name");
-	if (get_ts(r, "ts", &g.ts) < 0)
-		return bad(st, r, "missing or bad \"ts\"");
-	if (g.svc == NULL)
-		return bad(st, r, "missing \"service\"");
-	if (g.name == NULL)
-		return bad(st, r, "missing \"name\"");
-	if (!json_object_object_get_ex(r->obj, "value", &v))
-		return bad(st, r, "missing \"value\"");
-	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
-		g.x = json_object_get_double(v);
-	else
-		g.x = NAN;   /* null, NaN or anything else is a missing point */
-	if (json_object_object_get_ex(r->obj, "labels", &labels) && labels)
-		g.labels = json_object_to_json_string_length(labels, JS_FLAGS, &g.labelslen);
-	return metric_sig(st, r, &g);
-}
-
-static int
-on_span(struct stage *st, struct rec *r)
-{
-	struct sig g = {0};
-
-	g.svc = js_str(r->obj, "service");
-	g.name = js_str(r->obj, "name");
-	g.sid = js_str(r->obj, "span_id");
-	g.pid = js_str(r->obj, "parent_id");
-	g.tid = js_str(r->obj, "trace_id");
-	g.status = js_str(r->obj, "status");
-	if (get_ts(r, "ts", &g.ts) < 0)
-		return bad(st, r, "missing or bad \"ts\"");
-	if (g.svc == NULL)
-		return bad(st, r, "missing \"service\"");
-	if (js_num(r->obj, "duration_ms", &g.x) < 0)
-		g.x = NAN;
-	return span_sig(st, r, &g);
-}
-
-/* ---- the same over lib/flat (stage.h's flat handlers) ---- */
-
-/*
- * The decoded string fields of the record at hand, each NUL-terminated
- * (the detectors take C strings).  Decoding never lengthens a string, so
- * the line's length and a terminator per field always fit: pointers into
- * it stay valid for the record.
- */
-static char *fscr;
-static size_t fscr_cap, fscr_len;
-
-static void
-fscr_start(const struct rec *r)
-{
-	size_t need = r->len + FLAT_MAX + 1;
-
-	if (need > fscr_cap) {
-		fscr_cap = need > 2 * fscr_cap ? need : 2 * fscr_cap;
-		free(fscr);
-		fscr = emalloc(fscr_cap);
-	}
-	fscr_len = 0;
-}
-
-/* A string member as js_str gives it: NULL when absent or not a string.
- * Sets *bad when the string holds an escape json-c would decode its own
- * way (flat_str's -1). */
-static const char *
-fstr(const struct flat *f, const char *key, size_t klen, size_t *len, int *bad)
-{
-	const struct flat_mem *m = flat_get(f, key, klen);
-	char *out = fscr + fscr_len;
-	const char *s;
-	long n;
-
-	if (m == NULL || m->type != FLAT_STR)
-		return NULL;
-	if ((n = flat_str(m, out, fscr_cap - fscr_len - 1, &s)) < 0) {
-		*bad = 1;
-		return NULL;
-	}
-	if (s != out)
-		memcpy(out, s, (size_t)n);
-	out[n] = '\0';
-	fscr_len += (size_t)n + 1;
-	if (len)
-		*len = (size_t)n;
-	return out;
-}
-
-#define FSTR(f, key, len, bad) fstr((f), key, sizeof key - 1, (len), (bad))
-
-/* The "ts" member, parsed as get_ts does: -1 when absent or bad. */
-static int
-fts(const struct flat *f, int64_t *ts, int *bad)
-{
-	const char *why, *s;
-	size_t n;
-
-	if ((s = FSTR(f, "ts", &n, bad)) == NULL)
-		return -1;
-	return ts_parse(s, n, ts, &why);
-}
-
-/* What every flat handler does first: the arrival time, the scratch, and
- * the fields every signal has.  -1: a reject (or an escape) for json-c. */
-static int
-fsig(struct rec *r, struct sig *g, int *bad)
-{
-	memset(g, 0, sizeof *g);
-	*bad = 0;
+	n_seen[k]++;
 	if (measure_latency)
 		rec_t0 = ts_mono();
-	fscr_start(r);
-	g->svc = FSTR(r->fl, "service", NULL, bad);
-	return fts(r->fl, &g->ts, bad) < 0 || g->svc == NULL ? -1 : 0;
+	if ((why = sig_json(r->obj, k, &g)) != NULL)
+		return bad(st, r, why);
+	return use_sig[k](st, r, &g);
 }
 
-static int
-f_log(struct stage *st, struct rec *r)
-{
-	struct sig g;
-	int bad;
-
-	if (fsig(r, &g, &bad) < 0)
-		return STAGE_JSONC;
-	g.tid = FSTR(r->fl, "trace_id", NULL, &bad);
-	g.msg = FSTR(r->fl, "msg", &g.msglen, &bad);
-	g.level = FSTR(r->fl, "level", NULL, &bad);
-	if (g.msg == NULL || bad)
-		return STAGE_JSONC;
-	n_seen[0]++;
-	return log_sig(st, r, &g);
-}
+/* A signal from lib/flat's view of its line (stage.h's flat handlers); what
+ * sig_flat declines takes the json-c path. */
+static struct sigbuf sigbuf;
 
 static int
-f_metric(struct stage *st, struct rec *r)
+f_sig(struct stage *st, struct rec *r, int k)
 {
 	struct sig g;
-	const struct flat_mem *v = flat_get(r->fl, "value", 5), *l;
-	int bad;
 
-	if (fsig(r, &g, &bad) < 0)
+	if (measure_latency)
+		rec_t0 = ts_mono();
+	if (sig_flat(&sigbuf, r->fl, r->len, k, &g) < 0)
 		return STAGE_JSONC;
-	g.name = FSTR(r->fl, "name", NULL, &bad);
-	if (g.name == NULL || v == NULL || bad)
-		return STAGE_JSONC;
-	if (v->type != FLAT_NUM)
-		g.x = NAN;
-	else if (!flat_double(v, &g.x))
-		return STAGE_JSONC;
-	/* the labels as json-c writes them: the line's bytes when it would
-	 * write them back unchanged */
-	if ((l = flat_get(r->fl, "labels", 6)) != NULL && l->type != FLAT_NULL) {
-		if (l->type != FLAT_OBJ || !flat_plain(l))
-			return STAGE_JSONC;
-		g.labels = l->val;
-		g.labelslen = l->vlen;
-	}
-	n_seen[1]++;
-	return metric_sig(st, r, &g);
-}
-
-static int
-f_span(struct stage *st, struct rec *r)
-{
-	struct sig g;
-	const struct flat_mem *d = flat_get(r->fl, "duration_ms", 11);
-	int bad;
-
-	if (fsig(r, &g, &bad) < 0)
-		return STAGE_JSONC;
-	g.name = FSTR(r->fl, "name", NULL, &bad);
-	g.sid = FSTR(r->fl, "span_id", NULL, &bad);
-	g.pid = FSTR(r->fl, "parent_id", NULL, &bad);
-	g.tid = FSTR(r->fl, "trace_id", NULL, &bad);
-	g.status = FSTR(r->fl, "status", NULL, &bad);
-	if (bad)
-		return STAGE_JSONC;
-	if (d == NULL || d->type != FLAT_NUM)
-		g.x = NAN;
-	else if (!flat_double(d, &g.x))
-		return STAGE_JSONC;
-	n_seen[2]++;
-	return span_sig(st, r, &g);
+	n_seen[k]++;
+	return use_sig[k](st, r, &g);
 }
 
 /* An alert is an anomaly already: straight to the grouping. */
@@ -1025,32 +823,12 @@ say_nothing_detected(void)
 }
 
 /* The record handlers note when a record arrived, for --measure-latency. */
-static int
-h_log(struct stage *st, struct rec *r)
-{
-	n_seen[0]++;
-	if (measure_latency)
-		rec_t0 = ts_mono();
-	return on_log(st, r);
-}
-
-static int
-h_metric(struct stage *st, struct rec *r)
-{
-	n_seen[1]++;
-	if (measure_latency)
-		rec_t0 = ts_mono();
-	return on_metric(st, r);
-}
-
-static int
-h_span(struct stage *st, struct rec *r)
-{
-	n_seen[2]++;
-	if (measure_latency)
-		rec_t0 = ts_mono();
-	return on_span(st, r);
-}
+static int h_log(struct stage *st, struct rec *r) { return on_sig(st, r, SIG_LOG); }
+static int h_metric(struct stage *st, struct rec *r) { return on_sig(st, r, SIG_METRIC); }
+static int h_span(struct stage *st, struct rec *r) { return on_sig(st, r, SIG_SPAN); }
+static int f_log(struct stage *st, struct rec *r) { return f_sig(st, r, SIG_LOG); }
+static int f_metric(struct stage *st, struct rec *r) { return f_sig(st, r, SIG_METRIC); }
+static int f_span(struct stage *st, struct rec *r) { return f_sig(st, r, SIG_SPAN); }
 
 static int
 h_alert(struct stage *st, struct rec *r)
@@ -1107,7 +885,7 @@ main(int argc, char **argv)
 	int rc = stage_main(&st, argc, argv);
 
 	triage_free(&tri);
-	free(fscr);
+	sigbuf_free(&sigbuf);
 	svctab_free(&svtab);
 	callgraph_free(&graph);
 	metricdet_free(&mdet);
