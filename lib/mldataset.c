@@ -11,6 +11,7 @@
 #include "js.h"
 #include "mlassess.h"
 #include "mldataset.h"
+#include "mlreq.h"
 
 void
 mldataset_evidence(json_object *group, json_object *slim)
@@ -48,14 +49,12 @@ group_of(json_object *scores, const char *id)
 	return NULL;
 }
 
+/* POSTs body, which the caller keeps (mlreq_send takes a reference). */
 static int
 post(struct mlf_client *c, const char *path, json_object *body, json_object **out, char *err,
      size_t errlen)
 {
-	size_t n;
-	const char *p = js_dump(body, &n);
-
-	return mlf_call(c, "POST", path, p, n, NULL, NULL, out, err, errlen);
+	return mlreq_send(c, "POST", path, json_object_get(body), out, NULL, err, errlen);
 }
 
 /* Finds the evaluation dataset name or creates it, linked to exp_id;

@@ -1,6 +1,6 @@
 /*
  * mlreq: small JSON requests shared by the MLflow registry modules
- * (lib/mlprompt, lib/mlmodel): a key/value item, a counted call and the
+ * (lib/mlprompt, lib/mlmodel, lib/mldataset): a key/value item, a counted call and the
  * root span of a trace's OTLP request.
  */
 #ifndef AIOPS_MLREQ_H
@@ -15,7 +15,8 @@ void mlreq_kv(json_object *arr, const char *k, const char *v);
 
 /*
  * Sends body (taken; JSON) with method to path, the parsed answer in *out
- * when out is not NULL (caller puts), and counts the call in *calls.
+ * when out is not NULL (caller puts), and counts the call in *calls when
+ * calls is not NULL.
  * Returns mlf_call's 0 or -1 (err set).
  */
 int mlreq_send(struct mlf_client *c, const char *method, const char *path, json_object *body,

@@ -267,6 +267,15 @@ on_run(struct stage *st, struct rec *r)
 	return 0;
 }
 
+/* A stage failed when it never ended or its stage_end says so. */
+static int
+stage_failed(const struct stage_info *si)
+{
+	int f = 0;
+
+	return si->end == NULL || (js_bool(si->end, "failed", &f) == 0 && f);
+}
+
 static struct stage_info *
 find_stage(const char *name, int open_only)
 {
@@ -635,12 +644,11 @@ build(struct stage *st, struct runinfo *ri, const char *where)
 		buf_adds(&ri->failure, opt_reason && *opt_reason ? opt_reason : opt_status);
 	}
 	for (i = 0; i < nstages; i++) {
-		int failed = 0;
 		if (stages[i].end == NULL) {
 			buf_printf(&ri->failure, "%sstage %s has no stage_end", ri->failure.len ? "; " : "",
 				   stages[i].name);
 			ri->failed = 1;
-		} else if (js_bool(stages[i].end, "failed", &failed) == 0 && failed) {
+		} else if (stage_failed(&stages[i])) {
 			const char *why = js_str(stages[i].end, "error");
 			buf_printf(&ri->failure, "%sstage %s failed%s%s", ri->failure.len ? "; " : "",
 				   stages[i].name, why ? ": " : "", why ? why : "");
@@ -1104,10 +1112,10 @@ log_assessments(struct online *on, const struct runinfo *ri, struct mlassess_cou
 	const char **failed = ecalloc(nstages + 1, sizeof *failed);
 	struct mltrace_run r = trace_run(on, ri);
 	size_t k = 0;
-	int rc, f;
+	int rc;
 
 	for (size_t i = 0; i < nstages; i++)
-		if (stages[i].end == NULL || (js_bool(stages[i].end, "failed", &f) == 0 && f))
+		if (stage_failed(&stages[i]))
 			failed[k++] = stages[i].name;
 	tmp_path(rca, sizeof rca, fnames[F_RCA]);
 	tmp_path(rem, sizeof rem, fnames[F_REM]);
