@@ -17,9 +17,16 @@ ctl_taken(const struct ctlwin *incs, size_t n, int64_t s, int64_t e)
 	return 0;
 }
 
+/* Does [s, e) overlap the reserved span [rs, re)? */
+static int
+reserved(int64_t s, int64_t e, int64_t rs, int64_t re)
+{
+	return rs != TS_NONE && s < re && rs < e;
+}
+
 void
 ctlwin_place(struct ctlwin *incs, size_t ninc, int64_t len, int64_t post_ns, int64_t dmin,
-	     int64_t dmax)
+	     int64_t dmax, int64_t rs, int64_t re)
 {
 	int64_t *slot = NULL, t;
 	char *used = NULL;
@@ -40,7 +47,7 @@ ctlwin_place(struct ctlwin *incs, size_t ninc, int64_t len, int64_t post_ns, int
 				}
 			}
 		}
-		if (e - len >= dmin && !ctl_taken(incs, i, e - len, e)) {
+		if (e - len >= dmin && !ctl_taken(incs, i, e - len, e) && !reserved(e - len, e, rs, re)) {
 			x->cs = e - len;
 			x->ce = e;
 			x->from = "before";
@@ -70,7 +77,8 @@ ctlwin_place(struct ctlwin *incs, size_t ninc, int64_t len, int64_t post_ns, int
 			continue;
 		for (j = 0; j < nslot; j++) {
 			int64_t d = slot[j] > x->start ? slot[j] - x->start : x->start - slot[j];
-			if (used[j] || ctl_taken(incs, ninc, slot[j], slot[j] + len))
+			if (used[j] || ctl_taken(incs, ninc, slot[j], slot[j] + len) ||
+			    reserved(slot[j], slot[j] + len, rs, re))
 				continue;
 			if (best == nslot || d < bd)
 				best = j, bd = d;
@@ -87,3 +95,30 @@ ctlwin_place(struct ctlwin *incs, size_t ninc, int64_t len, int64_t post_ns, int
 	free(z);
 }
 
+
+int
+ctlwin_reference(const struct ctlwin *incs, size_t ninc, int64_t ref_len, int64_t pre_ns,
+		 int64_t post_ns, int64_t dmin, int64_t dmax, int64_t *rs, int64_t *re)
+{
+	/* Latest first: the end of a candidate stretch is dmax or an
+	 * incident's reach back (start - pre_ns); its start the latest busy
+	 * end before it. */
+	for (size_t k = ninc + 1; k-- > 0;) {
+		int64_t e = k == ninc ? dmax : incs[k].start - pre_ns, s = dmin;
+		if (e > dmax)
+			e = dmax;
+		for (size_t i = 0; i < ninc; i++) {
+			int64_t be = incs[i].end + post_ns;
+			if (incs[i].start - pre_ns < e && be > s && be <= e)
+				s = be;
+			if (incs[i].start - pre_ns < e && be > e)
+				s = e;   /* e falls inside a busy span */
+		}
+		if (e - s >= ref_len) {
+			*rs = e - ref_len;
+			*re = e;
+			return 0;
+		}
+	}
+	return -1;
+}

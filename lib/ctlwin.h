@@ -29,9 +29,20 @@ struct ctlwin {
  * Places the controls of w[0..n) (sorted by start; every cs TS_NONE on
  * entry) as described above, with incidents busy until end + post_ns and
  * the data spanning [dmin, dmax]: sets cs, ce and from of each incident
- * that gets one and leaves the others as they are.
+ * that gets one and leaves the others as they are.  No control overlaps
+ * the reserved span [rs, re) (the reference; rs TS_NONE: none).
  */
 void ctlwin_place(struct ctlwin *w, size_t n, int64_t len, int64_t post_ns, int64_t dmin,
-		  int64_t dmax);
+		  int64_t dmax, int64_t rs, int64_t re);
+
+/*
+ * The reference window of aiops-eval slice --reference: the last ref_len of
+ * the latest fault-free stretch that holds it, a stretch being the data span
+ * [dmin, dmax] less every incident's busy span [start, end + post_ns) and
+ * the time before each incident that its case window reaches, pre_ns.  Sets
+ * [*rs, *re) and returns 0, or returns -1 when no stretch is long enough.
+ */
+int ctlwin_reference(const struct ctlwin *w, size_t n, int64_t ref_len, int64_t pre_ns,
+		     int64_t post_ns, int64_t dmin, int64_t dmax, int64_t *rs, int64_t *re);
 
 #endif

@@ -67,6 +67,7 @@
 #include "logdet.h"
 #include "metricdet.h"
 #include "rank.h"
+#include "refseed.h"
 #include "sigrec.h"
 #include "smap.h"
 #include "stage.h"
@@ -116,6 +117,8 @@ static long long ev_spans = 6, ev_edges = 16, ev_services = 10, max_group_bytes 
 static long long ev_alerts = 8;
 static double alert_weight = 1;
 static int keep_signals, emit_undetected, measure_latency;
+static const char *reference_path;
+static struct refseed ref;
 /* LLM triage (off by default; its options are left out of the stage
  * record's params unless it is on, so that output without it is unchanged). */
 static struct triage tri = {.prompt = triage_default_prompt, .batch = 1};
@@ -193,6 +196,7 @@ static const struct opt opts[] = {
 	{"ev_edges", OPT_INT, &ev_edges, "N", "call-graph edges in the evidence (16)", 0, 0},
 	{"ev_services", OPT_INT, &ev_services, "N", "ranked services listed (10)", 0, 0},
 	{"max_group_bytes", OPT_INT, &max_group_bytes, "BYTES", "shrink the evidence until a group fits (8192)", 0, 0},
+	{"reference", OPT_STRING, &reference_path, "FILE", "fault-free signals learned before the stream, never judged (none)", 0, 0},
 	{"keep_signals", OPT_BOOL, &keep_signals, NULL, "also forward log, metric and span records", 0, 0},
 	{"emit_undetected", OPT_BOOL, &emit_undetected, NULL, "also write groups that were not detected", 0, 0},
 	{"measure_latency", OPT_BOOL, &measure_latency, NULL, "decision_latency_ms from the wall clock (not deterministic)", 0, 0},
@@ -479,6 +483,10 @@ static void
 found(const struct anom *a, void *arg)
 {
 	(void)arg;
+	if (a->ts < refseed_until(&ref)) {   /* the reference's: learned, never judged */
+		ref.anomalies++;
+		return;
+	}
 	handle_anomaly(a);
 }
 
@@ -510,10 +518,11 @@ bad(struct stage *st, struct rec *r, const char *what)
 	return 0;
 }
 
+/* r is NULL for a signal of the reference. */
 static int
 done(struct stage *st, struct rec *r)
 {
-	if (keep_signals)
+	if (keep_signals && r)
 		on_foreign(st, r);
 	return 0;
 }
@@ -574,6 +583,34 @@ static int (*const use_sig[SIG_NKINDS])(struct stage *, struct rec *, struct sig
 	log_sig, metric_sig, span_sig,
 };
 
+/* The reference (--reference): its signals learned, its bad lines rejects. */
+static void
+ref_sig(int k, struct sig *g, void *arg)
+{
+	use_sig[k](arg, NULL, g);
+}
+
+static void
+ref_bad(const char *path, unsigned long line, const char *raw, size_t n, const char *why, void *arg)
+{
+	stage_reject(arg, path, line, raw, n, n, "reference: %s", why);
+}
+
+/* Before the stream's first signal (at time ts), the reference. */
+static void
+seed(struct stage *st, int64_t ts)
+{
+	struct buf why = BUF_INIT(0);
+
+	if (ref.path == NULL || ref.replayed)
+		return;
+	if (refseed_replay(&ref, ts, ref_sig, ref_bad, st, &why) < 0)
+		efatal(1, "%s", why.p);
+	buf_free(&why);
+	if (ref.signals == 0)
+		warnf("reference %s holds no log, metric or span records: nothing learned", ref.path);
+}
+
 /* A signal from its json-c tree. */
 static int
 on_sig(struct stage *st, struct rec *r, int k)
@@ -586,6 +623,7 @@ on_sig(struct stage *st, struct rec *r, int k)
 		rec_t0 = ts_mono();
 	if ((why = sig_json(r->obj, k, &g)) != NULL)
 		return bad(st, r, why);
+	seed(st, g.ts);
 	return use_sig[k](st, r, &g);
 }
 
@@ -603,6 +641,7 @@ f_sig(struct stage *st, struct rec *r, int k)
 	if (sig_flat(&sigbuf, r->fl, r->len, k, &g) < 0)
 		return STAGE_JSONC;
 	n_seen[k]++;
+	seed(st, g.ts);
 	return use_sig[k](st, r, &g);
 }
 
@@ -721,6 +760,13 @@ on_start(struct stage *st)
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),
 		    secs(service_idle_s), &svc_ops);
+	if (reference_path && *reference_path) {
+		if (refseed_open(&ref, reference_path, st->max_line, &why) < 0) {
+			warnf("%s", why.p);
+			buf_free(&why);
+			stage_usage_error(st, NULL);
+		}
+	}
 	triage_start(&tri, st);
 	return 0;
 }
@@ -782,6 +828,7 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "dropped_services", (int64_t)svtab.refused);
 	js_add_int(end, "evicted_services", (int64_t)svtab.evicted);
 	spandet_add_end(&sdet, end);
+	refseed_add_end(&ref, end);
 	triage_add_end(&tri, end);
 }
 

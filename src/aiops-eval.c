@@ -49,7 +49,8 @@
 #define BATCH 200               /* cases written per pass over the input */
 
 static const char *usage_text =
-	"usage: aiops-eval slice --out DIR [--pre SECONDS] [--post SECONDS] [--no-control] FILE\n"
+	"usage: aiops-eval slice --out DIR [--pre SECONDS] [--post SECONDS] [--no-control]\n"
+	"                        [--reference SECONDS] FILE\n"
 	"       aiops-eval cut [--until TIME] [--drop KIND[,KIND]...] [--merge FILE] FILE\n"
 	"       aiops-eval score [--format text|md|tsv|json] [--table summary|cases|both]\n"
 	"                        [--boot N] [--seed N] [--tolerance SECONDS] [--prices JSON] MANIFEST\n";
@@ -155,8 +156,11 @@ xclose(FILE *f, const char *what)
 static int
 cmd_slice(int argc, char **argv)
 {
-	double pre = 600, post = 600;
+	double pre = 600, post = 600, refs = 0;
 	int control = 1;
+	int64_t rs = TS_NONE, re = TS_NONE;
+	FILE *fref = NULL;
+	unsigned long nref = 0;
 	const char *out = NULL, *in = NULL, *p, *why;
 	struct rec_reader r;
 	struct sinc *incs = NULL;
@@ -176,6 +180,8 @@ cmd_slice(int argc, char **argv)
 			post = num_arg("--post", argv[++i], 1);
 		else if (strcmp(argv[i], "--out") == 0 && i + 1 < (size_t)argc)
 			out = argv[++i];
+		else if (strcmp(argv[i], "--reference") == 0 && i + 1 < (size_t)argc)
+			refs = num_arg("--reference", argv[++i], 0);
 		else if (strcmp(argv[i], "--no-control") == 0)
 			control = 0;
 		else
@@ -251,17 +257,32 @@ cmd_slice(int argc, char **argv)
 		incs[i].w.cs = incs[i].w.ce = TS_NONE;
 		incs[i].w.from = "-";
 	}
-	if (control && dmin != TS_NONE) {
+	{
 		struct ctlwin *w = emalloc((ninc ? ninc : 1) * sizeof *w);
 		for (i = 0; i < ninc; i++)
 			w[i] = incs[i].w;
-		ctlwin_place(w, ninc, len, post_ns, dmin, dmax);
+		if (refs > 0 && (dmin == TS_NONE ||
+				 ctlwin_reference(w, ninc, (int64_t)llround(refs * 1e9), pre_ns, post_ns,
+						  dmin, dmax, &rs, &re) < 0))
+			warnf("slice: %s: no fault-free stretch of %g s for the reference: the cases "
+			      "run without one", in, refs);
+		if (control && dmin != TS_NONE)
+			ctlwin_place(w, ninc, len, post_ns, dmin, dmax, rs, re);
 		for (i = 0; i < ninc; i++)
 			incs[i].w = w[i];
 		free(w);
 	}
 	if (mkdir(out, 0777) < 0 && errno != EEXIST)
 		efatal(1, "%s: %s", out, strerror(errno));
+	/* The reference: its signals (no alert: an alert is no baseline),
+	 * after the run record; never an incident. */
+	if (refs > 0) {
+		snprintf(path, sizeof path, "%s/reference.jsonl", out);
+		if ((fref = fopen(path, "w")) == NULL)
+			efatal(1, "%s: %s", path, strerror(errno));
+		if (runline)
+			fprintf(fref, "%s\n", runline);
+	}
 	snprintf(path, sizeof path, "%s/cases.tsv", out);
 	if ((tsv = fopen(path, "w")) == NULL)
 		efatal(1, "%s: %s", path, strerror(errno));
@@ -299,6 +320,12 @@ cmd_slice(int argc, char **argv)
 			t = strstr(p, "\"ts\":\"");
 			if (t == NULL || ts_parse(t + 6, TS_LEN, &ns, &why) < 0)
 				continue;
+			if (fref && b0 == 0 && ns >= rs && ns < re && rs != TS_NONE &&
+			    !(sr.kind_len == 5 && memcmp(sr.kind, "alert", 5) == 0)) {
+				fwrite(p, 1, n, fref);
+				fputc('\n', fref);
+				nref++;
+			}
 			for (i = b0; i < b1; i++) {
 				struct sinc *x = &incs[i];
 				if (ns >= x->ws && ns < x->we) {
@@ -359,6 +386,13 @@ cmd_slice(int argc, char **argv)
 		}
 	}
 	xclose(tsv, "cases.tsv");
+	if (fref) {
+		char tb[2][TS_LEN + 1];
+		xclose(fref, "reference.jsonl");
+		if (rs != TS_NONE)
+			warnf("slice: %s: reference %s to %s, %lu signals", in, ts_format(rs, tb[0]),
+			      ts_format(re, tb[1]), nref);
+	}
 	json_tokener_free(tok);
 	for (i = 0; i < ninc; i++) {
 		free(incs[i].id);

@@ -420,6 +420,68 @@ tojson_len() {
 	[ "$(groups <<<"$output" | jq -r .start_ts | tr '\n' ' ')" = "2024-05-01T00:20:30.000Z 2024-05-01T00:27:00.000Z " ]
 }
 
+# A stream of metrics from 00:00:00, every 30 s: api and db, cpu and
+# latency each; db's both jump at T (seconds) and stay up.  Prints it.
+ref_stream() { # day start-s end-s jump-s
+	awk -v day="$1" -v s0="$2" -v s1="$3" -v j="$4" 'BEGIN {
+		for (t = s0; t < s1; t += 30) {
+			i = t / 30
+			ts = sprintf("%sT%02d:%02d:%02d.000Z", day, int(t / 3600), int(t / 60) % 60, t % 60)
+			n = (i * 7) % 5
+			up = (j >= 0 && t >= j)
+			printf "{\"kind\":\"metric\",\"ts\":\"%s\",\"service\":\"api\",\"name\":\"cpu\",\"value\":%.3f}\n", ts, 0.30 + 0.01 * n
+			printf "{\"kind\":\"metric\",\"ts\":\"%s\",\"service\":\"api\",\"name\":\"latency\",\"value\":%.3f}\n", ts, 50 + n
+			printf "{\"kind\":\"metric\",\"ts\":\"%s\",\"service\":\"db\",\"name\":\"cpu\",\"value\":%.3f}\n", ts, up ? 0.95 : 0.20 + 0.01 * n
+			printf "{\"kind\":\"metric\",\"ts\":\"%s\",\"service\":\"db\",\"name\":\"latency\",\"value\":%.3f}\n", ts, up ? 400 : 20 + n
+		}
+	}'
+}
+
+@test "--reference: a fault two minutes after the stream begins is found when fault-free data seeds the baselines" {
+	d=$(scratch)
+	# The stream begins at 00:00 and db breaks at 00:02, inside the
+	# 15-point warm-up: without a reference the jump is learned, not found.
+	ref_stream 2024-05-01 0 900 120 >"$d/in"
+	run -0 aiops-correlate --min-types 1 --detect-threshold 5 --emit-undetected "$d/in"
+	[ -z "$(groups <<<"$output")" ]
+	# The reference: an hour of the same system the day before, with a
+	# spike of its own (learned, never a group), an incident (never read)
+	# and a line that is no JSON (a reject naming the file and line).
+	{
+		ref_stream 2024-04-30 43200 46800 -1
+		printf '%s\n' '{"kind":"metric","ts":"2024-04-30T12:30:00.000Z","service":"api","name":"cpu","value":9}'
+		printf '%s\n' '{"kind":"incident","id":"CANARY-REF-1","start_ts":"2024-04-30T12:30:00.000Z","root_cause":{"service":"api"}}'
+		printf '%s\n' 'not json'
+	} >"$d/ref"
+	run -0 --separate-stderr aiops-correlate --min-types 1 --detect-threshold 5 --emit-undetected --reference "$d/ref" "$d/in"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r .detected <<<"$g")" = true ]
+	[ "$(jq -r '.services[0].service' <<<"$g")" = db ]
+	[ "$(jq -r .start_ts <<<"$g")" = 2024-05-01T00:02:00.000Z ]
+	[[ "$output" != *CANARY-REF-1* ]]
+	[ "$(jq -c 'select(.kind == "reject") | [.source, .line]' <<<"$output")" = "[\"$d/ref\",483]" ]
+	[[ "$stderr" == *"$d/ref:483: reference: "* ]]
+	end=$(tail -n1 <<<"$output")
+	[ "$(jq -c '.reference | [.lines, .signals, .skipped, .rejects, .replayed]' <<<"$end")" = '[483,481,1,1,true]' ]
+	[ "$(jq -r '.reference.anomalies_ignored > 0' <<<"$end")" = true ]
+	[ "$(jq -r .reference.last_ts <<<"$end")" = 2024-04-30T12:59:30.000Z ]
+}
+
+@test "--reference: not a regular file is a usage error; an empty one is said and changes nothing" {
+	d=$(scratch)
+	ref_stream 2024-05-01 0 900 120 >"$d/in"
+	run -2 aiops-correlate --reference /dev/stdin "$d/in" </dev/null
+	[[ "$output" == *"reference /dev/stdin: not a regular file"* ]]
+	run -2 aiops-correlate --reference "$d/missing" "$d/in"
+	[[ "$output" == *"reference $d/missing: No such file"* ]]
+	printf '%s\n' '{"kind":"run","run_id":"r"}' >"$d/empty"
+	run -0 --separate-stderr aiops-correlate --min-types 1 --reference "$d/empty" "$d/in"
+	[ -z "$(groups <<<"$output")" ]
+	[[ "$stderr" == *"reference $d/empty holds no log, metric or span records: nothing learned"* ]]
+	[ "$(tail -n1 <<<"$output" | jq -c '.reference | [.signals, .skipped, .replayed]')" = '[0,1,false]' ]
+}
+
 @test "--emit-undetected writes the groups below the threshold with detected false" {
 	run -0 aiops-correlate --emit-undetected "$SCEN/batch.jsonl"
 	g=$(groups <<<"$output")

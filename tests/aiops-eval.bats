@@ -264,16 +264,22 @@ failed/failed" ]
 	done <"$d/s/cases.tsv"
 }
 
-@test "slice: controls from a fault-free stretch when no window fits before the incident; never on an incident, never shared" {
-	d=$BATS_TEST_TMPDIR
-	aiops-synth --seed 5 --duration 4h --faults 3 --out "$d/data" >/dev/null
-	# Three faults eight minutes apart, early in a four-hour set (as on
-	# Nezha): a 35-minute window fits before the first only.
+# A four-hour synthetic set with three faults eight minutes apart early on
+# (as on Nezha), loaded into DIR/stream.jsonl.
+close_faults() { # dir
+	aiops-synth --seed 5 --duration 4h --faults 3 --out "$1/data" >/dev/null
 	jq -c 'input_line_number as $i
 		| .start_ts = "2024-05-01T10:\(40 + 8 * ($i - 1)):00.000Z"
 		| .resolved_ts = "2024-05-01T10:\(43 + 8 * ($i - 1)):00.000Z" | del(.detected_ts)' \
-		"$d/data/incidents.jsonl" >"$d/inc" && mv "$d/inc" "$d/data/incidents.jsonl"
-	aiops-load --dataset "$d/data" >"$d/stream.jsonl"
+		"$1/data/incidents.jsonl" >"$1/inc" && mv "$1/inc" "$1/data/incidents.jsonl"
+	aiops-load --dataset "$1/data" >"$1/stream.jsonl"
+}
+
+@test "slice: controls from a fault-free stretch when no window fits before the incident; never on an incident, never shared" {
+	d=$BATS_TEST_TMPDIR
+	# Three faults eight minutes apart, early in a four-hour set (as on
+	# Nezha): a 35-minute window fits before the first only.
+	close_faults "$d"
 	run -0 aiops-eval slice --pre 1500 --post 600 --out "$d/s" "$d/stream.jsonl"
 	[ "$(awk -F'\t' 'NR > 1 { print $11 }' "$d/s/cases.tsv" | tr '\n' ' ')" = "before fault-free fault-free " ]
 	# A fault-free control is at least one window length (2100 s) clear of
@@ -305,6 +311,33 @@ failed/failed" ]
 	run -0 aiops-eval slice --pre 1500 --post 600 --out "$d/g" "$d/gappy.jsonl"
 	[ "$(awk -F'\t' 'NR > 1 { print $8 $11 }' "$d/g/cases.tsv" | tr '\n' ' ')" = "2024-05-01T10:05:00.000Zbefore -empty -empty " ]
 	[ "$(find "$d/g" -name control.jsonl | wc -l)" -eq 1 ]
+}
+
+@test "slice --reference: the last fault-free stretch's end, its signals only, no control on it" {
+	d=$BATS_TEST_TMPDIR
+	close_faults "$d"
+	run -0 --separate-stderr aiops-eval slice --pre 1500 --post 600 --reference 1800 --out "$d/s" "$d/stream.jsonl"
+	last=$(jq -r 'select(.kind | IN("log", "metric", "span")) | .ts' "$d/stream.jsonl" | sort | tail -1)
+	rs=$(jq -n -r --arg l "$last" '($l | sub("\\.[0-9]+Z$"; "Z") | fromdate) - 1800 | todate')
+	[[ "$stderr" == *"reference ${rs%Z}."*"Z to $last, "*" signals"* ]]
+	n=${stderr##*, }
+	n=${n%% signals*}
+	# Exactly the signals of [rs, last), after the run record; no label.
+	want=$(jq -c --arg a "${rs%Z}" --arg b "$last" 'select((.kind | IN("log", "metric", "span")) and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
+	[ "$want" -gt 0 ]
+	[ "$n" -eq "$want" ]
+	[ "$(grep -vc '"kind":"run"' "$d/s/reference.jsonl")" -eq "$want" ]
+	[ "$(head -c 14 "$d/s/reference.jsonl")" = '{"kind":"run",' ]
+	[ "$(grep -c '"kind":"incident"' "$d/s/reference.jsonl")" -eq 0 ]
+	# No control overlaps it (each ends by its start).
+	while IFS=$'\t' read -r cid _ _ _ _ _ _ cs ce _ _; do
+		[ "$cid" = case ] || [ "$cs" = - ] && continue
+		[[ "$ce" < "${rs%Z}" || "$ce" = "${rs%Z}.000Z" ]]
+	done <"$d/s/cases.tsv"
+	# Too long for any stretch: said, and the file holds only the run record.
+	run -0 --separate-stderr aiops-eval slice --pre 1500 --post 600 --reference 20000 --out "$d/t" "$d/stream.jsonl"
+	[[ "$stderr" == *"no fault-free stretch of 20000 s for the reference: the cases run without one"* ]]
+	[ "$(wc -l <"$d/t/reference.jsonl")" -eq 1 ]
 }
 
 @test "slice: a control window is never given to two incidents" {
@@ -560,6 +593,28 @@ synth_set() { # dir seed
 	[ "$(grep -c CANARY <<<"$calls")" = 0 ]
 	# The canary did travel: the labels reached the scoring.
 	[ "$(find "$d/k/runs" -name final.jsonl -exec grep -l CANARY-ev4l {} + | wc -l)" -gt 0 ]
+}
+
+@test "harness eval: a dataset config's eval.reference_s seeds every case's and control's aiops-correlate" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/data" 7
+	printf 'dataset: {incidents: incidents.jsonl}\neval: {pre_s: 600, post_s: 300, reference_s: 900}\n' >"$d/ds.yaml"
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--dataset-config "$d/ds.yaml" --format json --quiet --keep "$d/k"
+	[ -s "$d/k/src/0/cases/reference.jsonl" ]
+	grep -q -- "--reference @JOB@/reference.jsonl" "$d/k/runs/1/0/pipeline.sh"
+	n=0
+	while IFS= read -r f; do
+		[ "$(jq -r 'select(.kind == "stage_end" and .stage == "correlate") | .reference.replayed' "$f")" = true ]
+		n=$((n + 1))
+	done < <(find "$d/k/runs/1/c" -name 01-correlate.jsonl)
+	[ "$n" -gt 5 ]
+	# Without it: no reference anywhere.
+	printf 'dataset: {incidents: incidents.jsonl}\neval: {pre_s: 600, post_s: 300}\n' >"$d/ds.yaml"
+	run -0 aiops-harness eval --config examples/configs/basic.yaml --dataset "$d/data" \
+		--dataset-config "$d/ds.yaml" --format json --quiet --keep "$d/k2"
+	[ ! -e "$d/k2/src/0/cases/reference.jsonl" ]
+	! grep -q -- "--reference" "$d/k2/runs/1/0/pipeline.sh"
 }
 
 @test "harness eval: a --dataset-config's pipeline section applies to its dataset's runs" {
