@@ -91,6 +91,12 @@ group_decide(const struct group *g, const struct group_cfg *c)
 	 * enough, whatever the score and the signal types. */
 	if (c->saturation_detect > 0 && (long long)g->nsat >= c->saturation_detect)
 		return 1;
+	/* So is a change that persists (two points or more) in persist_detect
+	 * series of one service, when it scores persist_score times the
+	 * threshold: metrics alone, no blip, no wobble. */
+	if (c->persist_detect > 0 && (long long)g->persist >= c->persist_detect &&
+	    g->score >= c->persist_score * c->detect_threshold)
+		return 1;
 	return g->score >= c->detect_threshold && __builtin_popcount((unsigned)g->types) >= c->min_types;
 }
 
@@ -240,6 +246,8 @@ group_add(struct group *g, const struct anom *a, const struct group_cfg *c)
 		s->sat += 1;
 		g->nsat++;
 	}
+	if (k && k->type == GROUP_METRIC && !k->alert && k->count == 2 && ++s->persist > g->persist)
+		g->persist = s->persist;
 	if (!(a->type == GROUP_METRIC && a->down))
 		s->sym += delta;
 	s->n++;

@@ -91,6 +91,7 @@ struct gsvc {
 	uint32_t n;
 	unsigned types;        /* the types of its anomalies: bit 1 << GROUP_LOG ... */
 	double zmax;           /* the largest |z| of its metric and span anomalies (capped at 1e6) */
+	uint32_t persist;      /* its metric series anomalous at two points or more */
 };
 
 struct trace_ref {
@@ -106,6 +107,7 @@ struct group {
 	int64_t fresh;         /* its latest anomaly that raised its score */
 	int detected, types;
 	uint32_t nsat;         /* its anomalies that are saturations */
+	uint32_t persist;      /* the most persistent series one service has (gsvc.persist) */
 	double a, score;
 	int64_t det_latency_ms;
 	uint64_t nanom, nsignals;
@@ -124,6 +126,10 @@ struct group_cfg {
 	double detect_threshold;
 	long long min_signals, min_types;
 	long long saturation_detect;   /* saturated points that detect (0: never) */
+	long long persist_detect;      /* a service's metric series anomalous at two points
+					  or more that stand in for min_types (0: never) */
+	double persist_score;          /* when the score is at least this many times
+					  detect_threshold */
 	long long max_keys;            /* signals tracked in one group */
 	long long sample_chars;        /* bytes kept of a sample line */
 	int64_t window_ns;             /* a neighbour or a shared trace this recent joins */

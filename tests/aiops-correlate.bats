@@ -482,6 +482,51 @@ ref_stream() { # day start-s end-s jump-s
 	[ "$(tail -n1 <<<"$output" | jq -c '.reference | [.signals, .skipped, .replayed]')" = '[0,1,false]' ]
 }
 
+# Metrics only, every 60 s for an hour: api and db, eight series each
+# (s0 ...); from minute 40, db's first NJUMP series are five times higher
+# for LEN points.  Prints it.
+persist_stream() { # njump len
+	awk -v nj="$1" -v len="$2" 'BEGIN {
+		for (m = 0; m < 60; m++) {
+			ts = sprintf("2024-05-01T00:%02d:00.000Z", m)
+			n = (m * 7) % 5
+			for (s = 0; s < 8; s++) {
+				printf "{\"kind\":\"metric\",\"ts\":\"%s\",\"service\":\"api\",\"name\":\"s%d\",\"value\":%.2f}\n", ts, s, 10 + n
+				up = s < nj && m >= 40 && m < 40 + len
+				printf "{\"kind\":\"metric\",\"ts\":\"%s\",\"service\":\"db\",\"name\":\"s%d\",\"value\":%.2f}\n", ts, s, up ? 100 : 20 + n
+			}
+		}
+	}'
+}
+
+@test "persistence: metrics alone are detected when persist_detect series of one service stay changed, not for a blip or two series" {
+	d=$(scratch)
+	# Eight series, three points: no other signal type, no saturation, yet
+	# detected (persist_detect 3, a score of 24: persist_score 2 x 12).
+	persist_stream 8 3 >"$d/eight"
+	run -0 aiops-correlate "$d/eight"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r '[.detected, .start_ts, .detected_ts, .score, .services[0].service] | join(" ")' <<<"$g")" = \
+		"true 2024-05-01T00:40:00.000Z 2024-05-01T00:41:00.000Z 24 db" ]
+	# Off, or asking for more series, or a higher score: not detected.
+	run -0 aiops-correlate --persist-detect 0 "$d/eight"
+	[ -z "$(groups <<<"$output")" ]
+	[[ "$(tail -n1 <<<"$output" | jq -r .nothing_detected)" == "only metrics seen"* ]]
+	run -0 aiops-correlate --persist-detect 9 "$d/eight"
+	[ -z "$(groups <<<"$output")" ]
+	run -0 aiops-correlate --persist-score 2.1 "$d/eight"
+	[ -z "$(groups <<<"$output")" ]
+	# A one-point blip in all eight series scores as much and is no change
+	# that persists; a lasting change in two series does not score.
+	persist_stream 8 1 >"$d/blip"
+	run -0 aiops-correlate --emit-undetected "$d/blip"
+	[ "$(groups <<<"$output" | jq -r '[.detected, .score] | join(" ")')" = "false 24" ]
+	persist_stream 2 10 >"$d/two"
+	run -0 aiops-correlate "$d/two"
+	[ -z "$(groups <<<"$output")" ]
+}
+
 @test "--emit-undetected writes the groups below the threshold with detected false" {
 	run -0 aiops-correlate --emit-undetected "$SCEN/batch.jsonl"
 	g=$(groups <<<"$output")
@@ -937,7 +982,7 @@ $d/calls.jsonl:0" ]
 	# metrics only, with min_types 2: the setting is named
 	head -n 3000 "$AIOPS_ROOT/examples/data/metrics.jsonl" | aiops-load --metrics /dev/stdin --logs /dev/null --traces /dev/null --incidents /dev/null 2>/dev/null >"$d/metrics"
 	run -0 --separate-stderr aiops-correlate "$d/metrics"
-	[[ "$(tail -n1 <<<"$output" | jq -r .nothing_detected)" == "only metrics seen (3000 records) and min_types is 2 ("*"pipeline.correlation.min_types: 1 lets one signal type detect)" ]]
+	[[ "$(tail -n1 <<<"$output" | jq -r .nothing_detected)" == "only metrics seen (3000 records) and min_types is 2 ("*"none with 3 metric series of one service changed for two points scoring 24 (persist_detect, persist_score); pipeline.correlation.min_types: 1 lets one signal type detect)" ]]
 	# something detected: no note
 	run -0 pipe "aiops-load --dataset '$AIOPS_ROOT/examples/data' 2>/dev/null | aiops-correlate | tail -n1 | jq -r .nothing_detected"
 	[ "$output" = null ]
