@@ -117,7 +117,7 @@ test-asan: deps
 test-valgrind: deps test-valgrind-suites
 
 check-scripts:
-	shellcheck -x bin/aiops-harness bin/aiops-harness-eval bin/aiops-harness-report tests/*.sh tests/*.bash tests/live/*.sh \
+	shellcheck -x bin/aiops-harness bin/aiops-harness-eval bin/aiops-harness-report tests/*.sh tests/*.bash tests/live/*.sh tests/live/*.bash \
 		tests/servers/*.sh tests/fuzz/*.sh pipelines/*.sh examples/*.sh .ci/run
 
 install: all

@@ -6,6 +6,7 @@
 # headless browser: no console message, no network request, a screenshot.
 
 load test_helper
+load browser
 
 setup() {
 	cd "$AIOPS_ROOT" || exit 1
@@ -241,26 +242,11 @@ narrow_config() { # out
 	[ -z "$(ls -A "$d")" ]
 }
 
-# The headless browser: Debian's chromium, when installed (under CI=true it
-# must be).  Its page requests are those of the net log whose isolation key
-# is the file's.
-browser() { # out-prefix file [extra options]
-	local p=$1 f=$2
-	shift 2
-	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run --disable-default-apps \
-		--disable-extensions --user-data-dir="$p.profile" --enable-logging=stderr --v=0 \
-		--log-net-log="$p.net.json" "$@" "file://$f" >"$p.out" 2>"$p.err"
-}
+# The requests a page loaded from a file made (tests/browser.bash): those
+# of the net log whose isolation key is the file's.
 page_requests() { # out-prefix
 	jq -r '[.events[] | .params // {} | select(.url != null
 		and ((.network_isolation_key // "") | startswith("file://"))) | .url] | unique | .[]' "$1.net.json"
-}
-need_chromium() {
-	if ! command -v chromium >/dev/null 2>&1; then
-		[ "${CI:-}" != true ] || { echo "chromium is not installed (CI installs it)" >&2; return 1; }
-		skip "chromium is not installed"
-	fi
 }
 
 @test "chromium: the run and benchmark reports load offline, no console message, no request, screenshots" {

@@ -12,6 +12,8 @@
 # Tests that need a piece not built yet skip and say which; they never pass
 # without checking.
 load ../test_helper
+load ../browser
+load mlflow_ui
 
 # test_helper takes the directory above the suite as the tree: one more up.
 AIOPS_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -123,6 +125,7 @@ mlflow_read() { # experiment
 	run --separate-stderr aiops-harness check --config "$CFG" --dataset "$DATA" \
 		--set "provider.params.base_url=$LIVE_LLAMA_URL" --tracking-uri "$LIVE_MLFLOW_URI"
 	echo "$output"
+	# shellcheck disable=SC2154 # set by run --separate-stderr
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ "$output" = "aiops-harness: $CFG: ok (load correlate rca remediate exec metrics mlflow)" ]
@@ -367,6 +370,29 @@ mlflow_read() { # experiment
 	done
 	echo "benchmark runs in MLflow: $n"
 	[ "$n" -eq 2 ]
+}
+
+@test "ui: MLflow's own UI (headless chromium) shows the run's traces, their assessments and its LoggedModel" {
+	need_chromium
+	need_run "$LIVE/run1"
+	# Every trace id, expectation, feedback value and the LoggedModel the
+	# REST API has for run1, looked for in the pages the UI draws (the
+	# routes and the checks: tests/live/mlflow_ui.bash).  The pages and a
+	# screenshot of each are kept in $LIVE/ui (bats removes its own
+	# directory at the end of the run).
+	local exp id
+	exp=$(jq -r 'select(.kind == "mlflow_run") | .experiment_id' "$LIVE/run1/final.jsonl")
+	id=$(jq -r 'select(.kind == "mlflow_run") | .run_id' "$LIVE/run1/final.jsonl")
+	[ -n "$exp" ] && [ -n "$id" ]
+	run mlflow_ui_check "$exp" "$id" "$BATS_TEST_TMPDIR/ui"
+	rm -rf "$LIVE/ui"
+	cp -r "$BATS_TEST_TMPDIR/ui" "$LIVE/ui"
+	echo "${output//$BATS_TEST_TMPDIR\/ui/$LIVE/ui}"
+	[ "$status" -eq 0 ]
+	echo "# MLflow UI: ${lines[-1]}" >&3
+	for v in traces evaluation-runs evaluations models; do
+		[ "$(head -c 8 "$LIVE/ui/$v.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+	done
 }
 
 @test "llamastack: aiops-harness run, llamastack -> LlamaStack -> llama-server" {
