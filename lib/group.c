@@ -92,11 +92,15 @@ group_decide(const struct group *g, const struct group_cfg *c)
 	if (c->saturation_detect > 0 && (long long)g->nsat >= c->saturation_detect)
 		return 1;
 	/* So is a change that persists (two points or more) in persist_detect
-	 * series of one service, when it scores persist_score times the
-	 * threshold: metrics alone, no blip, no wobble. */
+	 * series of one service whose own strength is persist_strength times
+	 * the threshold, in a group that scores persist_score times it:
+	 * metrics alone, no blip, no wobble shared by a few neighbours. */
 	if (c->persist_detect > 0 && (long long)g->persist >= c->persist_detect &&
 	    g->score >= c->persist_score * c->detect_threshold)
-		return 1;
+		for (int i = 0; i < g->nsv; i++)
+			if ((long long)g->sv[i].persist >= c->persist_detect &&
+			    g->sv[i].strength >= c->persist_strength * c->detect_threshold)
+				return 1;
 	return g->score >= c->detect_threshold && __builtin_popcount((unsigned)g->types) >= c->min_types;
 }
 

@@ -130,6 +130,7 @@ struct group_cfg {
 					  or more that stand in for min_types (0: never) */
 	double persist_score;          /* when the score is at least this many times
 					  detect_threshold */
+	double persist_strength;       /* and the service's own strength this many */
 	long long max_keys;            /* signals tracked in one group */
 	long long sample_chars;        /* bytes kept of a sample line */
 	int64_t window_ns;             /* a neighbour or a shared trace this recent joins */

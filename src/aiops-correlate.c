@@ -94,7 +94,7 @@ static int rank_m;
 static json_object *metric_limits;
 static double saturation_share = 0.9;
 static long long saturation_detect = 2, persist_detect = 3;
-static double persist_score = 2;
+static double persist_score = 2, persist_strength = 1.5;
 static double metric_z = 4, metric_span = 60, metric_rel_floor = 0.05;
 static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
@@ -150,6 +150,7 @@ static const struct opt opts[] = {
 	{"saturation_detect", OPT_INT, &saturation_detect, "N", "saturated points that stand in for min_types (a resource at its limit is evidence enough) (2; 0: never)", 0, 0},
 	{"persist_detect", OPT_INT, &persist_detect, "N", "metric series of one service anomalous at two points or more that stand in for min_types when the group scores (3; 0: never)", 0, 0},
 	{"persist_score", OPT_DOUBLE, &persist_score, "X", "and scores this many times detect_threshold (2)", 0, 0},
+	{"persist_strength", OPT_DOUBLE, &persist_strength, "X", "and that service's own strength is this many times detect_threshold (1.5)", 0, 0},
 	{"metric_z", OPT_DOUBLE, &metric_z, "Z", "metric anomaly threshold in robust z (4)", 0, 0},
 	{"metric_warmup", OPT_INT, &metric_warmup, "N", "points a series learns before it can be anomalous (15)", 0, 0},
 	{"metric_span", OPT_DOUBLE, &metric_span, "N", "EWMA span of a metric baseline, in points (60)", 0, 0},
@@ -751,7 +752,7 @@ on_start(struct stage *st)
 			metric_warmup, metric_persist, metric_directions, metric_limits,
 			saturation_share, max_keys});
 	gcfg = (struct group_cfg){key_cap, type_weight, service_weight, service_cap, detect_threshold,
-				  min_signals, min_types, saturation_detect, persist_detect, persist_score, max_group_keys, ev_sample_chars,
+				  min_signals, min_types, saturation_detect, persist_detect, persist_score, persist_strength, max_group_keys, ev_sample_chars,
 				  secs(window_s), secs(quiet_s), quiet_fresh, secs(max_duration_s),
 				  max_open_groups, adjacent, NULL};
 	open_g.closed = closed;
@@ -855,11 +856,13 @@ say_nothing_detected(void)
 		snprintf(w, n, "no log, metric or span records in the input");
 	else if (kinds < min_types)
 		snprintf(w, n, "only %s seen (%llu records) and min_types is %lld (%llu candidate "
-			 "groups, none with %lld metric series of one service changed for two points "
-			 "scoring %g (persist_detect, persist_score); pipeline.correlation.min_types: 1 "
-			 "lets one signal type detect)",
+			 "groups, none with %lld metric series of one service changed for two points, "
+			 "that service's strength %g and the group's score %g (persist_detect, "
+			 "persist_strength, persist_score); pipeline.correlation.min_types: 1 lets one "
+			 "signal type detect)",
 			 kname[last], (unsigned long long)n_seen[last], min_types,
-			 (unsigned long long)undetected(), persist_detect, persist_score * detect_threshold);
+			 (unsigned long long)undetected(), persist_detect,
+			 persist_strength * detect_threshold, persist_score * detect_threshold);
 	else if (n_anomalies == 0)
 		snprintf(w, n, "no anomaly in %llu logs, %llu metrics, %llu spans",
 			 (unsigned long long)n_seen[0], (unsigned long long)n_seen[1],

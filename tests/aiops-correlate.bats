@@ -499,10 +499,34 @@ persist_stream() { # njump len
 	}'
 }
 
+# Metrics every 60 s for an hour on a and b (a calls b: spans every 15 s),
+# four series each, all five times higher for three points from minute
+# 40: a change shared by two neighbours, neither strong on its own.
+# Prints it.
+neighbour_stream() {
+	awk 'BEGIN {
+		for (m = 0; m < 60; m++) {
+			ts = sprintf("2024-05-01T00:%02d:00.000Z", m)
+			n = (m * 7) % 5
+			for (s = 0; s < 4; s++)
+				for (v = 0; v < 2; v++) {
+					svc = v ? "b" : "a"
+					up = m >= 40 && m < 43
+					printf "{\"kind\":\"metric\",\"ts\":\"%s\",\"service\":\"%s\",\"name\":\"s%d\",\"value\":%.2f}\n", ts, svc, s, up ? 100 : 20 + n
+				}
+			for (k = 0; k < 4; k++) {
+				printf "{\"kind\":\"span\",\"ts\":\"2024-05-01T00:%02d:%02d.000Z\",\"service\":\"a\",\"name\":\"GET /\",\"trace_id\":\"t%d_%d\",\"span_id\":\"p%d_%d\",\"duration_ms\":20,\"status\":\"OK\"}\n", m, k * 10, m, k, m, k
+				printf "{\"kind\":\"span\",\"ts\":\"2024-05-01T00:%02d:%02d.001Z\",\"service\":\"b\",\"name\":\"get\",\"trace_id\":\"t%d_%d\",\"span_id\":\"c%d_%d\",\"parent_id\":\"p%d_%d\",\"duration_ms\":10,\"status\":\"OK\"}\n", m, k * 10, m, k, m, k, m, k
+			}
+		}
+	}'
+}
+
 @test "persistence: metrics alone are detected when persist_detect series of one service stay changed, not for a blip or two series" {
 	d=$(scratch)
 	# Eight series, three points: no other signal type, no saturation, yet
-	# detected (persist_detect 3, a score of 24: persist_score 2 x 12).
+	# detected (persist_detect 3; db's own strength 24, over persist_strength
+	# 1.5 x 12; the group's score 24, persist_score 2 x 12).
 	persist_stream 8 3 >"$d/eight"
 	run -0 aiops-correlate "$d/eight"
 	g=$(groups <<<"$output")
@@ -517,6 +541,8 @@ persist_stream() { # njump len
 	[ -z "$(groups <<<"$output")" ]
 	run -0 aiops-correlate --persist-score 2.1 "$d/eight"
 	[ -z "$(groups <<<"$output")" ]
+	run -0 aiops-correlate --persist-strength 2.1 "$d/eight"
+	[ -z "$(groups <<<"$output")" ]
 	# A one-point blip in all eight series scores as much and is no change
 	# that persists; a lasting change in two series does not score.
 	persist_stream 8 1 >"$d/blip"
@@ -525,6 +551,15 @@ persist_stream() { # njump len
 	persist_stream 2 10 >"$d/two"
 	run -0 aiops-correlate "$d/two"
 	[ -z "$(groups <<<"$output")" ]
+	# Two neighbours, four changed series each: the group scores 30, but
+	# neither service's own strength (12) reaches persist_strength x 12.
+	# (On a whole Nezha day such shared latency wobbles were 16 false groups
+	# in 16 fault-free hours before persist_strength, 3 after.)
+	neighbour_stream >"$d/nb"
+	run -0 aiops-correlate --emit-undetected "$d/nb"
+	[ "$(groups <<<"$output" | jq -r '[.detected, .score] | join(" ")')" = "false 30" ]
+	run -0 aiops-correlate --persist-strength 0 "$d/nb"
+	[ "$(groups <<<"$output" | jq -r .detected)" = true ]
 }
 
 @test "--emit-undetected writes the groups below the threshold with detected false" {
@@ -982,7 +1017,7 @@ $d/calls.jsonl:0" ]
 	# metrics only, with min_types 2: the setting is named
 	head -n 3000 "$AIOPS_ROOT/examples/data/metrics.jsonl" | aiops-load --metrics /dev/stdin --logs /dev/null --traces /dev/null --incidents /dev/null 2>/dev/null >"$d/metrics"
 	run -0 --separate-stderr aiops-correlate "$d/metrics"
-	[[ "$(tail -n1 <<<"$output" | jq -r .nothing_detected)" == "only metrics seen (3000 records) and min_types is 2 ("*"none with 3 metric series of one service changed for two points scoring 24 (persist_detect, persist_score); pipeline.correlation.min_types: 1 lets one signal type detect)" ]]
+	[[ "$(tail -n1 <<<"$output" | jq -r .nothing_detected)" == "only metrics seen (3000 records) and min_types is 2 ("*"none with 3 metric series of one service changed for two points, that service's strength 18 and the group's score 24 (persist_detect, persist_strength, persist_score); pipeline.correlation.min_types: 1 lets one signal type detect)" ]]
 	# something detected: no note
 	run -0 pipe "aiops-load --dataset '$AIOPS_ROOT/examples/data' 2>/dev/null | aiops-correlate | tail -n1 | jq -r .nothing_detected"
 	[ "$output" = null ]
