@@ -95,7 +95,6 @@ ctlwin_place(struct ctlwin *incs, size_t ninc, int64_t len, int64_t post_ns, int
 	free(z);
 }
 
-
 int
 ctlwin_reference(const struct ctlwin *incs, size_t ninc, int64_t ref_len, int64_t pre_ns,
 		 int64_t post_ns, int64_t dmin, int64_t dmax, int64_t *rs, int64_t *re)

@@ -355,6 +355,17 @@ group_merge(struct group *a, struct group *b, const struct group_cfg *c)
 	a->types |= b->types;
 	a->nanom += b->nanom;
 	a->nsat += b->nsat;
+	/* The persistent series, counted again: a signal in both parts may
+	 * reach two points only now. */
+	a->persist = 0;
+	for (int i = 0; i < a->nsv; i++)
+		a->sv[i].persist = 0;
+	for (size_t i = 0; i < a->nk; i++) {
+		const struct gkey *k = a->karr[i];
+		struct gsvc *s = group_svc(a, k->svc, 0);
+		if (s && k->type == GROUP_METRIC && !k->alert && k->count >= 2 && ++s->persist > a->persist)
+			a->persist = s->persist;
+	}
 	if (b->detected && (!a->detected || b->det_ts < a->det_ts)) {
 		a->detected = 1;
 		a->det_ts = b->det_ts;

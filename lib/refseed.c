@@ -63,7 +63,7 @@ pass(struct refseed *r, int64_t shift, refseed_sig_fn fn, refseed_bad_fn bad, vo
 			if (count)
 				r->rejects++;
 			if (bad)
-				bad(r->path, rd.line, p, n, "line too long", arg);
+				bad(r->path, rd.line, p, n, rd.long_len, "line too long", arg);
 			continue;
 		}
 		bwhy = NULL;
@@ -72,7 +72,7 @@ pass(struct refseed *r, int64_t shift, refseed_sig_fn fn, refseed_bad_fn bad, vo
 			if (count)
 				r->rejects++;
 			if (bad)
-				bad(r->path, rd.line, p, n, bwhy ? bwhy : "not a JSON object", arg);
+				bad(r->path, rd.line, p, n, n, bwhy ? bwhy : "not a JSON object", arg);
 			json_object_put(o);
 			continue;
 		}
@@ -86,7 +86,7 @@ pass(struct refseed *r, int64_t shift, refseed_sig_fn fn, refseed_bad_fn bad, vo
 			if (count)
 				r->rejects++;
 			if (bad)
-				bad(r->path, rd.line, p, n, bwhy, arg);
+				bad(r->path, rd.line, p, n, n, bwhy, arg);
 			json_object_put(o);
 			continue;
 		}

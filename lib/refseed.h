@@ -14,7 +14,8 @@
  * recorded.  Every other line is skipped and counted: a reference's
  * incidents, alerts or runs never reach the stage.  A line that is too
  * long, not JSON or a signal lib/sigrec rejects goes to bad(path, line,
- * raw, n, why) and is counted.
+ * raw, n, full_len, why) (raw the line's first n bytes of full_len) and is
+ * counted.
  *
  * Nothing here judges: the caller learns from what fn gets and ignores what
  * its detectors find before `before` (refseed_until()).
@@ -49,7 +50,7 @@ int refseed_open(struct refseed *r, const char *path, size_t max_line, struct bu
 
 typedef void (*refseed_sig_fn)(int kind, struct sig *g, void *arg);
 typedef void (*refseed_bad_fn)(const char *path, unsigned long line, const char *raw, size_t n,
-			       const char *why, void *arg);
+			       size_t full_len, const char *why, void *arg);
 
 /*
  * Replays the reference once (later calls do nothing), its signals moved to

@@ -595,9 +595,10 @@ ref_sig(int k, struct sig *g, void *arg)
 }
 
 static void
-ref_bad(const char *path, unsigned long line, const char *raw, size_t n, const char *why, void *arg)
+ref_bad(const char *path, unsigned long line, const char *raw, size_t n, size_t full,
+	const char *why, void *arg)
 {
-	stage_reject(arg, path, line, raw, n, n, "reference: %s", why);
+	stage_reject(arg, path, line, raw, n, full, "reference: %s", why);
 }
 
 /* Before the stream's first signal (at time ts), the reference. */
@@ -613,6 +614,8 @@ seed(struct stage *st, int64_t ts)
 	buf_free(&why);
 	if (ref.signals == 0)
 		warnf("reference %s holds no log, metric or span records: nothing learned", ref.path);
+	else if (ts == TS_NONE)
+		warnf("reference %s not used: the input holds no log, metric or span record", ref.path);
 }
 
 /* A signal from its json-c tree. */
@@ -731,6 +734,8 @@ on_start(struct stage *st)
 	}
 	if (!(saturation_share > 0 && saturation_share <= 1))
 		stage_usage_error(st, "saturation_share must be in (0, 1]");
+	if (persist_detect < 0 || !(persist_score >= 0) || !(persist_strength >= 0))
+		stage_usage_error(st, "persist_detect, persist_score and persist_strength must be at least 0");
 	if (!(rank_spread >= 0 && rank_spread <= 8))
 		stage_usage_error(st, "rank_spread must be in [0, 8]");
 	if (!(rank_support >= 0 && rank_support <= 1e6))
@@ -752,7 +757,8 @@ on_start(struct stage *st)
 			metric_warmup, metric_persist, metric_directions, metric_limits,
 			saturation_share, max_keys});
 	gcfg = (struct group_cfg){key_cap, type_weight, service_weight, service_cap, detect_threshold,
-				  min_signals, min_types, saturation_detect, persist_detect, persist_score, persist_strength, max_group_keys, ev_sample_chars,
+				  min_signals, min_types, saturation_detect, persist_detect, persist_score,
+				  persist_strength, max_group_keys, ev_sample_chars,
 				  secs(window_s), secs(quiet_s), quiet_fresh, secs(max_duration_s),
 				  max_open_groups, adjacent, NULL};
 	open_g.closed = closed;
@@ -800,7 +806,7 @@ on_end(struct stage *st)
 {
 	/* Judge the spans still awaiting children, then close what is still
 	 * open, oldest start first. */
-	(void)st;
+	seed(st, TS_NONE);   /* a reference never replayed still says its bad lines */
 	spandet_flush(&sdet);
 	groupset_close_all(&open_g);
 	say_losses();

@@ -480,6 +480,15 @@ ref_stream() { # day start-s end-s jump-s
 	[ -z "$(groups <<<"$output")" ]
 	[[ "$stderr" == *"reference $d/empty holds no log, metric or span records: nothing learned"* ]]
 	[ "$(tail -n1 <<<"$output" | jq -c '.reference | [.signals, .skipped, .replayed]')" = '[0,1,false]' ]
+	# An input without signals: the reference is not used, and says so,
+	# and its bad lines are still rejects.
+	{ ref_stream 2024-04-30 0 300 -1; printf '%s\n' 'not json'; } >"$d/ref"
+	run -0 --separate-stderr aiops-correlate --reference "$d/ref" /dev/null
+	[[ "$stderr" == *"reference $d/ref not used: the input holds no log, metric or span record"* ]]
+	[ "$(jq -c 'select(.kind == "reject") | [.source, .line]' <<<"$output")" = "[\"$d/ref\",41]" ]
+	[ "$(tail -n1 <<<"$output" | jq -c '.reference | [.signals, .rejects, .replayed]')" = '[40,1,false]' ]
+	run -2 aiops-correlate --persist-score -1 /dev/null
+	[[ "$output" == *"persist_detect, persist_score and persist_strength must be at least 0"* ]]
 }
 
 # Metrics only, every 60 s for an hour: api and db, eight series each

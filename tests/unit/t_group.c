@@ -144,5 +144,45 @@ main(void)
 		tap_ok(own[0] == 0 && near(own[1], 0.3), "own: the weighed self time, the service's own");
 	}
 	group_free(g);
+
+	/* Persistence: metric series of one service anomalous at two points
+	 * stand in for min_types when the service and the group are strong
+	 * enough; a merge counts them again. */
+	{
+		struct group_cfg pc = cfg(0);
+		struct group *p = group_new(3, 0), *q = group_new(4, 0);
+		static const char *const keys[] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"};
+		pc.persist_detect = 3;
+		pc.persist_score = 2;
+		pc.persist_strength = 1.5;
+		for (int i = 0; i < 8; i++) {
+			a = an(0, 2, GROUP_METRIC, keys[i], 3);
+			group_add(p, &a, &pc);
+		}
+		tap_ok(p->persist == 0 && !group_decide(p, &pc), "one point in eight series: no persistence");
+		for (int i = 0; i < 2; i++) {
+			a = an(60 * S, 2, GROUP_METRIC, keys[i], 3);
+			group_add(p, &a, &pc);
+		}
+		tap_ok(p->persist == 2 && !group_decide(p, &pc), "two series at two points: not yet");
+		a = an(60 * S, 2, GROUP_METRIC, keys[2], 3);
+		group_add(p, &a, &pc);
+		tap_ok(p->persist == 3 && p->sv[0].persist == 3 && group_decide(p, &pc),
+		       "three series at two points, strength 24 and score 24: detected");
+		pc.persist_strength = 2.1;
+		tap_ok(!group_decide(p, &pc), "... not when the service's own strength is short");
+		pc.persist_strength = 1.5;
+		pc.persist_score = 2.1;
+		tap_ok(!group_decide(p, &pc), "... nor when the group's score is");
+		pc.persist_score = 2;
+		a = an(120 * S, 2, GROUP_METRIC, keys[3], 3);
+		group_add(q, &a, &pc);
+		a = an(0, 2, GROUP_METRIC, "q-alone", 3);
+		group_add(q, &a, &pc);
+		group_merge(p, q, &pc);
+		tap_ok(p->persist == 4 && p->sv[0].persist == 4,
+		       "a merge counts a series that reaches two points across the parts");
+		group_free(p);
+	}
 	return tap_done();
 }
