@@ -18,6 +18,11 @@ in_slice(const struct evcase *c, const char *kind, const char *val)
 		return 1;
 	if (strcmp(kind, "system") == 0)
 		return strcmp(c->system, val) == 0;
+	if (strcmp(kind, "traces") == 0) {
+		/* val: "yes:SYSTEM" or "no:SYSTEM" */
+		int yes = strncmp(val, "yes:", 4) == 0;
+		return c->traces == yes && strcmp(c->system, val + (yes ? 4 : 3)) == 0;
+	}
 	return strcmp(c->fault ? c->fault : "-", val) == 0;
 }
 
@@ -140,8 +145,8 @@ evagg_rows(const struct evcases *cs, size_t *nrowsp)
 {
 	struct evrow *rows = NULL;
 	size_t nrows = 0, i, a, s;
-	char **systems = NULL, **faults = NULL;
-	size_t nsys = 0, nfault = 0;
+	char **systems = NULL, **faults = NULL, **tsys = NULL;
+	size_t nsys = 0, nfault = 0, ntsys = 0;
 
 	for (i = 0; i < cs->ncc; i++) {
 		size_t j;
@@ -159,12 +164,34 @@ evagg_rows(const struct evcases *cs, size_t *nrowsp)
 			nfault++;
 		}
 	}
-	/* Rows: overall, then per system (when more than one), then per fault. */
-	for (s = 0; s < 1 + (nsys > 1 ? nsys : 0) + nfault; s++) {
+	/* Rows: overall, then per system (when more than one), then per fault,
+	 * then per system with and without traces (where it has both). */
+	for (i = 0; i < nsys; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < cs->ncc; j++)
+			if (!cs->cc[j].is_ref && strcmp(cs->cc[j].system, systems[i]) == 0 &&
+			    cs->cc[j].traces >= 0)
+				seen |= 1 << cs->cc[j].traces;
+		if (seen == 3) {
+			EPUSH(tsys, ntsys, systems[i]);
+			ntsys++;
+		}
+	}
+	for (s = 0; s < 1 + (nsys > 1 ? nsys : 0) + nfault + 2 * ntsys; s++) {
 		const char *kind, *val;
-		char label[512];
+		char label[512], tval[512];
 		size_t first = nrows;
-		if (s == 0) {
+		if (s >= 1 + (nsys > 1 ? nsys : 0) + nfault) {
+			size_t t = s - 1 - (nsys > 1 ? nsys : 0) - nfault;
+			const char *yn = t % 2 == 0 ? "yes" : "no";
+			kind = "traces";
+			snprintf(tval, sizeof tval, "%s:%s", yn, tsys[t / 2]);
+			val = tval;
+			if (nsys > 1)
+				snprintf(label, sizeof label, "system=%s,traces=%s", tsys[t / 2], yn);
+			else
+				snprintf(label, sizeof label, "traces=%s", yn);
+		} else if (s == 0) {
 			kind = "all", val = "";
 			snprintf(label, sizeof label, "all");
 		} else if (nsys > 1 && s <= nsys) {
@@ -183,6 +210,7 @@ evagg_rows(const struct evcases *cs, size_t *nrowsp)
 	}
 	free(systems);
 	free(faults);
+	free(tsys);
 	*nrowsp = nrows;
 	return rows;
 }

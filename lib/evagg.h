@@ -2,7 +2,10 @@
  * evagg: the summary rows of aiops-eval score, one per slice and arm over
  * the cases of lib/evcase.  Slices: all, then each system (when there is
  * more than one), then each fault type ("-": none), in order of first
- * appearance; arms in the order of cs->arms.
+ * appearance, then for each system whose cases include some with spans
+ * from their incident's start on and some without (lib/evcase's traces),
+ * one slice of each ("traces=yes", "traces=no", with "system=S," before
+ * them when there are several systems); arms in the order of cs->arms.
  *
  * A row: cases and failed cases (the pipeline or the rca failed); the
  * means of recall, false alarms per control, AC@1/3/5, Avg@5 and the
@@ -29,7 +32,7 @@ enum { EVM_RECALL, EVM_FA, EVM_AC1, EVM_AC3, EVM_AC5, EVM_AVG5, EVM_REM, EVM_N }
 
 struct evrow {
 	const char *arm;                /* borrowed from cs->arms */
-	const char *slice;              /* "all", "system=S", "fault=F"; owned */
+	const char *slice;              /* "all", "system=S", "fault=F", "[system=S,]traces=yes|no"; owned */
 	int is_ref;
 	size_t n, failed, nctl;
 	double v[EVM_N], lo[EVM_N], hi[EVM_N];  /* mean, interval; NAN: no value */

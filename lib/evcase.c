@@ -55,6 +55,7 @@ new_case(struct evcases *cs, const char *arm, const char *system, const char *ci
 	c->system = estrdup(system);
 	c->cid = estrdup(cid);
 	c->rank = -1;
+	c->traces = -1;
 	c->ttd = c->mttd = NAN;
 	c->wall = NAN;
 	c->rem = -1;
@@ -82,6 +83,23 @@ read_services(struct evcase *c, const char *dir)
 		}
 	}
 	free(line);
+	fclose(f);
+}
+
+/* DIR/traces.txt: the spans of the case window from its incident's start
+ * on (aiops-eval slice), when it is there. */
+static void
+read_traces(struct evcase *c, const char *dir)
+{
+	char path[4096];
+	unsigned long n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/traces.txt", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fscanf(f, "%lu", &n) == 1)
+		c->traces = n > 0;
 	fclose(f);
 }
 
@@ -245,6 +263,7 @@ evcases_read_manifest(struct evcases *cs, const char *path, char **err)
 				score_case(cs, c, fld[8]);
 			}
 			read_services(c, fld[8]);
+			read_traces(c, fld[8]);
 		} else if (strcmp(fld[4], "control") == 0) {
 			if (failed) {
 				c->has_ctl = 1;
@@ -276,6 +295,7 @@ new_ref(struct evcases *cs, const char *arm, size_t i)
 	r->incident = estrdup(c->incident);
 	r->fault = c->fault ? estrdup(c->fault) : NULL;
 	r->truth = c->truth ? estrdup(c->truth) : NULL;
+	r->traces = c->traces;
 	return r;
 }
 

@@ -44,6 +44,8 @@ struct evcase {                         /* one case of one arm */
 	char *top5;                     /* "a,b,c" */
 	int rank;                       /* 1..5, 0 not in top 5, -1 no rca, -2 expected value */
 	double ttd, mttd;               /* model TTD, labelled MTTD (NAN: none) */
+	int traces;                     /* spans from its incident's start on (DIR/traces.txt,
+					   from aiops-eval slice): 1, none: 0, not said: -1 */
 	int has_ctl;
 	double fa, ctl_hours;           /* detected groups in the control, its length */
 	int ctl_failed;

@@ -825,6 +825,11 @@ add_end(struct stage *st, json_object *end)
 	js_add_int(end, "groups_undetected", (int64_t)undetected());
 	if (why_none[0])
 		js_add_str(end, "nothing_detected", why_none);
+	json_object *seen = json_object_new_object();
+	js_add_int(seen, "log", (int64_t)n_seen[SIG_LOG]);
+	js_add_int(seen, "metric", (int64_t)n_seen[SIG_METRIC]);
+	js_add_int(seen, "span", (int64_t)n_seen[SIG_SPAN]);
+	json_object_object_add(end, "signals", seen);
 	js_add_int(end, "anomalies", (int64_t)n_anomalies);
 	if (n_alerts) {
 		js_add_int(end, "alerts", (int64_t)n_alerts);

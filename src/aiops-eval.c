@@ -94,6 +94,7 @@ struct sinc {
 	struct smap svcs;
 	unsigned long nsig;            /* signals in the case window */
 	unsigned long nctl;            /* signals in the control window */
+	unsigned long nspan_after;     /* spans in the case window from the incident's start */
 };
 
 static int
@@ -333,6 +334,8 @@ cmd_slice(int argc, char **argv)
 					fwrite(p, 1, n, x->fcase);
 					fputc('\n', x->fcase);
 					x->nsig++;
+					if (ns >= x->w.start && sr.kind_len == 4 && memcmp(sr.kind, "span", 4) == 0)
+						x->nspan_after++;
 					if (s) {
 						const char *e = strchr(s + 11, '"');
 						if (e)
@@ -367,6 +370,9 @@ cmd_slice(int argc, char **argv)
 				x->w.cs = x->w.ce = TS_NONE;
 				x->w.from = "empty";
 			}
+			sv = xopen(out, x->file, "traces.txt", "w");
+			fprintf(sv, "%lu\n", x->nspan_after);
+			xclose(sv, "traces.txt");
 			sv = xopen(out, x->file, "services.txt", "w");
 			for (j = 0; j < x->svcs.cap; j++)
 				if (x->svcs.e[j].key)

@@ -238,6 +238,49 @@ failed/failed" ]
 	[ "$(jq -c '.rows[] | select(.arm == "A" and .slice == "all") | [.lift_ac1, .mcnemar_ac1]' <<<"$output")" = '[null,null]' ]
 }
 
+@test "score: cases with and without traces after the incident's start (DIR/traces.txt) are slices of their system" {
+	d=$BATS_TEST_TMPDIR
+	mkdir -p "$d/a" "$d/b" "$d/c"
+	{
+		inc I1 "$T0:00:00.000Z" "$T0:05:00.000Z" a f1
+		grp G1 "$T0:00:30.000Z" "$T0:01:00.000Z" "$T0:04:00.000Z" a
+		rca G1 a
+	} >"$d/a/final.jsonl"
+	echo 12 >"$d/a/traces.txt"
+	{
+		inc I2 "$T0:00:00.000Z" "$T0:05:00.000Z" b f1
+		grp G2 "$T0:00:30.000Z" "$T0:01:00.000Z" "$T0:04:00.000Z" c,b
+		rca G2 c,b
+	} >"$d/b/final.jsonl"
+	echo 0 >"$d/b/traces.txt"
+	# No traces.txt: not said, in neither slice.
+	{
+		inc I3 "$T0:00:00.000Z" "$T0:05:00.000Z" c f1
+		grp G3 "$T0:00:30.000Z" "$T0:01:00.000Z" "$T0:04:00.000Z" c
+		rca G3 c
+	} >"$d/c/final.jsonl"
+	{
+		header
+		row A sys c1 I1 case 0.1 ok 1 "$d/a"
+		row A sys c2 I2 case 0.1 ok 1 "$d/b"
+		row A sys c3 I3 case 0.1 ok 1 "$d/c"
+	} >"$d/m.tsv"
+	run -0 aiops-eval score --format json --table summary "$d/m.tsv"
+	[ "$(jq -c '[.rows[] | select(.arm == "A") | [.slice, .cases, .ac1.value]]' <<<"$output")" = \
+		'[["all",3,0.6666666667],["fault=f1",3,0.6666666667],["traces=yes",1,1],["traces=no",1,0]]' ]
+	# The reference rows have the slices too.
+	[ "$(jq -c '[.rows[] | select(.arm == "ref:random") | .slice]' <<<"$output")" = '["all","fault=f1","traces=yes","traces=no"]' ]
+	# A system whose cases all had traces (or did not say): no such slice.
+	{ header; row A sys c1 I1 case 0.1 ok 1 "$d/a"; row A sys c3 I3 case 0.1 ok 1 "$d/c"; } >"$d/m2.tsv"
+	run -0 aiops-eval score --format json --table summary "$d/m2.tsv"
+	[ "$(jq -c '[.rows[] | select(.arm == "A") | .slice]' <<<"$output")" = '["all","fault=f1"]' ]
+	# Two systems: the slice names its system.
+	{ header; row A s1 c1 I1 case 0.1 ok 1 "$d/a"; row A s1 c2 I2 case 0.1 ok 1 "$d/b"; row A s2 c3 I3 case 0.1 ok 1 "$d/c"; } >"$d/m3.tsv"
+	run -0 aiops-eval score --format json --table summary "$d/m3.tsv"
+	[ "$(jq -c '[.rows[] | select(.arm == "A") | .slice]' <<<"$output")" = \
+		'["all","system=s1","system=s2","fault=f1","system=s1,traces=yes","system=s1,traces=no"]' ]
+}
+
 @test "slice cuts a window around every incident and a fault-free control before it" {
 	d=$BATS_TEST_TMPDIR
 	aiops-synth --seed 5 --duration 4h --faults 3 --out "$d/data" >/dev/null
@@ -261,6 +304,10 @@ failed/failed" ]
 		[ "$(jq -c --arg a "$cs" --arg b "$ce" 'select(.kind == "incident" and .start_ts < $b and .resolved_ts > $a)' "$d/stream.jsonl")" = "" ]
 		[ "$(jq -s --arg a "$cs" --arg b "$ce" 'map(select(.kind != "run") | .ts >= $a and .ts < $b) | all' "$d/s/$cid/control.jsonl")" = true ]
 		[ -s "$d/s/$cid/services.txt" ]
+		# traces.txt: the window's spans from the incident's start on.
+		want=$(jq -c --arg a "$start" --arg b "$we" 'select(.kind == "span" and .ts >= $a and .ts < $b)' "$d/stream.jsonl" | wc -l)
+		[ "$want" -gt 0 ]
+		[ "$(cat "$d/s/$cid/traces.txt")" -eq "$want" ]
 	done <"$d/s/cases.tsv"
 }
 
@@ -417,6 +464,8 @@ synth_set() { # dir seed
 	# The kept run: every case's streams, the manifest, all four formats.
 	for f in text md tsv json; do [ -s "$d/k/eval.$f" ]; done
 	[ "$(find "$d/k/runs/1" -name 02-rca.jsonl | wc -l)" -eq 8 ]
+	# Each job has its case's traces.txt (the slices with and without traces).
+	[ "$(find "$d/k/runs/1" -name traces.txt | wc -l)" -eq 8 ]
 	[ "$(jq -c . "$d/k/eval.json")" = "$(jq -c . <<<"$output")" ]
 	# The same run again, one job at a time: the same numbers.
 	first=$(jq -c 'del(.rows[].seconds_per_case, .cases[].seconds)' <<<"$output")
