@@ -16,14 +16,9 @@ sig_kind(json_object *o)
 {
 	const char *k = js_str(o, "kind");
 
-	if (k == NULL)
-		return -1;
-	if (strcmp(k, "log") == 0)
-		return SIG_LOG;
-	if (strcmp(k, "metric") == 0)
-		return SIG_METRIC;
-	if (strcmp(k, "span") == 0)
-		return SIG_SPAN;
+	for (int i = 0; k && i < SIG_NKINDS; i++)
+		if (strcmp(k, sig_kind_name[i]) == 0)
+			return i;
 	return -1;
 }
 
@@ -158,6 +153,7 @@ void
 refseed_add_end(const struct refseed *r, json_object *end)
 {
 	json_object *o;
+	int used = r->replayed && r->signals > 0 && r->until != TS_NONE;
 
 	if (r->path == NULL)
 		return;
@@ -167,13 +163,13 @@ refseed_add_end(const struct refseed *r, json_object *end)
 	js_add_int(o, "signals", (int64_t)r->signals);
 	js_add_int(o, "skipped", (int64_t)r->skipped);
 	js_add_int(o, "rejects", (int64_t)r->rejects);
-	js_add_bool(o, "replayed", r->replayed && r->signals > 0 && r->until != TS_NONE);
+	js_add_bool(o, "replayed", used);
 	js_add_int(o, "anomalies_ignored", (int64_t)r->anomalies);
 	if (r->first != TS_NONE) {
 		js_add_ts(o, "first_ts", r->first);
 		js_add_ts(o, "last_ts", r->last);
 	}
-	if (r->replayed && r->signals > 0 && r->until != TS_NONE)
+	if (used)
 		js_add_double(o, "shift_s", (double)r->shift / 1e9);
 	json_object_object_add(end, "reference", o);
 }

@@ -8,6 +8,8 @@
 #include "sigrec.h"
 #include "ts.h"
 
+const char *const sig_kind_name[SIG_NKINDS] = {"log", "metric", "span"};
+
 /* ---- json-c ---- */
 
 static int

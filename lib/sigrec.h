@@ -25,6 +25,9 @@
 
 enum { SIG_LOG, SIG_METRIC, SIG_SPAN, SIG_NKINDS };
 
+/* The record kinds, by SIG_LOG ...: "log", "metric", "span". */
+extern const char *const sig_kind_name[SIG_NKINDS];
+
 struct sig {
 	int64_t ts;
 	const char *svc, *name;         /* name: a metric's or a span's (NULL: none) */

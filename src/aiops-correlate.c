@@ -826,9 +826,8 @@ add_end(struct stage *st, json_object *end)
 	if (why_none[0])
 		js_add_str(end, "nothing_detected", why_none);
 	json_object *seen = json_object_new_object();
-	js_add_int(seen, "log", (int64_t)n_seen[SIG_LOG]);
-	js_add_int(seen, "metric", (int64_t)n_seen[SIG_METRIC]);
-	js_add_int(seen, "span", (int64_t)n_seen[SIG_SPAN]);
+	for (int k = 0; k < SIG_NKINDS; k++)
+		js_add_int(seen, sig_kind_name[k], (int64_t)n_seen[k]);
 	json_object_object_add(end, "signals", seen);
 	js_add_int(end, "anomalies", (int64_t)n_anomalies);
 	if (n_alerts) {
