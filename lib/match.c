@@ -100,8 +100,10 @@ match_run(struct match_inc *in, size_t ni, struct match_grp *g, size_t ng, int64
 	struct match_inc **order;
 	size_t i, j;
 
-	for (j = 0; j < ng; j++)
+	for (j = 0; j < ng; j++) {
 		g[j].taken = 0;
+		g[j].incidents = 0;
+	}
 	for (i = 0; i < ni; i++) {
 		in[i].group = -1;
 		in[i].overlapping = 0;
@@ -120,6 +122,7 @@ match_run(struct match_inc *in, size_t ni, struct match_grp *g, size_t ng, int64
 			if (!overlaps(&g[j], x, tol))
 				continue;
 			x->overlapping++;
+			g[j].incidents++;
 			if (!g[j].taken && (best < 0 || better(&g[j], &g[best], x)))
 				best = (long)j;
 		}

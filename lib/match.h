@@ -42,7 +42,9 @@ struct match_grp {
 	const char *id;              /* never NULL */
 	char *const *services;       /* ranked services */
 	size_t nservices;
-	int taken;                   /* set by match_run() */
+	/* Set by match_run(): */
+	int taken;
+	size_t incidents;            /* incidents it overlaps (tolerance included) */
 };
 
 /* An incident end that is not known yet (match_close_open fills it in). */
@@ -58,8 +60,8 @@ void match_close_open(struct match_inc *in, size_t ni, int64_t data_end, int64_t
 
 /*
  * Matches groups g[0..ng) to incidents in[0..ni) with tolerance tol_ns as
- * described above; fills in[i].group, in[i].overlapping and g[j].taken
- * (all reset first).
+ * described above; fills in[i].group, in[i].overlapping, g[j].taken
+ * (all reset first) and g[j].incidents.
  */
 void match_run(struct match_inc *in, size_t ni, struct match_grp *g, size_t ng, int64_t tol_ns);
 

@@ -64,6 +64,7 @@ struct group {
 	size_t nservices;
 	size_t seq;
 	int taken;
+	size_t incidents;                    /* incidents it overlaps (lib/match) */
 };
 
 /* The first rca record of a group. */
@@ -572,8 +573,10 @@ match(void)
 		incs[i].overlapping = mi[i].overlapping;
 		incs[i].g = mi[i].group >= 0 ? &groups[mi[i].group] : NULL;
 	}
-	for (i = 0; i < ngroups; i++)
+	for (i = 0; i < ngroups; i++) {
 		groups[i].taken = mg[i].taken;
+		groups[i].incidents = mg[i].incidents;
+	}
 	free(mi);
 	free(mg);
 }
@@ -656,7 +659,7 @@ add_joined(json_object *o, const char *key, char **v, size_t n, int present)
 static void
 detection_scores(struct stage *st)
 {
-	size_t i, matched = 0, n_det = 0, n_res = 0, n_lead = 0;
+	size_t i, matched = 0, n_det = 0, n_res = 0, n_lead = 0, spanning = 0;
 	double ttd = 0, ttr = 0, mmtd = 0, mttd = 0, lead = 0, frag = 0;
 	double d = (double)ngroups, t = (double)nincs;
 
@@ -681,6 +684,8 @@ detection_scores(struct stage *st)
 			n_lead++;
 		}
 	}
+	for (i = 0; i < ngroups; i++)
+		spanning += groups[i].incidents >= 2;
 	score(st, "incidents_total", t, t, "count");
 	score(st, "incidents_missed", t - (double)matched, t, "count");
 	score(st, "mttd_s", ratio(ttd, (double)n_det), (double)n_det, "s");
@@ -695,6 +700,7 @@ detection_scores(struct stage *st)
 	score(st, "detection_f1", ratio(2.0 * (double)matched, d + t), d + t, "ratio");
 	score(st, "false_positives", d - (double)matched, d, "count");
 	score(st, "fragmentation", ratio(frag, (double)matched), (double)matched, "groups");
+	score(st, "groups_spanning", (double)spanning, d, "count");
 }
 
 static void

@@ -54,6 +54,26 @@ value() { # NAME FILE
 # fault that was missed does not take the group of the fault that follows
 # it (G1 starts 30 s after B, within the 60 s tolerance of B's start; then
 # 30 s before B, which the tolerance also gives to B).
+# A group that runs on from one fault into the next (faults one after
+# another, no recovery times) is one group for two incidents: counted.
+@test "counts the detected groups that overlap two incidents or more as groups_spanning" {
+	local in=$BATS_TEST_TMPDIR/in.jsonl
+	cat >"$in" <<-'EOF'
+	{"kind":"incident","id":"A","start_ts":"2024-05-01T10:00:00Z","resolved_ts":null,"root_cause":{"service":"cart"}}
+	{"kind":"incident","id":"B","start_ts":"2024-05-01T10:08:00Z","resolved_ts":null,"root_cause":{"service":"db"}}
+	{"kind":"incident","id":"C","start_ts":"2024-05-01T10:30:00Z","resolved_ts":null,"root_cause":{"service":"web"}}
+	{"kind":"group","id":"G1","detected":true,"start_ts":"2024-05-01T10:00:20Z","detected_ts":"2024-05-01T10:01:00Z","end_ts":"2024-05-01T10:10:00Z","services":[{"service":"cart","score":1}]}
+	{"kind":"group","id":"G2","detected":true,"start_ts":"2024-05-01T10:30:10Z","detected_ts":"2024-05-01T10:31:00Z","end_ts":"2024-05-01T10:33:00Z","services":[{"service":"web","score":1}]}
+	{"kind":"group","id":"G3","detected":false,"start_ts":"2024-05-01T10:05:00Z","end_ts":"2024-05-01T10:20:00Z","services":[{"service":"db","score":1}]}
+	EOF
+	run -0 --separate-stderr aiops-metrics "$in"
+	[ "$(jq -r 'select(.kind == "score" and .name == "groups_spanning") | "\(.value) \(.n)"' <<<"$output")" = "1 2" ]
+	# Ending G1 before B's reach back (B starts 10:08, tolerance 60 s) spans nothing.
+	sed 's/"end_ts":"2024-05-01T10:10:00Z"/"end_ts":"2024-05-01T10:06:00Z"/' "$in" >"$in.1"
+	run -0 --separate-stderr aiops-metrics "$in.1"
+	[ "$(jq -r 'select(.kind == "score" and .name == "groups_spanning") | "\(.value) \(.n)"' <<<"$output")" = "0 2" ]
+}
+
 @test "an incident with no resolved_ts ends where the next one starts (less twice the tolerance), not at the end of the data" {
 	local in=$BATS_TEST_TMPDIR/in.jsonl
 	cat >"$in" <<-'EOF'
@@ -129,7 +149,7 @@ B 0" ]
 	[ "$(sed -n '2,14p' "$BATS_TEST_TMPDIR/out" | jq -r .kind | grep -c -v score)" = 13 ]
 	[ "$(sed '1,14d;$d' "$BATS_TEST_TMPDIR/out" | jq -r .kind | sort -u)" = score ]
 	run jq -c '[.records_in, .records_out, .rejects]' <(tail -n1 "$BATS_TEST_TMPDIR/out")
-	[ "$output" = "[13,59,0]" ]
+	[ "$output" = "[13,60,0]" ]
 }
 
 @test "gives the same bytes for the same input apart from timings" {
@@ -184,7 +204,7 @@ B 0" ]
 
 @test "writes every score on empty input" {
 	run -0 aiops-metrics </dev/null
-	[ "$(printf '%s\n' "$output" | jq -r .kind | sort | uniq -c | tr -s ' ')" = " 36 score
+	[ "$(printf '%s\n' "$output" | jq -r .kind | sort | uniq -c | tr -s ' ')" = " 37 score
  1 stage
  1 stage_end" ]
 }
