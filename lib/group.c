@@ -412,6 +412,29 @@ svc_index(const struct group *g, int svc)
 	return -1;
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The size of an edge gap signal k: the median of the gaps it kept over
+ * its baseline at its first anomaly, or 1 when unknown. */
+static double
+gap_ratio(const struct gkey *k)
+{
+	double v[sizeof k->durs / sizeof k->durs[0]], r;
+
+	if (k->ndurs == 0 || !(k->base_p95 > 0))
+		return 1;
+	memcpy(v, k->durs, k->ndurs * sizeof *v);
+	qsort(v, k->ndurs, sizeof *v, cmp_double);
+	r = k->ndurs % 2 ? v[k->ndurs / 2] : (v[k->ndurs / 2 - 1] + v[k->ndurs / 2]) / 2;
+	return isfinite(r) && r > k->base_p95 ? r / k->base_p95 : 1;
+}
+
 void
 group_rank_strength(const struct group *g, const struct group_rank_w *w,
 		    const struct group_cfg *c, double *out, double *own)
@@ -441,10 +464,13 @@ group_rank_strength(const struct group *g, const struct group_rank_w *w,
 		double ws = w->support > 0 && op ? fmin(1, k->count / w->support) : 1;
 
 		if (j >= 0) {
-			double kw = sk[i].w * ws;
-			out[j] = fmax(0, out[j] - (1 - kw) * capped(k->sev, c));
-			if (w->own && op && k->measure == SPANATTR_SELF)
-				own[j] += kw * capped(k->sev, c);
+			double kw = sk[i].w * ws, f = 1;
+			int gap = op && k->measure == SPANATTR_GAP;
+			if (gap && w->gap_mag > 0)
+				f = 1 + w->gap_mag * log10(gap_ratio(k));
+			out[j] = fmax(0, out[j] - (1 - kw) * capped(k->sev, c) + (f - 1) * kw * capped(k->sev, c));
+			if (w->own && op && (k->measure == SPANATTR_SELF || gap))
+				own[j] += f * kw * capped(k->sev, c);
 		}
 		free((char *)sk[i].cls);
 	}

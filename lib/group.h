@@ -183,11 +183,20 @@ int group_decide(const struct group *g, const struct group_cfg *c);
  *            anomalies keeps count / support of what is left: one slow
  *            span is weak evidence, however slow;
  *   own      a self time's weighed severity is also the service's own
- *            (lib/rank: the part its callees cannot explain).
+ *            (lib/rank: the part its callees cannot explain), and so is
+ *            an edge gap's (the time between a caller's client span and
+ *            the service's server span: no callee of the service spends
+ *            it);
+ *   gap_mag  (0: off) an edge gap's weighed severity is multiplied by
+ *            1 + gap_mag * log10(r), r the median of the gaps it kept
+ *            over its baseline when it was first anomalous (when r > 1):
+ *            a call that takes 100 times its usual network time is not
+ *            a wobble, and one key cannot show it by breadth.
  */
 struct group_rank_w {
 	double spread, support;
 	int own;
+	double gap_mag;
 };
 
 /*

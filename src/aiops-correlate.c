@@ -84,7 +84,7 @@ static double detect_threshold = 12;
 static long long min_signals = 2, min_types = 2;
 static double key_cap = 3, type_weight = 0.5, service_weight = 0.25;
 static long long service_cap = 4;
-static double rank_spread = 1, rank_support = 10;
+static double rank_spread = 1, rank_support = 10, rank_gap_magnitude = 1;
 static int rank_own = 1;
 static double rank_caller_factor = 0.25, rank_min_strength = 1, rank_explain_ratio = 0.25;
 static double rank_onset_slack_s = 60;
@@ -140,7 +140,8 @@ static const struct opt opts[] = {
 	{"rank_min_strength", OPT_DOUBLE, &rank_min_strength, "X", "strength that makes a callee anomalous for ranking (1)", 0, 0},
 	{"rank_spread", OPT_DOUBLE, &rank_spread, "X", "a signal class (metric and direction, log template, operation, alert) on k of a group's services weighs k^-X in their ranking strength (lib/spread) (1; 0: off)", 0, 0},
 	{"rank_support", OPT_DOUBLE, &rank_support, "N", "an operation's slow or failed spans weigh count/N in their service's ranking strength while fewer than N in the group (10; 0: off)", 0, 0},
-	{"rank_own", OPT_BOOL, &rank_own, NULL, "a service's own self time is not passed to the callees that explain it (true)", 0, 0},
+	{"rank_own", OPT_BOOL, &rank_own, NULL, "a service's own self time, and the edge gaps of the calls it receives, are not passed to the callees that explain it (true)", 0, 0},
+	{"rank_gap_magnitude", OPT_DOUBLE, &rank_gap_magnitude, "X", "an edge gap r times its baseline weighs 1 + X log10(r) times its severity in ranking (lib/group) (1; 0: off)", 0, 0},
 	{"rank_explain_ratio", OPT_DOUBLE, &rank_explain_ratio, "X", "and at least this share of its caller's strength (0.25)", 0, 0},
 	{"rank_onset_slack_s", OPT_DURATION, &rank_onset_slack_s, "SECONDS", "and its first anomaly came at most this much after the caller's (60)", 0, 0},
 	{"rank_alert_edges", OPT_BOOL, &rank_alert_edges, NULL, "graph ranking also follows calls known only from span alerts (false)", 0, 0},
@@ -358,7 +359,7 @@ emit_group(struct stage *st, struct group *g)
 	struct rank_cand *rk = ecalloc((size_t)g->nsv + 1, sizeof *rk), *byname;
 	double *strength = emalloc(2 * ((size_t)g->nsv + 1) * sizeof *strength);
 	double *own = strength + g->nsv + 1;
-	struct group_rank_w rw = {rank_spread, rank_support, rank_own};
+	struct group_rank_w rw = {rank_spread, rank_support, rank_own, rank_gap_magnitude};
 	struct rank_params rp = {rank_caller_factor, rank_min_strength, rank_explain_ratio,
 				 secs(rank_onset_slack_s), callee_of, NULL};
 	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
@@ -738,6 +739,8 @@ on_start(struct stage *st)
 		stage_usage_error(st, "persist_detect, persist_score and persist_strength must be at least 0");
 	if (!(rank_spread >= 0 && rank_spread <= 8))
 		stage_usage_error(st, "rank_spread must be in [0, 8]");
+	if (!(rank_gap_magnitude >= 0 && rank_gap_magnitude <= 100))
+		stage_usage_error(st, "rank_gap_magnitude must be in [0, 100]");
 	if (!(rank_support >= 0 && rank_support <= 1e6))
 		stage_usage_error(st, "rank_support must be in [0, 1000000]");
 	rank_m = rank_method_parse(rank_method);

@@ -131,7 +131,7 @@ main(void)
 	group_add(g, &a, &c);
 	{
 		double out[4], own[4];
-		struct group_rank_w w0 = {0, 0, 0}, w = {1, 10, 1};
+		struct group_rank_w w0 = {0, 0, 0, 0}, w = {1, 10, 1, 0};
 		/* sv[0] is service 0, sv[1] service 1 (in order of arrival). */
 		group_rank_strength(g, &w0, &c, out, own);
 		tap_ok(near(out[0], 6) && near(out[1], 6) && own[0] == 0 && own[1] == 0,
@@ -142,6 +142,51 @@ main(void)
 		tap_ok(near(out[0], 1.5 + 0.3) && near(out[1], 1.5 + 0.3),
 		       "spread halves a shared class, support keeps count/N of a span signal");
 		tap_ok(own[0] == 0 && near(own[1], 0.3), "own: the weighed self time, the service's own");
+	}
+	group_free(g);
+
+	/* Ranking strength: an edge gap is the callee's own and weighs by its
+	 * size (gap_mag); a self time keeps its plain weight. */
+	g = group_new(5, 0);
+	for (int i = 0; i < 10; i++) {
+		a = an(i * S, 0, GROUP_SPAN, "0-gap", 0.5);
+		a.measure = SPANATTR_GAP;
+		a.caller = "front";
+		a.baseline = 5;
+		a.dur_ms = i < 5 ? 400 : 600;   /* median 500: 100 times the baseline */
+		group_add(g, &a, &c);
+		a = an(i * S, 1, GROUP_SPAN, "1-self", 0.5);
+		a.measure = SPANATTR_SELF;
+		a.baseline = 5;
+		a.dur_ms = 500;
+		group_add(g, &a, &c);
+	}
+	{
+		double out[4], own[4];
+		struct group_rank_w w = {0, 10, 1, 0}, wm = {0, 10, 1, 1};
+		group_rank_strength(g, &w, &c, out, own);
+		tap_ok(near(out[0], 3) && near(own[0], 3) && near(out[1], 3) && near(own[1], 3),
+		       "own: an edge gap is its callee's own, as a self time is");
+		group_rank_strength(g, &wm, &c, out, own);
+		tap_ok(near(out[0], 9) && near(own[0], 9) && near(out[1], 3) && near(own[1], 3),
+		       "gap_mag 1: a gap 100 times its baseline weighs 1 + log10(100) = 3 times");
+		wm.gap_mag = 0.5;
+		group_rank_strength(g, &wm, &c, out, own);
+		tap_ok(near(out[0], 6), "gap_mag 0.5: 1 + 0.5 log10(100) = 2 times");
+	}
+	group_free(g);
+	g = group_new(6, 0);
+	a = an(0, 0, GROUP_SPAN, "0-gap", 3);
+	a.measure = SPANATTR_GAP;
+	a.caller = "front";
+	a.baseline = 5;
+	a.dur_ms = 4;   /* below its baseline: no size to add */
+	group_add(g, &a, &c);
+	{
+		double out[4], own[4];
+		struct group_rank_w wm = {0, 0, 1, 1};
+		group_rank_strength(g, &wm, &c, out, own);
+		tap_ok(near(out[0], 3) && near(own[0], 3), "a gap not above its baseline weighs its severity");
 	}
 	group_free(g);
 
