@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "err.h"
 #include "group.h"
 #include "groupout.h"
 #include "js.h"
@@ -213,5 +214,103 @@ groupout_record(const struct groupout *in, uint64_t n, struct groupout_limits li
 			break;
 		json_object_put(o);
 	}
+	return o;
+}
+
+/* A signal and its service's name, for the order of the evidence lists. */
+struct named_key {
+	struct gkey *k;
+	const char *svc;
+};
+
+static int
+cmp_evidence(const void *x, const void *y)
+{
+	const struct named_key *na = x, *nb = y;
+	const struct gkey *a = na->k, *b = nb->k;
+
+	if (a->type != b->type)
+		return a->type - b->type;
+	if (a->type == GROUP_METRIC && a->peakz != b->peakz)
+		return a->peakz > b->peakz ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	int c = strcmp(na->svc, nb->svc);
+	if (c)
+		return c;
+	const char *ia = a->tpl ? a->tpl : a->name ? a->name : a->op ? a->op : "";
+	const char *ib = b->tpl ? b->tpl : b->name ? b->name : b->op ? b->op : "";
+	c = strcmp(ia, ib);
+	return c ? c : strcmp(a->labels ? a->labels : "", b->labels ? b->labels : "");
+}
+
+static int
+cmp_cand_name(const void *x, const void *y)
+{
+	const struct rank_cand *a = x, *b = y;
+
+	return strcmp(a->name, b->name);
+}
+
+json_object *
+groupout_build(const struct groupout_src *s, uint64_t n, struct groupout_limits lim,
+	       long long max_bytes)
+{
+	const struct group *g = s->g;
+	size_t nsv = (size_t)g->nsv;
+	struct rank_cand *rk = ecalloc(nsv + 1, sizeof *rk), *byname;
+	double *strength = emalloc(2 * (nsv + 1) * sizeof *strength), *own = strength + nsv + 1;
+	struct named_key *nk = emalloc((g->nk + 1) * sizeof *nk);
+	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
+	struct groupout_edge *edges = NULL;
+	size_t nedges = 0, capedges = 0;
+	json_object *o;
+
+	group_rank_strength(g, s->w, s->c, strength, own);
+	for (size_t i = 0; i < nsv; i++) {
+		const struct gsvc *v = &g->sv[i];
+		rk[i].id = v->svc;
+		rk[i].name = s->svc_name(v->svc, s->arg);
+		rk[i].strength = strength[i];
+		rk[i].own = own[i];
+		rk[i].sym = v->sym;
+		rk[i].sat = v->sat;
+		rk[i].first = v->first;
+		rk[i].n = v->n;
+		rk[i].types = v->types;
+		rk[i].zmax = v->zmax;
+	}
+	free(strength);
+	rank_run(rk, (int)nsv, s->method, s->rp);
+	for (size_t i = 0; i < g->nk; i++) {
+		nk[i].k = g->karr[i];
+		nk[i].svc = s->svc_name(g->karr[i]->svc, s->arg);
+	}
+	qsort(nk, g->nk, sizeof *nk, cmp_evidence);
+	for (size_t i = 0; i < g->nk; i++)
+		sorted[i] = nk[i].k;
+	free(nk);
+	byname = emalloc((nsv + 1) * sizeof *byname);
+	memcpy(byname, rk, nsv * sizeof *rk);
+	qsort(byname, nsv, sizeof *byname, cmp_cand_name);
+	for (size_t i = 0; i < nsv && (long long)nedges < lim.edges; i++)
+		for (size_t j = 0; j < nsv && (long long)nedges < lim.edges; j++) {
+			if (!s->calls(byname[i].id, byname[j].id, s->arg))
+				continue;
+			if (nedges == capedges) {
+				capedges = capedges ? capedges * 2 : 16;
+				edges = erealloc(edges, capedges * sizeof *edges);
+			}
+			edges[nedges].from = byname[i].name;
+			edges[nedges++].to = byname[j].name;
+		}
+	struct groupout in = {g, rk, sorted, edges, nedges, s->level_names, s->svc_name, s->arg};
+	o = groupout_record(&in, n, lim, max_bytes);
+	free(rk);
+	free(byname);
+	free(sorted);
+	free(edges);
 	return o;
 }

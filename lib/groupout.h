@@ -53,4 +53,29 @@ struct groupout {
 json_object *groupout_record(const struct groupout *in, uint64_t n, struct groupout_limits lim,
 			     long long max_bytes);
 
+/*
+ * What aiops-correlate writes for a closing group, from the group alone:
+ * its services ranked (their ranking strength and own part from
+ * group_rank_strength with w, then rank_run with method and rp), its
+ * signals in the order listed (logs, then metrics, then spans and alerts;
+ * a metric by its peak |z|; then the more anomalies, the earlier first,
+ * the service's name, the template, name or operation, the labels), and
+ * the calls among its services that calls() knows, over the services in
+ * name order, lim.edges at most; then groupout_record().
+ */
+struct groupout_src {
+	const struct group *g;
+	const struct group_cfg *c;
+	const struct group_rank_w *w;
+	int method;                          /* enum rank_method */
+	const struct rank_params *rp;
+	int (*calls)(int from, int to, void *arg);   /* service from calls service to */
+	const char *const *level_names;
+	const char *(*svc_name)(int svc, void *arg);
+	void *arg;                           /* of calls and svc_name */
+};
+
+json_object *groupout_build(const struct groupout_src *s, uint64_t n, struct groupout_limits lim,
+			    long long max_bytes);
+
 #endif

@@ -322,94 +322,27 @@ svc_name(int svc, void *arg)
 	return svcs[svc].name;
 }
 
-/* The order of a group's evidence lists. */
+/* A call seen between two services (the group record's edges). */
 static int
-cmp_logs(const void *x, const void *y)
+calls(int from, int to, void *arg)
 {
-	const struct gkey *a = *(struct gkey *const *)x, *b = *(struct gkey *const *)y;
-
-	if (a->type != b->type)
-		return a->type - b->type;
-	if (a->type == GROUP_METRIC && a->peakz != b->peakz)
-		return a->peakz > b->peakz ? -1 : 1;
-	if (a->count != b->count)
-		return a->count > b->count ? -1 : 1;
-	if (a->first != b->first)
-		return a->first < b->first ? -1 : 1;
-	int c = strcmp(svcs[a->svc].name, svcs[b->svc].name);
-	if (c)
-		return c;
-	const char *ia = a->tpl ? a->tpl : a->name ? a->name : a->op ? a->op : "";
-	const char *ib = b->tpl ? b->tpl : b->name ? b->name : b->op ? b->op : "";
-	c = strcmp(ia, ib);
-	return c ? c : strcmp(a->labels ? a->labels : "", b->labels ? b->labels : "");
-}
-
-static int
-cmp_edge_order(const void *x, const void *y)
-{
-	const struct rank_cand *a = x, *b = y;
-
-	return strcmp(a->name, b->name);
+	(void)arg;
+	return callgraph_calls(&graph, from, to);
 }
 
 static void
 emit_group(struct stage *st, struct group *g)
 {
-	struct rank_cand *rk = ecalloc((size_t)g->nsv + 1, sizeof *rk), *byname;
-	double *strength = emalloc(2 * ((size_t)g->nsv + 1) * sizeof *strength);
-	double *own = strength + g->nsv + 1;
 	struct group_rank_w rw = {rank_spread, rank_support, rank_own, rank_gap_magnitude};
 	struct rank_params rp = {rank_caller_factor, rank_min_strength, rank_explain_ratio,
 				 secs(rank_onset_slack_s), callee_of, NULL};
-	struct gkey **sorted = emalloc((g->nk + 1) * sizeof *sorted);
 	struct groupout_limits lim = {ev_logs, ev_samples, ev_metrics, ev_spans, ev_edges, ev_services,
 				      ev_alerts};
-	struct groupout_edge *edges = NULL;
-	size_t nedges = 0, capedges = 0;
-	json_object *o;
+	struct groupout_src src = {g, &gcfg, &rw, rank_m, &rp, calls, logdet_level_name, svc_name, NULL};
+	json_object *o = groupout_build(&src, emitted + 1, lim, max_group_bytes);
 
-	group_rank_strength(g, &rw, &gcfg, strength, own);
-	for (int i = 0; i < g->nsv; i++) {
-		rk[i].id = g->sv[i].svc;
-		rk[i].name = svcs[g->sv[i].svc].name;
-		rk[i].strength = strength[i];
-		rk[i].own = own[i];
-		rk[i].sym = g->sv[i].sym;
-		rk[i].sat = g->sv[i].sat;
-		rk[i].first = g->sv[i].first;
-		rk[i].n = g->sv[i].n;
-		rk[i].types = g->sv[i].types;
-		rk[i].zmax = g->sv[i].zmax;
-	}
-	free(strength);
-	rank_run(rk, g->nsv, rank_m, &rp);
-	memcpy(sorted, g->karr, g->nk * sizeof *sorted);
-	qsort(sorted, g->nk, sizeof *sorted, cmp_logs);
-	/* The call-graph edges among the group's services, listed over the
-	 * ranked services in name order, ev_edges at most. */
-	byname = emalloc(((size_t)g->nsv + 1) * sizeof *byname);
-	memcpy(byname, rk, (size_t)g->nsv * sizeof *rk);
-	qsort(byname, (size_t)g->nsv, sizeof *byname, cmp_edge_order);
-	for (int i = 0; i < g->nsv && (long long)nedges < lim.edges; i++)
-		for (int j = 0; j < g->nsv && (long long)nedges < lim.edges; j++) {
-			if (!callgraph_calls(&graph, byname[i].id, byname[j].id))
-				continue;
-			if (nedges == capedges) {
-				capedges = capedges ? capedges * 2 : 16;
-				edges = erealloc(edges, capedges * sizeof *edges);
-			}
-			edges[nedges].from = byname[i].name;
-			edges[nedges++].to = byname[j].name;
-		}
-	struct groupout in = {g, rk, sorted, edges, nedges, logdet_level_name, svc_name, NULL};
-	o = groupout_record(&in, emitted + 1, lim, max_group_bytes);
 	emitted++;
 	triage_group(&tri, st, o, g->detected, g->det_ts, g->det_latency_ms);
-	free(rk);
-	free(byname);
-	free(sorted);
-	free(edges);
 }
 
 /* The best group that was not detected, the records read per kind (log,
