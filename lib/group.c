@@ -464,13 +464,13 @@ group_rank_strength(const struct group *g, const struct group_rank_w *w,
 		double ws = w->support > 0 && op ? fmin(1, k->count / w->support) : 1;
 
 		if (j >= 0) {
-			double kw = sk[i].w * ws, f = 1;
+			double kw = sk[i].w * ws, f = 1, sev = capped(k->sev, c);
 			int gap = op && k->measure == SPANATTR_GAP;
 			if (gap && w->gap_mag > 0)
 				f = 1 + w->gap_mag * log10(gap_ratio(k));
-			out[j] = fmax(0, out[j] - (1 - kw) * capped(k->sev, c) + (f - 1) * kw * capped(k->sev, c));
+			out[j] = fmax(0, out[j] - (1 - kw) * sev + (f - 1) * kw * sev);
 			if (w->own && op && (k->measure == SPANATTR_SELF || gap))
-				own[j] += f * kw * capped(k->sev, c);
+				own[j] += f * kw * sev;
 		}
 		free((char *)sk[i].cls);
 	}
