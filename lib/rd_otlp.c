@@ -431,7 +431,7 @@ hist_buckets(json_object *dp, int expo, struct hbucket **out, size_t *nb, uint64
 	if (js_int(neg, "offset", &off) < 0)
 		off = 0;
 	for (size_t i = nn; i-- > 0;) {
-		double k = (double)(off + (int64_t)i);
+		double k = (double)off + (double)i;   /* no int64 overflow at any offset */
 		if (otlp_u64(json_object_array_get_idx(nbk, i), &c) < 0)
 			return "bad negative bucket count";
 		bk[(*nb)++] = (struct hbucket){-pow(base, k + 1), -pow(base, k), c};
@@ -443,7 +443,7 @@ hist_buckets(json_object *dp, int expo, struct hbucket **out, size_t *nb, uint64
 	if (js_int(pos, "offset", &off) < 0)
 		off = 0;
 	for (size_t i = 0; i < np; i++) {
-		double k = (double)(off + (int64_t)i);
+		double k = (double)off + (double)i;   /* no int64 overflow at any offset */
 		if (otlp_u64(json_object_array_get_idx(pb, i), &c) < 0)
 			return "bad positive bucket count";
 		bk[(*nb)++] = (struct hbucket){pow(base, k), pow(base, k + 1), c};
