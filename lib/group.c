@@ -469,7 +469,7 @@ group_rank_strength(const struct group *g, const struct group_rank_w *w,
 			if (gap && w->gap_mag > 0)
 				f = 1 + w->gap_mag * log10(gap_ratio(k));
 			out[j] = fmax(0, out[j] - (1 - kw) * sev + (f - 1) * kw * sev);
-			if (w->own && op && (k->measure == SPANATTR_SELF || gap))
+			if (w->own && op && (k->measure == SPANATTR_SELF || k->measure == GROUP_SPAN_FAST || gap))
 				own[j] += f * kw * sev;
 		}
 		free((char *)sk[i].cls);

@@ -26,6 +26,9 @@
 
 /* Signal types, bits of group.types. */
 enum { GROUP_LOG, GROUP_METRIC, GROUP_SPAN, GROUP_NTYPES };
+/* A span measure beside lib/spanattr's kinds (SPANATTR_GAP 1, SELF 2,
+ * HELD 3): a span far faster than usual (lib/spandet). */
+enum { GROUP_SPAN_FAST = 4 };
 
 struct buf;
 /* Appends the start of a detector's key for a signal, "TYPE US SVC US NAME
@@ -48,7 +51,7 @@ struct anom {
 	double value, baseline;
 	int sat;                   /* a metric at saturation_share of its limit */
 	const char *op;            /* a span's operation */
-	int measure;               /* spanattr_kind (0: duration) */
+	int measure;               /* spanattr_kind, GROUP_SPAN_FAST (0: duration) */
 	const char *caller;        /* of an edge gap (SPANATTR_GAP): the caller's name */
 	double dur_ms;
 	int is_error;

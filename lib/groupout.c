@@ -129,7 +129,8 @@ build_group(const struct groupout *in, uint64_t n, const struct groupout_limits 
 		js_add_str(x, "service", in->svc_name(k->svc, in->arg));
 		js_add_str(x, "operation", k->op);
 		if (k->measure)
-			js_add_str(x, "measure", k->measure == SPANATTR_GAP ? "edge_gap" : "self_time");
+			js_add_str(x, "measure", k->measure == SPANATTR_GAP ? "edge_gap" :
+				   k->measure == SPANATTR_SELF ? "self_time" : "fast");
 		if (k->caller)
 			js_add_str(x, "caller", k->caller);
 		js_add_int(x, "count", k->count);

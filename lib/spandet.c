@@ -145,12 +145,32 @@ spandet_span(struct spandet *d, int s, int64_t ts, double dur, const char *sid, 
 	if (warm && isfinite(lx))
 		lat_sev = tailshare_judge(&ss->tail, z >= c->z && dur >= c->ratio * base &&
 					  dur - base >= c->min_ms, ts, &c->tail) * fmin(3, z / c->z);
+	/* Far faster than usual: the operation stopped doing its work (a
+	 * return or an exception before its calls), judged against its
+	 * running median and weighed by its own usual fast share. */
+	int fast = 0;
+	double fbase = exp(ss->med) - 1;
+	if (c->fast_ratio > 0 && warm && isfinite(lx)) {
+		double w = tailshare_judge(&ss->fast, dur * c->fast_ratio <= fbase &&
+					   fbase - dur >= c->min_ms, ts, &c->tail);
+		if (w > 0 && lat_sev == 0) {
+			lat_sev = w * fmin(3, log10((fbase + 1) / (dur + 1)));
+			fast = 1;
+		}
+	}
 	if (is_err && warm && ss->errshare < c->error_ratio)
 		err_sev = 1.5;
+	if (fast && err_sev == 0) {
+		/* its own key: a fast span is not its operation's slow one */
+		buf_reset(&d->key);
+		group_key(&d->key, GROUP_SPAN, s, name);
+		buf_adds(&d->key, "fast\x1f");
+	}
 	if (lat_sev + err_sev > 0) {
 		h = ecalloc(1, sizeof *h);
 		h->key = estrndup(d->key.p, d->key.len);
 		h->op = estrdup(name);
+		h->a.measure = fast && err_sev == 0 ? GROUP_SPAN_FAST : 0;
 		h->lat_sev = lat_sev;
 		h->a.sev = err_sev;
 		h->a.ts = ts;
@@ -165,6 +185,15 @@ spandet_span(struct spandet *d, int s, int64_t ts, double dur, const char *sid, 
 		h->a.trace = th;
 	}
 	span_graph(d, s, ts, dur, sid, pid, name, th, h);
+	/* The fast rule's baseline, a running median of log latency (a
+	 * mean sits between the modes of a bimodal operation, and its usual
+	 * spans would look fast): it moves a tenth of lat's sd towards each
+	 * span, and learns no slow span and nothing during a slow episode
+	 * (lib/tailshare), after which the usual spans are not "fast". */
+	if (isfinite(lx) && ss->n == 0)
+		ss->med = lx;
+	else if (isfinite(lx) && !(warm && z >= c->z) && ss->tail.ep_max == 0)
+		ss->med += (lx > ss->med ? 0.1 : lx < ss->med ? -0.1 : 0) * ewd_sd(&ss->lat, 0, 0.1);
 	ewd_learn(&ss->lat, lx, ewd_alpha(c->span), (uint32_t)c->warmup, c->z, 0, 0.1);
 	double ea = 1.0 / (ss->n + 1.0);
 	if (ea < ewd_alpha(c->error_span))

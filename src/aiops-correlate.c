@@ -98,7 +98,7 @@ static double persist_score = 2, persist_strength = 1.5;
 static double metric_z = 4, metric_span = 60, metric_rel_floor = 0.05;
 static long long metric_warmup = 15, metric_persist = 15;
 static json_object *metric_directions;
-static double span_z = 4, span_span = 200, span_ratio = 1.5, span_min_ms = 10;
+static double span_z = 4, span_span = 200, span_ratio = 1.5, span_min_ms = 10, span_fast_ratio = 10;
 static double span_error_ratio = 0.1, span_error_span = 2000, span_warmup_s = 300;
 static struct tailshare_cfg span_tail = {2000, 50, 3, 0};
 static double span_tail_memory_s = 1800;
@@ -172,6 +172,7 @@ static const struct opt opts[] = {
 	{"span_tail_memory_s", OPT_DURATION, &span_tail_memory_s, "SECONDS", "half-life of a past slow episode's peak share, which a new one must exceed (1800; 0: none)", 0, 0},
 	{"span_cache", OPT_INT, &span_cache, "N", "span_id entries kept for the call graph and span_attr (65536)", 0, 0},
 	{"span_attr", OPT_BOOL, &span_attr, NULL, "judge edge gaps and self times (lib/spanattr) (true)", 0, 0},
+	{"span_fast_ratio", OPT_DOUBLE, &span_fast_ratio, "X", "a span at most 1/X of its operation's baseline is fast (lib/spandet) (10; 0: off)", 0, 0},
 	{"span_attr_slack_s", OPT_DURATION, &span_attr_slack_s, "SECONDS", "a span's children are awaited this long after its end (1)", 0, 0},
 	{"span_attr_pending", OPT_INT, &span_attr_pending, "N", "spans awaiting their children at most (65536)", 0, 0},
 	{"error_levels", OPT_STRING, &error_levels, "LIST", "log levels that are errors (ERROR,FATAL)", 0, 0},
@@ -701,7 +702,7 @@ on_start(struct stage *st)
 	open_g.arg = st;
 	spandet_init(&sdet, &(struct spandet_cfg){span_z, span_span, span_ratio, span_min_ms,
 			span_error_ratio, span_error_span, span_warmup, secs(span_warmup_s), span_tail,
-			max_keys, span_attr, secs(span_attr_slack_s), (size_t)span_cache,
+			max_keys, span_attr, span_fast_ratio, secs(span_attr_slack_s), (size_t)span_cache,
 			(size_t)span_attr_pending, &graph, found, svc_name, NULL});
 	static const struct svctab_ops svc_ops = {svc_busy, svc_forget, NULL};
 	svctab_init(&svtab, (int)(max_services < INT_MAX ? max_services : INT_MAX),

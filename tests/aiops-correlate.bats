@@ -1009,7 +1009,26 @@ $d/calls.jsonl:0" ]
 	aiops-correlate --no-span-attr "$d/s.jsonl" >"$d/g0.jsonl"
 	top=$(jq -r 'select(.kind == "group" and .detected) | .services[0].service' "$d/g0.jsonl" | head -n 1)
 	[ -n "$top" ] && [ "$top" != "$root" ]
-	[ "$(jq -r 'select(.kind == "group") | .evidence.spans[] | .measure // empty' "$d/g0.jsonl")" = "" ]
+	[ "$(jq -r 'select(.kind == "group") | .evidence.spans[] | .measure // empty | select(. != "fast")' "$d/g0.jsonl")" = "" ]
+}
+
+@test "fast spans: an operation that stops doing its work (returns at once, no calls) is its service's evidence" {
+	# fail_fast: api answers in 0.05 ms instead of ~11 ms and calls nothing
+	# for five minutes; nothing is slow and nothing errs (a code fault).
+	run -0 aiops-correlate "$SCEN/fail_fast.jsonl"
+	g=$(groups <<<"$output")
+	[ "$(wc -l <<<"$g")" -eq 1 ]
+	[ "$(jq -r '[.detected, .services[0].service, .start_ts] | join(" ")' <<<"$g")" = "true api 2024-05-01T00:15:00.000Z" ]
+	run -0 jq -c '[.evidence.spans[] | select(.measure == "fast") | [.service, .operation, .count > 5, .observed_p95_ms < 1, .baseline_p95_ms > 5]]' <<<"$g"
+	[ "$output" = '[["api","ListOrders",true,true,true]]' ]
+	# web's spans got shorter too, but not ten times: no fast finding on web.
+	[ "$(jq '[.evidence.spans[] | select(.service == "web")] | length' <<<"$g")" -eq 0 ]
+	# Off, the spans say nothing and the p95 drop alone is one type: no group.
+	run -0 aiops-correlate --span-fast-ratio 0 "$SCEN/fail_fast.jsonl"
+	[ "$(groups <<<"$output" | jq -s 'map(select(.detected)) | length')" -eq 0 ]
+	# The quiet world has no fast span.
+	run -0 aiops-correlate "$SCEN/quiet.jsonl"
+	[ "$(groups <<<"$output" | wc -l)" -eq 0 ]
 }
 
 @test "span attribution: a span_attr_pending below 1 is a usage error" {
