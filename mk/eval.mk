@@ -17,6 +17,7 @@ EVAL_FORMAT ?= text
 EVAL_TABLE ?= summary
 EVAL_ARGS ?=
 EVAL_KEEP ?= build/eval-dev
+EVAL_STREAM ?= 1
 
 .PHONY: eval-dev
 eval-dev: $(STAGES)
@@ -24,4 +25,4 @@ eval-dev: $(STAGES)
 	EVAL_NEZHA_DIR="$(EVAL_NEZHA_DIR)" EVAL_NEZHA_CONFIG="$(EVAL_NEZHA_CONFIG)" \
 	EVAL_GAIA_DIR="$(EVAL_GAIA_DIR)" EVAL_GAIA_CONFIG="$(EVAL_GAIA_CONFIG)" \
 	EVAL_FORMAT="$(EVAL_FORMAT)" EVAL_TABLE="$(EVAL_TABLE)" EVAL_ARGS="$(EVAL_ARGS)" \
-	EVAL_KEEP="$(EVAL_KEEP)" tests/bench/eval-dev.sh
+	EVAL_KEEP="$(EVAL_KEEP)" EVAL_STREAM="$(EVAL_STREAM)" tests/bench/eval-dev.sh

@@ -590,6 +590,44 @@ synth_set() { # dir seed
 	[ "$(awk -F'\t' '$1 == "basic" && $2 == "all" { print $3, $4, $5, $10 }' <<<"$output")" = "5 5 failed failed" ]
 }
 
+@test "harness eval --stream: each config over each whole dataset as one stream, a row each with the run's own scores" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/a" 7
+	synth_set "$d/b" 8
+	run -0 --separate-stderr aiops-harness eval --stream --config examples/configs/basic.yaml \
+		--dataset "$d/a" --system shop --dataset "$d/b" --system shop --format json --keep "$d/k" --quiet
+	[ "$(jq -c '[.rows[] | [.arm, .system, .dataset, .status, .incidents]]' <<<"$output")" = \
+		'[["basic","shop","a","ok",5],["basic","shop","b","ok",5]]' ]
+	# The numbers are those of the pipe run by hand on the whole stream.
+	for x in a b; do
+		aiops-load --dataset "$d/$x" | aiops-correlate | aiops-rca | aiops-metrics >"$d/$x.jsonl"
+		want=$(jq -c -s 'map(select(.kind == "score" and (has("incident_id") | not)) | {key: .name, value})
+			| from_entries | [.detection_recall, .rca_ac1, .rca_ac3, .fragmentation, .groups_spanning, .false_positives]' "$d/$x.jsonl")
+		[ "$(jq -c --arg x "$x" '.rows[] | select(.dataset == $x) | [.recall, .ac1, .ac3, .fragmentation, .groups_spanning, .false_positives]' <<<"$output")" = "$want" ]
+	done
+	# Kept: every run's stages and the table in four formats.
+	for f in text md tsv json; do [ -s "$d/k/streams.$f" ]; done
+	[ -s "$d/k/runs/1/s/shop/a/02-rca.jsonl" ]
+	# Text: a header and a row per run.
+	run -0 aiops-harness eval --stream --config examples/configs/basic.yaml --dataset "$d/a" --quiet
+	[ "${lines[0]%% *}" = arm ] && [ "${#lines[@]}" -eq 2 ]
+}
+
+@test "harness eval --stream: a stage that fails is a failed row with no score, and says so; arms are a usage error" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/a" 7
+	run -0 --separate-stderr aiops-harness eval --stream --config examples/configs/basic.yaml --dataset "$d/a" \
+		--set pipeline.rca.command=false --format json --quiet
+	[ "$(jq -c '.rows[] | [.status, .incidents, .recall, .ac1, .fragmentation]' <<<"$output")" = \
+		'["failed: stage rca (false) failed (exit 1)",null,null,null,null]' ]
+	grep -q '^aiops-harness: eval: basic a a stream: stage rca (false) failed (exit 1)$' <<<"$stderr"
+	run -0 aiops-harness eval --stream --config examples/configs/basic.yaml --dataset "$d/a" \
+		--set pipeline.rca.command=false --format tsv --quiet
+	[ "$(awk -F'\t' '$1 == "basic" { print $5, $6, $7 }' <<<"$output")" = "n/a n/a n/a" ]
+	run -2 aiops-harness eval --stream --noise --config examples/configs/basic.yaml --dataset "$d/a"
+	[[ $output == *"--stream runs the configs over whole datasets"* ]]
+}
+
 @test "harness eval: usage errors exit 2" {
 	run -2 aiops-harness eval --dataset /nonexistent
 	[ "$output" = "aiops-harness: eval: --config FILE is required" ]

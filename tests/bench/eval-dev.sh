@@ -67,4 +67,14 @@ t0=$(date +%s)
 aiops-harness eval "${args[@]}" --format "${EVAL_FORMAT:-text}" --table "${EVAL_TABLE:-summary}" "${extra[@]}"
 rc=$?
 printf 'eval-dev: %s s wall%s\n' "$(($(date +%s) - t0))" "${EVAL_KEEP:+; every case kept in $EVAL_KEEP (eval.md, eval.json, manifest.tsv)}"
+# The same data sets, each whole as one stream (EVAL_STREAM=0: not).
+if [ "${EVAL_STREAM:-1}" = 1 ]; then
+	sargs=()
+	for a in "${args[@]}"; do [ "$a" = --keep ] && break; sargs+=("$a"); done
+	[ -n "${EVAL_KEEP:-}" ] && sargs+=(--keep "$EVAL_KEEP/stream")
+	printf 'eval-dev: whole data sets as one stream: aiops-harness eval --stream %s\n' "${sargs[*]}"
+	t0=$(date +%s)
+	aiops-harness eval --stream "${sargs[@]}" --format "${EVAL_FORMAT:-text}" "${extra[@]}" || rc=1
+	printf 'eval-dev: %s s wall\n' "$(($(date +%s) - t0))"
+fi
 exit $rc
