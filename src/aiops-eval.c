@@ -42,6 +42,7 @@
 #include "js.h"
 #include "rec.h"
 #include "scan.h"
+#include "sigrec.h"
 #include "smap.h"
 #include "tab.h"
 #include "ts.h"
@@ -131,8 +132,10 @@ tsv_field(FILE *f, const char *s)
 static int
 is_signal(const char *k, size_t n)
 {
-	return (n == 3 && memcmp(k, "log", 3) == 0) || (n == 6 && memcmp(k, "metric", 6) == 0) ||
-	       (n == 4 && memcmp(k, "span", 4) == 0) || (n == 5 && memcmp(k, "alert", 5) == 0);
+	for (int i = 0; i < SIG_NKINDS; i++)
+		if (n == strlen(sig_kind_name[i]) && memcmp(k, sig_kind_name[i], n) == 0)
+			return 1;
+	return n == 5 && memcmp(k, "alert", 5) == 0;
 }
 
 static FILE *
@@ -321,6 +324,8 @@ cmd_slice(int argc, char **argv)
 			t = strstr(p, "\"ts\":\"");
 			if (t == NULL || ts_parse(t + 6, TS_LEN, &ns, &why) < 0)
 				continue;
+			int is_span = sr.kind_len == strlen(sig_kind_name[SIG_SPAN]) &&
+				      memcmp(sr.kind, sig_kind_name[SIG_SPAN], sr.kind_len) == 0;
 			if (fref && b0 == 0 && ns >= rs && ns < re && rs != TS_NONE &&
 			    !(sr.kind_len == 5 && memcmp(sr.kind, "alert", 5) == 0)) {
 				fwrite(p, 1, n, fref);
@@ -334,7 +339,7 @@ cmd_slice(int argc, char **argv)
 					fwrite(p, 1, n, x->fcase);
 					fputc('\n', x->fcase);
 					x->nsig++;
-					if (ns >= x->w.start && sr.kind_len == 4 && memcmp(sr.kind, "span", 4) == 0)
+					if (ns >= x->w.start && is_span)
 						x->nspan_after++;
 					if (s) {
 						const char *e = strchr(s + 11, '"');
