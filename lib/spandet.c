@@ -160,7 +160,12 @@ spandet_span(struct spandet *d, int s, int64_t ts, double dur, const char *sid, 
 	}
 	if (is_err && warm && ss->errshare < c->error_ratio)
 		err_sev = 1.5;
-	if (fast && err_sev == 0) {
+	if (fast && err_sev > 0) {
+		/* a span that failed fast is its error */
+		lat_sev = 0;
+		fast = 0;
+	}
+	if (fast) {
 		/* its own key: a fast span is not its operation's slow one */
 		buf_reset(&d->key);
 		group_key(&d->key, GROUP_SPAN, s, name);
@@ -170,7 +175,7 @@ spandet_span(struct spandet *d, int s, int64_t ts, double dur, const char *sid, 
 		h = ecalloc(1, sizeof *h);
 		h->key = estrndup(d->key.p, d->key.len);
 		h->op = estrdup(name);
-		h->a.measure = fast && err_sev == 0 ? GROUP_SPAN_FAST : 0;
+		h->a.measure = fast ? GROUP_SPAN_FAST : 0;
 		h->lat_sev = lat_sev;
 		h->a.sev = err_sev;
 		h->a.ts = ts;

@@ -6,18 +6,18 @@
  * times the baseline and min_ms longer, weighed by the operation's slow
  * share (lib/tailshare) and min(3, z / z threshold); an error span is an
  * anomaly of severity 1.5 while the usual error share is below
- * error_ratio.  With fast_ratio > 0 a span that is not slow is fast when
- * it took at most 1 / fast_ratio of its operation's running median of log
- * latency and min_ms less (the median learns no slow span and nothing
- * during a slow episode), severity min(3, log10(median / duration)),
- * weighed by the operation's own fast share (lib/tailshare): an
- * operation that suddenly stops doing its work (returns or throws before
- * its calls) is evidence of its service.  It is a separate signal
- * (measure GROUP_SPAN_FAST, key "2 US service US name US fast US") and
- * goes through spanattr like a slow one, so a span made fast by a callee
- * that failed fast is explained by its child.  At
- * most max_ops operations are held: a span of a new one beyond is only
- * fed to the call graph.
+ * error_ratio.  With fast_ratio > 0 a span that is neither slow nor an
+ * anomalous error is fast when it took at most 1 / fast_ratio of its
+ * operation's running median of log latency and min_ms less (the median
+ * learns no slow span and nothing during a slow episode), severity min(3,
+ * log10(median / duration)), weighed by the operation's own fast share
+ * (lib/tailshare): an operation that suddenly stops doing its work
+ * (returns or throws before its calls) is evidence of its service.  It is
+ * a separate signal (measure GROUP_SPAN_FAST, key "2 US service US name US
+ * fast US") and goes through spanattr like a slow one, so a span made fast
+ * by a callee that failed fast is explained by its child.  At most max_ops
+ * operations are held: a span of a new one beyond is only fed to the call
+ * graph.
  *
  * Every span also goes through lib/spanattr's span cache: the call it
  * shows (the parent's service -> the span's, the span's -> an orphan

@@ -172,7 +172,7 @@ static const struct opt opts[] = {
 	{"span_tail_memory_s", OPT_DURATION, &span_tail_memory_s, "SECONDS", "half-life of a past slow episode's peak share, which a new one must exceed (1800; 0: none)", 0, 0},
 	{"span_cache", OPT_INT, &span_cache, "N", "span_id entries kept for the call graph and span_attr (65536)", 0, 0},
 	{"span_attr", OPT_BOOL, &span_attr, NULL, "judge edge gaps and self times (lib/spanattr) (true)", 0, 0},
-	{"span_fast_ratio", OPT_DOUBLE, &span_fast_ratio, "X", "a span at most 1/X of its operation's baseline is fast (lib/spandet) (10; 0: off)", 0, 0},
+	{"span_fast_ratio", OPT_DOUBLE, &span_fast_ratio, "X", "a span at most 1/X of its operation's running median is fast (lib/spandet) (10; 0: off)", 0, 0},
 	{"span_attr_slack_s", OPT_DURATION, &span_attr_slack_s, "SECONDS", "a span's children are awaited this long after its end (1)", 0, 0},
 	{"span_attr_pending", OPT_INT, &span_attr_pending, "N", "spans awaiting their children at most (65536)", 0, 0},
 	{"error_levels", OPT_STRING, &error_levels, "LIST", "log levels that are errors (ERROR,FATAL)", 0, 0},
@@ -673,6 +673,8 @@ on_start(struct stage *st)
 		stage_usage_error(st, "persist_detect, persist_score and persist_strength must be at least 0");
 	if (!(rank_spread >= 0 && rank_spread <= 8))
 		stage_usage_error(st, "rank_spread must be in [0, 8]");
+	if (!(span_fast_ratio == 0 || (span_fast_ratio >= 1 && span_fast_ratio <= 1e6)))
+		stage_usage_error(st, "span_fast_ratio must be 0 (off) or in [1, 1e6]");
 	if (!(rank_gap_magnitude >= 0 && rank_gap_magnitude <= 100))
 		stage_usage_error(st, "rank_gap_magnitude must be in [0, 100]");
 	if (!(rank_support >= 0 && rank_support <= 1e6))

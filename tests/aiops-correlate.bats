@@ -1029,6 +1029,11 @@ $d/calls.jsonl:0" ]
 	# The quiet world has no fast span.
 	run -0 aiops-correlate "$SCEN/quiet.jsonl"
 	[ "$(groups <<<"$output" | wc -l)" -eq 0 ]
+	# Below 1 every span would be fast: a usage error, as is a ratio that is not a number.
+	for x in 0.5 -1 nan; do
+		run -2 aiops-correlate --span-fast-ratio "$x" "$SCEN/quiet.jsonl"
+		[[ $output == *"span_fast_ratio must be 0 (off) or in [1, 1e6]"* ]] || { echo "$x: $output"; false; }
+	done
 }
 
 @test "span attribution: a span_attr_pending below 1 is a usage error" {
