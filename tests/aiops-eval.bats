@@ -608,9 +608,19 @@ synth_set() { # dir seed
 	# Kept: every run's stages and the table in four formats.
 	for f in text md tsv json; do [ -s "$d/k/streams.$f" ]; done
 	[ -s "$d/k/runs/1/s/shop/a/02-rca.jsonl" ]
+	# One MLflow run: the table as artifacts, each run's scores as metrics.
+	r=$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags)
+	[ "$(wc -l <<<"$r")" -eq 1 ]
+	[ "$(cat "$r/tags/aiops.eval.mode")" = stream ]
+	cmp "$r/artifacts/eval/streams.tsv" "$d/k/streams.tsv"
+	[ "$(awk '{ print $2 }' "$r/metrics/basic.shop.b.ac1")" = "$(jq -r '.rows[1].ac1' <<<"$output")" ]
+	[ "$(awk '{ print $2 }' "$r/metrics/basic.shop.a.failed")" = 0 ]
 	# Text: a header and a row per run.
-	run -0 aiops-harness eval --stream --config examples/configs/basic.yaml --dataset "$d/a" --quiet
+	rm -rf "$d/mlruns"
+	run -0 aiops-harness eval --stream --config examples/configs/basic.yaml --dataset "$d/a" --quiet \
+		--set mlflow.enabled=false
 	[ "${lines[0]%% *}" = arm ] && [ "${#lines[@]}" -eq 2 ]
+	[ ! -e "$d/mlruns" ]
 }
 
 @test "harness eval --stream: a stage that fails is a failed row with no score, and says so; arms are a usage error" {
@@ -621,6 +631,10 @@ synth_set() { # dir seed
 	[ "$(jq -c '.rows[] | [.status, .incidents, .recall, .ac1, .fragmentation]' <<<"$output")" = \
 		'["failed: stage rca (false) failed (exit 1)",null,null,null,null]' ]
 	grep -q '^aiops-harness: eval: basic a a stream: stage rca (false) failed (exit 1)$' <<<"$stderr"
+	# In MLflow the run is marked failed and has no score.
+	r=$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags)
+	[ "$(awk '{ print $2 }' "$r/metrics/basic.a.a.failed")" = 1 ]
+	[ "$(ls "$r/metrics")" = basic.a.a.failed ]
 	run -0 aiops-harness eval --stream --config examples/configs/basic.yaml --dataset "$d/a" \
 		--set pipeline.rca.command=false --format tsv --quiet
 	[ "$(awk -F'\t' '$1 == "basic" { print $5, $6, $7 }' <<<"$output")" = "n/a n/a n/a" ]
