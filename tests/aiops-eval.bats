@@ -607,7 +607,7 @@ synth_set() { # dir seed
 	done
 	# Kept: every run's stages and the table in four formats.
 	for f in text md tsv json; do [ -s "$d/k/streams.$f" ]; done
-	[ -s "$d/k/runs/1/s/shop/a/02-rca.jsonl" ]
+	[ -s "$d/k/runs/1/s/0/a/02-rca.jsonl" ] && [ -s "$d/k/runs/1/s/1/b/02-rca.jsonl" ]
 	# One MLflow run: the table as artifacts, each run's scores as metrics.
 	r=$(find "$d/mlruns" -mindepth 2 -maxdepth 2 -type d ! -name tags)
 	[ "$(wc -l <<<"$r")" -eq 1 ]
@@ -621,6 +621,22 @@ synth_set() { # dir seed
 		--set mlflow.enabled=false
 	[ "${lines[0]%% *}" = arm ] && [ "${#lines[@]}" -eq 2 ]
 	[ ! -e "$d/mlruns" ]
+}
+
+@test "harness eval --stream: two datasets of the same name are two runs, each with its own numbers" {
+	d=$BATS_TEST_TMPDIR
+	synth_set "$d/x/data" 7
+	synth_set "$d/y/data" 8
+	run -0 aiops-harness eval --stream --config examples/configs/basic.yaml --dataset "$d/x/data" --system s \
+		--dataset "$d/y/data" --system s --format json --set mlflow.enabled=false --quiet
+	i=0
+	for x in x y; do
+		aiops-load --dataset "$d/$x/data" | aiops-correlate | aiops-rca | aiops-metrics >"$d/$x.jsonl"
+		want=$(jq -c -s 'map(select(.kind == "score" and (has("incident_id") | not)) | {key: .name, value})
+			| from_entries | [.rca_ac1, .fragmentation, .false_positives]' "$d/$x.jsonl")
+		[ "$(jq -c --argjson i $i '.rows[$i] | [.ac1, .fragmentation, .false_positives]' <<<"$output")" = "$want" ]
+		i=$((i + 1))
+	done
 }
 
 @test "harness eval --stream: a stage that fails is a failed row with no score, and says so; arms are a usage error" {
