@@ -145,6 +145,8 @@ spandet_span(struct spandet *d, int s, int64_t ts, double dur, const char *sid, 
 	if (warm && isfinite(lx))
 		lat_sev = tailshare_judge(&ss->tail, z >= c->z && dur >= c->ratio * base &&
 					  dur - base >= c->min_ms, ts, &c->tail) * fmin(3, z / c->z);
+	if (is_err && warm && ss->errshare < c->error_ratio)
+		err_sev = 1.5;
 	/* Far faster than usual: the operation stopped doing its work (a
 	 * return or an exception before its calls), judged against its
 	 * running median and weighed by its own usual fast share. */
@@ -153,23 +155,13 @@ spandet_span(struct spandet *d, int s, int64_t ts, double dur, const char *sid, 
 	if (c->fast_ratio > 0 && warm && isfinite(lx)) {
 		double w = tailshare_judge(&ss->fast, dur * c->fast_ratio <= fbase &&
 					   fbase - dur >= c->min_ms, ts, &c->tail);
-		if (w > 0 && lat_sev == 0) {
+		/* a span that failed fast is its error */
+		if (w > 0 && lat_sev == 0 && err_sev == 0) {
 			lat_sev = w * fmin(3, log10((fbase + 1) / (dur + 1)));
 			fast = 1;
+			/* its own key: a fast span is not its operation's slow one */
+			buf_adds(&d->key, "fast\x1f");
 		}
-	}
-	if (is_err && warm && ss->errshare < c->error_ratio)
-		err_sev = 1.5;
-	if (fast && err_sev > 0) {
-		/* a span that failed fast is its error */
-		lat_sev = 0;
-		fast = 0;
-	}
-	if (fast) {
-		/* its own key: a fast span is not its operation's slow one */
-		buf_reset(&d->key);
-		group_key(&d->key, GROUP_SPAN, s, name);
-		buf_adds(&d->key, "fast\x1f");
 	}
 	if (lat_sev + err_sev > 0) {
 		h = ecalloc(1, sizeof *h);
